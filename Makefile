@@ -1,0 +1,45 @@
+# `make run` and `make test` each install everything they need on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The PyTorch cross-check installs the CPU wheel from /opt/wheels when it is there; set TORCH=0 to skip.
+TORCH ?= $(if $(wildcard /opt/wheels/torch-2.13.0+cpu-*.whl),1,0)
+
+.PHONY: run test install install-python install-node install-browser bench clean
+
+run: install
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+test: install install-browser
+	$(BIN)/python -m pytest
+
+install: install-python install-node
+
+install-python: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	if [ "$(TORCH)" = "1" ]; then $(BIN)/python -m pip install --quiet 'torch==2.13.0' --find-links /opt/wheels; fi
+	touch $@
+
+install-node: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# Browser tests drive Debian's Chromium; Playwright's own browser download does not work here.
+install-browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+bench: install
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

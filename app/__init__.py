@@ -1,0 +1,1 @@
+"""Backprop Playground: watch a small neural network learn, one step at a time."""

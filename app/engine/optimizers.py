@@ -1,0 +1,103 @@
+"""Optimizers with torch.optim's update rules and operation order, so numbers carry over to PyTorch.
+
+Each optimizer first `propose`s an update without touching anything, so a step that would produce
+NaN or Inf can be refused; `commit` then keeps the proposed optimizer state.
+"""
+import math
+
+import numpy as np
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+class SGD:
+    """w <- w - lr * g"""
+
+    name = "sgd"
+
+    def __init__(self, n_params: int, learning_rate: float = 0.03, **_):
+        self.learning_rate = learning_rate
+
+    def propose(self, params: np.ndarray, grad: np.ndarray):
+        return params - self.learning_rate * grad, None
+
+    def commit(self, state) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+    def terms(self) -> dict:
+        return {}
+
+
+class Momentum(SGD):
+    """v <- mu v + g, then w <- w - lr v (torch.optim.SGD with momentum, no dampening, no Nesterov)."""
+
+    name = "momentum"
+
+    def __init__(self, n_params: int, learning_rate: float = 0.03, momentum: float = 0.9, **_):
+        super().__init__(n_params, learning_rate)
+        self.momentum = momentum
+        self.velocity = np.zeros(n_params)
+
+    def propose(self, params, grad):
+        velocity = self.momentum * self.velocity + grad
+        return params - self.learning_rate * velocity, velocity
+
+    def commit(self, velocity) -> None:
+        self.velocity = velocity
+
+    def state_dict(self) -> dict:
+        return {"velocity": self.velocity.copy()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.velocity = np.array(state["velocity"], dtype=np.float64)
+
+    def terms(self) -> dict:
+        return {"velocity": self.velocity}
+
+
+class Adam(SGD):
+    """Bias-corrected Adam, eps added after the square root, in torch.optim.Adam's operation order:
+    m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g²;  w <- w - (lr / (1-b1^t)) m / (sqrt(v) / sqrt(1-b2^t) + eps)
+    """
+
+    name = "adam"
+
+    def __init__(self, n_params: int, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, **_):
+        super().__init__(n_params, learning_rate)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.m = np.zeros(n_params)
+        self.v = np.zeros(n_params)
+
+    def propose(self, params, grad):
+        t = self.t + 1
+        m = self.m + (1.0 - self.beta1) * (grad - self.m)  # torch's lerp form of b1 m + (1-b1) g
+        v = self.beta2 * self.v + (1.0 - self.beta2) * (grad * grad)
+        step_size = self.learning_rate / (1.0 - self.beta1**t)
+        denom = np.sqrt(v) / math.sqrt(1.0 - self.beta2**t) + self.eps
+        return params - step_size * (m / denom), (t, m, v)
+
+    def commit(self, state) -> None:
+        self.t, self.m, self.v = state
+
+    def state_dict(self) -> dict:
+        return {"t": self.t, "m": self.m.copy(), "v": self.v.copy()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.t = int(state["t"])
+        self.m = np.array(state["m"], dtype=np.float64)
+        self.v = np.array(state["v"], dtype=np.float64)
+
+    def terms(self) -> dict:
+        return {"t": self.t, "m": self.m, "v": self.v}
+
+
+def make_optimizer(name: str, n_params: int, **settings) -> SGD:
+    return {"sgd": SGD, "momentum": Momentum, "adam": Adam}[name](n_params, **settings)

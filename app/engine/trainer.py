@@ -1,0 +1,234 @@
+"""Mini-batch training: batch order, regularisation, frozen biases, refusal of diverging steps, traces."""
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .errors import DivergenceError, FieldError
+from .losses import LOSSES, incompatibility
+from .network import INIT_SCHEMES, MLP, Pass
+from .optimizers import OPTIMIZERS, make_optimizer
+
+INIT_STREAM, ORDER_STREAM = 0, 1
+REGULARIZATIONS = ("none", "l1", "l2")
+# Settings that can change mid-training without resetting the weights.
+HYPERPARAMETERS = ("optimizer", "learning_rate", "momentum", "beta1", "beta2", "eps", "regularization",
+                   "regularization_rate", "batch_size", "shuffle", "train_biases")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    layers: tuple[int, ...] = (2, 4, 2, 1)
+    hidden_activation: str = "tanh"
+    output_activation: str = "tanh"
+    loss: str = "half_sse"
+    optimizer: str = "sgd"
+    learning_rate: float = 0.03
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    regularization: str = "none"
+    regularization_rate: float = 0.0
+    batch_size: int = 10
+    shuffle: bool = True
+    train_biases: bool = True
+    init: str = "uniform"
+    seed: int = 1
+
+    def __post_init__(self):
+        choices = {
+            "hidden_activation": HIDDEN_ACTIVATIONS, "output_activation": OUTPUT_ACTIVATIONS, "loss": tuple(LOSSES),
+            "optimizer": OPTIMIZERS, "regularization": REGULARIZATIONS, "init": INIT_SCHEMES,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise FieldError(name, f"Unknown {name} {getattr(self, name)!r}; choose one of {', '.join(allowed)}.")
+        reason = incompatibility(self.output_activation, self.loss)
+        if reason:
+            raise FieldError("loss", f"output_activation {self.output_activation!r} with loss {self.loss!r}: {reason}")
+        if len(self.layers) < 2 or min(self.layers) < 1:
+            raise FieldError("layers", "layers needs at least an input and an output size, each at least 1.")
+
+    def optimizer_settings(self) -> dict:
+        return {k: getattr(self, k) for k in ("learning_rate", "momentum", "beta1", "beta2", "eps")}
+
+
+@dataclass
+class Trace:
+    """Everything one step computed. Per-sample arrays have one row per batch row; gradients are batch means.
+
+    `grad` is the data-loss gradient; `reg_grad` the regularisation term, kept separate (None when off).
+    `params_before` / `params_after` are flat, laid out like `MLP.params`.
+    """
+
+    step: int
+    epoch: int
+    rows: np.ndarray
+    targets: np.ndarray
+    pass_: Pass
+    reg_grad: np.ndarray | None
+    params_before: np.ndarray
+    params_after: np.ndarray
+    net: MLP = field(repr=False)
+    loss_name: str = "half_sse"
+
+    @property
+    def loss_before(self) -> float:
+        """Batch-mean data loss before the update (regularisation penalty excluded)."""
+        o, z = self.pass_.a[-1], self.pass_.z[-1]
+        return float(LOSSES[self.loss_name].value(o, self.targets, z).mean())
+
+    def as_dict(self) -> dict:
+        net = self.net
+        w_before, b_before = net.views(self.params_before)
+        w_after, b_after = net.views(self.params_after)
+        grad_w, grad_b = net.views(self.pass_.grad)
+        out = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "rows": self.rows.tolist(),
+            "targets": self.targets.tolist(),
+            "z": [z.tolist() for z in self.pass_.z],
+            "a": [a.tolist() for a in self.pass_.a],
+            "delta": [d.tolist() for d in self.pass_.delta],
+            "grad_weights": [g.tolist() for g in grad_w],
+            "grad_biases": [g.tolist() for g in grad_b],
+            "reg_grad_weights": None,
+            "weights_before": [w.tolist() for w in w_before],
+            "biases_before": [b.tolist() for b in b_before],
+            "weights_after": [w.tolist() for w in w_after],
+            "biases_after": [b.tolist() for b in b_after],
+            "loss_before": self.loss_before,
+        }
+        if self.reg_grad is not None:
+            out["reg_grad_weights"] = [g.tolist() for g in net.views(self.reg_grad)[0]]
+        return out
+
+
+class Trainer:
+    """Trains an MLP on fixed training rows, one mini-batch per step."""
+
+    def __init__(self, config: TrainConfig, train_x: np.ndarray, train_y: np.ndarray, weights=None, biases=None):
+        if len(train_x) == 0:
+            raise FieldError("dataset", "The dataset has no training rows.")
+        if train_x.shape[1] != config.layers[0]:
+            raise FieldError("layers", f"layers starts with {config.layers[0]} inputs but the data has "
+                                       f"{train_x.shape[1]} input columns.")
+        if train_y.shape[1] != config.layers[-1]:
+            raise FieldError("layers", f"layers ends with {config.layers[-1]} outputs but the data has "
+                                       f"{train_y.shape[1]} target columns.")
+        self.config = config
+        self.train_x, self.train_y = train_x, train_y
+        self.net = MLP(list(config.layers), config.hidden_activation, config.output_activation)
+        self.net.initialize(config.init, np.random.default_rng([config.seed, INIT_STREAM]))
+        self.net.set_parameters(weights, biases)
+        self.loss = LOSSES[config.loss]
+        self._weight_mask = 1.0 - self.net.bias_mask()
+        self.optimizer = make_optimizer(config.optimizer, self.net.n_params, **config.optimizer_settings())
+        self.step_count = 0
+        self.epoch = 0
+        self.position = 0
+        self._order_epoch = None
+
+    def reconfigure(self, **changes) -> None:
+        """Change hyperparameters without touching the weights. A new optimizer type starts with fresh state."""
+        unknown = set(changes) - set(HYPERPARAMETERS)
+        if unknown:
+            raise FieldError(sorted(unknown)[0], "Changing this setting needs a new network.")
+        new = replace(self.config, **changes)
+        if new.optimizer != self.config.optimizer:
+            self.optimizer = make_optimizer(new.optimizer, self.net.n_params, **new.optimizer_settings())
+        else:
+            for k, v in new.optimizer_settings().items():
+                setattr(self.optimizer, k, v)
+        self.config = new
+
+    @property
+    def batch_size(self) -> int:
+        return min(self.config.batch_size, len(self.train_x))
+
+    def _epoch_rows(self) -> None:
+        """The row order of the current epoch, derived from (seed, epoch) so any position can be restored."""
+        if self._order_epoch == (self.epoch, self.config.shuffle):
+            return
+        n = len(self.train_x)
+        if self.config.shuffle:
+            self._order = np.random.default_rng([self.config.seed, ORDER_STREAM, self.epoch]).permutation(n)
+        else:
+            self._order = np.arange(n)
+        self._x, self._y = self.train_x[self._order], self.train_y[self._order]
+        self._order_epoch = (self.epoch, self.config.shuffle)
+
+    def step(self) -> Trace:
+        """One optimizer update on the next batch_size rows; the final partial batch is its own step."""
+        self._epoch_rows()
+        lo, hi = self.position, min(self.position + self.batch_size, len(self.train_x))
+        x, t = self._x[lo:hi], self._y[lo:hi]
+        net, cfg = self.net, self.config
+        zs, acts = net.forward(x)
+        pass_ = net.backward(self.loss, zs, acts, t)
+        grad, reg_grad = pass_.grad, None
+        if cfg.regularization != "none" and cfg.regularization_rate:
+            w = net.params * self._weight_mask
+            reg_grad = cfg.regularization_rate * (w if cfg.regularization == "l2" else np.sign(w))
+            grad = grad + reg_grad
+        if not cfg.train_biases:
+            grad = grad * self._weight_mask
+        new_params, opt_state = self.optimizer.propose(net.params, grad)
+        # A sum of finite parameters is finite unless they are astronomically large, which is divergence too.
+        if not math.isfinite(new_params.sum()):
+            raise DivergenceError(
+                self.step_count + 1,
+                f"Training diverged at step {self.step_count + 1}: the update would make the weights NaN or "
+                f"infinite. The learning rate ({cfg.learning_rate:g}) is probably too high: lower it or go Back.",
+            )
+        params_before = net.params.copy()
+        net.params[:] = new_params
+        self.optimizer.commit(opt_state)
+        self.step_count += 1
+        self.position = hi
+        if hi == len(self.train_x):
+            self.epoch += 1
+            self.position = 0
+        return Trace(self.step_count, self.epoch, self._order[lo:hi], t, pass_, reg_grad, params_before,
+                     new_params, net, cfg.loss)
+
+    def run(self, steps: int) -> Trace:
+        """Run `steps` steps and return the last trace. All or nothing: if any step diverges, none is kept."""
+        saved = self.state_dict()
+        try:
+            with np.errstate(all="ignore"):
+                for _ in range(steps):
+                    trace = self.step()
+        except DivergenceError:
+            self.load_state_dict(saved)
+            raise
+        return trace
+
+    def steps_to_epoch_end(self) -> int:
+        return math.ceil((len(self.train_x) - self.position) / self.batch_size)
+
+    def run_epoch(self) -> Trace:
+        """Run to the end of the current epoch (a whole pass when at its start)."""
+        return self.run(self.steps_to_epoch_end())
+
+    def state_dict(self) -> dict:
+        return {
+            "params": self.net.params.copy(),
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step_count,
+            "epoch": self.epoch,
+            "position": self.position,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.net.params[:] = state["params"]
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step_count, self.epoch, self.position = state["step"], state["epoch"], state["position"]
+
+    def __repr__(self) -> str:
+        return f"Trainer({self.net!r}, step={self.step_count}, epoch={self.epoch})"
+
+

@@ -1,0 +1,23 @@
+"""Settings, read from PLAYGROUND_* environment variables (for example PLAYGROUND_MAX_NEURONS=128)."""
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLAYGROUND_")
+
+    max_hidden_layers: int = 8
+    max_neurons: int = 64
+    max_samples: int = 5000
+    max_steps_per_request: int = 10_000
+    # Bounds the work of one request: steps × batch rows.
+    max_sample_passes_per_request: int = 5_000_000
+    max_predict_rows: int = 10_000
+    max_csv_bytes: int = 1_000_000
+    max_sessions: int = 10_000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
