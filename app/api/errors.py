@@ -1,0 +1,50 @@
+"""Error answers: 422 naming the field, 409 for a refused diverging step, and no tracebacks ever."""
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from app.engine import DivergenceError, FieldError
+
+log = logging.getLogger("app")
+
+
+def _field_name(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "path", "query")]
+    return ".".join(parts) or "body"
+
+
+def field_error(field: str, message: str) -> dict:
+    return {"loc": ["body", *field.split(".")], "field": field, "msg": f"{field}: {message}", "type": "value_error"}
+
+
+async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = []
+    for err in exc.errors():
+        field = _field_name(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "json_invalid":
+            field, msg = "body", "The body is not valid JSON."
+        detail.append({"loc": list(err["loc"]), "field": field, "msg": f"{field}: {msg}", "type": err["type"]})
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def on_field_error(request: Request, exc: FieldError) -> JSONResponse:
+    return JSONResponse({"detail": [field_error(exc.field, exc.message)]}, status_code=422)
+
+
+async def on_divergence(request: Request, exc: DivergenceError) -> JSONResponse:
+    return JSONResponse({"detail": exc.message, "step": exc.step, "field": exc.cause}, status_code=409)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "Internal error; nothing was changed."}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(FieldError, on_field_error)
+    app.add_exception_handler(DivergenceError, on_divergence)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,8 @@
+"""Data sets for the playground: TF Playground's generators, small tutorial tables, iris and CSV uploads."""
+
+from .dataset import Dataset
+from .features import FEATURES
+from .pipeline import Limits, build_dataset, inline_dataset
+from .registry import DATASETS, DatasetInfo
+
+__all__ = ["DATASETS", "FEATURES", "Dataset", "DatasetInfo", "Limits", "build_dataset", "inline_dataset"]

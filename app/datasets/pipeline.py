@@ -1,0 +1,230 @@
+"""build_dataset and inline_dataset: the one way the app gets data to train on."""
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.errors import FieldError
+
+from . import generators, tables
+from .csv_upload import parse_csv
+from .dataset import Dataset, prepare
+from .encoding import encode_classes, encode_targets
+from .features import DEFAULT_FEATURES, check_features
+from .messages import count, quote
+from .registry import DATASETS
+from .tables import Table
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what one request may ask for."""
+
+    max_samples: int = 5000
+    max_csv_bytes: int = 1_000_000
+    max_columns: int = 64
+
+
+GENERATORS = {
+    "circle": generators.circle,
+    "xor": generators.xor,
+    "gauss": generators.gauss,
+    "spiral": generators.spiral,
+    "plane": generators.plane,
+    "multi-gauss": generators.multi_gauss,
+    "moons": generators.moons,
+    "sine": generators.sine,
+}
+FIXED_TABLES = {"xor-table": tables.xor_table, "mazur": tables.mazur_table, "test-score": tables.score_table}
+PLANE_DOMAIN = ((-6.0, 6.0), (-6.0, 6.0))  # TF Playground's plotting box
+
+
+def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, train_fraction: float | None = None,
+                  seed: int = 1, standardize: bool = False, features: list[str] | None = None,
+                  csv: str | bytes | None = None, target_columns: list[str] | None = None, task: str = "regression",
+                  output_activation: str = "tanh", output_size: int | None = 1, limits: Limits = Limits()) -> Dataset:
+    """Generate or load a named data set, shuffle and split it, expand features, standardise, encode targets.
+
+    output_size=None means as many output nodes as the data needs.
+    """
+    if not isinstance(name, str) or name not in DATASETS:
+        shown = f" {quote(name)}" if isinstance(name, str) else ""
+        raise FieldError("dataset.name", f"Unknown dataset{shown}; choose one of {', '.join(DATASETS)}.")
+    info = DATASETS[name]
+    check_seed(seed)
+    fraction = check_fraction(info.default_train_fraction if train_fraction is None else train_fraction)
+    if info.takes_features:
+        features = check_features(DEFAULT_FEATURES if features is None else features)
+    elif features is not None:
+        raise FieldError("dataset.features", f"Input features (x1, x1_sq, sin_x1, ...) need 2-D inputs; "
+                                             f"dataset '{name}' does not have them, so leave features out.")
+
+    if name in GENERATORS:
+        n = check_samples(info.default_samples if samples is None else samples, limits.max_samples)
+        check_noise(noise)
+        rng = np.random.default_rng(seed)
+        x, y = GENERATORS[name](n, float(noise), rng)
+        target_names = ("class",) if info.task == "classification" else ("y",)
+        table = Table(info.input_names, target_names, x, y, classes=info.classes)
+        order = rng.permutation(n)
+    elif name in FIXED_TABLES:
+        table = FIXED_TABLES[name]()
+        order = np.arange(len(table.x))  # these tutorials list their rows in a meaningful order
+    else:
+        if name == "iris":
+            table = tables.iris_table()
+        elif csv is None:
+            raise FieldError("dataset.csv", "Upload a CSV file to use the 'csv' dataset.")
+        else:
+            table = parse_csv(csv, target_columns or [], task, limits.max_csv_bytes, limits.max_columns,
+                              limits.max_samples)
+        order = np.random.default_rng(seed).permutation(len(table.x))
+
+    n_train = split_point(len(order), fraction)
+    if name in GENERATORS and info.dims == 2:
+        domain = PLANE_DOMAIN
+    else:
+        domain = bounding_box(table.x)
+    return assemble(name, info.title, table, order[:n_train], order[n_train:], features=features,
+                    standardize=standardize, activation=output_activation, output_size=output_size,
+                    symmetric=info.symmetric_targets, domain=domain)
+
+
+def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, standardize=False,
+                   output_activation="tanh", output_size=1) -> Dataset:
+    """Rows given in the request: inputs (n, d), targets (n, T), optional test rows; regression, no shuffling."""
+    x = as_matrix(inputs, "dataset.inputs")
+    y = as_matrix(targets, "dataset.targets")
+    if len(y) != len(x):
+        raise FieldError("dataset.targets", f"There are {count(len(x), 'input row')} but "
+                                            f"{count(len(y), 'target row')}; give one target row per input row.")
+    if (test_inputs is None) != (test_targets is None):
+        missing = "dataset.test_targets" if test_targets is None else "dataset.test_inputs"
+        raise FieldError(missing, "Give test inputs and test targets together, one target row per input row.")
+    if test_inputs is None:
+        tx, ty = np.empty((0, x.shape[1])), np.empty((0, y.shape[1]))
+    else:
+        tx = as_matrix(test_inputs, "dataset.test_inputs", width=x.shape[1])
+        ty = as_matrix(test_targets, "dataset.test_targets", width=y.shape[1])
+        if len(ty) != len(tx):
+            raise FieldError("dataset.test_targets", f"There are {count(len(tx), 'test input row')} but "
+                                                     f"{count(len(ty), 'test target row')}; they must match.")
+
+    def names(prefix, k):
+        return (prefix,) if k == 1 else tuple(f"{prefix}{i}" for i in range(1, k + 1))
+
+    table = Table(names("x", x.shape[1]), names("y", y.shape[1]), np.concatenate([x, tx]), np.concatenate([y, ty]))
+    return assemble("inline", "Inline data", table, np.arange(len(x)), np.arange(len(x), len(x) + len(tx)),
+                    features=None, standardize=standardize, activation=output_activation, output_size=output_size,
+                    symmetric=False, domain=bounding_box(table.x))
+
+
+def assemble(name, title, table, train_idx, test_idx, *, features, standardize, activation, output_size,
+             symmetric, domain):
+    """Split table rows by index, build network inputs and encoded targets, and wrap them in a Dataset."""
+    raw_train, raw_test = table.x[train_idx], table.x[test_idx]
+    input_scale = None
+    if table.scale_by_max:
+        input_scale = raw_train.max(axis=0)
+        input_scale[input_scale == 0] = 1.0
+    mean = std = None
+    if standardize:
+        x = prepare(raw_train, input_scale, features, None, None)
+        mean = x.mean(axis=0)
+        std = np.where(x.max(axis=0) > x.min(axis=0), x.std(axis=0), 1.0)  # constant columns are only centred
+
+    classes = list(table.classes) if table.classes is not None else None
+    if classes is not None:
+        train_y = encode_classes(table.y[train_idx], len(classes), activation, output_size, name)
+        test_y = encode_classes(table.y[test_idx], len(classes), activation, output_size, name)
+        target_names = list(table.target_names) if train_y.shape[1] == 1 else classes
+    else:
+        train_y = encode_targets(table.y[train_idx], activation, output_size, symmetric, name)
+        test_y = encode_targets(table.y[test_idx], activation, output_size, symmetric, name)
+        target_names = list(table.target_names)
+
+    return Dataset(
+        name=name,
+        title=title,
+        task="classification" if classes is not None else "regression",
+        train_x=prepare(raw_train, input_scale, features, mean, std),
+        train_y=train_y,
+        test_x=prepare(raw_test, input_scale, features, mean, std),
+        test_y=test_y,
+        raw_train_x=raw_train,
+        raw_test_x=raw_test,
+        train_labels=table.y[train_idx] if classes is not None else None,
+        test_labels=table.y[test_idx] if classes is not None else None,
+        classes=classes,
+        input_names=list(table.input_names),
+        feature_names=list(features) if features is not None else list(table.input_names),
+        target_names=target_names,
+        domain=domain,
+        input_scale=input_scale,
+        features=features,
+        mean=mean,
+        std=std,
+    )
+
+
+def is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_seed(seed):
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise FieldError("dataset.seed", "The seed must be a whole number, 0 or more.")
+
+
+def check_samples(samples, max_samples):
+    if not isinstance(samples, numbers.Integral) or isinstance(samples, bool) or not 2 <= samples <= max_samples:
+        raise FieldError("dataset.samples", f"The number of samples must be a whole number from 2 to {max_samples:,}.")
+    return int(samples)
+
+
+def check_noise(noise):
+    if not is_number(noise) or not 0 <= noise <= 1:
+        raise FieldError("dataset.noise", "Noise must be a number from 0 to 1.")
+
+
+def check_fraction(fraction):
+    if not is_number(fraction) or not 0 < fraction <= 1:
+        raise FieldError("dataset.train_fraction", "The training fraction must be more than 0 and at most 1.")
+    return float(fraction)
+
+
+def split_point(n, fraction):
+    """Training rows: floor(n * fraction), at least 1."""
+    n_train = math.floor(n * fraction + 1e-9)  # so 0.29 * 100 gives 29, not 28
+    if n_train < 1:
+        raise FieldError("dataset.train_fraction", f"A training fraction of {fraction:g} leaves no training rows "
+                                                   f"out of {n}; use at least {1 / n:.3g}.")
+    return n_train
+
+
+def bounding_box(x):
+    """The rows' bounding box padded 10% per side, for 2-D raw inputs (n, 2); None otherwise."""
+    if x.shape[1] != 2 or len(x) == 0:
+        return None
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = np.where(hi > lo, 0.1 * (hi - lo), 0.5)  # a single point still gets a box around it
+    return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+
+
+def as_matrix(rows, field, width=None):
+    """Rows of numbers -> (n, k) float64; with width, k must equal it and an empty list gives (0, width)."""
+    try:
+        a = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise FieldError(field, "Give a list of rows of numbers, every row the same length.") from None
+    if width is not None and a.shape == (0,):
+        return a.reshape(0, width)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise FieldError(field, "Give a list of rows of numbers: at least one row with at least one number.")
+    if width is not None and a.shape[1] != width:
+        raise FieldError(field, f"Each row must have {count(width, 'number')}, like the training rows.")
+    if not np.all(np.isfinite(a)):
+        raise FieldError(field, "Every value must be a finite number.")
+    return a

@@ -1,0 +1,54 @@
+"""Small fixed tables: the XOR truth table, Mazur's worked example, the test-score tutorial, iris."""
+
+import csv
+import io
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """Raw rows: x (n, d) float64; y (n, T) float64 targets, or (n,) int class ids when classes is set."""
+
+    input_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    x: np.ndarray
+    y: np.ndarray
+    classes: tuple[str, ...] | None = None
+    scale_by_max: bool = False  # divide inputs by the column max of the training rows
+
+
+def xor_table():
+    """The four rows of XOR: x (4, 2), classes (4,)."""
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    y = np.array([0, 1, 1, 0], dtype=np.int64)
+    return Table(("x1", "x2"), ("x1 xor x2",), x, y, classes=("0", "1"))
+
+
+def mazur_table():
+    """Matt Mazur's step-by-step backprop example: x (1, 2), targets (1, 2)."""
+    x = np.array([[0.05, 0.10]], dtype=np.float64)
+    y = np.array([[0.01, 0.99]], dtype=np.float64)
+    return Table(("i1", "i2"), ("o1", "o2"), x, y)
+
+
+def score_table():
+    """Hours studied and slept -> test score: x (3, 2) raw hours, targets (3, 1) as score / 100."""
+    x = np.array([[2, 9], [1, 5], [3, 6]], dtype=np.float64)
+    y = np.array([[92], [86], [89]], dtype=np.float64) / 100
+    return Table(("hours_studied", "hours_slept"), ("test_score",), x, y, scale_by_max=True)
+
+
+IRIS_CLASSES = ("setosa", "versicolor", "virginica")
+
+
+def iris_table():
+    """Fisher's iris flowers from iris.csv: x (150, 4) in cm, classes (150,) of 3."""
+    text = resources.files(__package__).joinpath("iris.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], [r for r in rows[1:] if r]
+    x = np.array([[float(v) for v in r[:4]] for r in body], dtype=np.float64)
+    y = np.array([IRIS_CLASSES.index(r[4].removeprefix("Iris-")) for r in body], dtype=np.int64)
+    return Table(tuple(header[:4]), (header[4],), x, y, classes=IRIS_CLASSES)

@@ -1,0 +1,26 @@
+"""The ASGI app: `uvicorn app.main:app`."""
+from fastapi import FastAPI
+
+from app.api import errors, sessions
+from app.sessions import SessionStore
+from app.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Backprop Playground",
+        summary="Train a small neural network one step at a time and inspect every value backpropagation computes.",
+        version="0.1.0",
+    )
+    app.state.sessions = SessionStore(get_settings().max_sessions)
+    errors.install(app)
+    app.include_router(sessions.router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    return app
+
+
+app = create_app()

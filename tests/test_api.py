@@ -1,0 +1,224 @@
+import json
+
+import pytest
+
+MAZUR = {
+    "layers": [2, 2, 2], "hidden_activation": "sigmoid", "output_activation": "sigmoid", "loss": "half_sse",
+    "learning_rate": 0.5, "batch_size": 1, "train_biases": False,
+    "weights": [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
+    "biases": [[0.35, 0.35], [0.60, 0.60]],
+    "dataset": {"inputs": [[0.05, 0.10]], "targets": [[0.01, 0.99]]},
+}
+
+
+def fields(response):
+    return [d["field"] for d in response.json()["detail"]]
+
+
+def test_create_session_has_the_default_setup(session):
+    assert len(session["id"]) == 32
+    cfg = session["config"]
+    assert cfg["layers"] == [2, 4, 2, 1]
+    assert (cfg["hidden_activation"], cfg["output_activation"], cfg["loss"]) == ("tanh", "tanh", "half_sse")
+    assert (cfg["optimizer"], cfg["learning_rate"], cfg["batch_size"]) == ("sgd", 0.03, 10)
+    assert cfg["dataset"]["name"] == "circle" and cfg["dataset"]["seed"] == 1
+    assert session["step"] == 0 and session["epoch"] == 0
+    assert [len(w) for w in session["weights"]] == [4, 2, 1] and [len(w[0]) for w in session["weights"]] == [2, 4, 2]
+    assert session["biases"] == [[0.1] * 4, [0.1] * 2, [0.1]]
+    assert session["data"]["train_size"] == 250 and session["data"]["test_size"] == 250
+    assert session["loss"]["train"] > 0 and session["loss"]["test"] > 0
+
+
+def test_get_session_returns_the_same_state(client, session):
+    r = client.get(f"/api/sessions/{session['id']}")
+    assert r.status_code == 200 and r.json() == session
+
+
+def test_mazur_through_the_api(client):
+    sid = client.post("/api/sessions", json=MAZUR).json()["id"]
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
+    assert r.status_code == 200
+    body = r.json()
+    tr = body["trace"]
+    assert tr["loss_before"] == pytest.approx(0.298371109, abs=1e-9)
+    assert tr["a"][1][0][0] == pytest.approx(0.593269992, abs=1e-9)
+    assert tr["a"][2][0][0] == pytest.approx(0.75136507, abs=1e-8)
+    assert tr["delta"][1][0][0] == pytest.approx(0.138498562, abs=1e-9)
+    assert tr["grad_weights"][1][0][0] == pytest.approx(0.082167041, abs=1e-9)
+    assert tr["weights_before"][1][0][0] == 0.40
+    assert body["weights"][1][0][0] == pytest.approx(0.35891648, abs=1e-8)
+    assert body["weights"][0][0][0] == pytest.approx(0.149780716, abs=1e-9)
+    assert body["weights"] == tr["weights_after"]
+    assert body["biases"] == MAZUR["biases"]
+    assert body["step"] == 1 and body["epoch"] == 1 and tr["rows"] == [0]
+
+
+def test_trace_shapes_follow_the_layers(client, session):
+    body = client.post(f"/api/sessions/{session['id']}/step").json()
+    tr = body["trace"]
+    assert len(tr["rows"]) == 10
+    assert [len(z[0]) for z in tr["z"]] == [4, 2, 1] and [len(a[0]) for a in tr["a"]] == [2, 4, 2, 1]
+    assert all(len(d) == 10 for d in tr["delta"])
+    assert [len(g) for g in tr["grad_biases"]] == [4, 2, 1]
+    assert tr["weights_before"] == session["weights"]
+    assert tr["reg_grad_weights"] is None
+
+
+def test_steps_are_deterministic_across_sessions(client):
+    cfg = {"seed": 5, "dataset": {"name": "spiral", "samples": 200, "noise": 0.1}}
+    finals = []
+    for _ in range(2):
+        sid = client.post("/api/sessions", json=cfg).json()["id"]
+        finals.append(client.post(f"/api/sessions/{sid}/step", json={"steps": 100}).json())
+    assert finals[0]["weights"] == finals[1]["weights"] and finals[0]["step"] == 100
+
+
+def test_epoch_runs_one_pass(client, session):
+    body = client.post(f"/api/sessions/{session['id']}/epoch").json()
+    assert body["step"] == 25 and body["epoch"] == 1
+    assert body["loss"]["train"] != session["loss"]["train"]
+
+
+def test_predict_returns_outputs_and_every_layer(client):
+    sid = client.post("/api/sessions", json=MAZUR).json()["id"]
+    r = client.post(f"/api/sessions/{sid}/predict", json={"inputs": [[0.05, 0.10], [1, 2]]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["outputs"][0][0] == pytest.approx(0.75136507, abs=1e-8)
+    assert [len(a[0]) for a in body["a"]] == [2, 2, 2] and body["a"][0] == [[0.05, 0.10], [1, 2]]
+
+
+def test_predict_applies_the_dataset_normalisation(client):
+    sid = client.post("/api/sessions", json={"dataset": {"name": "test-score"}, "output_activation": "sigmoid"}).json()
+    r = client.post(f"/api/sessions/{sid['id']}/predict", json={"inputs": [[4, 8]]})
+    assert r.json()["a"][0][0] == pytest.approx([4 / 3, 8 / 9])
+
+
+@pytest.mark.parametrize("name,layers", [("xor-table", [2, 2, 1]), ("iris", [4, 4, 2, 3]), ("sine", [1, 8, 1]),
+                                         ("moons", [2, 4, 1]), ("plane", [2, 1]), ("multi-gauss", [2, 4, 1])])
+def test_every_named_dataset_trains(client, name, layers):
+    r = client.post("/api/sessions", json={"layers": layers, "dataset": {"name": name}})
+    assert r.status_code == 201, r.text
+    assert client.post(f"/api/sessions/{r.json()['id']}/step", json={"steps": 5}).status_code == 200
+
+
+def test_omitted_layers_fit_the_dataset(client):
+    body = client.post("/api/sessions", json={"output_activation": "softmax", "loss": "cross_entropy",
+                                              "dataset": {"name": "iris"}}).json()
+    assert body["config"]["layers"] == [4, 4, 2, 3]
+
+
+def test_csv_dataset(client):
+    csv = "a,b,y\n" + "\n".join(f"{i},{i % 3},{i * 0.1}" for i in range(20))
+    r = client.post("/api/sessions", json={"layers": [2, 3, 1], "output_activation": "linear",
+                                           "dataset": {"name": "csv", "csv": csv, "target_columns": ["y"]}})
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["train_size"] == 16
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"learning_rate": "fast"}, "learning_rate"),
+    ({"learning_rate": -1}, "learning_rate"),
+    ({"learning_rate": 0}, "learning_rate"),
+    ({"learning_rate": 1e9}, "learning_rate"),
+    ({"layers": []}, "layers"),
+    ({"layers": [2, 0, 1]}, "layers"),
+    ({"layers": [2, 1000, 1]}, "layers"),
+    ({"layers": [2] + [4] * 20 + [1]}, "layers"),
+    ({"layers": [3, 4, 1]}, "layers"),
+    ({"layers": [2, 4, 3]}, "layers"),
+    ({"hidden_activation": "swish"}, "hidden_activation"),
+    ({"output_activation": "softmax"}, "loss"),
+    ({"loss": "hinge"}, "loss"),
+    ({"optimizer": "rmsprop"}, "optimizer"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"dataset": {"name": "mnist"}}, "dataset.name"),
+    ({"dataset": {"samples": 10**7}}, "dataset"),
+    ({"dataset": {"name": "circle", "noise": -1}}, "dataset.noise"),
+    ({"weights": [[[1, 2]]]}, "weights"),
+    ({"unknown_field": 1}, "unknown_field"),
+])
+def test_bad_create_requests_get_422_naming_the_field(client, body, field):
+    r = client.post("/api/sessions", json=body)
+    assert r.status_code == 422, r.text
+    assert any(f == field or f.startswith(field + ".") for f in fields(r)), r.json()
+    assert all(d["msg"].startswith(d["field"]) for d in r.json()["detail"])
+
+
+def test_wrong_weight_shape_names_layer_and_expected_shape(client):
+    weights = [[[0.1, 0.2]] * 4, [[0.1] * 4] * 2, [[0.1, 0.2, 0.3]]]
+    r = client.post("/api/sessions", json={"weights": weights})
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["field"] == "weights.2" and "(1, 2)" in detail["msg"] and "(1, 3)" in detail["msg"]
+
+
+@pytest.mark.parametrize("raw", ['{"learning_rate": NaN}', '{"learning_rate": Infinity}',
+                                 '{"weights": [[[NaN]]]}', '{"layers": [2, 4, 1'])
+def test_nan_infinity_and_broken_json_are_refused(client, raw):
+    r = client.post("/api/sessions", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_unknown_and_malformed_session_ids(client):
+    assert client.get("/api/sessions/" + "0" * 32).status_code == 404
+    assert client.post("/api/sessions/" + "0" * 32 + "/step").status_code == 404
+    assert client.get("/api/sessions/not-an-id").status_code == 422
+
+
+def test_bad_step_requests_leave_the_session_unchanged(client, session):
+    sid = session["id"]
+    for body in [{"steps": 0}, {"steps": -3}, {"steps": 10**6}, {"steps": "many"}, {"steps": 1.5}]:
+        r = client.post(f"/api/sessions/{sid}/step", json=body)
+        assert r.status_code == 422 and fields(r) == ["steps"], r.text
+    assert client.get(f"/api/sessions/{sid}").json() == session
+
+
+def test_ten_thousand_steps_in_one_request(client, session):
+    r = client.post(f"/api/sessions/{session['id']}/step", json={"steps": 10_000})
+    assert r.status_code == 200 and r.json()["step"] == 10_000
+
+
+def test_work_cap_refuses_too_many_sample_passes(client):
+    sid = client.post("/api/sessions", json={"batch_size": 5000, "dataset": {"samples": 5000,
+                                                                              "train_fraction": 1}}).json()["id"]
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 10_000})
+    assert r.status_code == 422 and fields(r) == ["steps"]
+
+
+def test_bad_predict_requests(client, session):
+    url = f"/api/sessions/{session['id']}/predict"
+    assert fields(client.post(url, json={"inputs": [[1, 2, 3]]})) == ["inputs"]
+    assert client.post(url, json={"inputs": []}).status_code == 422
+    assert client.post(url, content='{"inputs": [[NaN, 1]]}', headers={"content-type": "application/json"}
+                       ).status_code == 422
+
+
+def test_divergence_is_refused_with_409_and_nothing_changes(client):
+    r = client.post("/api/sessions", json={"layers": [1, 8, 1], "hidden_activation": "relu",
+                                           "output_activation": "linear", "learning_rate": 100,
+                                           "dataset": {"inputs": [[1000.0], [-900.0]], "targets": [[1.0], [2.0]]}})
+    state = r.json()
+    r = client.post(f"/api/sessions/{state['id']}/step", json={"steps": 100})
+    assert r.status_code == 409
+    assert "learning rate" in r.json()["detail"] and r.json()["field"] == "learning_rate"
+    assert client.get(f"/api/sessions/{state['id']}").json() == state
+
+
+def test_state_json_has_no_nan(client, session):
+    text = client.get(f"/api/sessions/{session['id']}").text
+    assert "NaN" not in text and json.loads(text)
+
+
+def test_openapi_documents_the_contract(client):
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in ["/api/sessions", "/api/sessions/{session_id}", "/api/sessions/{session_id}/step",
+                 "/api/sessions/{session_id}/epoch", "/api/sessions/{session_id}/predict"]:
+        assert path in paths
+    assert "409" in paths["/api/sessions/{session_id}/step"]["post"]["responses"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
