@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from app.api.schemas import CreateSession
-from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
+from app.datasets import Dataset, Limits, build_dataset, inline_dataset
 from app.engine import FieldError, Trace, TrainConfig, Trainer
 from app.settings import get_settings
 
@@ -71,24 +71,13 @@ class Session:
         return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}
 
 
-def _natural_output_size(spec, output_activation: str) -> int | None:
-    """Output nodes the dataset asks for when `layers` is omitted (None: ask the built dataset)."""
-    info = DATASETS.get(spec.name or "")
-    if info is None or info.classes is None:
-        return None
-    classes = len(info.classes)
-    return 1 if classes == 2 and output_activation != "softmax" else classes
-
-
 def build_session(req: CreateSession) -> Session:
     """Build the dataset, then the network; every bad combination raises FieldError naming the field."""
     caps = get_settings()
     spec = req.dataset
     seed = req.seed if spec.seed is None else spec.seed
-    if req.layers is not None:
-        output_size = req.layers[-1]
-    else:
-        output_size = _natural_output_size(spec, req.output_activation)
+    # Without explicit layers the output layer takes the size the data asks for.
+    output_size = req.layers[-1] if req.layers else None
     common = dict(standardize=spec.standardize, output_activation=req.output_activation, output_size=output_size)
     if spec.inputs is not None:
         dataset = inline_dataset(spec.inputs, spec.targets, spec.test_inputs, spec.test_targets, **common)
