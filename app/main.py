@@ -1,6 +1,7 @@
 """The ASGI app: `uvicorn app.main:app`."""
 from fastapi import FastAPI
 
+from app import vendor
 from app.api import errors, sessions
 from app.sessions import SessionStore
 from app.settings import get_settings
@@ -11,10 +12,13 @@ def create_app() -> FastAPI:
         title="Backprop Playground",
         summary="Train a small neural network one step at a time and inspect every value backpropagation computes.",
         version="0.1.0",
+        docs_url=None,  # served by app.vendor from node_modules instead of a CDN
+        redoc_url=None,
     )
     app.state.sessions = SessionStore(get_settings().max_sessions)
     errors.install(app)
     app.include_router(sessions.router)
+    vendor.mount(app)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict:

@@ -222,3 +222,12 @@ def test_openapi_documents_the_contract(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_docs_and_browser_libraries_come_from_this_server(client):
+    html = client.get("/docs").text
+    assert "/vendor/swagger-ui/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    for path in ["/vendor/swagger-ui/swagger-ui-bundle.js", "/vendor/htmx/htmx.min.js",
+                 "/vendor/plotly/plotly-basic.min.js"]:
+        r = client.get(path)
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"], path

@@ -32,8 +32,14 @@ class Pass:
 class MLP:
     def __init__(self, sizes: list[int], hidden: str = "tanh", output: str = "tanh"):
         self.sizes = list(sizes)
+        self.n_layers = len(self.sizes) - 1  # weight layers: hidden layers + 1
         self.hidden: Activation = ACTIVATIONS[hidden]
         self.output: Activation = ACTIVATIONS[output]
+        self.activations = [self.hidden] * (self.n_layers - 1) + [self.output]
+        self._layout, at = [], 0
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+            self._layout.append((slice(at, at + n_out * n_in), (n_out, n_in), slice(at + n_out * n_in, at + n_out * (n_in + 1))))
+            at += n_out * (n_in + 1)
         # All parameters live in one flat vector, and weights/biases are views into it, so that an
         # optimizer update is one vector operation however deep the network is.
         self.params = np.zeros(self.n_params)
@@ -43,20 +49,9 @@ class MLP:
     def n_params(self) -> int:
         return sum(o * i + o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
 
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers (hidden layers + 1)."""
-        return len(self.sizes) - 1
-
     def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Split a flat parameter-shaped vector into per-layer (out, in) weight and (out,) bias views."""
-        weights, biases, at = [], [], 0
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            weights.append(flat[at : at + n_out * n_in].reshape(n_out, n_in))
-            at += n_out * n_in
-            biases.append(flat[at : at + n_out])
-            at += n_out
-        return weights, biases
+        return [flat[w].reshape(shape) for w, shape, _ in self._layout], [flat[b] for _, _, b in self._layout]
 
     def bias_mask(self) -> np.ndarray:
         """1.0 where the flat vector holds a bias, 0.0 where it holds a weight."""
@@ -64,10 +59,6 @@ class MLP:
         for b in self.views(mask)[1]:
             b[:] = 1.0
         return mask
-
-    def activation(self, layer: int) -> Activation:
-        """The activation of the layer after weights[layer]."""
-        return self.output if layer == self.n_layers - 1 else self.hidden
 
     def initialize(self, scheme: str, rng: np.random.Generator) -> None:
         """Draw weights layer by layer, each in (out, in) row-major order."""
@@ -124,10 +115,10 @@ class MLP:
         """x: (n, sizes[0]) -> z: [(n, sizes[l+1])], a: [(n, sizes[l])] with a[0] = x."""
         weights, biases = (self.weights, self.biases) if params is None else self.views(params)
         zs, acts = [], [x]
-        for l, (w, b) in enumerate(zip(weights, biases)):
+        for w, b, act in zip(weights, biases, self.activations):
             z = acts[-1] @ w.T + b
             zs.append(z)
-            acts.append(self.activation(l).f(z))
+            acts.append(act.f(z))
         return zs, acts
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -148,7 +139,7 @@ class MLP:
         for l in range(self.n_layers - 1, -1, -1):
             deltas[l] = delta
             np.matmul(delta.T, acts[l], out=grad_w[l])
-            np.sum(delta, axis=0, out=grad_b[l])
+            np.add.reduce(delta, axis=0, out=grad_b[l])  # np.sum's wrapper costs more than the sum here
             if l:
                 delta = (delta @ self.weights[l]) * self.hidden.df(zs[l - 1], acts[l])
         grad *= 1.0 / len(t)

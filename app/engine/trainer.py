@@ -178,7 +178,7 @@ class Trainer:
             grad = grad * self._weight_mask
         new_params, opt_state = self.optimizer.propose(net.params, grad)
         # A sum of finite parameters is finite unless they are astronomically large, which is divergence too.
-        if not math.isfinite(new_params.sum()):
+        if not math.isfinite(np.add.reduce(new_params)):
             raise DivergenceError(
                 self.step_count + 1,
                 f"Training diverged at step {self.step_count + 1}: the update would make the weights NaN or "
