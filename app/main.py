@@ -1,8 +1,10 @@
 """The ASGI app: `uvicorn app.main:app`."""
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import vendor
 from app.api import errors, sessions
+from app.web import routes as web
 from app.sessions import SessionStore
 from app.settings import get_settings
 
@@ -18,7 +20,10 @@ def create_app() -> FastAPI:
     app.state.sessions = SessionStore(get_settings().max_sessions)
     errors.install(app)
     app.include_router(sessions.router)
+    app.include_router(web.router)
+    app.add_exception_handler(web.NoSession, web.on_no_session)
     vendor.mount(app)
+    app.mount("/static", StaticFiles(directory=web.ROOT / "static"), name="static")
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict:

@@ -1,4 +1,4 @@
-"""Training sessions: a config, its dataset and a trainer, behind a lock, kept in a bounded store."""
+"""Training sessions: a config, its dataset and a trainer behind a lock, kept in a bounded store."""
 import secrets
 import threading
 from collections import OrderedDict
@@ -12,6 +12,8 @@ from app.engine import FieldError, Trace, TrainConfig, Trainer
 from app.settings import get_settings
 
 DEFAULT_HIDDEN = (4, 2)
+# The loss curve keeps at most this many points; beyond it every other old point is dropped.
+MAX_HISTORY = 4000
 
 
 @dataclass
@@ -21,7 +23,13 @@ class Session:
     dataset: Dataset
     trainer: Trainer
     last_trace: Trace | None = None
+    history: list[tuple[int, float, float | None]] = field(default_factory=list)
+    playing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self):
+        if not self.history:
+            self.history.append((self.trainer.step_count, *self.losses()))
 
     def config(self) -> dict:
         """The full current config, defaults resolved, from which this session's initial state rebuilds."""
@@ -37,14 +45,54 @@ class Session:
         seed = self.request.dataset.seed
         return self.request.seed if seed is None else seed
 
-    def losses(self) -> dict:
+    def losses(self) -> tuple[float, float | None]:
+        """Mean data loss over all training rows and all test rows (None without test rows)."""
         t, d = self.trainer, self.dataset
         train = t.net.loss(t.loss, d.train_x, d.train_y)
         test = t.net.loss(t.loss, d.test_x, d.test_y) if len(d.test_x) else None
-        return {"train": train, "test": test}
+        return train, test
+
+    def train(self, steps: int | None) -> list[tuple[int, float, float | None]]:
+        """Run `steps` steps, or to the end of the epoch when None; return the new loss-curve points.
+
+        The caller holds the lock. On any error nothing changes, the loss curve included.
+        """
+        trainer = self.trainer
+        n = trainer.steps_to_epoch_end() if steps is None else steps
+        cap = get_settings().max_sample_passes_per_request
+        if n * trainer.batch_size > cap:
+            raise FieldError("steps", f"{n} steps of {trainer.batch_size} rows is more than the {cap} sample "
+                                      "passes one request may run; ask for fewer steps.")
+        points = []
+        self.last_trace = trainer.run(n, after_step=lambda t: points.append((t.step_count, *self.losses())))
+        self.history.extend(points)
+        if len(self.history) > MAX_HISTORY:
+            half = len(self.history) // 2
+            self.history[:half] = self.history[:half:2]
+        return points
+
+    def accuracy(self) -> tuple[float | None, float | None]:
+        """Share of train and test rows whose predicted class is right; None for regression."""
+        d = self.dataset
+        if d.task != "classification":
+            return None, None
+        return tuple(
+            float((self.predicted_classes(x) == labels).mean()) if len(x) else None
+            for x, labels in ((d.train_x, d.train_labels), (d.test_x, d.test_labels))
+        )
+
+    def predicted_classes(self, x: np.ndarray) -> np.ndarray:
+        """Class ids from network outputs: argmax over one node per class, or a threshold on a single node."""
+        with np.errstate(all="ignore"):
+            o = self.trainer.net.predict(x)
+        if o.shape[1] > 1:
+            return o.argmax(axis=1)
+        threshold = 0.5 if self.trainer.config.output_activation in ("sigmoid", "relu") else 0.0
+        return (o[:, 0] >= threshold).astype(np.int64)
 
     def state(self) -> dict:
         t, d = self.trainer, self.dataset
+        train, test = self.losses()
         return {
             "id": self.id,
             "config": self.config(),
@@ -52,7 +100,7 @@ class Session:
             "epoch": t.epoch,
             "weights": [w.tolist() for w in t.net.weights],
             "biases": [b.tolist() for b in t.net.biases],
-            "loss": self.losses(),
+            "loss": {"train": train, "test": test},
             "data": {
                 "name": d.name, "title": d.title, "task": d.task,
                 "train_size": len(d.train_x), "test_size": len(d.test_x),
@@ -71,8 +119,11 @@ class Session:
         return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}
 
 
-def build_session(req: CreateSession) -> Session:
-    """Build the dataset, then the network; every bad combination raises FieldError naming the field."""
+def build_session(req: CreateSession, session_id: str | None = None, hidden: list[int] | None = None) -> Session:
+    """Build the dataset, then the network; every bad combination raises FieldError naming the field.
+
+    Without `req.layers`, the input and output sizes come from the data, around `hidden` (default 4, 2).
+    """
     caps = get_settings()
     spec = req.dataset
     seed = req.seed if spec.seed is None else spec.seed
@@ -89,7 +140,7 @@ def build_session(req: CreateSession) -> Session:
                           max_columns=caps.max_neurons + 8),
             **common,
         )
-    layers = req.layers or [dataset.input_size, *DEFAULT_HIDDEN, dataset.target_size]
+    layers = req.layers or [dataset.input_size, *(DEFAULT_HIDDEN if hidden is None else hidden), dataset.target_size]
     if dataset.input_size > caps.max_neurons:
         raise FieldError("dataset", f"the data has {dataset.input_size} inputs but the cap is {caps.max_neurons}.")
     config = TrainConfig(
@@ -100,7 +151,7 @@ def build_session(req: CreateSession) -> Session:
             "init", "seed"}),
     )
     trainer = Trainer(config, dataset.train_x, dataset.train_y, req.weights, req.biases)
-    return Session(secrets.token_hex(16), req, dataset, trainer)
+    return Session(session_id or secrets.token_hex(16), req, dataset, trainer)
 
 
 class SessionStore:
@@ -114,6 +165,7 @@ class SessionStore:
     def add(self, session: Session) -> None:
         with self._lock:
             self._sessions[session.id] = session
+            self._sessions.move_to_end(session.id)
             while len(self._sessions) > self.max_sessions:
                 self._sessions.popitem(last=False)
 

@@ -141,9 +141,9 @@ def test_epoch_runs_to_the_end_of_the_current_pass():
     x, y = circle_data(n=25)
     trainer = Trainer(TrainConfig(batch_size=10), x, y)
     trainer.step()
-    trace = trainer.run_epoch()
+    trace = trainer.run(trainer.steps_to_epoch_end())
     assert (trainer.step_count, trainer.epoch, trainer.position, len(trace.rows)) == (3, 1, 0, 5)
-    trainer.run_epoch()
+    trainer.run(trainer.steps_to_epoch_end())
     assert (trainer.step_count, trainer.epoch) == (6, 2)
 
 

@@ -3,9 +3,7 @@ from fastapi import APIRouter, Body
 
 from app.api.deps import SessionDep, StoreDep
 from app.api.schemas import CreateSession, Prediction, PredictRequest, SessionState, StepRequest, StepResult
-from app.engine import FieldError
 from app.sessions import Session, build_session
-from app.settings import get_settings
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
@@ -26,15 +24,8 @@ def read_session(session: SessionDep) -> dict:
 
 
 def _train(session: Session, steps: int | None) -> dict:
-    """Run `steps` steps, or to the end of the epoch when None, and answer with the state and last trace."""
     with session.lock:
-        trainer = session.trainer
-        n = trainer.steps_to_epoch_end() if steps is None else steps
-        cap = get_settings().max_sample_passes_per_request
-        if n * trainer.batch_size > cap:
-            raise FieldError("steps", f"{n} steps of {trainer.batch_size} rows is more than the {cap} sample passes "
-                                      "one request may run; ask for fewer steps.")
-        session.last_trace = trainer.run(n)
+        session.train(steps)
         return {**session.state(), "trace": session.last_trace.as_dict()}
 
 

@@ -195,13 +195,18 @@ class Trainer:
         return Trace(self.step_count, self.epoch, self._order[lo:hi], t, pass_, reg_grad, params_before,
                      new_params, net, cfg.loss)
 
-    def run(self, steps: int) -> Trace:
-        """Run `steps` steps and return the last trace. All or nothing: if any step diverges, none is kept."""
+    def run(self, steps: int, after_step=None) -> Trace:
+        """Run `steps` steps and return the last trace. All or nothing: if any step diverges, none is kept.
+
+        `after_step(trainer)` is called after every step, for example to record the loss curve.
+        """
         saved = self.state_dict()
         try:
             with np.errstate(all="ignore"):
                 for _ in range(steps):
                     trace = self.step()
+                    if after_step is not None:
+                        after_step(self)
         except DivergenceError:
             self.load_state_dict(saved)
             raise
@@ -209,10 +214,6 @@ class Trainer:
 
     def steps_to_epoch_end(self) -> int:
         return math.ceil((len(self.train_x) - self.position) / self.batch_size)
-
-    def run_epoch(self) -> Trace:
-        """Run to the end of the current epoch (a whole pass when at its start)."""
-        return self.run(self.steps_to_epoch_end())
 
     def state_dict(self) -> dict:
         return {

@@ -1,0 +1,1 @@
+"""View models: turn sessions and traces into plain drawing data (coordinates, widths, colours, labels)."""

@@ -1,0 +1,204 @@
+"""The network diagram: node and edge geometry, colours, widths and labels for templates/partials/network.html."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.sessions import Session
+
+from .colors import display_range, hex_color, rgb
+from .png import data_uri
+
+NODE = 34  # node square side, px
+SLOT = 84  # vertical room per node: square plus two lines of numbers
+LEFT, RIGHT, TOP = 60, 84, 14
+WIDTH = 600
+HEATMAP_GRID = 16
+MAX_EDGE_WIDTH = 8.0
+
+
+@dataclass
+class Node:
+    id: str
+    layer: int
+    index: int
+    name: str
+    x: float
+    y: float
+    heatmap: str | None
+    activation: float | None  # batch mean from the last step's forward pass
+    delta: float | None  # batch mean dL/dz from the last step's backward pass; None for inputs
+    bias: float | None  # current bias; None for inputs
+    ring_color: str
+    ring_width: float
+
+    @property
+    def corner(self) -> tuple[float, float]:
+        return self.x - NODE / 2, self.y - NODE / 2
+
+
+@dataclass
+class Edge:
+    id: str
+    layer: int
+    source: int
+    target: int
+    path: str
+    label_x: float
+    label_y: float
+    color: str
+    width: float
+    weight: float
+    grad: float | None
+    change: float | None
+    changed: bool
+    description: str
+
+
+@dataclass
+class Column:
+    layer: int
+    x: float
+    title: str
+    subtitle: str
+    size: int
+    hidden: bool
+
+
+@dataclass
+class Diagram:
+    step: int
+    width: int
+    height: int
+    columns: list[Column]
+    nodes: list[Node]
+    edges: list[Edge]
+    caption: str
+
+
+def fmt(value: float | None, digits: int = 4) -> str:
+    """Short label for a number; the full value travels in data-* attributes."""
+    if value is None:
+        return "–"
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+        return f"{value:.2e}"
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if "." in f"{value:.{digits}f}" else f"{value}"
+
+
+def node_names(session: Session) -> list[list[str]]:
+    sizes = session.trainer.net.sizes
+    names = [list(session.dataset.feature_names)]
+    for l in range(1, len(sizes) - 1):
+        names.append([f"h{l}.{j + 1}" for j in range(sizes[l])])
+    targets = list(session.dataset.target_names)
+    names.append(targets if len(targets) == sizes[-1] else [f"o{j + 1}" for j in range(sizes[-1])])
+    return names
+
+
+def heatmaps(session: Session) -> list[list[str]] | None:
+    """Each node's output over the input plane, as PNG data URIs; None unless the raw inputs are 2-D."""
+    data = session.dataset
+    if data.domain is None or len(data.input_names) != 2:
+        return None
+    (x0, x1), (y0, y1) = data.domain
+    gx, gy = np.meshgrid(np.linspace(x0, x1, HEATMAP_GRID), np.linspace(y1, y0, HEATMAP_GRID))
+    raw = np.column_stack([gx.ravel(), gy.ravel()])
+    net = session.trainer.net
+    with np.errstate(all="ignore"):
+        _, acts = net.forward(data.transform(raw))
+    uris = []
+    for l, a in enumerate(acts):
+        if l == 0:
+            shown = a / np.maximum(np.abs(a).max(axis=0), 1e-12)
+        else:
+            name = net.activations[l - 1].name
+            shown = display_range(a, name)
+            if name in ("relu", "leaky_relu", "linear"):
+                shown = shown / np.maximum(np.abs(shown).max(axis=0), 1.0)
+        shown = np.nan_to_num(shown)
+        uris.append([data_uri(rgb(shown[:, j].reshape(HEATMAP_GRID, HEATMAP_GRID))) for j in range(a.shape[1])])
+    return uris
+
+
+def caption(session: Session) -> str:
+    trace = session.last_trace
+    if trace is None:
+        return ("No step yet: press Step to run a forward pass, a backward pass and an update. "
+                "Edges show the current weights.")
+    rows = len(trace.rows)
+    if rows == 1:
+        raw = session.dataset.raw_train_x[int(trace.rows[0])]
+        inputs = ", ".join(f"{n} = {fmt(float(v))}" for n, v in zip(session.dataset.input_names, raw))
+        what = f"training row #{int(trace.rows[0])} ({inputs})"
+    else:
+        what = f"the mean over the {rows} rows of step {trace.step}'s batch"
+    return (f"a and δ: {what}, from the forward and backward pass before step {trace.step}'s update. "
+            f"Weights and biases: after the update. Edge gradients ∂L/∂w: batch mean.")
+
+
+def build(session: Session) -> Diagram:
+    net, trace = session.trainer.net, session.last_trace
+    sizes = net.sizes
+    height = TOP * 2 + max(sizes) * SLOT
+    step_x = (WIDTH - LEFT - RIGHT) / (len(sizes) - 1)
+    xs = [LEFT + l * step_x for l in range(len(sizes))]
+
+    def y_of(layer: int, index: int) -> float:
+        return TOP + (height - 2 * TOP - sizes[layer] * SLOT) / 2 + (index + 0.5) * SLOT - 10
+
+    columns = []
+    for l, n in enumerate(sizes):
+        if l == 0:
+            title, subtitle = "Input", f"{n} feature{'s' * (n != 1)}"
+        elif l == len(sizes) - 1:
+            title, subtitle = "Output", net.output.name
+        else:
+            title, subtitle = f"Hidden {l}", net.hidden.name
+        columns.append(Column(l, xs[l], title, subtitle, n, 0 < l < len(sizes) - 1))
+
+    mean_a = [a.mean(axis=0) for a in trace.pass_.a] if trace else None
+    mean_d = [d.mean(axis=0) for d in trace.pass_.delta] if trace else None
+    delta_scale = max((float(np.abs(d).max()) for d in mean_d), default=0.0) if trace else 0.0
+    names, maps = node_names(session), heatmaps(session)
+    nodes = []
+    for l, n in enumerate(sizes):
+        for j in range(n):
+            delta = float(mean_d[l - 1][j]) if trace and l else None
+            shade = delta / delta_scale if delta is not None and delta_scale > 0 else 0.0
+            nodes.append(Node(
+                id=f"node-{l}-{j}", layer=l, index=j, name=names[l][j], x=xs[l], y=y_of(l, j),
+                heatmap=maps[l][j] if maps else None,
+                activation=float(mean_a[l][j]) if trace else None,
+                delta=delta,
+                bias=float(net.biases[l - 1][j]) if l else None,
+                ring_color=hex_color(shade) if delta is not None else "#9aa5b1",
+                ring_width=1.5 + 3.5 * abs(shade),
+            ))
+
+    if trace:
+        grad_w = net.views(trace.pass_.grad)[0]
+        change = [after - before for after, before in
+                  zip(net.views(trace.params_after)[0], net.views(trace.params_before)[0])]
+        biggest = max(float(np.abs(c).max()) for c in change)
+    edges = []
+    for l, w in enumerate(net.weights):
+        for j in range(w.shape[0]):
+            for i in range(w.shape[1]):
+                x0, y0 = xs[l] + NODE / 2, y_of(l, i)
+                x1, y1 = xs[l + 1] - NODE / 2, y_of(l + 1, j)
+                mid = (x0 + x1) / 2
+                weight = float(w[j, i])
+                grad = float(grad_w[l][j, i]) if trace else None
+                dw = float(change[l][j, i]) if trace else None
+                text = f"{names[l][i]} → {names[l + 1][j]}: w = {fmt(weight)}"
+                if trace:
+                    text += f", last ∂L/∂w = {fmt(grad)} (batch mean), last change {fmt(dw)}"
+                edges.append(Edge(
+                    id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j,
+                    path=f"M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}",
+                    label_x=x0 + 0.62 * (x1 - x0), label_y=y0 + 0.62 * (y1 - y0) - 3,
+                    color=hex_color(weight), width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH),
+                    weight=weight, grad=grad, change=dw,
+                    changed=bool(trace) and biggest > 0 and abs(dw) >= 0.5 * biggest,
+                    description=text,
+                ))
+    return Diagram(session.trainer.step_count, WIDTH, height, columns, nodes, edges, caption(session))

@@ -1,0 +1,110 @@
+"""The output panel as a Plotly figure: decision heatmap for 2-D data, fitted curve for 1-D, else predicted vs actual."""
+import numpy as np
+
+from app.sessions import Session
+
+from .colors import display_range, rgb
+from .png import data_uri
+
+GRID = 64
+POSITIVE, NEGATIVE = "#0877bd", "#f59322"
+DIVERGING = [[0.0, NEGATIVE], [0.5, "#e8eaeb"], [1.0, POSITIVE]]
+
+
+def _signed_output(session: Session, o: np.ndarray) -> np.ndarray:
+    """One value per row in [-1, 1]: the output node, or P(class 1) - P(class 0) for two one-hot nodes."""
+    name = session.trainer.config.output_activation
+    if o.shape[1] == 2:
+        return o[:, 1] - o[:, 0] if name in ("sigmoid", "softmax") else (o[:, 1] - o[:, 0]) / 2
+    return np.clip(display_range(o[:, 0], name), -1, 1)
+
+
+def _target_colors(session: Session, raw_targets: np.ndarray, labels) -> list:
+    if labels is not None:
+        return [POSITIVE if c == 1 else NEGATIVE for c in labels.tolist()]
+    return np.clip(display_range(raw_targets[:, 0], session.trainer.config.output_activation), -1, 1).tolist()
+
+
+def _points(session, x, y, labels, name, test):
+    marker = {"size": 7, "line": {"width": 1.5, "color": "#1f2933" if test else "#ffffff"}}
+    colors = _target_colors(session, y, labels)
+    marker["color"] = colors
+    if labels is None:
+        marker.update(colorscale=DIVERGING, cmin=-1, cmax=1)
+    return {"type": "scatter", "mode": "markers", "name": name, "x": x[:, 0].tolist(), "y": x[:, 1].tolist(),
+            "marker": marker, "hoverinfo": "x+y+name"}
+
+
+def boundary(session: Session) -> dict:
+    data, net = session.dataset, session.trainer.net
+    (x0, x1), (y0, y1) = data.domain
+    gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y1, y0, GRID))
+    with np.errstate(all="ignore"):
+        o = net.predict(data.transform(np.column_stack([gx.ravel(), gy.ravel()])))
+    shade = np.nan_to_num(_signed_output(session, o)).reshape(GRID, GRID)
+    traces = [_points(session, data.raw_train_x, data.train_y, data.train_labels, "train", False)]
+    if len(data.test_x):
+        traces.append(_points(session, data.raw_test_x, data.test_y, data.test_labels, "test", True))
+    return {
+        "data": traces,
+        "layout": {
+            "images": [{"source": data_uri(rgb(shade * 0.75)), "xref": "x", "yref": "y", "x": x0, "y": y1,
+                        "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
+            "xaxis": {"range": [x0, x1], "title": {"text": data.input_names[0]}, "constrain": "domain"},
+            "yaxis": {"range": [y0, y1], "title": {"text": data.input_names[1]}, "scaleanchor": "x"},
+        },
+    }
+
+
+def curve(session: Session) -> dict:
+    data, net = session.dataset, session.trainer.net
+    raw = np.concatenate([data.raw_train_x, data.raw_test_x])[:, 0]
+    lo, hi = float(raw.min()), float(raw.max())
+    xs = np.linspace(lo, hi, 200)
+    with np.errstate(all="ignore"):
+        fit = net.predict(data.transform(xs[:, None]))[:, 0]
+    traces = [{"type": "scatter", "mode": "markers", "name": "train", "x": data.raw_train_x[:, 0].tolist(),
+               "y": data.train_y[:, 0].tolist(), "marker": {"size": 6, "color": POSITIVE, "opacity": 0.7}}]
+    if len(data.test_x):
+        traces.append({"type": "scatter", "mode": "markers", "name": "test", "x": data.raw_test_x[:, 0].tolist(),
+                       "y": data.test_y[:, 0].tolist(),
+                       "marker": {"size": 6, "color": "#ffffff", "line": {"color": NEGATIVE, "width": 1.5}}})
+    traces.append({"type": "scatter", "mode": "lines", "name": "network", "x": xs.tolist(),
+                   "y": np.nan_to_num(fit).tolist(), "line": {"color": "#1f2933", "width": 2.5}})
+    return {"data": traces, "layout": {"xaxis": {"title": {"text": data.input_names[0]}},
+                                       "yaxis": {"title": {"text": data.target_names[0]}}}}
+
+
+def predicted_vs_actual(session: Session) -> dict:
+    data, net = session.dataset, session.trainer.net
+    traces, lo, hi = [], np.inf, -np.inf
+    for x, y, name, color in ((data.train_x, data.train_y, "train", POSITIVE),
+                              (data.test_x, data.test_y, "test", NEGATIVE)):
+        if not len(x):
+            continue
+        with np.errstate(all="ignore"):
+            o = np.nan_to_num(net.predict(x))
+        lo, hi = min(lo, float(y.min()), float(o.min())), max(hi, float(y.max()), float(o.max()))
+        traces.append({"type": "scatter", "mode": "markers", "name": name, "x": y.ravel().tolist(),
+                       "y": o.ravel().tolist(), "marker": {"size": 6, "color": color, "opacity": 0.7}})
+    traces.append({"type": "scatter", "mode": "lines", "name": "perfect", "x": [lo, hi], "y": [lo, hi],
+                   "line": {"color": "#9aa5b1", "dash": "dot"}})
+    return {"data": traces, "layout": {"xaxis": {"title": {"text": "actual target"}},
+                                       "yaxis": {"title": {"text": "network output"}}}}
+
+
+def build(session: Session) -> dict:
+    data = session.dataset
+    two_d = data.domain is not None and len(data.input_names) == 2 and session.trainer.net.sizes[-1] <= 2
+    if two_d:
+        figure, kind = boundary(session), "boundary"
+    elif len(data.input_names) == 1 and data.task == "regression":
+        figure, kind = curve(session), "curve"
+    else:
+        figure, kind = predicted_vs_actual(session), "scatter"
+    titles = {"boundary": "Network output over the input plane", "curve": "Fitted curve",
+              "scatter": "Predicted versus actual"}
+    figure["layout"].update(margin={"l": 48, "r": 12, "t": 8, "b": 40}, showlegend=True,
+                            legend={"orientation": "h", "y": -0.18}, plot_bgcolor="#ffffff",
+                            paper_bgcolor="rgba(0,0,0,0)", font={"size": 11})
+    return {"kind": kind, "title": titles[kind], "figure": figure, "step": session.trainer.step_count}

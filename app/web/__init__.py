@@ -1,0 +1,1 @@
+"""The playground page and the htmx actions that update its panels."""

@@ -1,0 +1,108 @@
+// Wires Plotly and keyboard shortcuts to the server-rendered panels. Every number comes from the server.
+(function () {
+  "use strict";
+  var TRAIN = "#0877bd", TEST = "#f59322";
+  var PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+  function readJSON(id) {
+    var el = document.getElementById(id);
+    if (!el || el.dataset.done) return null;
+    el.dataset.done = "1";
+    return JSON.parse(el.textContent);
+  }
+
+  function drawOutput() {
+    var data = readJSON("output-data");
+    var div = document.getElementById("output-plot");
+    if (!data || !div || !window.Plotly) return;
+    var fallback = div.querySelector("img.fallback");
+    if (fallback) fallback.remove();
+    var layout = Object.assign({ uirevision: data.kind }, data.figure.layout);
+    Plotly.react(div, data.figure.data, layout, PLOT_CONFIG);
+  }
+
+  function lossLayout() {
+    var log = document.getElementById("log-scale");
+    return {
+      margin: { l: 52, r: 12, t: 26, b: 36 }, showlegend: true,
+      legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" },
+      xaxis: { title: { text: "step" } }, yaxis: { type: log && log.checked ? "log" : "linear", exponentformat: "e" },
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff", font: { size: 11 }, uirevision: "loss"
+    };
+  }
+
+  function lossTraces(points) {
+    var x = [], train = [], test = [];
+    points.forEach(function (p) { x.push(p[0]); train.push(p[1]); test.push(p[2]); });
+    return [
+      { type: "scatter", mode: "lines", name: "train", x: x, y: train, line: { color: TRAIN, width: 2 } },
+      { type: "scatter", mode: "lines", name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" } }
+    ];
+  }
+
+  function drawLoss() {
+    var data = readJSON("loss-data");
+    var div = document.getElementById("loss-plot");
+    if (!data || !div || !window.Plotly) return;
+    if (data.mode === "replace" || !div.data) {
+      Plotly.react(div, lossTraces(data.points), lossLayout(), PLOT_CONFIG);
+    } else if (data.points.length) {
+      var t = lossTraces(data.points);
+      Plotly.extendTraces(div, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
+    }
+  }
+
+  function describe(event) {
+    var target = event.target.closest && event.target.closest(".edge, .node");
+    var info = document.getElementById("edge-info");
+    if (target && info) info.textContent = target.getAttribute("aria-label");
+  }
+
+  function applyNumbers() {
+    var box = document.getElementById("show-numbers");
+    var on = localStorage.getItem("bp-show-numbers") === "1";
+    document.body.classList.toggle("show-numbers", on);
+    if (box) box.checked = on;
+  }
+
+  function click(id) {
+    var el = document.getElementById(id);
+    if (el && !el.disabled) el.click();
+  }
+
+  var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset" };
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea" || tag === "button" || event.target.isContentEditable) return;
+    var id = KEYS[event.key.toLowerCase()];
+    if (!id) return;
+    event.preventDefault();
+    click(id);
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "show-numbers") {
+      localStorage.setItem("bp-show-numbers", event.target.checked ? "1" : "0");
+      applyNumbers();
+    } else if (event.target.id === "log-scale") {
+      var div = document.getElementById("loss-plot");
+      if (div && div.data) Plotly.relayout(div, { "yaxis.type": event.target.checked ? "log" : "linear" });
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.type === "range") {
+      var out = document.querySelector('output[for="' + event.target.id + '"]');
+      if (out) out.textContent = event.target.value + (event.target.name === "train_percent" ? "%" : "");
+    }
+  });
+
+  document.addEventListener("mouseover", describe);
+  document.addEventListener("focusin", describe);
+  function refresh() { drawOutput(); drawLoss(); applyNumbers(); }
+  document.addEventListener("htmx:oobAfterSwap", refresh);
+  document.addEventListener("htmx:afterSettle", refresh);
+  document.addEventListener("DOMContentLoaded", refresh);
+})();
