@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from app.api.schemas import CreateSession
-from app.datasets import Dataset, Limits, build_dataset, inline_dataset
+from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
+from app.datasets.features import DEFAULT_FEATURES
 from app.engine import FieldError, Trace, TrainConfig, Trainer
 from app.settings import get_settings
 
@@ -35,9 +36,16 @@ class Session:
         """The full current config, defaults resolved, from which this session's initial state rebuilds."""
         cfg = asdict(self.trainer.config)
         cfg["layers"] = list(cfg["layers"])
-        cfg["dataset"] = self.request.dataset.model_dump(exclude_none=True)
-        if self.dataset.name != "inline":
-            cfg["dataset"].update(name=self.dataset.name, seed=self.dataset_seed)
+        spec = self.request.dataset
+        cfg["dataset"] = spec.model_dump(exclude_none=True)
+        info = DATASETS.get(self.dataset.name)
+        if info is not None:
+            cfg["dataset"].update(name=info.name, seed=self.dataset_seed,
+                                  train_fraction=spec.train_fraction or info.default_train_fraction)
+            if not info.fixed:
+                cfg["dataset"]["samples"] = spec.samples or info.default_samples
+            if info.takes_features:
+                cfg["dataset"]["features"] = list(self.dataset.features or DEFAULT_FEATURES)
         return cfg
 
     @property

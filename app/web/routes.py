@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.api.deps import StoreDep
 from app.api.schemas import CreateSession
-from app.engine import DivergenceError, FieldError
+from app.engine import HYPERPARAMETERS, DivergenceError, FieldError
 from app.sessions import Session, build_session
 from app.settings import get_settings
 
@@ -164,8 +164,8 @@ async def change_config(request: Request, store: StoreDep, session: Current) -> 
                 # New data or functions may change the input and output sizes; the hidden layers stay.
                 merged = merged.model_copy(update={"layers": None, "weights": None, "biases": None})
                 return _rebuild(request, store, session, merged, notice, hidden=cfg["layers"][1:-1])
-            hyper = {k: getattr(merged, k) for k in session.trainer.config.__dataclass_fields__
-                     if k not in RESET_FIELDS and getattr(merged, k) != getattr(session.trainer.config, k)}
+            hyper = {k: getattr(merged, k) for k in HYPERPARAMETERS
+                     if getattr(merged, k) != getattr(session.trainer.config, k)}
             session.trainer.reconfigure(**hyper)
             session.request = session.request.model_copy(update=hyper)
         except (ValidationError, FieldError) as exc:

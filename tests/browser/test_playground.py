@@ -1,0 +1,168 @@
+import re
+
+from playwright.sync_api import expect
+
+
+def step_of(page) -> int:
+    return int(page.locator("#network").get_attribute("data-step"))
+
+
+def wait_step(page, n: int) -> None:
+    expect(page.locator("#network")).to_have_attribute("data-step", str(n))
+
+
+def session_state(page, live_server) -> dict:
+    sid = next(c["value"] for c in page.context.cookies() if c["name"] == "bp_session")
+    r = page.request.get(f"{live_server}/api/sessions/{sid}")
+    assert r.ok
+    return r.json()
+
+
+def diagram_weights(page) -> dict[tuple[int, int, int], float]:
+    edges = page.locator("#network .edge").evaluate_all(
+        "els => els.map(e => [e.dataset.layer, e.dataset.from, e.dataset.to, e.dataset.weight])")
+    return {(int(l), int(i), int(j)): float(w) for l, i, j, w in edges}
+
+
+def assert_diagram_matches_api(page, live_server) -> dict:
+    state = session_state(page, live_server)
+    shown = diagram_weights(page)
+    expected = {(l, i, j): w for l, layer in enumerate(state["weights"])
+                for j, row in enumerate(layer) for i, w in enumerate(row)}
+    assert shown == expected  # exact: data-weight carries the full float64 value
+    return state
+
+
+def test_step_updates_the_diagram_with_the_engines_numbers(playground, live_server):
+    page = playground
+    assert step_of(page) == 0
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_step(page, 1)
+    state = assert_diagram_matches_api(page, live_server)
+    assert state["step"] == 1
+    node = page.locator("#node-3-0")
+    assert float(node.get_attribute("data-delta")) != 0.0
+    assert node.get_attribute("data-activation") != ""
+    grads = page.locator("#network .edge").evaluate_all("els => els.map(e => e.dataset.grad)")
+    assert all(g != "" for g in grads) and any(float(g) != 0 for g in grads)
+    expect(page.locator("#metric-step")).to_have_text("1")
+    expect(page.locator("#diagram-caption")).to_contain_text("mean over the 10 rows")
+
+
+def test_play_then_pause(playground, live_server):
+    page = playground
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function("() => +document.getElementById('network').dataset.step >= 10")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    page.wait_for_timeout(300)
+    stopped = step_of(page)
+    page.wait_for_timeout(500)
+    assert step_of(page) == stopped
+    assert session_state(page, live_server)["step"] == stopped
+    assert_diagram_matches_api(page, live_server)
+
+
+def test_changing_the_dataset_resets_and_redraws(playground, live_server):
+    page = playground
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_step(page, 1)
+    page.get_by_label("Dataset").select_option("spiral")
+    wait_step(page, 0)
+    expect(page.get_by_label("Dataset")).to_have_value("spiral")
+    assert session_state(page, live_server)["config"]["dataset"]["name"] == "spiral"
+    assert_diagram_matches_api(page, live_server)
+
+
+def test_changing_the_shape(playground, live_server):
+    page = playground
+    page.get_by_role("button", name="Add hidden layer").click()
+    expect(page.locator("#network .node")).to_have_count(2 + 4 + 2 + 2 + 1)
+    page.get_by_role("button", name="Add neuron to hidden layer 1").click()
+    expect(page.locator("#network .node")).to_have_count(2 + 5 + 2 + 2 + 1)
+    page.get_by_role("button", name="Remove hidden layer").click()
+    expect(page.locator("#network .node")).to_have_count(2 + 5 + 2 + 1)
+    assert session_state(page, live_server)["config"]["layers"] == [2, 5, 2, 1]
+    assert_diagram_matches_api(page, live_server)
+
+
+def test_reset_restores_the_same_initial_weights(playground, live_server):
+    page = playground
+    initial = diagram_weights(page)
+    for n in (1, 2, 3):
+        page.get_by_role("button", name="Step", exact=True).click()
+        wait_step(page, n)
+    assert diagram_weights(page) != initial
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_step(page, 0)
+    assert diagram_weights(page) == initial
+
+
+def test_new_seed_gives_new_weights(playground, live_server):
+    page = playground
+    initial = diagram_weights(page)
+    page.get_by_role("button", name="New seed", exact=True).click()
+    expect(page.locator("#f-seed")).not_to_have_value("1")
+    assert diagram_weights(page) != initial
+    assert_diagram_matches_api(page, live_server)
+
+
+def test_keyboard_shortcuts(playground, live_server):
+    page = playground
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Space")
+    wait_step(page, 1)
+    page.keyboard.press("e")
+    wait_step(page, 25)  # to the end of the first epoch: 250 rows, batches of 10
+    page.keyboard.press("r")
+    wait_step(page, 0)
+    page.keyboard.press("p")
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+    page.keyboard.press("p")
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    for key in ("Space", "E", "P", "R"):
+        expect(page.locator("footer")).to_contain_text(key)
+
+
+def test_learning_rate_change_keeps_the_weights(playground, live_server):
+    page = playground
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_step(page, 1)
+    before = diagram_weights(page)
+    page.get_by_label("Learning rate η").fill("0.1")
+    page.get_by_label("Learning rate η").press("Tab")
+    expect(page.get_by_label("Learning rate η")).to_have_value("0.1")
+    page.wait_for_function("() => true")
+    state = session_state(page, live_server)
+    assert state["config"]["learning_rate"] == 0.1 and state["step"] == 1
+    assert diagram_weights(page) == before
+
+
+def test_bad_input_shows_an_inline_message_and_changes_nothing(playground, live_server):
+    page = playground
+    before = session_state(page, live_server)
+    page.get_by_label("Learning rate η").fill("fast")
+    page.get_by_label("Learning rate η").press("Tab")
+    expect(page.locator("#error-learning_rate")).to_contain_text(re.compile("number", re.I))
+    assert session_state(page, live_server) == before
+
+
+def test_incompatible_output_and_loss_are_prevented(playground, live_server):
+    page = playground
+    page.get_by_label("Output activation").select_option("softmax")
+    expect(page.get_by_label("Loss")).to_have_value("cross_entropy")
+    expect(page.locator("#message")).to_contain_text("Loss switched to cross_entropy")
+    assert page.locator("#f-loss option[value=half_sse]").is_disabled()
+    assert session_state(page, live_server)["config"]["layers"] == [2, 4, 2, 2]
+
+
+def test_first_paint_and_step_work_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/")
+    assert page.locator("#network").get_attribute("data-step") == "0"
+    assert page.locator("#network .edge").count() == 2 * 4 + 4 * 2 + 2
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_load_state()
+    assert page.locator("#network").get_attribute("data-step") == "1"
+    context.close()
