@@ -139,8 +139,12 @@ def build(session: Session) -> Diagram:
     net, trace = session.trainer.net, session.last_trace
     sizes = net.sizes
     height = TOP * 2 + max(sizes) * SLOT
-    step_x = (WIDTH - LEFT - RIGHT) / (len(sizes) - 1)
-    xs = [LEFT + l * step_x for l in range(len(sizes))]
+    names = node_names(session)
+    # Room for the input names on the left and the output names on the right, at about 7 px a character.
+    left = max(LEFT, 30 + 7 * max(len(n) for n in names[0]))
+    right = max(RIGHT, 30 + 7 * max(len(n) for n in names[-1]))
+    step_x = (WIDTH - left - right) / (len(sizes) - 1)
+    xs = [left + l * step_x for l in range(len(sizes))]
 
     def y_of(layer: int, index: int) -> float:
         return TOP + (height - 2 * TOP - sizes[layer] * SLOT) / 2 + (index + 0.5) * SLOT - 10
@@ -158,7 +162,7 @@ def build(session: Session) -> Diagram:
     mean_a = [a.mean(axis=0) for a in trace.pass_.a] if trace else None
     mean_d = [d.mean(axis=0) for d in trace.pass_.delta] if trace else None
     delta_scale = max((float(np.abs(d).max()) for d in mean_d), default=0.0) if trace else 0.0
-    names, maps = node_names(session), heatmaps(session)
+    maps = heatmaps(session)
     nodes = []
     for l, n in enumerate(sizes):
         for j in range(n):
@@ -198,7 +202,7 @@ def build(session: Session) -> Diagram:
                     label_x=x0 + 0.62 * (x1 - x0), label_y=y0 + 0.62 * (y1 - y0) - 3,
                     color=hex_color(weight), width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH),
                     weight=weight, grad=grad, change=dw,
-                    changed=bool(trace) and biggest > 0 and abs(dw) >= 0.5 * biggest,
+                    changed=bool(trace) and biggest > 0 and abs(dw) >= 0.6 * biggest,
                     description=text,
                 ))
     return Diagram(session.trainer.step_count, WIDTH, height, columns, nodes, edges, caption(session))

@@ -23,7 +23,9 @@ def config_changes(form, current: dict) -> dict[str, Any]:
             changes[k] = k in form
     dataset = dict(current["dataset"])
     if "dataset" in form and form["dataset"] != dataset.get("name"):
-        dataset = {"name": form["dataset"]}  # a new dataset starts from its own defaults
+        # A new dataset starts from its own defaults: the other data controls described the old one.
+        changes["dataset"] = {"name": form["dataset"]}
+        return changes
     for control, field in DATASET_CONTROLS.items():
         if control in ("dataset", "features") or control not in form or form[control] == "":
             continue
@@ -34,7 +36,7 @@ def config_changes(form, current: dict) -> dict[str, Any]:
             except ValueError:
                 pass
         dataset[field] = value
-    if "features__present" in form and form.get("dataset", dataset.get("name")) == dataset.get("name"):
+    if "features__present" in form:
         dataset["features"] = form.getlist("features")
     changes["dataset"] = dataset
     return changes
