@@ -1,4 +1,5 @@
 """Training sessions: a config, its dataset and a trainer behind a lock, kept in a bounded store."""
+import math
 import secrets
 import threading
 from collections import OrderedDict
@@ -9,7 +10,7 @@ import numpy as np
 from app.api.schemas import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
-from app.engine import FieldError, Trace, TrainConfig, Trainer
+from app.engine import DivergenceError, FieldError, Trace, TrainConfig, Trainer
 from app.settings import get_settings
 
 DEFAULT_HIDDEN = (4, 2)
@@ -56,8 +57,9 @@ class Session:
     def losses(self) -> tuple[float, float | None]:
         """Mean data loss over all training rows and all test rows (None without test rows)."""
         t, d = self.trainer, self.dataset
-        train = t.net.loss(t.loss, d.train_x, d.train_y)
-        test = t.net.loss(t.loss, d.test_x, d.test_y) if len(d.test_x) else None
+        with np.errstate(all="ignore"):
+            train = t.net.loss(t.loss, d.train_x, d.train_y)
+            test = t.net.loss(t.loss, d.test_x, d.test_y) if len(d.test_x) else None
         return train, test
 
     def train(self, steps: int | None) -> list[tuple[int, float, float | None]]:
@@ -72,7 +74,16 @@ class Session:
             raise FieldError("steps", f"{n} steps of {trainer.batch_size} rows is more than the {cap} sample "
                                       "passes one request may run; ask for fewer steps.")
         points = []
-        self.last_trace = trainer.run(n, after_step=lambda t: points.append((t.step_count, *self.losses())))
+
+        def record(t: Trainer) -> None:
+            train, test = self.losses()
+            if not math.isfinite(train) or (test is not None and not math.isfinite(test)):
+                raise DivergenceError(t.step_count, f"Training diverged at step {t.step_count}: the loss became "
+                                      f"infinite. The learning rate ({t.config.learning_rate:g}) is probably too "
+                                      "high: lower it or go Back.")
+            points.append((t.step_count, train, test))
+
+        self.last_trace = trainer.run(n, after_step=record)
         self.history.extend(points)
         if len(self.history) > MAX_HISTORY:
             half = len(self.history) // 2

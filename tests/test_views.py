@@ -1,0 +1,75 @@
+import zlib
+
+import numpy as np
+import pytest
+
+from app.api.schemas import CreateSession
+from app.sessions import build_session
+from app.views import metrics, network, output
+from app.views.colors import hex_color, rgb
+from app.views.png import encode_png
+
+MAZUR = CreateSession(
+    layers=[2, 2, 2], hidden_activation="sigmoid", output_activation="sigmoid", learning_rate=0.5, batch_size=1,
+    train_biases=False, weights=[[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
+    biases=[[0.35, 0.35], [0.60, 0.60]], dataset={"name": "mazur"})
+
+
+def test_diverging_scale_is_tf_playgrounds():
+    assert [hex_color(v) for v in (-1, 0, 1, -7, 7)] == ["#f59322", "#e8eaeb", "#0877bd", "#f59322", "#0877bd"]
+    assert rgb(np.array([0.5])).tolist() == [[round((0xE8 + 0x08) / 2), round((0xEA + 0x77) / 2),
+                                              round((0xEB + 0xBD) / 2)]]
+
+
+def test_png_encoder_round_trips_pixels():
+    pixels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    png = encode_png(pixels)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    idat = png[png.index(b"IDAT") + 4: png.index(b"IEND") - 8]
+    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(2, 1 + 9)
+    assert (rows[:, 0] == 0).all() and (rows[:, 1:].reshape(2, 3, 3) == pixels).all()
+
+
+def test_fmt_rounds_for_display_only():
+    assert network.fmt(0.59326999) == "0.5933" and network.fmt(None) == "–"
+    assert network.fmt(5.8e-5) == "5.80e-05" and network.fmt(0.1) == "0.1" and network.fmt(2.0) == "2"
+
+
+def test_diagram_before_any_step_has_weights_but_no_pass_values():
+    d = network.build(build_session(MAZUR))
+    assert d.step == 0 and len(d.nodes) == 6 and len(d.edges) == 8
+    assert all(n.activation is None and n.delta is None for n in d.nodes)
+    assert "No step yet" in d.caption
+    edge = next(e for e in d.edges if e.id == "edge-1-0-0")
+    assert (edge.weight, edge.grad, edge.color) == (0.40, None, hex_color(0.40))
+
+
+def test_diagram_after_mazur_step_carries_the_engines_numbers():
+    session = build_session(MAZUR)
+    session.train(1)
+    d = network.build(session)
+    nodes = {n.id: n for n in d.nodes}
+    edges = {e.id: e for e in d.edges}
+    assert nodes["node-1-0"].activation == pytest.approx(0.593269992, abs=1e-9)
+    assert nodes["node-2-0"].delta == pytest.approx(0.138498562, abs=1e-9)
+    assert nodes["node-0-0"].delta is None and nodes["node-1-0"].bias == 0.35
+    w5 = edges["edge-1-0-0"]  # h1 -> o1
+    assert w5.weight == pytest.approx(0.35891648, abs=1e-8)
+    assert w5.grad == pytest.approx(0.082167041, abs=1e-9)
+    assert w5.change == pytest.approx(-0.5 * 0.082167041, abs=1e-9)
+    assert 1.0 < w5.width <= network.MAX_EDGE_WIDTH
+    assert sum(e.changed for e in d.edges) >= 1
+    assert "training row #0 (i1 = 0.05, i2 = 0.1)" in d.caption
+    assert d.nodes[0].heatmap is not None and d.nodes[0].heatmap.startswith("data:image/png;base64,")
+
+
+def test_output_view_depends_on_the_data():
+    assert output.build(build_session(CreateSession()))["kind"] == "boundary"
+    assert output.build(build_session(CreateSession(dataset={"name": "sine"})))["kind"] == "curve"
+    assert output.build(build_session(CreateSession(dataset={"name": "iris"})))["kind"] == "scatter"
+
+
+def test_metrics_report_accuracy_for_classification_only():
+    m = metrics.build(build_session(CreateSession()))
+    assert m["step"] == 0 and 0 <= m["train_accuracy"] <= 1 and m["batch_loss"] is None
+    assert metrics.build(build_session(CreateSession(dataset={"name": "sine"})))["train_accuracy"] is None

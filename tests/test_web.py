@@ -1,0 +1,78 @@
+import re
+
+HX = {"HX-Request": "true"}
+
+
+def test_page_sets_a_private_session_cookie_that_the_api_serves(client):
+    r = client.get("/")
+    assert r.status_code == 200 and '<svg id="network" data-step="0"' in r.text
+    cookie = r.headers["set-cookie"]
+    assert "bp_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    sid = client.cookies["bp_session"]
+    assert re.fullmatch(r"[0-9a-f]{32}", sid) and sid in r.text
+    assert client.get(f"/api/sessions/{sid}").json()["step"] == 0
+
+
+def test_step_answers_every_panel_out_of_band(client):
+    client.get("/")
+    r = client.post("/ui/step", headers=HX)
+    assert r.status_code == 200
+    for panel in ["metrics", "transport", "message", "network-panel", "output-head", "output-data", "loss-data"]:
+        assert re.search(rf'id="{panel}"[^>]*hx-swap-oob="true"', r.text), panel
+    assert 'data-step="1"' in r.text and '"mode":"extend"' in r.text
+    sid = client.cookies["bp_session"]
+    assert client.get(f"/api/sessions/{sid}").json()["step"] == 1
+
+
+def test_actions_without_htmx_redirect_back_to_the_page(client):
+    client.get("/")
+    r = client.post("/ui/step", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert 'data-step="1"' in client.get("/").text
+
+
+def test_actions_without_a_session_ask_the_page_to_reload(client):
+    r = client.post("/ui/step", headers=HX)
+    assert r.status_code == 204 and r.headers["hx-refresh"] == "true"
+
+
+def test_json_api_steps_show_up_in_the_page(client):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 7})
+    assert 'data-step="7"' in client.get("/").text
+
+
+def test_bad_config_is_shown_inline_and_changes_nothing(client):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    before = client.get(f"/api/sessions/{sid}").json()
+    r = client.post("/ui/config", headers=HX, data={"learning_rate": "-1"})
+    assert 'id="error-learning_rate"' in r.text and "greater than 0" in r.text
+    assert client.get(f"/api/sessions/{sid}").json() == before
+
+
+def test_divergence_is_said_plainly_and_nothing_changes(client):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    client.post("/ui/config", headers=HX, data={"hidden_activation": "relu", "output_activation": "linear"})
+    client.post("/ui/config", headers=HX, data={"learning_rate": "100"})
+    before = client.get(f"/api/sessions/{sid}").json()
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 200})
+    assert r.status_code == 409
+    step = r.json()["step"]
+    client.post(f"/api/sessions/{sid}/step", json={"steps": step - 1})
+    r = client.post("/ui/step", headers=HX)
+    assert f"Training diverged at step {step}" in r.text and "lower it or go Back" in r.text
+    assert "NaN" not in r.text
+    assert client.get(f"/api/sessions/{sid}").json()["step"] == step - 1 == before["step"] + step - 1
+
+
+def test_shape_buttons_stay_within_the_page_limits(client):
+    client.get("/")
+    for _ in range(8):
+        client.post("/ui/shape", headers=HX, data={"action": "add-layer"})
+    for _ in range(10):
+        client.post("/ui/shape", headers=HX, data={"action": "add-neuron", "layer": "1"})
+    layers = client.get(f"/api/sessions/{client.cookies['bp_session']}").json()["config"]["layers"]
+    assert len(layers) - 2 == 6 and layers[1] == 8
