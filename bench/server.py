@@ -1,7 +1,7 @@
 """Server time of one training step through a real uvicorn on loopback, HTML fragments and JSON API.
 
 Section 1 times POST /ui/step, the htmx action behind the Step button: one step, answered with every panel
-as an out-of-band swap (network SVG with its heatmaps, output plot data, loss data, metrics, transport).
+as an out-of-band swap (network SVG with its heatmaps, the output heatmap, new loss points, metrics).
 Section 2 times POST /api/sessions/{id}/step with {"steps": 1} on the same session, for comparison.
 Both go through httpx with one keep-alive connection, sequentially, after a warm-up, on the default network.
 Target: /ui/step p50 <= 5 ms.
@@ -12,23 +12,23 @@ import re
 import socket
 import statistics
 import sys
-import threading
+import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
-from app.main import create_app  # noqa: E402
 
 COOKIE = "bp_session"
 HTMX = {"HX-Request": "true"}
 TARGET_P50_MS = 5.0
 # Every panel the Step answer must carry as an out-of-band swap.
-OOB_IDS = ("metrics", "transport", "message", "network-panel", "output-head", "output-data", "loss-data")
+OOB_IDS = ("metrics", "message", "network-panel", "output-data", "loss-data", "player")
 STEP_RE = re.compile(r'<svg id="network" data-step="(\d+)"')
 
 
@@ -39,22 +39,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(timeout: float = 15.0):
-    """A fresh app under uvicorn on 127.0.0.1 in a daemon thread; yields its base URL."""
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=free_port(), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
+def running_server(timeout: float = 20.0):
+    """uvicorn serving app.main:app on 127.0.0.1 in its own process (so the client does not share its GIL)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+                             "--port", str(port), "--log-level", "warning"], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{config.port}"
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def summarize(times: list[float]) -> dict[str, float]:
@@ -155,7 +160,7 @@ def main() -> int:
         sid = client.cookies.get(COOKIE)
         if not sid:
             raise RuntimeError(f"GET / set no {COOKIE} cookie")
-        print(f"server: uvicorn {uvicorn.__version__} at {base}, one worker; client: httpx {httpx.__version__}")
+        print(f"server: uvicorn {uvicorn.__version__} at {base}, one worker in its own process; client: httpx {httpx.__version__}")
         cfg = client.get(f"/api/sessions/{sid}").json()["config"]
         print(f"network: the page's default session, layers {' -> '.join(map(str, cfg['layers']))}, "
               f"{cfg['hidden_activation']}/{cfg['output_activation']}, batch {cfg['batch_size']}, "

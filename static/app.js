@@ -11,14 +11,44 @@
     return JSON.parse(el.textContent);
   }
 
+  // Step answers arrive up to ~60 times a second while playing; Plotly redraws are far slower than the
+  // SVG swap, so chart updates are coalesced and drawn at most every FLUSH_MS. The diagram is never delayed.
+  var FLUSH_MS = 150, pendingOutput = null, pendingLoss = [], timer = null, lastFlush = 0;
+
+  function schedule() {
+    if (timer) return;
+    timer = setTimeout(flush, Math.max(0, FLUSH_MS - (performance.now() - lastFlush)));
+  }
+
+  function flush() {
+    timer = null;
+    lastFlush = performance.now();
+    var out = document.getElementById("output-plot"), loss = document.getElementById("loss-plot");
+    if (pendingOutput && out && out.data) {
+      if (pendingOutput.image) Plotly.relayout(out, { "images[0].source": pendingOutput.image });
+      if (pendingOutput.fit) Plotly.restyle(out, { y: [pendingOutput.fit] }, [out.data.length - 1]);
+    }
+    pendingOutput = null;
+    if (pendingLoss.length && loss && loss.data) {
+      var t = lossTraces(pendingLoss);
+      Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
+    }
+    pendingLoss = [];
+  }
+
   function drawOutput() {
     var data = readJSON("output-data");
     var div = document.getElementById("output-plot");
     if (!data || !div || !window.Plotly) return;
-    var fallback = div.querySelector("img.fallback");
-    if (fallback) fallback.remove();
-    var layout = Object.assign({ uirevision: data.kind }, data.figure.layout);
-    Plotly.react(div, data.figure.data, layout, PLOT_CONFIG);
+    if (data.figure) {
+      var fallback = div.querySelector("img.fallback");
+      if (fallback) fallback.remove();
+      pendingOutput = null;
+      Plotly.react(div, data.figure.data, Object.assign({ uirevision: data.kind }, data.figure.layout), PLOT_CONFIG);
+    } else {
+      pendingOutput = data;
+      schedule();
+    }
   }
 
   function lossLayout() {
@@ -45,10 +75,11 @@
     var div = document.getElementById("loss-plot");
     if (!data || !div || !window.Plotly) return;
     if (data.mode === "replace" || !div.data) {
+      pendingLoss = [];
       Plotly.react(div, lossTraces(data.points), lossLayout(), PLOT_CONFIG);
     } else if (data.points.length) {
-      var t = lossTraces(data.points);
-      Plotly.extendTraces(div, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
+      pendingLoss = pendingLoss.concat(data.points);
+      schedule();
     }
   }
 

@@ -17,9 +17,12 @@ def test_step_answers_every_panel_out_of_band(client):
     client.get("/")
     r = client.post("/ui/step", headers=HX)
     assert r.status_code == 200
-    for panel in ["metrics", "transport", "message", "network-panel", "output-head", "output-data", "loss-data"]:
+    for panel in ["metrics", "message", "network-panel", "output-data", "loss-data", "player"]:
         assert re.search(rf'id="{panel}"[^>]*hx-swap-oob="true"', r.text), panel
     assert 'data-step="1"' in r.text and '"mode":"extend"' in r.text
+    # Only what a step changes: the heatmap image, not the points; the toolbar stays put under the pointer.
+    assert '"image":"data:image/png;base64,' in r.text and '"figure"' not in r.text
+    assert 'id="transport"' not in r.text
     sid = client.cookies["bp_session"]
     assert client.get(f"/api/sessions/{sid}").json()["step"] == 1
 
@@ -76,3 +79,16 @@ def test_shape_buttons_stay_within_the_page_limits(client):
         client.post("/ui/shape", headers=HX, data={"action": "add-neuron", "layer": "1"})
     layers = client.get(f"/api/sessions/{client.cookies['bp_session']}").json()["config"]["layers"]
     assert len(layers) - 2 == 6 and layers[1] == 8
+
+
+def test_play_frames_chain_until_pause(client):
+    client.get("/")
+    r = client.post("/ui/play", headers=HX)
+    assert 'id="transport"' in r.text and ">Pause</button>" in r.text
+    assert re.search(r'id="player"[^>]*hx-post="/ui/play-frame" hx-trigger="load"', r.text)
+    r = client.post("/ui/play-frame", headers=HX)
+    assert 'data-step="2"' in r.text and 'hx-post="/ui/play-frame"' in r.text and 'id="transport"' not in r.text
+    r = client.post("/ui/pause", headers=HX)
+    assert ">Play</button>" in r.text and 'hx-post="/ui/play-frame"' not in r.text
+    r = client.post("/ui/play-frame", headers=HX)
+    assert 'data-step="2"' in r.text and 'hx-post="/ui/play-frame"' not in r.text

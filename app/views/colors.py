@@ -14,7 +14,10 @@ def rgb(values: np.ndarray) -> np.ndarray:
 
 
 def hex_color(value: float) -> str:
-    r, g, b = rgb(np.array(value)).tolist()
+    """One value in [-1, 1] (clipped) -> "#rrggbb"; plain Python, as it runs for every edge and node."""
+    v = min(max(float(value), -1.0), 1.0)
+    end = NEGATIVE if v < 0 else POSITIVE
+    r, g, b = (round(float(n + (e - n) * abs(v))) for n, e in zip(NEUTRAL, end))
     return f"#{r:02x}{g:02x}{b:02x}"
 
 

@@ -35,20 +35,27 @@ def _points(session, x, y, labels, name, test):
             "marker": marker, "hoverinfo": "x+y+name"}
 
 
-def boundary(session: Session) -> dict:
-    data, net = session.dataset, session.trainer.net
+def boundary_image(session: Session) -> str:
+    """The network's output over the plotting box as a PNG data URI, top row at the largest x2."""
+    data = session.dataset
     (x0, x1), (y0, y1) = data.domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y1, y0, GRID))
     with np.errstate(all="ignore"):
-        o = net.predict(data.transform(np.column_stack([gx.ravel(), gy.ravel()])))
+        o = session.trainer.net.predict(data.transform(np.column_stack([gx.ravel(), gy.ravel()])))
     shade = np.nan_to_num(_signed_output(session, o)).reshape(GRID, GRID)
+    return data_uri(rgb(shade * 0.75))
+
+
+def boundary(session: Session) -> dict:
+    data = session.dataset
+    (x0, x1), (y0, y1) = data.domain
     traces = [_points(session, data.raw_train_x, data.train_y, data.train_labels, "train", False)]
     if len(data.test_x):
         traces.append(_points(session, data.raw_test_x, data.test_y, data.test_labels, "test", True))
     return {
         "data": traces,
         "layout": {
-            "images": [{"source": data_uri(rgb(shade * 0.75)), "xref": "x", "yref": "y", "x": x0, "y": y1,
+            "images": [{"source": boundary_image(session), "xref": "x", "yref": "y", "x": x0, "y": y1,
                         "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
             "xaxis": {"range": [x0, x1], "title": {"text": data.input_names[0]}, "constrain": "domain"},
             "yaxis": {"range": [y0, y1], "title": {"text": data.input_names[1]}, "scaleanchor": "x"},
@@ -56,21 +63,27 @@ def boundary(session: Session) -> dict:
     }
 
 
-def curve(session: Session) -> dict:
-    data, net = session.dataset, session.trainer.net
+def curve_fit(session: Session) -> tuple[list, list]:
+    """x and the network's output along the data's input range."""
+    data = session.dataset
     raw = np.concatenate([data.raw_train_x, data.raw_test_x])[:, 0]
-    lo, hi = float(raw.min()), float(raw.max())
-    xs = np.linspace(lo, hi, 200)
+    xs = np.linspace(float(raw.min()), float(raw.max()), 200)
     with np.errstate(all="ignore"):
-        fit = net.predict(data.transform(xs[:, None]))[:, 0]
+        fit = session.trainer.net.predict(data.transform(xs[:, None]))[:, 0]
+    return xs.tolist(), np.nan_to_num(fit).tolist()
+
+
+def curve(session: Session) -> dict:
+    data = session.dataset
+    xs, fit = curve_fit(session)
     traces = [{"type": "scatter", "mode": "markers", "name": "train", "x": data.raw_train_x[:, 0].tolist(),
                "y": data.train_y[:, 0].tolist(), "marker": {"size": 6, "color": POSITIVE, "opacity": 0.7}}]
     if len(data.test_x):
         traces.append({"type": "scatter", "mode": "markers", "name": "test", "x": data.raw_test_x[:, 0].tolist(),
                        "y": data.test_y[:, 0].tolist(),
                        "marker": {"size": 6, "color": "#ffffff", "line": {"color": NEGATIVE, "width": 1.5}}})
-    traces.append({"type": "scatter", "mode": "lines", "name": "network", "x": xs.tolist(),
-                   "y": np.nan_to_num(fit).tolist(), "line": {"color": "#1f2933", "width": 2.5}})
+    traces.append({"type": "scatter", "mode": "lines", "name": "network", "x": xs, "y": fit,
+                   "line": {"color": "#1f2933", "width": 2.5}})
     return {"data": traces, "layout": {"xaxis": {"title": {"text": data.input_names[0]}},
                                        "yaxis": {"title": {"text": data.target_names[0]}}}}
 
@@ -93,15 +106,28 @@ def predicted_vs_actual(session: Session) -> dict:
                                        "yaxis": {"title": {"text": "network output"}}}}
 
 
-def build(session: Session) -> dict:
+def kind_of(session: Session) -> str:
     data = session.dataset
-    two_d = data.domain is not None and len(data.input_names) == 2 and session.trainer.net.sizes[-1] <= 2
-    if two_d:
-        figure, kind = boundary(session), "boundary"
-    elif len(data.input_names) == 1 and data.task == "regression":
-        figure, kind = curve(session), "curve"
-    else:
-        figure, kind = predicted_vs_actual(session), "scatter"
+    if data.domain is not None and len(data.input_names) == 2 and session.trainer.net.sizes[-1] <= 2:
+        return "boundary"
+    if len(data.input_names) == 1 and data.task == "regression":
+        return "curve"
+    return "scatter"
+
+
+def update(session: Session) -> dict:
+    """What changes after a step: the heatmap, or the fitted line, or the whole scatter (it is all outputs)."""
+    kind = kind_of(session)
+    if kind == "boundary":
+        return {"kind": kind, "step": session.trainer.step_count, "image": boundary_image(session)}
+    if kind == "curve":
+        return {"kind": kind, "step": session.trainer.step_count, "fit": curve_fit(session)[1]}
+    return build(session)
+
+
+def build(session: Session) -> dict:
+    kind = kind_of(session)
+    figure = {"boundary": boundary, "curve": curve, "scatter": predicted_vs_actual}[kind](session)
     titles = {"boundary": "Network output over the input plane", "curve": "Fitted curve",
               "scatter": "Predicted versus actual"}
     figure["layout"].update(margin={"l": 48, "r": 12, "t": 8, "b": 40}, showlegend=True,

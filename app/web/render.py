@@ -46,7 +46,8 @@ CHOICES = {
 
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
             loss_points: list | None = None, notice: str | None = None) -> dict:
-    """Everything the panels draw. `loss_points` None means the whole curve (replace), else points to add."""
+    """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
+    output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = session.config()
     info = DATASETS.get(session.dataset.name)
     hidden = cfg["layers"][1:-1]
@@ -57,7 +58,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "choices": CHOICES,
         "loss_reasons": {loss: incompatibility(cfg["output_activation"], loss) for loss in LOSSES},
         "diagram": network.build(session),
-        "output": output.build(session),
+        "output": output.build(session) if loss_points is None else output.update(session),
         "metrics": metrics.build(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
                        "points": session.history if loss_points is None else loss_points,

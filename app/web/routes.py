@@ -37,12 +37,18 @@ def set_cookie(response: Response, session: Session) -> None:
                         max_age=30 * 24 * 3600)
 
 
-def panels(request: Request, session: Session, *, controls: bool = False, status: int = 200, **extra) -> Response:
-    """All panels as out-of-band swaps, or a redirect to the page when the request did not come from htmx."""
+def panels(request: Request, session: Session, *, controls: bool = False, transport: bool = False,
+           status: int = 200, **extra) -> Response:
+    """The panels as out-of-band swaps, or a redirect to the page when the request did not come from htmx.
+
+    The toolbar is only sent when the play state may have changed: replacing it on every Play frame would
+    take the Pause button away from under the pointer.
+    """
     if "hx-request" not in request.headers:
         return RedirectResponse("/", status_code=303)
     ctx = context(session, **extra)
     ctx["with_controls"] = controls
+    ctx["with_transport"] = transport or controls
     return templates.TemplateResponse(request, "partials/panels.html", ctx, status_code=status)
 
 
@@ -77,14 +83,14 @@ async def on_no_session(request: Request, exc: NoSession) -> Response:
 Current = Annotated[Session, Depends(current)]
 
 
-def _train(request: Request, session: Session, steps: int | None) -> Response:
+def _train(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
     with session.lock:
         try:
             points = session.train(steps)
         except DivergenceError as exc:
             session.playing = False
-            return panels(request, session, message=exc.message, loss_points=[])
-        return panels(request, session, loss_points=points)
+            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+        return panels(request, session, loss_points=points, transport=transport)
 
 
 @router.post("/ui/step")
@@ -100,20 +106,20 @@ def epoch(request: Request, session: Current) -> Response:
 @router.post("/ui/play")
 def play(request: Request, session: Current) -> Response:
     session.playing = True
-    return _train(request, session, 1)
+    return _train(request, session, 1, transport=True)
 
 
 @router.post("/ui/play-frame")
 def play_frame(request: Request, session: Current) -> Response:
     if not session.playing:
-        return panels(request, session, loss_points=[])
+        return panels(request, session, loss_points=[], transport=True)
     return _train(request, session, 1)
 
 
 @router.post("/ui/pause")
 def pause(request: Request, session: Current) -> Response:
     session.playing = False
-    return panels(request, session, loss_points=[])
+    return panels(request, session, loss_points=[], transport=True)
 
 
 def _rebuild(request: Request, store: StoreDep, session: Session, req: CreateSession, notice: str | None = None,
