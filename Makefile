@@ -38,8 +38,10 @@ install-browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-bench: install
+bench: install install-browser
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/server.py
+	$(BIN)/python bench/browser.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -62,6 +62,12 @@ class Session:
             test = t.net.loss(t.loss, d.test_x, d.test_y) if len(d.test_x) else None
         return train, test
 
+    def current_losses(self) -> tuple[float, float | None]:
+        """The losses after the last update: the loss curve's last point when it is this step's."""
+        if self.history and self.history[-1][0] == self.trainer.step_count:
+            return self.history[-1][1:]
+        return self.losses()
+
     def train(self, steps: int | None) -> list[tuple[int, float, float | None]]:
         """Run `steps` steps, or to the end of the epoch when None; return the new loss-curve points.
 
@@ -111,7 +117,7 @@ class Session:
 
     def state(self) -> dict:
         t, d = self.trainer, self.dataset
-        train, test = self.losses()
+        train, test = self.current_losses()
         return {
             "id": self.id,
             "config": self.config(),

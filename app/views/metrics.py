@@ -3,7 +3,7 @@ from app.sessions import Session
 
 
 def build(session: Session) -> dict:
-    train_loss, test_loss = session.losses()
+    train_loss, test_loss = session.current_losses()
     train_acc, test_acc = session.accuracy()
     trace = session.last_trace
     return {
