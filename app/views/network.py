@@ -105,17 +105,22 @@ def heatmaps(session: Session) -> list[list[str]] | None:
     net = session.trainer.net
     with np.errstate(all="ignore"):
         _, acts = net.forward(data.transform(raw))
-    uris = []
+    shown = []
     for l, a in enumerate(acts):
         if l == 0:
-            shown = a / np.maximum(np.abs(a).max(axis=0), 1e-12)
-        else:
-            name = net.activations[l - 1].name
-            shown = display_range(a, name)
-            if name in ("relu", "leaky_relu", "linear"):
-                shown = shown / np.maximum(np.abs(shown).max(axis=0), 1.0)
-        shown = np.nan_to_num(shown)
-        uris.append([data_uri(rgb(shown[:, j].reshape(HEATMAP_GRID, HEATMAP_GRID))) for j in range(a.shape[1])])
+            shown.append(a / np.maximum(np.abs(a).max(axis=0), 1e-12))
+            continue
+        name = net.activations[l - 1].name
+        s = display_range(a, name)
+        if name in ("relu", "leaky_relu", "linear"):
+            s = s / np.maximum(np.abs(s).max(axis=0), 1.0)
+        shown.append(s)
+    # One colour lookup for every node at once: (grid cells, all nodes, rgb).
+    pixels = rgb(np.nan_to_num(np.concatenate(shown, axis=1)))
+    uris, at = [], 0
+    for a in acts:
+        uris.append([data_uri(pixels[:, at + j].reshape(HEATMAP_GRID, HEATMAP_GRID, 3)) for j in range(a.shape[1])])
+        at += a.shape[1]
     return uris
 
 
