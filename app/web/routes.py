@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from app.api.deps import StoreDep
 from app.api.schemas import CreateSession
 from app.engine import HYPERPARAMETERS, DivergenceError, FieldError
+from app.engine.losses import COMPATIBLE_OUTPUTS
 from app.sessions import Session, build_session
 from app.settings import get_settings
 
@@ -181,8 +182,6 @@ async def change_config(request: Request, store: StoreDep, session: Current) -> 
 
 def _compatible_loss(changes: dict) -> tuple[dict, str | None]:
     """Switching the output activation moves the loss to one it can be trained with, and says so."""
-    from app.engine.losses import COMPATIBLE_OUTPUTS
-
     out, loss = changes["output_activation"], changes.get("loss")
     if loss in COMPATIBLE_OUTPUTS and out in COMPATIBLE_OUTPUTS[loss]:
         return changes, None
