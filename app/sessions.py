@@ -33,6 +33,12 @@ class Session:
         if not self.history:
             self.history.append((self.trainer.step_count, *self.losses()))
 
+    def become(self, fresh: "Session") -> None:
+        """Take over a fresh build's data, network and curve, keeping this object, its id and its lock,
+        so that requests already waiting on the lock train the new network. The caller holds the lock."""
+        self.request, self.dataset, self.trainer = fresh.request, fresh.dataset, fresh.trainer
+        self.history, self.last_trace = fresh.history, None
+
     def config(self) -> dict:
         """The full current config, defaults resolved, from which this session's initial state rebuilds."""
         cfg = asdict(self.trainer.config)
@@ -135,12 +141,11 @@ class Session:
         }
 
     def predict(self, raw_inputs: list[list[float]]) -> dict:
-        raw = np.asarray(raw_inputs, dtype=np.float64)
         width = len(self.dataset.input_names)
-        if raw.ndim != 2 or raw.shape[1] != width:
+        if any(len(row) != width for row in raw_inputs):
             raise FieldError("inputs", f"each row of inputs needs {width} values ({', '.join(self.dataset.input_names)}).")
         with np.errstate(all="ignore"):
-            _, acts = self.trainer.net.forward(self.dataset.transform(raw))
+            _, acts = self.trainer.net.forward(self.dataset.transform(np.asarray(raw_inputs, dtype=np.float64)))
         return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}
 
 
@@ -176,7 +181,12 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
             "init", "seed"}),
     )
     trainer = Trainer(config, dataset.train_x, dataset.train_y, req.weights, req.biases)
-    return Session(session_id or secrets.token_hex(16), req, dataset, trainer)
+    session = Session(session_id or secrets.token_hex(16), req, dataset, trainer)
+    train, test = session.history[0][1:]
+    if not math.isfinite(train) or (test is not None and not math.isfinite(test)):
+        raise FieldError("weights" if req.weights or req.biases else "init",
+                         "with these starting weights the loss is already infinite; use smaller weights.")
+    return session
 
 
 class SessionStore:

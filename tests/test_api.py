@@ -231,3 +231,14 @@ def test_docs_and_browser_libraries_come_from_this_server(client):
                  "/vendor/plotly/plotly-basic.min.js"]:
         r = client.get(path)
         assert r.status_code == 200 and "javascript" in r.headers["content-type"], path
+
+
+def test_ragged_predict_rows_are_a_422(client, session):
+    r = client.post(f"/api/sessions/{session['id']}/predict", json={"inputs": [[1, 2], [1]]})
+    assert r.status_code == 422 and fields(r) == ["inputs"]
+
+
+def test_starting_weights_with_an_infinite_loss_are_refused(client):
+    r = client.post("/api/sessions", json={"output_activation": "linear", "layers": [2, 1],
+                                           "dataset": {"name": "plane"}, "weights": [[[1e200, 1e200]]]})
+    assert r.status_code == 422 and fields(r) == ["weights"]

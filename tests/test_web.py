@@ -92,3 +92,36 @@ def test_play_frames_chain_until_pause(client):
     assert ">Play</button>" in r.text and 'hx-post="/ui/play-frame"' not in r.text
     r = client.post("/ui/play-frame", headers=HX)
     assert 'data-step="2"' in r.text and 'hx-post="/ui/play-frame"' not in r.text
+
+
+def test_rebuilds_happen_in_place_so_waiting_requests_train_the_new_network(client):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    store = client.app.state.sessions
+    session = store.get(sid)
+    client.post("/ui/step", headers=HX)
+    client.post("/ui/reset", headers=HX)
+    assert store.get(sid) is session and session.trainer.step_count == 0
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 3})
+    assert 'data-step="3"' in client.get("/").text
+
+
+def test_unknown_output_activation_is_an_inline_error(client):
+    client.get("/")
+    r = client.post("/ui/config", headers=HX, data={"output_activation": "foo"})
+    assert r.status_code == 200 and 'id="error-output_activation"' in r.text
+
+
+def test_loss_notice_only_when_the_loss_really_changes(client):
+    client.get("/")
+    r = client.post("/ui/config", headers=HX, data={"output_activation": "sigmoid"})
+    assert "Loss switched" not in r.text
+    r = client.post("/ui/config", headers=HX, data={"output_activation": "softmax"})
+    assert "Loss switched to cross_entropy" in r.text
+
+
+def test_shape_buttons_that_change_nothing_keep_the_trained_network(client):
+    client.get("/")
+    client.post("/ui/step", headers=HX)
+    r = client.post("/ui/shape", headers=HX, data={"action": "remove-neuron", "layer": "5"})
+    assert 'data-step="1"' in r.text

@@ -16,7 +16,8 @@ def _signed_output(session: Session, o: np.ndarray) -> np.ndarray:
     name = session.trainer.config.output_activation
     if o.shape[1] == 2:
         return o[:, 1] - o[:, 0] if name in ("sigmoid", "softmax") else (o[:, 1] - o[:, 0]) / 2
-    return np.clip(display_range(o[:, 0], name), -1, 1)
+    # Centred on the threshold that decides the predicted class (0.5 for sigmoid and relu, else 0).
+    return np.clip(2.0 * o[:, 0] - 1.0 if name in ("sigmoid", "relu") else o[:, 0], -1, 1)
 
 
 def _target_colors(session: Session, raw_targets: np.ndarray, labels) -> list:

@@ -6,6 +6,7 @@ import random
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -113,56 +114,63 @@ def play(request: Request, session: Current) -> Response:
 @router.post("/ui/play-frame")
 def play_frame(request: Request, session: Current) -> Response:
     if not session.playing:
-        return panels(request, session, loss_points=[], transport=True)
+        with session.lock:
+            return panels(request, session, loss_points=[], transport=True)
     return _train(request, session, 1)
 
 
 @router.post("/ui/pause")
 def pause(request: Request, session: Current) -> Response:
-    session.playing = False
-    return panels(request, session, loss_points=[], transport=True)
+    with session.lock:
+        session.playing = False
+        return panels(request, session, loss_points=[], transport=True)
 
 
-def _rebuild(request: Request, store: StoreDep, session: Session, req: CreateSession, notice: str | None = None,
+def _rebuild(request: Request, session: Session, req: CreateSession, notice: str | None = None,
              hidden: list[int] | None = None):
-    """Replace the session's network and data with a fresh build under the same id (a reset)."""
+    """Rebuild the session's data and network in place (a reset); the caller holds its lock."""
     fresh = build_session(req, session.id, hidden=hidden)
     fresh.request = fresh.request.model_copy(update={"layers": list(fresh.trainer.config.layers)})
-    store.add(fresh)
-    return panels(request, fresh, controls=True, notice=notice)
+    session.become(fresh)
+    return panels(request, session, controls=True, notice=notice)
 
 
 @router.post("/ui/reset")
-def reset(request: Request, store: StoreDep, session: Current) -> Response:
+def reset(request: Request, session: Current) -> Response:
     with session.lock:
-        return _rebuild(request, store, session, session.request)
+        return _rebuild(request, session, session.request)
 
 
 @router.post("/ui/new-seed")
-def new_seed(request: Request, store: StoreDep, session: Current) -> Response:
+def new_seed(request: Request, session: Current) -> Response:
     with session.lock:
         seed = random.SystemRandom().randrange(2**31)
         dataset = session.request.dataset.model_copy(update={"seed": None})
         req = session.request.model_copy(update={"seed": seed, "dataset": dataset, "weights": None, "biases": None})
-        return _rebuild(request, store, session, req)
+        return _rebuild(request, session, req)
 
 
 @router.post("/ui/regenerate")
-def regenerate(request: Request, store: StoreDep, session: Current) -> Response:
+def regenerate(request: Request, session: Current) -> Response:
     with session.lock:
         dataset = session.request.dataset.model_copy(update={"seed": random.SystemRandom().randrange(2**31)})
-        return _rebuild(request, store, session, session.request.model_copy(update={"dataset": dataset}))
+        return _rebuild(request, session, session.request.model_copy(update={"dataset": dataset}))
 
 
 @router.post("/ui/config")
-async def change_config(request: Request, store: StoreDep, session: Current) -> Response:
+async def change_config(request: Request, session: Current) -> Response:
     form = await request.form()
+    # The lock and the rebuild must not block the event loop while another request trains this session.
+    return await run_in_threadpool(_apply_config, request, session, form)
+
+
+def _apply_config(request: Request, session: Session, form) -> Response:
     with session.lock:
         cfg = session.config()
         changes = config_changes(form, cfg)
         notice = None
         if changes.get("output_activation", cfg["output_activation"]) != cfg["output_activation"]:
-            changes, notice = _compatible_loss(changes)
+            changes, notice = _compatible_loss(changes, cfg["loss"])
         try:
             merged = CreateSession(**{**cfg, **changes, "weights": session.request.weights,
                                       "biases": session.request.biases})
@@ -170,7 +178,7 @@ async def change_config(request: Request, store: StoreDep, session: Current) -> 
                     getattr(merged, f) != cfg[f] for f in RESET_FIELDS):
                 # New data or functions may change the input and output sizes; the hidden layers stay.
                 merged = merged.model_copy(update={"layers": None, "weights": None, "biases": None})
-                return _rebuild(request, store, session, merged, notice, hidden=cfg["layers"][1:-1])
+                return _rebuild(request, session, merged, notice, hidden=cfg["layers"][1:-1])
             hyper = {k: getattr(merged, k) for k in HYPERPARAMETERS
                      if getattr(merged, k) != getattr(session.trainer.config, k)}
             session.trainer.reconfigure(**hyper)
@@ -180,17 +188,19 @@ async def change_config(request: Request, store: StoreDep, session: Current) -> 
         return panels(request, session, controls=True, loss_points=[])
 
 
-def _compatible_loss(changes: dict) -> tuple[dict, str | None]:
+def _compatible_loss(changes: dict, current_loss: str) -> tuple[dict, str | None]:
     """Switching the output activation moves the loss to one it can be trained with, and says so."""
-    out, loss = changes["output_activation"], changes.get("loss")
+    out, loss = changes["output_activation"], changes.get("loss", current_loss)
     if loss in COMPATIBLE_OUTPUTS and out in COMPATIBLE_OUTPUTS[loss]:
         return changes, None
-    new = next(name for name, outs in COMPATIBLE_OUTPUTS.items() if out in outs)
+    new = next((name for name, outs in COMPATIBLE_OUTPUTS.items() if out in outs), None)
+    if new is None:  # an unknown activation: validation names it next to its control
+        return changes, None
     return {**changes, "loss": new}, f"Loss switched to {new}: {out} outputs are trained with it."
 
 
 @router.post("/ui/shape")
-def change_shape(request: Request, store: StoreDep, session: Current,
+def change_shape(request: Request, session: Current,
                  action: Annotated[str, Form(pattern="^(add-layer|remove-layer|add-neuron|remove-neuron)$")],
                  layer: Annotated[int, Form(ge=1, le=6)] = 1) -> Response:
     with session.lock:
@@ -200,8 +210,12 @@ def change_shape(request: Request, store: StoreDep, session: Current,
             hidden.append(hidden[-1] if hidden else 2)
         elif action == "remove-layer" and hidden:
             hidden.pop()
-        elif action in ("add-neuron", "remove-neuron") and layer <= len(hidden):
-            hidden[layer - 1] = max(1, min(PAGE_MAX_NEURONS, hidden[layer - 1] + (1 if action == "add-neuron" else -1)))
+        elif action == "add-neuron" and layer <= len(hidden) and hidden[layer - 1] < PAGE_MAX_NEURONS:
+            hidden[layer - 1] += 1
+        elif action == "remove-neuron" and layer <= len(hidden) and hidden[layer - 1] > 1:
+            hidden[layer - 1] -= 1
+        if hidden == layers[1:-1]:  # nothing to change: keep the trained network
+            return panels(request, session, loss_points=[])
         req = session.request.model_copy(update={"layers": [layers[0], *hidden, layers[-1]], "weights": None,
                                                  "biases": None})
-        return _rebuild(request, store, session, req)
+        return _rebuild(request, session, req)
