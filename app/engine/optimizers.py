@@ -31,6 +31,11 @@ class SGD:
         pass
 
     def terms(self) -> dict:
+        """The current state, by name (arrays are replaced on commit, never changed in place)."""
+        return {}
+
+    def describe(self, state) -> dict:
+        """A proposed state, named like `terms()`."""
         return {}
 
 
@@ -59,6 +64,9 @@ class Momentum(SGD):
 
     def terms(self) -> dict:
         return {"velocity": self.velocity}
+
+    def describe(self, velocity) -> dict:
+        return {"velocity": velocity}
 
 
 class Adam(SGD):
@@ -97,6 +105,10 @@ class Adam(SGD):
 
     def terms(self) -> dict:
         return {"t": self.t, "m": self.m, "v": self.v}
+
+    def describe(self, state) -> dict:
+        t, m, v = state
+        return {"t": t, "m": m, "v": v}
 
 
 def make_optimizer(name: str, n_params: int, **settings) -> SGD:

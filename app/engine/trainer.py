@@ -72,7 +72,13 @@ class Trace:
     params_before: np.ndarray
     params_after: np.ndarray
     net: MLP = field(repr=False)
-    loss_name: str = "half_sse"
+    config: TrainConfig = field(repr=False)
+    optimizer_before: dict = field(default_factory=dict, repr=False)  # velocity, or Adam's t, m, v, as flat arrays
+    optimizer_after: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def loss_name(self) -> str:
+        return self.config.loss
 
     @property
     def loss_before(self) -> float:
@@ -101,10 +107,32 @@ class Trace:
             "weights_after": [w.tolist() for w in w_after],
             "biases_after": [b.tolist() for b in b_after],
             "loss_before": self.loss_before,
+            "optimizer": {"name": self.config.optimizer, "before": self._optimizer_terms(self.optimizer_before),
+                          "after": self._optimizer_terms(self.optimizer_after)},
         }
         if self.reg_grad is not None:
             out["reg_grad_weights"] = [g.tolist() for g in net.views(self.reg_grad)[0]]
         return out
+
+    def _optimizer_terms(self, terms: dict) -> dict:
+        """Flat optimizer arrays split like the parameters: {"velocity": {"weights": ..., "biases": ...}}."""
+        out = {}
+        for name, value in terms.items():
+            if isinstance(value, np.ndarray):
+                w, b = self.net.views(value)
+                out[name] = {"weights": [m.tolist() for m in w], "biases": [v.tolist() for v in b]}
+            else:
+                out[name] = value
+        return out
+
+
+@dataclass
+class Proposal:
+    """A computed but unapplied step: its trace, the optimizer's new state, and where the batch ended."""
+
+    trace: Trace
+    state: object
+    end: int
 
 
 class Trainer:
@@ -161,8 +189,8 @@ class Trainer:
         self._x, self._y = self.train_x[self._order], self.train_y[self._order]
         self._order_epoch = (self.epoch, self.config.shuffle)
 
-    def step(self) -> Trace:
-        """One optimizer update on the next batch_size rows; the final partial batch is its own step."""
+    def propose(self) -> Proposal:
+        """Everything the next step computes, applying nothing. Raises DivergenceError for a NaN/Inf update."""
         self._epoch_rows()
         lo, hi = self.position, min(self.position + self.batch_size, len(self.train_x))
         x, t = self._x[lo:hi], self._y[lo:hi]
@@ -184,16 +212,25 @@ class Trainer:
                 f"Training diverged at step {self.step_count + 1}: the update would make the weights NaN or "
                 f"infinite. The learning rate ({cfg.learning_rate:g}) is probably too high: lower it or go Back.",
             )
-        params_before = net.params.copy()
-        net.params[:] = new_params
-        self.optimizer.commit(opt_state)
+        trace = Trace(self.step_count + 1, self.epoch + (hi == len(self.train_x)), self._order[lo:hi], t, pass_,
+                      reg_grad, net.params.copy(), new_params, net, cfg, self.optimizer.terms(),
+                      self.optimizer.describe(opt_state))
+        return Proposal(trace, opt_state, hi)
+
+    def commit(self, proposal: Proposal) -> Trace:
+        """Apply a proposal made from the current state."""
+        self.net.params[:] = proposal.trace.params_after
+        self.optimizer.commit(proposal.state)
         self.step_count += 1
-        self.position = hi
-        if hi == len(self.train_x):
+        self.position = proposal.end
+        if proposal.end == len(self.train_x):
             self.epoch += 1
             self.position = 0
-        return Trace(self.step_count, self.epoch, self._order[lo:hi], t, pass_, reg_grad, params_before,
-                     new_params, net, cfg.loss)
+        return proposal.trace
+
+    def step(self) -> Trace:
+        """One optimizer update on the next batch_size rows; the final partial batch is its own step."""
+        return self.commit(self.propose())
 
     def run(self, steps: int, after_step=None) -> Trace:
         """Run `steps` steps and return the last trace. All or nothing: if any step diverges, none is kept.
