@@ -6,6 +6,7 @@ import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .errors import DivergenceError, FieldError
+from .gradcheck import GradientCheck, check_gradients
 from .losses import LOSSES, incompatibility
 from .network import INIT_SCHEMES, MLP, Pass
 from .optimizers import OPTIMIZERS, make_optimizer
@@ -216,6 +217,33 @@ class Trainer:
                       reg_grad, net.params.copy(), new_params, net, cfg, self.optimizer.terms(),
                       self.optimizer.describe(opt_state))
         return Proposal(trace, opt_state, hi)
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows, inputs and targets the next step will use."""
+        self._epoch_rows()
+        lo, hi = self.position, min(self.position + self.batch_size, len(self.train_x))
+        return self._order[lo:hi], self._x[lo:hi], self._y[lo:hi]
+
+    def check_gradients(self) -> GradientCheck:
+        """Backprop's data-loss gradient on the next batch against finite differences, at the current weights."""
+        _, x, t = self.next_batch()
+        return check_gradients(self.net, self.loss, x, t)
+
+    def set_parameter(self, kind: str, layer: int, node: int, source: int | None, value: float) -> float:
+        """Set weights[layer][node, source] or biases[layer][node]; returns the old value."""
+        if not 0 <= layer < self.net.n_layers:
+            raise FieldError("layer", f"layer must be 0 to {self.net.n_layers - 1} (the weight layers).")
+        target = self.net.weights[layer] if kind == "weight" else self.net.biases[layer]
+        index = (node, source) if kind == "weight" else (node,)
+        for axis, (i, size) in enumerate(zip(index, target.shape)):
+            if i is None or not 0 <= i < size:
+                name = ("to", "from")[axis] if kind == "weight" else "node"
+                raise FieldError(name, f"{name} must be 0 to {size - 1} for layer {layer}.")
+        if not math.isfinite(value):
+            raise FieldError("value", "value must be a finite number.")
+        old = float(target[index])
+        target[index] = value
+        return old
 
     def commit(self, proposal: Proposal) -> Trace:
         """Apply a proposal made from the current state."""
