@@ -1,4 +1,5 @@
 """Training sessions: a config, its dataset and a trainer behind a lock, kept in a bounded store."""
+import bisect
 import math
 import secrets
 import threading
@@ -26,12 +27,85 @@ class Session:
     trainer: Trainer
     last_trace: Trace | None = None
     history: list[tuple[int, float, float | None]] = field(default_factory=list)
+    # Rewind points: step -> the trainer's state after that step.
+    snapshots: OrderedDict = field(default_factory=OrderedDict, repr=False)
     playing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
         if not self.history:
             self.history.append((self.trainer.step_count, *self.losses()))
+        if not self.snapshots:
+            self._snapshot()
+
+    def _snapshot(self) -> None:
+        """Keep the current state as the rewind point of the current step (replacing an older one)."""
+        step = self.trainer.step_count
+        self.snapshots.pop(step, None)
+        self.snapshots[step] = self.trainer.state_dict()
+        while len(self.snapshots) > max(get_settings().rewind_steps, 1):
+            self.snapshots.popitem(last=False)
+
+    @property
+    def kept_steps(self) -> tuple[int, int]:
+        """The oldest and newest step that rewind can return to."""
+        return next(iter(self.snapshots)), next(reversed(self.snapshots))
+
+    def rewind(self, step: int) -> None:
+        """Return exactly to the state after `step`: weights, optimizer state, batch position, loss curve.
+        Settings stay as they are now. The caller holds the lock."""
+        if step not in self.snapshots:
+            oldest, newest = self.kept_steps
+            raise FieldError("step", f"step {step} is not kept; rewind reaches steps {oldest} to {newest}.")
+        self.trainer.load_state_dict(self.snapshots[step])
+        del self.history[bisect.bisect_right(self.history, step, key=lambda point: point[0]):]
+        for later in [k for k in self.snapshots if k > step]:
+            del self.snapshots[later]
+        self.last_trace = None
+
+    def back(self) -> None:
+        """Undo one step (to the newest kept step before the current one)."""
+        earlier = [k for k in self.snapshots if k < self.trainer.step_count]
+        if not earlier:
+            raise FieldError("step", "there is no earlier step to go back to.")
+        self.rewind(earlier[-1])
+
+    def set_parameter(self, kind: str, layer: int, to: int, source: int | None, value: float) -> float:
+        """Edit one weight or bias in place; the loss curve's current point and the rewind point follow."""
+        old = self.trainer.set_parameter(kind, layer, to, source, value)
+        train, test = self.losses()
+        if not math.isfinite(train) or (test is not None and not math.isfinite(test)):
+            self.trainer.set_parameter(kind, layer, to, source, old)
+            raise FieldError("value", f"{value:g} makes the loss infinite; choose a smaller value.")
+        point = (self.trainer.step_count, train, test)
+        if self.history and self.history[-1][0] == point[0]:
+            self.history[-1] = point
+        else:
+            self.history.append(point)
+        self.last_trace = None
+        self._snapshot()
+        return old
+
+    def gradient_check(self) -> dict:
+        rows, _, _ = self.trainer.next_batch()
+        check = self.trainer.check_gradients()
+        net = self.trainer.net
+        where = [None] * net.n_params  # flat index -> (kind, layer, to, from)
+        for l, (w_slice, shape, b_slice) in enumerate(net._layout):
+            for k in range(w_slice.start, w_slice.stop):
+                where[k] = ("weight", l, *divmod(k - w_slice.start, shape[1]))
+            for k in range(b_slice.start, b_slice.stop):
+                where[k] = ("bias", l, k - b_slice.start, None)
+        disagreeing = [
+            {"kind": where[k][0], "layer": where[k][1], "to": where[k][2], "from": where[k][3],
+             "analytic": float(check.analytic[k]), "numeric": float(check.numeric[k]),
+             "relative_error": float(check.errors[k])}
+            for k in check.disagreeing
+        ]
+        return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params),
+                "rows": rows.tolist(), "disagreeing": disagreeing,
+                "method": "fourth-order central differences (h = 1e-4) of the batch-mean data loss on the next "
+                          "batch; relative error |a - n| / max(|a|, |n|, 1e-5)"}
 
     def become(self, fresh: "Session") -> None:
         """Take over a fresh build's data, network and curve, keeping this object, its id and its lock,
@@ -94,9 +168,16 @@ class Session:
                                       f"infinite. The learning rate ({t.config.learning_rate:g}) is probably too "
                                       "high: lower it or go Back.")
             points.append((t.step_count, train, test))
+            self.history.append(points[-1])
+            self._snapshot()
 
-        self.last_trace = trainer.run(n, after_step=record)
-        self.history.extend(points)
+        history_len, snapshots = len(self.history), OrderedDict(self.snapshots)
+        try:
+            self.last_trace = trainer.run(n, after_step=record)
+        except DivergenceError:
+            del self.history[history_len:]
+            self.snapshots = snapshots
+            raise
         if len(self.history) > MAX_HISTORY:
             half = len(self.history) // 2
             self.history[:half] = self.history[:half:2]
@@ -132,6 +213,7 @@ class Session:
             "weights": [w.tolist() for w in t.net.weights],
             "biases": [b.tolist() for b in t.net.biases],
             "loss": {"train": train, "test": test},
+            "kept_steps": list(self.kept_steps),
             "data": {
                 "name": d.name, "title": d.title, "task": d.task,
                 "train_size": len(d.train_x), "test_size": len(d.test_x),

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     max_predict_rows: int = 10_000
     max_csv_bytes: int = 1_000_000
     max_sessions: int = 10_000
+    # Steps each session can rewind; each costs (1 + optimizer arrays) × parameters × 8 bytes.
+    rewind_steps: int = 250
     # Mark the session cookie Secure; turn on when the playground is served over HTTPS.
     secure_cookies: bool = False
 

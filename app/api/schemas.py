@@ -135,6 +135,40 @@ class PredictRequest(Strict):
         return inputs
 
 
+class RewindRequest(Strict):
+    step: int = Field(ge=0, description="A kept step (see kept_steps in the state) to return to exactly.")
+
+
+class ParameterEdit(Strict):
+    """One weight (edge from node `from` of layer `layer` to node `to` of layer+1) or bias (node `to`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+    kind: Literal["weight", "bias"]
+    layer: int = Field(ge=0, description="The weight layer l: weights[l] / biases[l].")
+    to: int = Field(ge=0, description="Node j of layer l+1.")
+    source: int | None = Field(None, alias="from", ge=0, description="Node i of layer l (weights only).")
+    value: float = Field(ge=-1e6, le=1e6)
+
+
+class Disagreement(BaseModel):
+    kind: str
+    layer: int
+    to: int
+    source: int | None = Field(alias="from")
+    analytic: float
+    numeric: float
+    relative_error: float
+
+
+class GradientCheckResult(BaseModel):
+    max_relative_error: float = Field(description="Largest per-parameter relative error.")
+    parameters: int = Field(description="Parameters checked (all of them).")
+    rows: list[int] = Field(description="Training rows of the batch checked: the one the next step uses.")
+    disagreeing: list[Disagreement] = Field(description="Parameters with relative error above 1e-4.")
+    method: str
+
+
 class Loss(BaseModel):
     train: float | None = Field(description="Mean data loss over all training rows, after the last update.")
     test: float | None = Field(description="Mean data loss over all test rows; null when there are none.")
@@ -160,6 +194,7 @@ class SessionState(BaseModel):
     weights: list[list[list[float]]]
     biases: list[list[float]]
     loss: Loss
+    kept_steps: list[int] = Field(description="Oldest and newest step that rewind can return to.")
     data: DataSummary
 
 

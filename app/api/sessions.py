@@ -2,7 +2,8 @@
 from fastapi import APIRouter, Body
 
 from app.api.deps import SessionDep, StoreDep
-from app.api.schemas import CreateSession, Prediction, PredictRequest, SessionState, StepRequest, StepResult
+from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
+                             RewindRequest, SessionState, StepRequest, StepResult)
 from app.sessions import Session, build_session
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -43,3 +44,26 @@ def run_epoch(session: SessionDep) -> dict:
 def predict(session: SessionDep, req: PredictRequest) -> dict:
     with session.lock:
         return session.predict(req.inputs)
+
+
+@router.post("/{session_id}/gradient-check", response_model=GradientCheckResult, response_model_by_alias=True)
+def check_gradients(session: SessionDep) -> dict:
+    """Backprop's gradient on the next batch against finite differences, for every parameter."""
+    with session.lock:
+        return session.gradient_check()
+
+
+@router.post("/{session_id}/rewind", response_model=SessionState)
+def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
+    """Return exactly to a kept step: weights, optimizer state, batch position and loss curve."""
+    with session.lock:
+        session.rewind(req.step)
+        return session.state()
+
+
+@router.post("/{session_id}/parameters", response_model=SessionState)
+def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
+    """Set one weight or bias. Nothing else changes."""
+    with session.lock:
+        session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
+        return session.state()
