@@ -30,6 +30,11 @@ class Session:
     # Rewind points: step -> the trainer's state after that step.
     snapshots: OrderedDict = field(default_factory=OrderedDict, repr=False)
     playing: bool = False
+    # Page state: what the diagram shows instead of the last step (a phase, a prediction), and the
+    # detailed-step mode with its next phase.
+    display: object = None
+    detailed: bool = False
+    phase: tuple | None = None  # (phase name, weight layer, proposal) of the detailed step in progress
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
@@ -111,7 +116,8 @@ class Session:
         """Take over a fresh build's data, network and curve, keeping this object, its id and its lock,
         so that requests already waiting on the lock train the new network. The caller holds the lock."""
         self.request, self.dataset, self.trainer = fresh.request, fresh.dataset, fresh.trainer
-        self.history, self.last_trace = fresh.history, None
+        self.history, self.snapshots, self.last_trace = fresh.history, fresh.snapshots, None
+        self.display, self.phase = None, None
 
     def config(self) -> dict:
         """The full current config, defaults resolved, from which this session's initial state rebuilds."""

@@ -101,12 +101,43 @@
     if (el && !el.disabled) el.click();
   }
 
-  var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset" };
+  var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset", "b": "btn-back" };
+
+  // The inspector: clicking or focusing an edge or a node asks the server for its numbers.
+  var inspected = null;
+  function inspect(event) {
+    var el = event.target.closest && event.target.closest(".edge, .node");
+    if (!el || !window.htmx) return;
+    var d = el.dataset, url;
+    if (el.classList.contains("edge")) {
+      url = "/ui/inspect?kind=edge&layer=" + d.layer + "&from=" + d.from + "&to=" + d.to;
+    } else {
+      url = "/ui/inspect?kind=node&layer=" + d.layer + "&to=" + d.index;
+    }
+    if (url === inspected && event.type === "focusin") return;
+    inspected = url;
+    htmx.ajax("GET", url, { target: "#inspector", swap: "outerHTML" });
+  }
+
+  // Clicking the 2-D output plot predicts that point: the click position in data coordinates.
+  function predictAt(event) {
+    var div = document.getElementById("output-plot");
+    if (!div || div.dataset.kind !== "boundary" || !div._fullLayout || event.target.closest(".modebar")) return;
+    var xa = div._fullLayout.xaxis, ya = div._fullLayout.yaxis, box = div.getBoundingClientRect();
+    var px = event.clientX - box.left - xa._offset, py = event.clientY - box.top - ya._offset;
+    if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
+    var a = document.getElementById("f-input_0"), b = document.getElementById("f-input_1");
+    if (!a || !b) return;
+    a.value = xa.p2d(px).toPrecision(4);
+    b.value = ya.p2d(py).toPrecision(4);
+    htmx.trigger(document.getElementById("predict-form"), "submit");
+  }
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "select" || tag === "textarea" || tag === "button" || event.target.isContentEditable) return;
+    if (event.key === " " && event.target.closest && event.target.closest(".edge, .node")) return;
     var id = KEYS[event.key.toLowerCase()];
     if (!id) return;
     event.preventDefault();
@@ -132,6 +163,13 @@
 
   document.addEventListener("mouseover", describe);
   document.addEventListener("focusin", describe);
+  document.addEventListener("click", inspect);
+  document.addEventListener("focusin", function (event) {
+    if (event.target.closest && event.target.closest("#network")) inspect(event);
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#output-plot")) predictAt(event);
+  });
   function refresh() { drawOutput(); drawLoss(); applyNumbers(); }
   document.addEventListener("htmx:oobAfterSwap", refresh);
   document.addEventListener("htmx:afterSettle", refresh);

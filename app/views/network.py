@@ -7,9 +7,10 @@ from app.sessions import Session
 
 from .colors import display_range, hex_color, rgb
 from .png import data_uri
+from .shown import from_step
 
 NODE = 34  # node square side, px
-SLOT = 84  # vertical room per node: square plus two lines of numbers
+SLOT = 90  # vertical room per node: the square and up to four lines of numbers
 LEFT, RIGHT, TOP = 60, 84, 14
 WIDTH = 600
 HEATMAP_GRID = 16
@@ -30,6 +31,7 @@ class Node:
     bias: float | None  # current bias; None for inputs
     ring_color: str
     ring_width: float
+    lines: list[tuple[str, str]]  # (css class, text) under the node
 
     @property
     def corner(self) -> tuple[float, float]:
@@ -52,6 +54,8 @@ class Edge:
     change: float | None
     changed: bool
     description: str
+    label: str
+    label_always: bool  # the update phase prints old -> new on every edge
 
 
 @dataclass
@@ -73,6 +77,8 @@ class Diagram:
     nodes: list[Node]
     edges: list[Edge]
     caption: str
+    narration: str
+    kind: str
 
 
 def fmt(value: float | None, digits: int = 4) -> str:
@@ -124,24 +130,8 @@ def heatmaps(session: Session) -> list[list[str]] | None:
     return uris
 
 
-def caption(session: Session) -> str:
-    trace = session.last_trace
-    if trace is None:
-        return ("No step yet: press Step to run a forward pass, a backward pass and an update. "
-                "Edges show the current weights.")
-    rows = len(trace.rows)
-    if rows == 1:
-        raw = session.dataset.raw_train_x[int(trace.rows[0])]
-        inputs = ", ".join(f"{n} = {fmt(float(v))}" for n, v in zip(session.dataset.input_names, raw))
-        what = f"training row #{int(trace.rows[0])} ({inputs})"
-    else:
-        what = f"the mean over the {rows} rows of step {trace.step}'s batch"
-    return (f"a and δ: {what}, from the forward and backward pass before step {trace.step}'s update. "
-            f"Weights and biases: after the update. Edge gradients ∂L/∂w: batch mean.")
-
-
 def build(session: Session) -> Diagram:
-    net, trace = session.trainer.net, session.last_trace
+    net = session.trainer.net
     sizes = net.sizes
     height = TOP * 2 + max(sizes) * SLOT
     names = node_names(session)
@@ -164,30 +154,47 @@ def build(session: Session) -> Diagram:
             title, subtitle = f"Hidden {l}", net.hidden.name
         columns.append(Column(l, xs[l], title, subtitle, n, 0 < l < len(sizes) - 1))
 
-    mean_a = [a.mean(axis=0) for a in trace.pass_.a] if trace else None
-    mean_d = [d.mean(axis=0) for d in trace.pass_.delta] if trace else None
-    delta_scale = max((float(np.abs(d).max()) for d in mean_d), default=0.0) if trace else 0.0
+    shown = session.display or from_step(session)
+    first_layer_with_delta = shown.delta_from if shown and shown.delta is not None else net.n_layers
+    mean_a = [a.mean(axis=0) for a in shown.a] if shown else None
+    mean_d = [d.mean(axis=0) if l >= first_layer_with_delta else None
+              for l, d in enumerate(shown.delta)] if shown and shown.delta is not None else [None] * net.n_layers
+    delta_scale = max((float(np.abs(d).max()) for d in mean_d if d is not None), default=0.0)
+    mean_t = shown.targets.mean(axis=0) if shown and shown.targets is not None else None
+    b_before = net.views(shown.params_before)[1] if shown and shown.params_before is not None else None
     maps = heatmaps(session)
+    digits = 6 if session.detailed else 3  # a detailed step reads like a worked example
     nodes = []
     for l, n in enumerate(sizes):
         for j in range(n):
-            delta = float(mean_d[l - 1][j]) if trace and l else None
+            delta = float(mean_d[l - 1][j]) if l and mean_d[l - 1] is not None else None
+            activation = float(mean_a[l][j]) if shown else None
+            bias = float(net.biases[l - 1][j]) if l else None
             shade = delta / delta_scale if delta is not None and delta_scale > 0 else 0.0
+            lines = [("val", f"a {fmt(activation, digits)}")]
+            if mean_t is not None and l == len(sizes) - 1:
+                lines.append(("val target", f"t {fmt(float(mean_t[j]), digits)}"))
+            if delta is not None:
+                lines.append(("val delta", f"δ {fmt(delta, digits)}"))
+            if bias is not None:
+                old = float(b_before[l - 1][j]) if b_before is not None else bias
+                lines.append(("val bias", f"b {fmt(old, digits)} → {fmt(bias, digits)}" if old != bias
+                              else f"b {fmt(bias, digits)}"))
             nodes.append(Node(
                 id=f"node-{l}-{j}", layer=l, index=j, name=names[l][j], x=xs[l], y=y_of(l, j),
-                heatmap=maps[l][j] if maps else None,
-                activation=float(mean_a[l][j]) if trace else None,
-                delta=delta,
-                bias=float(net.biases[l - 1][j]) if l else None,
+                heatmap=maps[l][j] if maps else None, activation=activation, delta=delta, bias=bias,
                 ring_color=hex_color(shade) if delta is not None else "#9aa5b1",
-                ring_width=1.5 + 3.5 * abs(shade),
+                ring_width=1.5 + 3.5 * abs(shade), lines=lines,
             ))
 
-    if trace:
-        grad_w = net.views(trace.pass_.grad)[0]
+    grad_w = net.views(shown.grad)[0] if shown and shown.grad is not None else None
+    change = None
+    if shown and shown.params_before is not None:
         change = [after - before for after, before in
-                  zip(net.views(trace.params_after)[0], net.views(trace.params_before)[0])]
+                  zip(net.views(shown.params_after)[0], net.views(shown.params_before)[0])]
         biggest = max(float(np.abs(c).max()) for c in change)
+    updating = bool(shown) and shown.kind == "update"
+    w_before = net.views(shown.params_before)[0] if updating else None
     edges = []
     for l, w in enumerate(net.weights):
         for j in range(w.shape[0]):
@@ -196,18 +203,28 @@ def build(session: Session) -> Diagram:
                 x1, y1 = xs[l + 1] - NODE / 2, y_of(l + 1, j)
                 mid = (x0 + x1) / 2
                 weight = float(w[j, i])
-                grad = float(grad_w[l][j, i]) if trace else None
-                dw = float(change[l][j, i]) if trace else None
+                grad = float(grad_w[l][j, i]) if grad_w is not None and l >= first_layer_with_delta else None
+                dw = float(change[l][j, i]) if change is not None else None
                 text = f"{names[l][i]} → {names[l + 1][j]}: w = {fmt(weight)}"
-                if trace:
-                    text += f", last ∂L/∂w = {fmt(grad)} (batch mean), last change {fmt(dw)}"
+                if grad is not None:
+                    text += f", ∂L/∂w = {fmt(grad)} (batch mean)"
+                if dw is not None:
+                    text += f", changed by {fmt(dw)} in the last update"
+                old = float(w_before[l][j, i]) if updating else weight
+                label = f"{fmt(old, digits)} → {fmt(weight, digits)}" if updating else fmt(weight, digits)
                 edges.append(Edge(
                     id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j,
                     path=f"M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}",
                     label_x=x0 + 0.62 * (x1 - x0), label_y=y0 + 0.62 * (y1 - y0) - 3,
                     color=hex_color(weight), width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH),
                     weight=weight, grad=grad, change=dw,
-                    changed=bool(trace) and biggest > 0 and abs(dw) >= 0.6 * biggest,
-                    description=text,
+                    changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
+                    description=text, label=label, label_always=updating,
                 ))
-    return Diagram(session.trainer.step_count, WIDTH, height, columns, nodes, edges, caption(session))
+    if shown:
+        caption, narration, kind = shown.caption, shown.narration, shown.kind
+    else:
+        caption = ("No step yet: press Step to run a forward pass, a backward pass and an update. "
+                   "Edges show the current weights.")
+        narration, kind = "", "initial"
+    return Diagram(session.trainer.step_count, WIDTH, height, columns, nodes, edges, caption, narration, kind)

@@ -9,7 +9,10 @@ from app.datasets import DATASETS, FEATURES
 from app.engine import HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS
 from app.engine.losses import incompatibility
 from app.sessions import Session
-from app.views import metrics, network, output
+from app.engine import FieldError
+from app.views import inspector, metrics, network, output
+
+from .presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -44,8 +47,50 @@ CHOICES = {
 }
 
 
+def next_phase(session: Session) -> tuple[str, str]:
+    """The detailed step's next click: (short name, accessible label)."""
+    name, layer, _ = session.phase or ("update", None, None)
+    if name == "update":
+        return "forward", "Forward"
+    if name == "forward":
+        return "loss", "Loss"
+    if name == "loss" or layer > 0:
+        target = session.trainer.net.n_layers - 1 if name == "loss" else layer - 1
+        where = "output" if target == session.trainer.net.n_layers - 1 else f"layer {target + 1}"
+        return "backward", f"Backward ({where})"
+    return "update", "Update"
+
+
+def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None:
+    """The inspector for an edge (kind "weight"/"edge") or a node, from the phase in progress or the last step."""
+    trace = session.phase[2] if session.phase else session.last_trace
+    names = network.node_names(session)
+    net = session.trainer.net
+    try:
+        layer, to = int(layer), int(to)
+        # Edges and biases name their weight layer l; a node names its own layer, l + 1 for its bias.
+        node_layer = layer + 1 if kind == "bias" else layer
+        if trace is None:
+            if kind in ("edge", "weight"):
+                source = int(source)
+                return {"kind": "plain", "param": "weight", "layer": layer, "to": to, "source": source,
+                        "value": float(net.weights[layer][to, source]), "label": "w",
+                        "title": f"Weight {names[layer][source]} → {names[layer + 1][to]}"}
+            if node_layer == 0:
+                return None
+            return {"kind": "plain", "param": "bias", "layer": node_layer - 1, "to": to, "source": None,
+                    "value": float(net.biases[node_layer - 1][to]), "label": "b",
+                    "title": f"Bias of {names[node_layer][to]}"}
+        if kind in ("edge", "weight"):
+            return inspector.edge(trace, names, layer, int(source), to)
+        return inspector.node(trace, names, node_layer, to)
+    except (TypeError, ValueError, IndexError, FieldError):
+        return None
+
+
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
-            loss_points: list | None = None, notice: str | None = None) -> dict:
+            loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
+            predicted: list | None = None, inspect: tuple | None = None) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = session.config()
@@ -69,4 +114,13 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "message": message,
         "notice": notice,
         "playing": session.playing,
+        "detailed": session.detailed,
+        "phase": session.phase[0] if session.phase else None,
+        "next_phase": next_phase(session),
+        "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
+        "gradcheck": gradcheck,
+        "predict": {"names": list(session.dataset.input_names), "values": predicted},
+        "inspector": inspector_for(session, *inspect) if inspect else None,
+        "with_inspector": inspect is not None,
+        "presets": [(name, p.title) for name, p in PRESETS.items()],
     }

@@ -2,23 +2,29 @@
 
 Without JavaScript the same forms post normally and are answered with a redirect back to the page.
 """
+import math
 import random
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+import numpy as np
+
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from app.api.deps import StoreDep
-from app.api.schemas import CreateSession
+from app.api.schemas import CreateSession, ParameterEdit
 from app.engine import HYPERPARAMETERS, DivergenceError, FieldError
 from app.engine.losses import COMPATIBLE_OUTPUTS
 from app.sessions import Session, build_session
 from app.settings import get_settings
 
+from app.views.shown import from_forward, from_phase
+
 from .forms import config_changes, control_errors
-from .render import PAGE_MAX_NEURONS, ROOT, context, templates
+from .presets import PRESETS
+from .render import PAGE_MAX_NEURONS, ROOT, context, inspector_for, templates
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "bp_session"
@@ -55,13 +61,22 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
 
 
 @router.get("/", response_class=HTMLResponse)
-def read_playground(request: Request, store: StoreDep, session: CookieSession) -> Response:
+def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None) -> Response:
+    chosen = PRESETS.get(preset) if preset else None
+    message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
     if session is None:
-        session = build_session(CreateSession())
+        session = build_session(chosen.request() if chosen else CreateSession())
         store.add(session)
+    elif chosen:
+        with session.lock:
+            session.become(build_session(chosen.request(), session.id))
     with session.lock:
         session.playing = False
-        response = templates.TemplateResponse(request, "playground.html", context(session))
+        if chosen:
+            session.detailed = chosen.detailed
+        notice = f"{chosen.title}. {chosen.blurb}" if chosen else None
+        response = templates.TemplateResponse(request, "playground.html",
+                                              context(session, message=message, notice=notice))
     set_cookie(response, session)
     return response
 
@@ -87,6 +102,7 @@ Current = Annotated[Session, Depends(current)]
 
 def _train(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
     with session.lock:
+        session.display, session.phase = None, None
         try:
             points = session.train(steps)
         except DivergenceError as exc:
@@ -219,3 +235,122 @@ def change_shape(request: Request, session: Current,
         req = session.request.model_copy(update={"layers": [layers[0], *hidden, layers[-1]], "weights": None,
                                                  "biases": None})
         return _rebuild(request, session, req)
+
+
+@router.post("/ui/detailed")
+def toggle_detailed(request: Request, session: Current, detailed: Annotated[str, Form()] = "") -> Response:
+    with session.lock:
+        session.detailed = detailed == "on"
+        session.display, session.phase, session.playing = None, None, False
+        return panels(request, session, loss_points=[], transport=True)
+
+
+@router.post("/ui/phase")
+def next_phase(request: Request, session: Current) -> Response:
+    """One click of the detailed step: forward, loss, backward one layer at a time, update."""
+    with session.lock:
+        layers = session.trainer.net.n_layers
+        name, layer, trace = session.phase or ("update", None, None)
+        try:
+            if name == "update":
+                session.phase = ("forward", None, session.trainer.propose().trace)
+            elif name == "forward":
+                session.phase = ("loss", None, trace)
+            elif name == "loss":
+                session.phase = ("backward", layers - 1, trace)
+            elif layer > 0:
+                session.phase = ("backward", layer - 1, trace)
+            else:
+                points = session.train(1)
+                session.phase = ("update", None, session.last_trace)
+                session.display = from_phase(session, *session.phase)
+                return panels(request, session, loss_points=points, transport=True)
+        except DivergenceError as exc:
+            session.phase, session.display = None, None
+            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+        session.display = from_phase(session, *session.phase)
+        return panels(request, session, loss_points=[], transport=True)
+
+
+@router.post("/ui/back")
+def back(request: Request, session: Current) -> Response:
+    with session.lock:
+        session.display, session.phase = None, None
+        try:
+            session.back()
+        except FieldError as exc:
+            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+        return panels(request, session, transport=True)
+
+
+@router.post("/ui/rewind")
+def rewind(request: Request, session: Current, step: Annotated[str, Form()]) -> Response:
+    with session.lock:
+        session.display, session.phase = None, None
+        try:
+            session.rewind(int(step))
+        except (ValueError, FieldError) as exc:
+            text = exc.message if isinstance(exc, FieldError) else "step must be a whole number."
+            return panels(request, session, message=text, loss_points=[], transport=True)
+        return panels(request, session, transport=True)
+
+
+@router.post("/ui/gradient-check")
+def gradient_check(request: Request, session: Current) -> Response:
+    with session.lock:
+        return panels(request, session, loss_points=[], gradcheck=session.gradient_check())
+
+
+@router.post("/ui/predict")
+async def predict(request: Request, session: Current) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_predict, request, session, form)
+
+
+def _predict(request: Request, session: Session, form) -> Response:
+    with session.lock:
+        names = session.dataset.input_names
+        try:
+            raw = [float(form.get(f"input_{k}", "")) for k in range(len(names))]
+            if not all(math.isfinite(v) and abs(v) <= 1e6 for v in raw):
+                raise ValueError
+        except ValueError:
+            return panels(request, session, loss_points=[], errors={"predict": "Enter a number (up to 1e6) "
+                                                                               "for every input."})
+        session.phase = None
+        words = ", ".join(f"{n} = {v:g}" for n, v in zip(names, raw))
+        session.display = from_forward(session, "predict", np.array([raw]), words)
+        return panels(request, session, loss_points=[], predicted=raw)
+
+
+@router.post("/ui/edit")
+async def edit(request: Request, session: Current) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_edit, request, session, form)
+
+
+def _edit(request: Request, session: Session, form) -> Response:
+    with session.lock:
+        try:
+            req = ParameterEdit(kind=form.get("kind"), layer=form.get("layer"), to=form.get("to"),
+                                source=form.get("from") or None, value=form.get("value"))
+            session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
+        except (ValidationError, FieldError) as exc:
+            return panels(request, session, loss_points=[], errors={"edit": "; ".join(f"{k}: {v}" for k, v in control_errors(exc).items())},
+                          inspect=(form.get("kind"), form.get("layer"), form.get("from"), form.get("to")))
+        session.phase = None
+        rows, _, _ = session.trainer.next_batch()
+        raw = session.dataset.raw_train_x[rows]
+        session.display = from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
+                                                              f"row{'s' * (len(rows) != 1)}) after the edit")
+        return panels(request, session, loss_points=None,
+                      notice=f"Set {req.kind} to {req.value:g}. Nothing else changed.",
+                      inspect=(req.kind, req.layer, req.source, req.to))
+
+
+@router.get("/ui/inspect")
+def inspect(request: Request, session: Current, kind: str, layer: int, to: int, source: int | None = Query(None, alias="from")):
+    with session.lock:
+        return templates.TemplateResponse(request, "partials/inspector.html",
+                                          {"inspector": inspector_for(session, kind, layer, source, to),
+                                           "oob": False, "errors": {}})

@@ -1,0 +1,132 @@
+"""Which pass the diagram draws, with its caption and narration: the last step, one phase of a detailed
+step, a prediction, or the forward pass after an edit. Every array comes from the engine unchanged."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine import Trace
+from app.sessions import Session
+
+PHASES = ("forward", "loss", "backward", "update")
+
+
+@dataclass
+class Shown:
+    kind: str  # "step", "forward", "loss", "backward", "update", "predict" or "edit"
+    a: list[np.ndarray]  # per layer, (rows, size); a[0] is the input
+    z: list[np.ndarray]
+    delta: list[np.ndarray] | None  # per weight layer, (rows, size)
+    delta_from: int  # deltas are drawn for weight layers >= delta_from
+    grad: np.ndarray | None  # flat batch-mean gradient
+    params_before: np.ndarray | None  # with params_after: the update, drawn as old -> new
+    params_after: np.ndarray | None
+    targets: np.ndarray | None  # drawn next to the outputs in the loss phase
+    rows: list[int]
+    caption: str
+    narration: str
+
+
+def num(value: float) -> str:
+    """Six significant digits: enough to recognise a worked example's numbers (0.593270, 0.298371)."""
+    return f"{value:.6g}"
+
+
+def _batch_words(session: Session, trace: Trace) -> str:
+    rows = len(trace.rows)
+    if rows == 1:
+        raw = session.dataset.raw_train_x[int(trace.rows[0])]
+        inputs = ", ".join(f"{n} = {num(float(v))}" for n, v in zip(session.dataset.input_names, raw))
+        return f"training row #{int(trace.rows[0])} ({inputs})"
+    return f"the mean over the {rows} rows of the batch"
+
+
+def _output_words(session: Session, trace: Trace) -> tuple[str, int]:
+    """'the output o1 was 0.751 but the target is 0.01', for the output furthest from its target."""
+    o, t = trace.pass_.a[-1].mean(axis=0), trace.targets.mean(axis=0)
+    k = int(np.argmax(np.abs(o - t)))
+    name = _names(session)[-1][k]
+    mean = " (batch means)" if len(trace.rows) > 1 else ""
+    return f"the output {name} was {num(float(o[k]))} but the target is {num(float(t[k]))}{mean}", k
+
+
+def _names(session: Session) -> list[list[str]]:
+    from .network import node_names  # network imports this module
+
+    return node_names(session)
+
+
+def _biggest_change(session: Session, trace: Trace) -> str:
+    net = session.trainer.net
+    before, after = net.views(trace.params_before)[0], net.views(trace.params_after)[0]
+    best = max(((float(np.abs(a - b).max()), l) for l, (a, b) in enumerate(zip(after, before))), default=(0, 0))
+    if best[0] == 0:
+        return "No weight changed."
+    l = best[1]
+    j, i = np.unravel_index(np.argmax(np.abs(after[l] - before[l])), after[l].shape)
+    names = _names(session)
+    old, new = float(before[l][j, i]), float(after[l][j, i])
+    way = "up" if new > old else "down"
+    return (f"The biggest change: the weight {names[l][i]} → {names[l + 1][j]} went {way} by {num(abs(new - old))}, "
+            f"from {num(old)} to {num(new)}.")
+
+
+def from_step(session: Session) -> Shown | None:
+    """The last step: forward and backward values from before its update, weights after it."""
+    trace = session.last_trace
+    if trace is None:
+        return None
+    p = trace.pass_
+    output, _ = _output_words(session, trace)
+    narration = (f"Step {trace.step} used {_batch_words(session, trace)}: {output}, so the batch loss was "
+                 f"{num(trace.loss_before)}. {_biggest_change(session, trace)}")
+    caption = (f"a and δ: {_batch_words(session, trace)}, from the forward and backward pass before step "
+               f"{trace.step}'s update. Weights and biases: after the update. Edge gradients ∂L/∂w: batch mean.")
+    return Shown("step", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
+                 trace.rows.tolist(), caption, narration)
+
+
+def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
+    """One phase of a detailed step. Before `update`, `trace` is a proposal: nothing has been applied."""
+    p, n_layers = trace.pass_, session.trainer.net.n_layers
+    names = _names(session)
+    batch = _batch_words(session, trace)
+    if phase == "forward":
+        outs = ", ".join(f"{names[-1][k]} = {num(float(v))}" for k, v in enumerate(p.a[-1].mean(axis=0)))
+        hidden = ""
+        if n_layers > 1:
+            hidden = "Hidden values: " + ", ".join(
+                f"{names[1][j]} = {num(float(v))}" for j, v in enumerate(p.a[1].mean(axis=0))) + ". "
+        narration = (f"Forward pass on {batch}: each node computes z = Σ w·a + b and applies its activation. "
+                     f"{hidden}Outputs: {outs}.")
+        return Shown("forward", p.a, p.z, None, n_layers, None, None, None, None, trace.rows.tolist(),
+                     f"Forward pass of step {trace.step} on {batch}; weights not yet updated.", narration)
+    if phase == "loss":
+        output, _ = _output_words(session, trace)
+        narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch} is {num(trace.loss_before)}.")
+        return Shown("loss", p.a, p.z, None, n_layers, None, None, None, trace.targets, trace.rows.tolist(),
+                     f"Loss of step {trace.step}: targets t and errors next to the outputs.", narration)
+    if phase == "backward":
+        deltas = ", ".join(f"δ {names[layer + 1][j]} = {num(float(v))}"
+                           for j, v in enumerate(p.delta[layer].mean(axis=0)))
+        where = "output" if layer == n_layers - 1 else f"hidden layer {layer + 1}"
+        how = ("∂L/∂o · f′(z)" if layer == n_layers - 1 else "f′(z) · Σ w·δ, using the deltas of the layer after it")
+        narration = f"Backward, {where}: δ = {how}. {deltas}."
+        return Shown("backward", p.a, p.z, p.delta, layer, p.grad, None, None,
+                     trace.targets, trace.rows.tolist(),
+                     f"Backward pass of step {trace.step}: deltas from the output back to layer {layer + 1}.",
+                     narration)
+    lr = trace.config.learning_rate
+    narration = f"Update: every weight moves by −η·g with η = {num(lr)}. {_biggest_change(session, trace)}"
+    return Shown("update", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
+                 trace.rows.tolist(), f"Update of step {trace.step}: edges show old → new weights.", narration)
+
+
+def from_forward(session: Session, kind: str, raw: np.ndarray, what: str) -> Shown:
+    """A forward pass only (a prediction, or the current batch after an edit): no deltas, no update."""
+    with np.errstate(all="ignore"):
+        zs, acts = session.trainer.net.forward(session.dataset.transform(raw))
+    names = _names(session)
+    outs = ", ".join(f"{names[-1][k]} = {num(float(v))}" for k, v in enumerate(acts[-1].mean(axis=0)))
+    return Shown(kind, acts, zs, None, session.trainer.net.n_layers, None, None, None, None, [],
+                 f"Forward pass for {what} with the current weights; no deltas, nothing updated.",
+                 f"For {what} the network outputs {outs}.")
