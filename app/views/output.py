@@ -109,7 +109,9 @@ def predicted_vs_actual(session: Session) -> dict:
 
 def kind_of(session: Session) -> str:
     data = session.dataset
-    if data.domain is not None and len(data.input_names) == 2 and session.trainer.net.sizes[-1] <= 2:
+    outputs = session.trainer.net.sizes[-1]
+    if data.domain is not None and len(data.input_names) == 2 and (
+            outputs == 1 or (outputs == 2 and data.task == "classification")):
         return "boundary"
     if len(data.input_names) == 1 and data.task == "regression":
         return "curve"

@@ -108,12 +108,13 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
     if phase == "backward":
         deltas = ", ".join(f"δ {names[layer + 1][j]} = {num(float(v))}"
                            for j, v in enumerate(p.delta[layer].mean(axis=0)))
-        where = "output" if layer == n_layers - 1 else f"hidden layer {layer + 1}"
+        where = "output layer" if layer == n_layers - 1 else f"hidden layer {layer + 1}"
         how = ("∂L/∂o · f′(z)" if layer == n_layers - 1 else "f′(z) · Σ w·δ, using the deltas of the layer after it")
         narration = f"Backward, {where}: δ = {how}. {deltas}."
         return Shown("backward", p.a, p.z, p.delta, layer, p.grad, None, None,
                      trace.targets, trace.rows.tolist(),
-                     f"Backward pass of step {trace.step}: deltas from the output back to layer {layer + 1}.",
+                     f"Backward pass of step {trace.step}: deltas from the output back to the {where}. "
+                     "Weights not yet updated.",
                      narration)
     lr = trace.config.learning_rate
     narration = f"Update: every weight moves by −η·g with η = {num(lr)}. {_biggest_change(session, trace)}"

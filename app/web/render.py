@@ -56,7 +56,7 @@ def next_phase(session: Session) -> tuple[str, str]:
         return "loss", "Loss"
     if name == "loss" or layer > 0:
         target = session.trainer.net.n_layers - 1 if name == "loss" else layer - 1
-        where = "output" if target == session.trainer.net.n_layers - 1 else f"layer {target + 1}"
+        where = "output" if target == session.trainer.net.n_layers - 1 else f"hidden {target + 1}"
         return "backward", f"Backward ({where})"
     return "update", "Update"
 
