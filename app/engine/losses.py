@@ -62,6 +62,19 @@ COMPATIBLE_OUTPUTS = {
 }
 
 
+def output_terms(name: str, o: np.ndarray, t: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Each output's share of the per-sample loss, (n, K); the loss of a row is their sum."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if name == "half_sse":
+            return 0.5 * (t - o) ** 2
+        if name == "mse":
+            return (t - o) ** 2 / o.shape[1]
+        if name == "bce":
+            return np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
+        zmax = z.max(axis=1, keepdims=True)
+        return -t * (z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))
+
+
 def incompatibility(output_activation: str, loss: str) -> str | None:
     """Why this output/loss pair cannot be trained, or None if it can."""
     if output_activation in COMPATIBLE_OUTPUTS[loss]:

@@ -161,6 +161,8 @@ def build(session: Session) -> Diagram:
               for l, d in enumerate(shown.delta)] if shown and shown.delta is not None else [None] * net.n_layers
     delta_scale = max((float(np.abs(d).max()) for d in mean_d if d is not None), default=0.0)
     mean_t = shown.targets.mean(axis=0) if shown and shown.targets is not None else None
+    mean_e = shown.loss_terms.mean(axis=0) if shown and shown.loss_terms is not None else None
+    mean_z = [z.mean(axis=0) for z in shown.z] if shown and shown.show_z else None
     b_before = net.views(shown.params_before)[1] if shown and shown.params_before is not None else None
     maps = heatmaps(session)
     digits = 6 if session.detailed else 3  # a detailed step reads like a worked example
@@ -172,8 +174,12 @@ def build(session: Session) -> Diagram:
             bias = float(net.biases[l - 1][j]) if l else None
             shade = delta / delta_scale if delta is not None and delta_scale > 0 else 0.0
             lines = [("val", f"a {fmt(activation, digits)}")]
+            if mean_z is not None and l:
+                lines.insert(0, ("val z", f"z {fmt(float(mean_z[l - 1][j]), digits)}"))
             if mean_t is not None and l == len(sizes) - 1:
                 lines.append(("val target", f"t {fmt(float(mean_t[j]), digits)}"))
+            if mean_e is not None and l == len(sizes) - 1:
+                lines.append(("val target", f"E {fmt(float(mean_e[j]), digits)}"))
             if delta is not None:
                 lines.append(("val delta", f"δ {fmt(delta, digits)}"))
             if bias is not None:
@@ -194,6 +200,7 @@ def build(session: Session) -> Diagram:
                   zip(net.views(shown.params_after)[0], net.views(shown.params_before)[0])]
         biggest = max(float(np.abs(c).max()) for c in change)
     updating = bool(shown) and shown.kind == "update"
+    backward = bool(shown) and shown.kind == "backward"  # gradients appear on the edges as deltas arrive
     w_before = net.views(shown.params_before)[0] if updating else None
     edges = []
     for l, w in enumerate(net.weights):
@@ -211,7 +218,12 @@ def build(session: Session) -> Diagram:
                 if dw is not None:
                     text += f", changed by {fmt(dw)} in the last update"
                 old = float(w_before[l][j, i]) if updating else weight
-                label = f"{fmt(old, digits)} → {fmt(weight, digits)}" if updating else fmt(weight, digits)
+                if updating:
+                    label = f"{fmt(old, digits)} → {fmt(weight, digits)}"
+                elif backward and grad is not None:
+                    label = f"∂ {fmt(grad, digits)}"
+                else:
+                    label = fmt(weight, digits)
                 edges.append(Edge(
                     id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j,
                     path=f"M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}",
@@ -219,7 +231,7 @@ def build(session: Session) -> Diagram:
                     color=hex_color(weight), width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH),
                     weight=weight, grad=grad, change=dw,
                     changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
-                    description=text, label=label, label_always=updating,
+                    description=text, label=label, label_always=updating or (backward and grad is not None),
                 ))
     if shown:
         caption, narration, kind = shown.caption, shown.narration, shown.kind

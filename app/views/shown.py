@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine import Trace
+from app.engine.losses import output_terms
 from app.sessions import Session
 
 PHASES = ("forward", "loss", "backward", "update")
@@ -24,6 +25,8 @@ class Shown:
     rows: list[int]
     caption: str
     narration: str
+    loss_terms: np.ndarray | None = None  # (rows, K): each output's share of the loss, in the loss phase
+    show_z: bool = False  # the forward phase prints z next to a
 
 
 def num(value: float) -> str:
@@ -99,12 +102,15 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
         narration = (f"Forward pass on {batch}: each node computes z = Σ w·a + b and applies its activation. "
                      f"{hidden}Outputs: {outs}.")
         return Shown("forward", p.a, p.z, None, n_layers, None, None, None, None, trace.rows.tolist(),
-                     f"Forward pass of step {trace.step} on {batch}; weights not yet updated.", narration)
+                     f"Forward pass of step {trace.step} on {batch}, layer by layer: z = Σ w·a + b, then a = f(z). "
+                     "Weights not yet updated.", narration, show_z=True)
     if phase == "loss":
         output, _ = _output_words(session, trace)
         narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch} is {num(trace.loss_before)}.")
+        terms = output_terms(trace.config.loss, p.a[-1], trace.targets, p.z[-1])
         return Shown("loss", p.a, p.z, None, n_layers, None, None, None, trace.targets, trace.rows.tolist(),
-                     f"Loss of step {trace.step}: targets t and errors next to the outputs.", narration)
+                     f"Loss of step {trace.step}: each output's target t and its share E of the "
+                     f"{trace.config.loss} loss.", narration, loss_terms=terms)
     if phase == "backward":
         deltas = ", ".join(f"δ {names[layer + 1][j]} = {num(float(v))}"
                            for j, v in enumerate(p.delta[layer].mean(axis=0)))

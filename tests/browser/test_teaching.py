@@ -31,6 +31,7 @@ def test_mazur_preset_shows_the_articles_numbers_at_every_phase(playground, live
     assert number(page, "#node-1-0", "data-activation") == pytest.approx(0.593269992, abs=1e-9)
     assert number(page, "#node-2-0", "data-activation") == pytest.approx(0.75136507, abs=1e-8)
     assert attr(page, "#node-2-0", "data-delta") == ""  # no deltas before the backward pass
+    expect(page.locator("#node-1-0")).to_contain_text("z 0.3775")  # the article's net_h1 = 0.3775
     expect(page.locator("#node-1-0")).to_contain_text("a 0.59327")
     expect(page.locator("#node-2-0")).to_contain_text("a 0.751365")
 
@@ -38,12 +39,16 @@ def test_mazur_preset_shows_the_articles_numbers_at_every_phase(playground, live
     expect(page.locator("#narration")).to_contain_text("loss over training row #0 (i1 = 0.05, i2 = 0.1) is 0.298371")
     expect(page.locator("#node-2-0")).to_contain_text("t 0.01")
     expect(page.locator("#node-2-1")).to_contain_text("t 0.99")
+    expect(page.locator("#node-2-0")).to_contain_text("E 0.274811")  # the article's E_o1 = 0.274811083
+    expect(page.locator("#node-2-1")).to_contain_text("E 0.02356")  # and E_o2 = 0.023560026
 
     next_phase(page, "Backward (output)", "Backward, output layer")
     assert number(page, "#node-2-0", "data-delta") == pytest.approx(0.138498562, abs=1e-9)
     assert attr(page, "#node-1-0", "data-delta") == ""
     assert number(page, "#edge-1-0-0", "data-grad") == pytest.approx(0.082167041, abs=1e-9)
     expect(page.locator("#node-2-0")).to_contain_text("δ 0.138499")
+    expect(page.locator("#edge-1-0-0 .num")).to_have_text("∂ 0.082167")
+    expect(page.locator("#edge-1-0-0 .num")).to_be_visible()
     assert session_state(page, live_server)["step"] == 0  # nothing applied yet
 
     next_phase(page, "Backward (hidden 1)", "Backward, hidden layer 1")
