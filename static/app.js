@@ -64,9 +64,10 @@
   function lossTraces(points) {
     var x = [], train = [], test = [];
     points.forEach(function (p) { x.push(p[0]); train.push(p[1]); test.push(p[2]); });
+    var mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots
     return [
-      { type: "scatter", mode: "lines", name: "train", x: x, y: train, line: { color: TRAIN, width: 2 } },
-      { type: "scatter", mode: "lines", name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" } }
+      { type: "scatter", mode: mode, name: "train", x: x, y: train, line: { color: TRAIN, width: 2 }, marker: { size: 5 } },
+      { type: "scatter", mode: mode, name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" }, marker: { size: 5 } }
     ];
   }
 

@@ -119,8 +119,9 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
         narration = f"Backward, {where}: δ = {how}. {deltas}."
         return Shown("backward", p.a, p.z, p.delta, layer, p.grad, None, None,
                      trace.targets, trace.rows.tolist(),
-                     f"Backward pass of step {trace.step}: deltas from the output back to the {where}. "
-                     "Weights not yet updated.",
+                     f"Backward pass of step {trace.step}: "
+                     + ("the output deltas. " if layer == n_layers - 1 else f"deltas from the output back to {where}. ")
+                     + "Gradients ∂L/∂w = δ·a appear on the edges. Weights not yet updated.",
                      narration)
     lr = trace.config.learning_rate
     narration = f"Update: every weight moves by −η·g with η = {num(lr)}. {_biggest_change(session, trace)}"
