@@ -35,6 +35,7 @@ class Session:
     display: object = None
     detailed: bool = False
     phase: tuple | None = None  # (phase name, weight layer, proposal) of the detailed step in progress
+    gradcheck_shown: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):

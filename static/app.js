@@ -32,6 +32,7 @@
     if (pendingLoss.length && loss && loss.data) {
       var t = lossTraces(pendingLoss);
       Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
+      if (loss.data[0].mode !== "lines" && loss.data[0].x.length >= 40) Plotly.restyle(loss, { mode: "lines" });
     }
     pendingLoss = [];
   }
@@ -64,7 +65,7 @@
   function lossTraces(points) {
     var x = [], train = [], test = [];
     points.forEach(function (p) { x.push(p[0]); train.push(p[1]); test.push(p[2]); });
-    var mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots
+    var mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots; see flush()
     return [
       { type: "scatter", mode: mode, name: "train", x: x, y: train, line: { color: TRAIN, width: 2 }, marker: { size: 5 } },
       { type: "scatter", mode: mode, name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" }, marker: { size: 5 } }
@@ -171,7 +172,20 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("#output-plot")) predictAt(event);
   });
-  function refresh() { drawOutput(); drawLoss(); applyNumbers(); }
+  // The scrubber is not re-sent with every step; the metrics carry the step and the kept range.
+  function moveScrubber() {
+    var m = document.getElementById("metrics"), range = document.getElementById("rewind-step");
+    if (!m || !range || document.activeElement === range) return;
+    range.min = m.dataset.keptOldest;
+    range.max = m.dataset.keptNewest;
+    range.value = m.dataset.step;
+    range.disabled = m.dataset.keptOldest === m.dataset.keptNewest;
+    range.setAttribute("aria-valuetext", "step " + m.dataset.step);
+    var out = document.querySelector('output[for="rewind-step"]');
+    if (out) out.textContent = "step " + m.dataset.step + " · kept " + m.dataset.keptOldest + "–" + m.dataset.keptNewest;
+  }
+
+  function refresh() { drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); }
   document.addEventListener("htmx:oobAfterSwap", refresh);
   document.addEventListener("htmx:afterSettle", refresh);
   document.addEventListener("DOMContentLoaded", refresh);

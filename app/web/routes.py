@@ -49,14 +49,18 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
            status: int = 200, **extra) -> Response:
     """The panels as out-of-band swaps, or a redirect to the page when the request did not come from htmx.
 
-    The toolbar is only sent when the play state may have changed: replacing it on every Play frame would
-    take the Pause button away from under the pointer.
+    The toolbar and the rewind scrubber are only sent when the play state may have changed: replacing them
+    on every Play frame would take the Pause button away from under the pointer, and app.js moves the
+    scrubber from the metrics' data attributes instead.
     """
     if "hx-request" not in request.headers:
         return RedirectResponse("/", status_code=303)
     ctx = context(session, **extra)
     ctx["with_controls"] = controls
     ctx["with_transport"] = transport or controls
+    # Panels that rarely change are only re-sent when they do: each swap costs the browser a frame.
+    ctx["with_gradcheck"] = ctx["gradcheck"] is not None or session.gradcheck_shown
+    session.gradcheck_shown = ctx["gradcheck"] is not None
     return templates.TemplateResponse(request, "partials/panels.html", ctx, status_code=status)
 
 
