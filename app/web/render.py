@@ -81,9 +81,15 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
             return {"kind": "plain", "param": "bias", "layer": node_layer - 1, "to": to, "source": None,
                     "value": float(net.biases[node_layer - 1][to]), "label": "b",
                     "title": f"Bias of {names[node_layer][to]}"}
+        # During a detailed step the trace is a proposal, so the edit form starts from the current value.
         if kind in ("edge", "weight"):
-            return inspector.edge(trace, names, layer, int(source), to)
-        return inspector.node(trace, names, node_layer, to)
+            found = inspector.edge(trace, names, layer, int(source), to)
+            found["current"] = float(net.weights[layer][to, int(source)])
+        else:
+            found = inspector.node(trace, names, node_layer, to)
+            if node_layer:
+                found["current"] = float(net.biases[node_layer - 1][to])
+        return found
     except (TypeError, ValueError, IndexError, FieldError):
         return None
 
