@@ -45,11 +45,18 @@ class Session:
             self._snapshot()
 
     def _snapshot(self) -> None:
-        """Keep the current state as the rewind point of the current step (replacing an older one)."""
+        """Keep the current state as the rewind point of the current step (replacing an older one).
+
+        At most rewind_steps points, and at most rewind_bytes of them: a large network keeps fewer.
+        """
         step = self.trainer.step_count
+        state = self.trainer.state_dict()
         self.snapshots.pop(step, None)
-        self.snapshots[step] = self.trainer.state_dict()
-        while len(self.snapshots) > max(get_settings().rewind_steps, 1):
+        self.snapshots[step] = state
+        size = state["params"].nbytes + sum(v.nbytes for v in state["optimizer"].values() if hasattr(v, "nbytes"))
+        settings = get_settings()
+        keep = max(1, min(settings.rewind_steps, settings.rewind_bytes // max(size, 1)))
+        while len(self.snapshots) > keep:
             self.snapshots.popitem(last=False)
 
     @property
@@ -68,6 +75,7 @@ class Session:
         for later in [k for k in self.snapshots if k > step]:
             del self.snapshots[later]
         self.last_trace = None
+        self.forget_views()
 
     def back(self) -> None:
         """Undo one step (to the newest kept step before the current one)."""
@@ -89,11 +97,23 @@ class Session:
         else:
             self.history.append(point)
         self.last_trace = None
+        self.forget_views()
         self._snapshot()
         return old
 
+    def forget_views(self) -> None:
+        """Drop what the page shows besides the last step (a detailed step in progress, a prediction): the
+        state it was computed from has changed."""
+        self.display, self.phase = None, None
+
     def gradient_check(self) -> dict:
         rows, _, _ = self.trainer.next_batch()
+        work = 4 * self.trainer.net.n_params * len(rows)
+        cap = get_settings().max_sample_passes_per_request
+        if work > cap:
+            raise FieldError("batch_size", f"a gradient check here needs {work} sample passes (4 per parameter "
+                                           f"per batch row), more than the {cap} one request may run; use a "
+                                           "smaller batch or network.")
         check = self.trainer.check_gradients()
         net = self.trainer.net
         where = [None] * net.n_params  # flat index -> (kind, layer, to, from)
@@ -179,6 +199,7 @@ class Session:
             self._snapshot()
 
         history_len, snapshots = len(self.history), OrderedDict(self.snapshots)
+        self.forget_views()
         try:
             self.last_trace = trainer.run(n, after_step=record)
         except DivergenceError:

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     max_sessions: int = 10_000
     # Steps each session can rewind; each costs (1 + optimizer arrays) × parameters × 8 bytes.
     rewind_steps: int = 250
+    # ...and at most this many bytes of them per session, so a large network keeps fewer steps.
+    rewind_bytes: int = 16_000_000
     # Mark the session cookie Secure; turn on when the playground is served over HTTPS.
     secure_cookies: bool = False
 

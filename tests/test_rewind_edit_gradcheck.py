@@ -103,3 +103,34 @@ def test_gradient_check_names_a_wrong_gradient():
     net.backward = broken
     check = check_gradients(net, LOSSES["half_sse"], x, t)
     assert check.disagreeing.tolist() == [4] and check.max_relative_error > 1e-3
+
+
+@pytest.mark.parametrize("before,after", [("sgd", "adam"), ("sgd", "momentum"), ("momentum", "adam"),
+                                          ("adam", "sgd")])
+def test_rewind_after_changing_the_optimizer_starts_it_fresh(client, before, after):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    client.post("/ui/config", headers={"HX-Request": "true"}, data={"optimizer": before})
+    early = client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 2})
+    client.post("/ui/config", headers={"HX-Request": "true"}, data={"optimizer": after})
+    r = client.post(f"/api/sessions/{sid}/rewind", json={"step": 1})
+    assert r.status_code == 200
+    state = r.json()
+    assert state["step"] == 1 and state["weights"] == early["weights"] and state["loss"] == early["loss"]
+    assert state["config"]["optimizer"] == after
+    assert client.post(f"/api/sessions/{sid}/step", json={"steps": 2}).status_code == 200
+
+
+def test_gradient_check_refuses_more_work_than_a_request_may_do(client):
+    sid = new_session(client, layers=[2, 64, 64, 64, 1], batch_size=400)
+    r = client.post(f"/api/sessions/{sid}/gradient-check")
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "batch_size"
+
+
+def test_rewind_points_are_bounded_in_bytes(client, monkeypatch):
+    from app.settings import get_settings
+    monkeypatch.setattr(get_settings(), "rewind_bytes", 20_000)
+    sid = new_session(client, layers=[2, 32, 32, 1], optimizer="adam")  # 1,185 parameters: 28 KB a step
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 5})
+    assert client.get(f"/api/sessions/{sid}").json()["kept_steps"] == [5, 5]

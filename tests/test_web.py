@@ -125,3 +125,36 @@ def test_shape_buttons_that_change_nothing_keep_the_trained_network(client):
     client.post("/ui/step", headers=HX)
     r = client.post("/ui/shape", headers=HX, data={"action": "remove-neuron", "layer": "5"})
     assert 'data-step="1"' in r.text
+
+
+def phase(client):
+    return client.post("/ui/phase", headers=HX).text
+
+
+def test_a_detailed_step_in_progress_is_cancelled_when_the_state_changes(client):
+    for change in ("lr", "edit", "rewind", "step"):
+        client.get("/?preset=mazur")
+        sid = client.cookies["bp_session"]
+        client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
+        phase(client)
+        phase(client)
+        if change == "lr":
+            client.post("/ui/config", headers=HX, data={"learning_rate": "0.1"})
+        elif change == "edit":
+            client.post(f"/api/sessions/{sid}/parameters",
+                        json={"kind": "weight", "layer": 1, "to": 0, "from": 0, "value": 2.0})
+        elif change == "rewind":
+            client.post(f"/api/sessions/{sid}/rewind", json={"step": 0})
+        else:
+            client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
+        phase(client)
+        session = client.app.state.sessions.get(sid)
+        assert session.phase[0] == "forward", change  # the next click started over from the new state
+        proposal = session.phase[2]
+        assert proposal.params_before.tobytes() == session.trainer.net.params.tobytes()
+
+
+def test_inspector_ignores_negative_indices(client):
+    client.get("/")
+    r = client.get("/ui/inspect?kind=weight&layer=-1&to=0&from=0")
+    assert r.status_code == 200 and "Click or focus an edge" in r.text and "insp-edit" not in r.text

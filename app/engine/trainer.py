@@ -283,6 +283,7 @@ class Trainer:
     def state_dict(self) -> dict:
         return {
             "params": self.net.params.copy(),
+            "optimizer_name": self.optimizer.name,
             "optimizer": self.optimizer.state_dict(),
             "step": self.step_count,
             "epoch": self.epoch,
@@ -290,8 +291,14 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore a state_dict. State saved under another optimizer type is dropped: the current optimizer
+        (a setting, which a restore keeps) starts fresh, as after choosing it."""
+        if state.get("optimizer_name", self.optimizer.name) == self.optimizer.name:
+            self.optimizer.load_state_dict(state["optimizer"])
+        else:
+            self.optimizer = make_optimizer(self.config.optimizer, self.net.n_params,
+                                            **self.config.optimizer_settings())
         self.net.params[:] = state["params"]
-        self.optimizer.load_state_dict(state["optimizer"])
         self.step_count, self.epoch, self.position = state["step"], state["epoch"], state["position"]
 
     def __repr__(self) -> str:

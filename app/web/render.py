@@ -68,6 +68,8 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
     net = session.trainer.net
     try:
         layer, to = int(layer), int(to)
+        if layer < 0 or to < 0 or (source is not None and int(source) < 0):
+            return None
         # Edges and biases name their weight layer l; a node names its own layer, l + 1 for its bias.
         node_layer = layer + 1 if kind == "bias" else layer
         if trace is None:

@@ -106,7 +106,6 @@ Current = Annotated[Session, Depends(current)]
 
 def _train(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
     with session.lock:
-        session.display, session.phase = None, None
         try:
             points = session.train(steps)
         except DivergenceError as exc:
@@ -203,6 +202,8 @@ def _apply_config(request: Request, session: Session, form) -> Response:
                      if getattr(merged, k) != getattr(session.trainer.config, k)}
             session.trainer.reconfigure(**hyper)
             session.request = session.request.model_copy(update=hyper)
+            if hyper:
+                session.forget_views()
         except (ValidationError, FieldError) as exc:
             return panels(request, session, controls=True, errors=control_errors(exc), loss_points=[])
         return panels(request, session, controls=True, loss_points=[])
@@ -265,7 +266,7 @@ def next_phase(request: Request, session: Current) -> Response:
             elif layer > 0:
                 session.phase = ("backward", layer - 1, trace)
             else:
-                points = session.train(1)
+                points = session.train(1)  # the step just shown: nothing changed since, or it was cancelled
                 session.phase = ("update", None, session.last_trace)
                 session.display = from_phase(session, *session.phase)
                 return panels(request, session, loss_points=points, transport=True)
@@ -279,7 +280,6 @@ def next_phase(request: Request, session: Current) -> Response:
 @router.post("/ui/back")
 def back(request: Request, session: Current) -> Response:
     with session.lock:
-        session.display, session.phase = None, None
         try:
             session.back()
         except FieldError as exc:
@@ -290,7 +290,6 @@ def back(request: Request, session: Current) -> Response:
 @router.post("/ui/rewind")
 def rewind(request: Request, session: Current, step: Annotated[str, Form()]) -> Response:
     with session.lock:
-        session.display, session.phase = None, None
         try:
             session.rewind(int(step))
         except (ValueError, FieldError) as exc:
