@@ -26,7 +26,8 @@ class Session:
     dataset: Dataset
     trainer: Trainer
     last_trace: Trace | None = None
-    history: list[tuple[int, float, float | None]] = field(default_factory=list)
+    # The loss curve: (step, train loss, test loss, train accuracy, test accuracy) after each step.
+    history: list[tuple] = field(default_factory=list)
     # Rewind points: step -> the trainer's state after that step.
     snapshots: OrderedDict = field(default_factory=OrderedDict, repr=False)
     playing: bool = False
@@ -40,7 +41,7 @@ class Session:
 
     def __post_init__(self):
         if not self.history:
-            self.history.append((self.trainer.step_count, *self.losses()))
+            self.history.append((self.trainer.step_count, *self.evaluate()))
         if not self.snapshots:
             self._snapshot()
 
@@ -87,11 +88,11 @@ class Session:
     def set_parameter(self, kind: str, layer: int, to: int, source: int | None, value: float) -> float:
         """Edit one weight or bias in place; the loss curve's current point and the rewind point follow."""
         old = self.trainer.set_parameter(kind, layer, to, source, value)
-        train, test = self.losses()
-        if not math.isfinite(train) or (test is not None and not math.isfinite(test)):
+        evaluation = self.evaluate()
+        if not finite_losses(evaluation):
             self.trainer.set_parameter(kind, layer, to, source, old)
             raise FieldError("value", f"{value:g} makes the loss infinite; choose a smaller value.")
-        point = (self.trainer.step_count, train, test)
+        point = (self.trainer.step_count, *evaluation)
         if self.history and self.history[-1][0] == point[0]:
             self.history[-1] = point
         else:
@@ -161,21 +162,43 @@ class Session:
         seed = self.request.dataset.seed
         return self.request.seed if seed is None else seed
 
-    def losses(self) -> tuple[float, float | None]:
-        """Mean data loss over all training rows and all test rows (None without test rows)."""
+    def evaluate(self) -> tuple[float, float | None, float | None, float | None]:
+        """Mean data loss and accuracy over all training rows and all test rows, one forward pass per set.
+        Test values are None without test rows; accuracies are None for regression."""
         t, d = self.trainer, self.dataset
-        with np.errstate(all="ignore"):
-            train = t.net.loss(t.loss, d.train_x, d.train_y)
-            test = t.net.loss(t.loss, d.test_x, d.test_y) if len(d.test_x) else None
-        return train, test
+        classify = d.task == "classification"
+        losses, accuracies = [], []
+        for x, y, labels in ((d.train_x, d.train_y, d.train_labels), (d.test_x, d.test_y, d.test_labels)):
+            if not len(x):
+                losses.append(None)
+                accuracies.append(None)
+                continue
+            with np.errstate(all="ignore"):
+                zs, acts = t.net.forward(x)
+                losses.append(float(t.loss.value(acts[-1], y, zs[-1]).mean()))
+            accuracies.append(float((self._classes(acts[-1]) == labels).mean()) if classify else None)
+        return losses[0], losses[1], accuracies[0], accuracies[1]
 
-    def current_losses(self) -> tuple[float, float | None]:
-        """The losses after the last update: the loss curve's last point when it is this step's."""
+    def _classes(self, o: np.ndarray) -> np.ndarray:
+        """Class ids from outputs: argmax over one node per class, or a threshold on a single node."""
+        if o.shape[1] > 1:
+            return o.argmax(axis=1)
+        threshold = 0.5 if self.trainer.config.output_activation in ("sigmoid", "relu") else 0.0
+        return (o[:, 0] >= threshold).astype(np.int64)
+
+    def current_evaluation(self) -> tuple:
+        """evaluate() for the current weights: the loss curve's last point when it is this step's."""
         if self.history and self.history[-1][0] == self.trainer.step_count:
             return self.history[-1][1:]
-        return self.losses()
+        return self.evaluate()
 
-    def train(self, steps: int | None) -> list[tuple[int, float, float | None]]:
+    def current_losses(self) -> tuple[float, float | None]:
+        return self.current_evaluation()[:2]
+
+    def accuracy(self) -> tuple[float | None, float | None]:
+        return self.current_evaluation()[2:]
+
+    def train(self, steps: int | None) -> list[tuple]:
         """Run `steps` steps, or to the end of the epoch when None; return the new loss-curve points.
 
         The caller holds the lock. On any error nothing changes, the loss curve included.
@@ -189,12 +212,12 @@ class Session:
         points = []
 
         def record(t: Trainer) -> None:
-            train, test = self.losses()
-            if not math.isfinite(train) or (test is not None and not math.isfinite(test)):
+            evaluation = self.evaluate()
+            if not finite_losses(evaluation):
                 raise DivergenceError(t.step_count, f"Training diverged at step {t.step_count}: the loss became "
                                       f"infinite. The learning rate ({t.config.learning_rate:g}) is probably too "
                                       "high: lower it or go Back.")
-            points.append((t.step_count, train, test))
+            points.append((t.step_count, *evaluation))
             self.history.append(points[-1])
             self._snapshot()
 
@@ -210,25 +233,6 @@ class Session:
             half = len(self.history) // 2
             self.history[:half] = self.history[:half:2]
         return points
-
-    def accuracy(self) -> tuple[float | None, float | None]:
-        """Share of train and test rows whose predicted class is right; None for regression."""
-        d = self.dataset
-        if d.task != "classification":
-            return None, None
-        return tuple(
-            float((self.predicted_classes(x) == labels).mean()) if len(x) else None
-            for x, labels in ((d.train_x, d.train_labels), (d.test_x, d.test_labels))
-        )
-
-    def predicted_classes(self, x: np.ndarray) -> np.ndarray:
-        """Class ids from network outputs: argmax over one node per class, or a threshold on a single node."""
-        with np.errstate(all="ignore"):
-            o = self.trainer.net.predict(x)
-        if o.shape[1] > 1:
-            return o.argmax(axis=1)
-        threshold = 0.5 if self.trainer.config.output_activation in ("sigmoid", "relu") else 0.0
-        return (o[:, 0] >= threshold).astype(np.int64)
 
     def state(self) -> dict:
         t, d = self.trainer, self.dataset
@@ -292,11 +296,15 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     )
     trainer = Trainer(config, dataset.train_x, dataset.train_y, req.weights, req.biases)
     session = Session(session_id or secrets.token_hex(16), req, dataset, trainer)
-    train, test = session.history[0][1:]
-    if not math.isfinite(train) or (test is not None and not math.isfinite(test)):
+    if not finite_losses(session.history[0][1:]):
         raise FieldError("weights" if req.weights or req.biases else "init",
                          "with these starting weights the loss is already infinite; use smaller weights.")
     return session
+
+
+def finite_losses(evaluation: tuple) -> bool:
+    """Whether the train and test losses of an evaluate() result are finite (a missing test set is)."""
+    return all(loss is None or math.isfinite(loss) for loss in evaluation[:2])
 
 
 class SessionStore:

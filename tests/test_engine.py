@@ -3,6 +3,7 @@ import pytest
 
 from app.engine import LOSSES, MLP, DivergenceError, FieldError, TrainConfig, Trainer
 from app.engine.gradcheck import numerical_gradient, relative_error
+from problems import random_targets
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
 OUTPUT_LOSS = [
@@ -19,12 +20,7 @@ def random_problem(seed, hidden, output, loss):
     net = MLP(sizes, hidden, output)
     net.params[:] = rng.normal(0, 1, net.n_params)
     x = rng.normal(0, 1, (n, sizes[0]))
-    if loss == "bce":
-        t = rng.integers(0, 2, (n, k)).astype(float)
-    elif loss == "cross_entropy":
-        t = np.eye(k)[rng.integers(0, k, n)]
-    else:
-        t = rng.normal(0, 1, (n, k))
+    t = random_targets(rng, loss, n, k)
     return net, x, t
 
 

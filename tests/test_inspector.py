@@ -12,6 +12,7 @@ from app.engine import LOSSES, FieldError, TrainConfig, Trainer
 from app.sessions import build_session
 from app.views import inspector
 from app.web.render import templates
+from problems import random_targets
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
 OUTPUT_LOSS = [("sigmoid", "half_sse"), ("tanh", "mse"), ("linear", "half_sse"), ("relu", "mse"),
@@ -35,12 +36,7 @@ def random_trainer(seed, hidden, output, loss, optimizer, reg, batch_size, train
     sizes.append(int(rng.integers(2 if output == "softmax" else 1, 4)))
     rows, k = 12, sizes[-1]
     x = rng.normal(0, 1, (rows, sizes[0]))
-    if loss == "bce":
-        t = rng.integers(0, 2, (rows, k)).astype(float)
-    elif loss == "cross_entropy":
-        t = np.eye(k)[rng.integers(0, k, rows)]
-    else:
-        t = rng.normal(0, 1, (rows, k))
+    t = random_targets(rng, loss, rows, k)
     config = TrainConfig(layers=tuple(sizes), hidden_activation=hidden, output_activation=output, loss=loss,
                          optimizer=optimizer, learning_rate=0.05, momentum=0.8, regularization=reg,
                          regularization_rate=0.01 if reg != "none" else 0.0, batch_size=batch_size,

@@ -16,7 +16,7 @@ import numpy as np
 from app.engine import ACTIVATIONS, LOSSES, FieldError, Trace
 from app.engine.activations import LEAKY_SLOPE
 
-from .network import node_names
+from .shown import node_names
 
 MAX_ROWS = 8  # batch rows listed before "… n more rows"
 DIGITS = 5

@@ -7,7 +7,7 @@ from app.sessions import Session
 
 from .colors import display_range, hex_color, rgb
 from .png import data_uri
-from .shown import from_step
+from .shown import from_step, node_names
 
 NODE = 34  # node square side, px
 SLOT = 90  # vertical room per node: the square and up to four lines of numbers
@@ -88,16 +88,6 @@ def fmt(value: float | None, digits: int = 4) -> str:
     if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
         return f"{value:.2e}"
     return f"{value:.{digits}f}".rstrip("0").rstrip(".") if "." in f"{value:.{digits}f}" else f"{value}"
-
-
-def node_names(session: Session) -> list[list[str]]:
-    sizes = session.trainer.net.sizes
-    names = [list(session.dataset.feature_names)]
-    for l in range(1, len(sizes) - 1):
-        names.append([f"h{l}.{j + 1}" for j in range(sizes[l])])
-    targets = list(session.dataset.target_names)
-    names.append(targets if len(targets) == sizes[-1] else [f"o{j + 1}" for j in range(sizes[-1])])
-    return names
 
 
 def heatmaps(session: Session) -> list[list[str]] | None:

@@ -47,15 +47,20 @@ def _output_words(session: Session, trace: Trace) -> tuple[str, int]:
     """'the output o1 was 0.751 but the target is 0.01', for the output furthest from its target."""
     o, t = trace.pass_.a[-1].mean(axis=0), trace.targets.mean(axis=0)
     k = int(np.argmax(np.abs(o - t)))
-    name = _names(session)[-1][k]
+    name = node_names(session)[-1][k]
     mean = " (batch means)" if len(trace.rows) > 1 else ""
     return f"the output {name} was {num(float(o[k]))} but the target is {num(float(t[k]))}{mean}", k
 
 
-def _names(session: Session) -> list[list[str]]:
-    from .network import node_names  # network imports this module
-
-    return node_names(session)
+def node_names(session: Session) -> list[list[str]]:
+    """Per layer: the input features, h{layer}.{n} for hidden nodes, then the targets (or o1, o2, ...)."""
+    sizes = session.trainer.net.sizes
+    names = [list(session.dataset.feature_names)]
+    for l in range(1, len(sizes) - 1):
+        names.append([f"h{l}.{j + 1}" for j in range(sizes[l])])
+    targets = list(session.dataset.target_names)
+    names.append(targets if len(targets) == sizes[-1] else [f"o{j + 1}" for j in range(sizes[-1])])
+    return names
 
 
 def _biggest_change(session: Session, trace: Trace) -> str:
@@ -66,7 +71,7 @@ def _biggest_change(session: Session, trace: Trace) -> str:
         return "No weight changed."
     l = best[1]
     j, i = np.unravel_index(np.argmax(np.abs(after[l] - before[l])), after[l].shape)
-    names = _names(session)
+    names = node_names(session)
     old, new = float(before[l][j, i]), float(after[l][j, i])
     way = "up" if new > old else "down"
     return (f"The biggest change: the weight {names[l][i]} → {names[l + 1][j]} went {way} by {num(abs(new - old))}, "
@@ -91,7 +96,7 @@ def from_step(session: Session) -> Shown | None:
 def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
     """One phase of a detailed step. Before `update`, `trace` is a proposal: nothing has been applied."""
     p, n_layers = trace.pass_, session.trainer.net.n_layers
-    names = _names(session)
+    names = node_names(session)
     batch = _batch_words(session, trace)
     if phase == "forward":
         outs = ", ".join(f"{names[-1][k]} = {num(float(v))}" for k, v in enumerate(p.a[-1].mean(axis=0)))
@@ -133,7 +138,7 @@ def from_forward(session: Session, kind: str, raw: np.ndarray, what: str) -> Sho
     """A forward pass only (a prediction, or the current batch after an edit): no deltas, no update."""
     with np.errstate(all="ignore"):
         zs, acts = session.trainer.net.forward(session.dataset.transform(raw))
-    names = _names(session)
+    names = node_names(session)
     outs = ", ".join(f"{names[-1][k]} = {num(float(v))}" for k, v in enumerate(acts[-1].mean(axis=0)))
     return Shown(kind, acts, zs, None, session.trainer.net.n_layers, None, None, None, None, [],
                  f"Forward pass for {what} with the current weights; no deltas, nothing updated.",

@@ -6,11 +6,11 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from app.datasets import DATASETS, FEATURES
-from app.engine import HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS
+from app.engine import (HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS,
+                        FieldError)
 from app.engine.losses import incompatibility
 from app.sessions import Session
-from app.engine import FieldError
-from app.views import inspector, metrics, network, output
+from app.views import inspector, metrics, network, output, shown
 
 from .presets import PRESETS
 
@@ -64,7 +64,7 @@ def next_phase(session: Session) -> tuple[str, str]:
 def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None:
     """The inspector for an edge (kind "weight"/"edge") or a node, from the phase in progress or the last step."""
     trace = session.phase[2] if session.phase else session.last_trace
-    names = network.node_names(session)
+    names = shown.node_names(session)
     net = session.trainer.net
     try:
         layer, to = int(layer), int(to)

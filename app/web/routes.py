@@ -9,9 +9,9 @@ from typing import Annotated
 import numpy as np
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from app.api.deps import StoreDep
 from app.api.schemas import CreateSession, ParameterEdit
@@ -38,6 +38,15 @@ def session_from_cookie(request: Request, store: StoreDep) -> Session | None:
 
 
 CookieSession = Annotated[Session | None, Depends(session_from_cookie)]
+
+
+async def read_form(request: Request) -> FormData:
+    """The form, read on the event loop so the (sync) route can run its work in the threadpool: a route
+    waiting on a session's lock must never block the loop."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
 
 
 def set_cookie(response: Response, session: Session) -> None:
@@ -177,13 +186,7 @@ def regenerate(request: Request, session: Current) -> Response:
 
 
 @router.post("/ui/config")
-async def change_config(request: Request, session: Current) -> Response:
-    form = await request.form()
-    # The lock and the rebuild must not block the event loop while another request trains this session.
-    return await run_in_threadpool(_apply_config, request, session, form)
-
-
-def _apply_config(request: Request, session: Session, form) -> Response:
+def change_config(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         cfg = session.config()
         changes = config_changes(form, cfg)
@@ -246,7 +249,8 @@ def change_shape(request: Request, session: Current,
 def toggle_detailed(request: Request, session: Current, detailed: Annotated[str, Form()] = "") -> Response:
     with session.lock:
         session.detailed = detailed == "on"
-        session.display, session.phase, session.playing = None, None, False
+        session.forget_views()
+        session.playing = False
         return panels(request, session, loss_points=[], transport=True)
 
 
@@ -256,6 +260,7 @@ def next_phase(request: Request, session: Current) -> Response:
     with session.lock:
         layers = session.trainer.net.n_layers
         name, layer, trace = session.phase or ("update", None, None)
+        points = []
         try:
             if name == "update":
                 session.phase = ("forward", None, session.trainer.propose().trace)
@@ -268,13 +273,11 @@ def next_phase(request: Request, session: Current) -> Response:
             else:
                 points = session.train(1)  # the step just shown: nothing changed since, or it was cancelled
                 session.phase = ("update", None, session.last_trace)
-                session.display = from_phase(session, *session.phase)
-                return panels(request, session, loss_points=points, transport=True)
         except DivergenceError as exc:
-            session.phase, session.display = None, None
+            session.forget_views()
             return panels(request, session, message=exc.message, loss_points=[], transport=True)
         session.display = from_phase(session, *session.phase)
-        return panels(request, session, loss_points=[], transport=True)
+        return panels(request, session, loss_points=points, transport=True)
 
 
 @router.post("/ui/back")
@@ -301,16 +304,15 @@ def rewind(request: Request, session: Current, step: Annotated[str, Form()]) -> 
 @router.post("/ui/gradient-check")
 def gradient_check(request: Request, session: Current) -> Response:
     with session.lock:
-        return panels(request, session, loss_points=[], gradcheck=session.gradient_check())
+        try:
+            result = session.gradient_check()
+        except FieldError as exc:
+            return panels(request, session, message=exc.message, loss_points=[])
+        return panels(request, session, loss_points=[], gradcheck=result)
 
 
 @router.post("/ui/predict")
-async def predict(request: Request, session: Current) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_predict, request, session, form)
-
-
-def _predict(request: Request, session: Session, form) -> Response:
+def predict(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         names = session.dataset.input_names
         try:
@@ -320,28 +322,23 @@ def _predict(request: Request, session: Session, form) -> Response:
         except ValueError:
             return panels(request, session, loss_points=[], errors={"predict": "Enter a number (up to 1e6) "
                                                                                "for every input."})
-        session.phase = None
+        session.forget_views()
         words = ", ".join(f"{n} = {v:g}" for n, v in zip(names, raw))
         session.display = from_forward(session, "predict", np.array([raw]), words)
         return panels(request, session, loss_points=[], predicted=raw)
 
 
 @router.post("/ui/edit")
-async def edit(request: Request, session: Current) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_edit, request, session, form)
-
-
-def _edit(request: Request, session: Session, form) -> Response:
+def edit(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         try:
             req = ParameterEdit(kind=form.get("kind"), layer=form.get("layer"), to=form.get("to"),
                                 source=form.get("from") or None, value=form.get("value"))
             session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
         except (ValidationError, FieldError) as exc:
-            return panels(request, session, loss_points=[], errors={"edit": "; ".join(f"{k}: {v}" for k, v in control_errors(exc).items())},
+            message = "; ".join(f"{field}: {text}" for field, text in control_errors(exc).items())
+            return panels(request, session, loss_points=[], errors={"edit": message},
                           inspect=(form.get("kind"), form.get("layer"), form.get("from"), form.get("to")))
-        session.phase = None
         rows, _, _ = session.trainer.next_batch()
         raw = session.dataset.raw_train_x[rows]
         session.display = from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
