@@ -154,6 +154,7 @@ def build(session: Session) -> Diagram:
     mean_e = shown.loss_terms.mean(axis=0) if shown and shown.loss_terms is not None else None
     mean_z = [z.mean(axis=0) for z in shown.z] if shown and shown.show_z else None
     b_before = net.views(shown.params_before)[1] if shown and shown.params_before is not None else None
+    updating = bool(shown) and shown.kind == "update"
     maps = heatmaps(session)
     digits = 6 if session.detailed else 3  # a detailed step reads like a worked example
     nodes = []
@@ -173,9 +174,11 @@ def build(session: Session) -> Diagram:
             if delta is not None:
                 lines.append(("val delta", f"δ {fmt(delta, digits)}"))
             if bias is not None:
-                old = float(b_before[l - 1][j]) if b_before is not None else bias
-                lines.append(("val bias", f"b {fmt(old, digits)} → {fmt(bias, digits)}" if old != bias
-                              else f"b {fmt(bias, digits)}"))
+                text = f"b {fmt(bias, digits)}"
+                if updating:  # the update phase prints old -> new, like the edges
+                    before = fmt(float(b_before[l - 1][j]), digits)
+                    text = f"b {before} → {fmt(bias, digits)}" if before != fmt(bias, digits) else text
+                lines.append(("val bias", text))
             nodes.append(Node(
                 id=f"node-{l}-{j}", layer=l, index=j, name=names[l][j], x=xs[l], y=y_of(l, j),
                 heatmap=maps[l][j] if maps else None, activation=activation, delta=delta, bias=bias,
@@ -189,7 +192,6 @@ def build(session: Session) -> Diagram:
         change = [after - before for after, before in
                   zip(net.views(shown.params_after)[0], net.views(shown.params_before)[0])]
         biggest = max(float(np.abs(c).max()) for c in change)
-    updating = bool(shown) and shown.kind == "update"
     backward = bool(shown) and shown.kind == "backward"  # gradients appear on the edges as deltas arrive
     w_before = net.views(shown.params_before)[0] if updating else None
     edges = []
