@@ -7,12 +7,13 @@ PORT ?= 8000
 # The PyTorch cross-check installs the CPU wheel from /opt/wheels when it is there; set TORCH=0 to skip.
 TORCH ?= $(if $(wildcard /opt/wheels/torch-2.13.0+cpu-*.whl),1,0)
 
-.PHONY: run test install install-python install-node install-browser bench clean
+.PHONY: run test install install-python install-node install-browser install-redis bench clean
 
+# The console entry point (app/cli.py) runs uvicorn on app.main:app; the store defaults to SQLite in data/.
 run: install
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(BIN)/backprop-playground serve --host $(HOST) --port $(PORT)
 
-test: install install-browser
+test: install install-browser install-redis
 	$(BIN)/python -m pytest
 
 install: install-python install-node
@@ -37,6 +38,12 @@ install-browser:
 	@test -x /usr/bin/chromium || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# The Redis store's tests need Debian's redis-server.
+install-redis:
+	@test -x /usr/bin/redis-server || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; }
 
 bench: install install-browser
 	$(BIN)/python bench/engine.py

@@ -1,26 +1,39 @@
 """The ASGI app: `uvicorn app.main:app`."""
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import vendor
-from app.api import errors, sessions
-from app.web import routes as web
-from app.sessions import SessionStore
+from app.api import errors, sessions, snapshots
+from app.web import routes as web, sharing
+from app.store import open_store
 from app.settings import get_settings
 
 
-def create_app() -> FastAPI:
+def create_app(store: str | None = None) -> FastAPI:
+    """The app; `store` overrides the PLAYGROUND_STORE setting. The store opens when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        settings = get_settings()
+        app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl)
+        yield
+        app.state.sessions.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Backprop Playground",
         summary="Train a small neural network one step at a time and inspect every value backpropagation computes.",
         version="0.1.0",
         docs_url=None,  # served by app.vendor from node_modules instead of a CDN
         redoc_url=None,
     )
-    app.state.sessions = SessionStore(get_settings().max_sessions)
     errors.install(app)
     app.include_router(sessions.router)
+    app.include_router(snapshots.router)
     app.include_router(web.router)
+    app.include_router(sharing.router)
     app.add_exception_handler(web.NoSession, web.on_no_session)
     vendor.mount(app)
     app.mount("/static", StaticFiles(directory=web.ROOT / "static"), name="static")

@@ -28,6 +28,8 @@ class Session:
     last_trace: Trace | None = None
     # The loss curve: (step, train loss, test loss, train accuracy, test accuracy) after each step.
     history: list[tuple] = field(default_factory=list)
+    # Bumped by every change to the curve other than appending points (storage then rewrites it).
+    history_generation: int = 0
     # Rewind points: step -> the trainer's state after that step.
     snapshots: OrderedDict = field(default_factory=OrderedDict, repr=False)
     playing: bool = False
@@ -37,6 +39,8 @@ class Session:
     detailed: bool = False
     phase: tuple | None = None  # (phase name, weight layer, proposal) of the detailed step in progress
     gradcheck_shown: bool = False
+    notice: str | None = None  # said once, on the next page load (after opening a share link)
+    # A plain lock until a SessionStore takes the session; its lock also loads and saves (app.store).
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
@@ -73,6 +77,7 @@ class Session:
             raise FieldError("step", f"step {step} is not kept; rewind reaches steps {oldest} to {newest}.")
         self.trainer.load_state_dict(self.snapshots[step])
         del self.history[bisect.bisect_right(self.history, step, key=lambda point: point[0]):]
+        self.history_generation += 1
         for later in [k for k in self.snapshots if k > step]:
             del self.snapshots[later]
         self.last_trace = None
@@ -95,6 +100,7 @@ class Session:
         point = (self.trainer.step_count, *evaluation)
         if self.history and self.history[-1][0] == point[0]:
             self.history[-1] = point
+            self.history_generation += 1
         else:
             self.history.append(point)
         self.last_trace = None
@@ -227,11 +233,13 @@ class Session:
             self.last_trace = trainer.run(n, after_step=record)
         except DivergenceError:
             del self.history[history_len:]
+            self.history_generation += 1
             self.snapshots = snapshots
             raise
         if len(self.history) > MAX_HISTORY:
             half = len(self.history) // 2
             self.history[:half] = self.history[:half:2]
+            self.history_generation += 1
         return points
 
     def state(self) -> dict:
@@ -305,29 +313,3 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
 def finite_losses(evaluation: tuple) -> bool:
     """Whether the train and test losses of an evaluate() result are finite (a missing test set is)."""
     return all(loss is None or math.isfinite(loss) for loss in evaluation[:2])
-
-
-class SessionStore:
-    """In-memory sessions, least recently used first out once `max_sessions` is reached."""
-
-    def __init__(self, max_sessions: int):
-        self.max_sessions = max_sessions
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def add(self, session: Session) -> None:
-        with self._lock:
-            self._sessions[session.id] = session
-            self._sessions.move_to_end(session.id)
-            while len(self._sessions) > self.max_sessions:
-                self._sessions.popitem(last=False)
-
-    def get(self, session_id: str) -> Session | None:
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is not None:
-                self._sessions.move_to_end(session_id)
-            return session
-
-    def __len__(self) -> int:
-        return len(self._sessions)

@@ -15,7 +15,13 @@ class Settings(BaseSettings):
     max_sample_passes_per_request: int = 5_000_000
     max_predict_rows: int = 10_000
     max_csv_bytes: int = 1_000_000
+    # Where sessions and shared snapshots live: sqlite:///path (relative to the working directory) or
+    # sqlite:////absolute/path, one server process; redis://host:port/db for several workers or hosts.
+    store: str = "sqlite:///data/playground.db"
+    # Sessions kept in memory; the least recently used leave memory (not storage) beyond this.
     max_sessions: int = 10_000
+    # Seconds a session may sit unused before it expires from memory and storage. Snapshots never expire.
+    session_ttl: int = 7 * 24 * 3600
     # Steps each session can rewind; each costs (1 + optimizer arrays) × parameters × 8 bytes.
     rewind_steps: int = 250
     # ...and at most this many bytes of them per session, so a large network keeps fewer steps.

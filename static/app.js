@@ -185,7 +185,90 @@
     if (out) out.textContent = "step " + m.dataset.step + " · kept " + m.dataset.keptOldest + "–" + m.dataset.keptNewest;
   }
 
-  function refresh() { drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); }
+  // The address bar always holds the link that rebuilds the current setup ("/" when no link can describe it).
+  function syncAddress() {
+    var form = document.getElementById("controls-form");
+    if (!form || location.pathname !== "/") return;
+    var url = form.dataset.setupUrl;
+    if (url && location.pathname + location.search !== url) history.replaceState(null, "", url);
+  }
+
+  function save(blob, name) {
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+  }
+
+  // The diagram is styled by style.css; a downloaded SVG carries the computed styles inline instead.
+  var SVG_STYLE = ["fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray",
+                   "stroke-linecap", "opacity", "font-family", "font-size", "font-weight", "text-anchor",
+                   "dominant-baseline", "paint-order", "display", "visibility"];
+  function downloadDiagram() {
+    var svg = document.getElementById("network");
+    if (!svg) return;
+    var copy = svg.cloneNode(true), from = svg.querySelectorAll("*"), to = copy.querySelectorAll("*");
+    for (var i = 0; i < from.length; i++) {
+      var computed = getComputedStyle(from[i]);
+      to[i].setAttribute("style", SVG_STYLE.map(function (p) { return p + ":" + computed.getPropertyValue(p); }).join(";"));
+    }
+    copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+    copy.setAttribute("width", svg.viewBox.baseVal.width);
+    copy.setAttribute("height", svg.viewBox.baseVal.height);
+    var text = '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(copy);
+    save(new Blob([text], { type: "image/svg+xml" }), "network-step-" + svg.dataset.step + ".svg");
+  }
+
+  function downloadLoss() {
+    var loss = document.getElementById("loss-plot"), m = document.getElementById("metrics");
+    if (!loss || !loss.data) return;
+    flush();
+    Plotly.downloadImage(loss, { format: "png", width: 900, height: 450,
+                                 filename: "loss-curve-step-" + (m ? m.dataset.step : "") });
+  }
+
+  function copy(button) {
+    var source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { selectAndCopy(source) && done(); });
+    } else if (selectAndCopy(source)) {
+      done();
+    }
+  }
+
+  // Plain http on a LAN address has no Clipboard API: select the text and use the old copy command.
+  function selectAndCopy(source) {
+    if (source.select) {
+      source.select();
+    } else {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+    return document.execCommand("copy");
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy], button[data-download]");
+    if (!button) return;
+    if (button.dataset.copy) copy(button);
+    else if (button.dataset.download === "diagram") downloadDiagram();
+    else if (button.dataset.download === "loss") downloadLoss();
+  });
+
+  function refresh() { drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); syncAddress(); }
   document.addEventListener("htmx:oobAfterSwap", refresh);
   document.addEventListener("htmx:afterSettle", refresh);
   document.addEventListener("DOMContentLoaded", refresh);

@@ -5,8 +5,8 @@ from app.main import create_app
 
 
 @pytest.fixture
-def client():
-    with TestClient(create_app()) as c:
+def client(tmp_path):
+    with TestClient(create_app(f"sqlite:///{tmp_path}/store.db")) as c:
         yield c
 
 

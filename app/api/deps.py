@@ -3,9 +3,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 
-from app.sessions import Session, SessionStore
+from app.sessions import Session
+from app.store import SessionStore
 
 SESSION_ID = r"^[0-9a-f]{32}$"
+# secrets.token_urlsafe(12): 96 random bits.
+SNAPSHOT_ID = r"^[A-Za-z0-9_-]{16}$"
 
 
 def get_store(request: Request) -> SessionStore:
@@ -23,3 +26,6 @@ def get_session(store: StoreDep, session_id: Annotated[str, Path(pattern=SESSION
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+SnapshotId = Annotated[str, Path(pattern=SNAPSHOT_ID)]

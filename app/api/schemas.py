@@ -226,3 +226,13 @@ class StepResult(SessionState):
 class Prediction(BaseModel):
     outputs: list[list[float]]
     a: list[list[list[float]]] = Field(description="Activations of every layer, a[0] being the network inputs.")
+
+
+class Share(BaseModel):
+    snapshot_id: str = Field(description="The immutable snapshot's id (96 random bits).")
+    url: str = Field(description="The page that gives whoever opens it their own copy of the snapshot.")
+
+
+class PythonSnippets(BaseModel):
+    numpy: str
+    pytorch: str

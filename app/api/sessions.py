@@ -1,9 +1,12 @@
-"""JSON routes for sessions: create, read, step, epoch, predict."""
-from fastapi import APIRouter, Body
+"""JSON routes for sessions: create, read, step, epoch, predict, share, export and import."""
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import Response
 
 from app.api.deps import SessionDep, StoreDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
-                             RewindRequest, SessionState, StepRequest, StepResult)
+                             PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
+from app.exports import numpy_snippet, torch_snippet, weights_npz
+from app.session_document import SessionDocument, from_document, to_document
 from app.sessions import Session, build_session
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -14,6 +17,14 @@ DIVERGED = {409: {"description": "A step would have produced NaN or Inf; nothing
 @router.post("", status_code=201, response_model=SessionState)
 def create_session(store: StoreDep, req: CreateSession = Body(default_factory=CreateSession)) -> dict:
     session = build_session(req)
+    store.add(session)
+    return session.state()
+
+
+@router.post("/import", status_code=201, response_model=SessionState)
+def import_session(store: StoreDep, doc: SessionDocument) -> dict:
+    """A new session from a document saved by export: the same data, weights, optimizer state and step."""
+    session = from_document(doc)
     store.add(session)
     return session.state()
 
@@ -67,3 +78,35 @@ def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
     with session.lock:
         session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
         return session.state()
+
+
+@router.post("/{session_id}/share", status_code=201, response_model=Share)
+def share_session(request: Request, store: StoreDep, session: SessionDep) -> dict:
+    """Freeze the current state as an immutable snapshot; whoever opens its URL gets their own copy."""
+    with session.lock:
+        snapshot_id = store.share(session)
+    return {"snapshot_id": snapshot_id, "url": str(request.url_for("open_share", snapshot_id=snapshot_id))}
+
+
+@router.get("/{session_id}/export", response_model=SessionDocument, response_model_exclude_none=True)
+def export_session(session: SessionDep) -> dict:
+    """Everything needed to continue this session elsewhere; POST it to /api/sessions/import."""
+    with session.lock:
+        return to_document(session)
+
+
+@router.get("/{session_id}/weights.npz", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}},
+                             "description": "np.load() gives W1, b1, W2, b2, ... (W of shape (out, in)) and layers."}})
+def export_weights(session: SessionDep) -> Response:
+    with session.lock:
+        data = weights_npz(session)
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": 'attachment; filename="weights.npz"'})
+
+
+@router.get("/{session_id}/python", response_model=PythonSnippets)
+def python_snippets(session: SessionDep) -> dict:
+    """Short NumPy and PyTorch programs that rebuild the network with its current weights."""
+    with session.lock:
+        return {"numpy": numpy_snippet(session), "pytorch": torch_snippet(session)}

@@ -13,6 +13,7 @@ from app.sessions import Session
 from app.views import inspector, metrics, network, output, shown
 
 from .presets import PRESETS
+from .setup_links import session_query
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -98,7 +99,7 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
 
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
-            predicted: list | None = None, inspect: tuple | None = None) -> dict:
+            predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = session.config()
@@ -131,4 +132,6 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "inspector": inspector_for(session, *inspect) if inspect else None,
         "with_inspector": inspect is not None,
         "presets": [(name, p.title) for name, p in PRESETS.items()],
+        "shared": shared,
+        "setup_url": "/?" + query if (query := session_query(session)) else "/",
     }

@@ -25,6 +25,7 @@ from app.views.shown import from_forward, from_phase
 from .forms import config_changes, control_errors
 from .presets import PRESETS
 from .render import PAGE_MAX_NEURONS, ROOT, context, inspector_for, templates
+from .setup_links import param_of, request_from_query, session_query
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "bp_session"
@@ -75,19 +76,31 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
 
 @router.get("/", response_class=HTMLResponse)
 def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None) -> Response:
+    """The page. `?preset=name` opens a worked example; setup parameters (see app.web.setup_links) build the
+    setup they describe, unless the session already has exactly that setup: then reloading keeps its training."""
     chosen = PRESETS.get(preset) if preset else None
     message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
+    notice, fresh = None, None
+    try:
+        if chosen:
+            fresh = build_session(chosen.request())
+            notice = f"{chosen.title}. {chosen.blurb}"
+        elif (linked := request_from_query(request.query_params)) is not None:
+            fresh = build_session(linked)
+    except FieldError as exc:
+        field = param_of(exc.field) if not chosen else exc.field
+        message = f"This link's setup cannot be used, so it was not applied. {field}: {exc.message}"
     if session is None:
-        session = build_session(chosen.request() if chosen else CreateSession())
+        session = fresh or build_session(CreateSession())
         store.add(session)
-    elif chosen:
+    elif fresh is not None and (chosen or session_query(fresh) != session_query(session)):
         with session.lock:
-            session.become(build_session(chosen.request(), session.id))
+            session.become(fresh)
     with session.lock:
         session.playing = False
         if chosen:
             session.detailed = chosen.detailed
-        notice = f"{chosen.title}. {chosen.blurb}" if chosen else None
+        notice, session.notice = notice or session.notice, None
         response = templates.TemplateResponse(request, "playground.html",
                                               context(session, message=message, notice=notice))
     set_cookie(response, session)
@@ -115,12 +128,16 @@ Current = Annotated[Session, Depends(current)]
 
 def _train(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
     with session.lock:
-        try:
-            points = session.train(steps)
-        except DivergenceError as exc:
-            session.playing = False
-            return panels(request, session, message=exc.message, loss_points=[], transport=True)
-        return panels(request, session, loss_points=points, transport=transport)
+        return _train_held(request, session, steps, transport)
+
+
+def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
+    try:
+        points = session.train(steps)
+    except DivergenceError as exc:
+        session.playing = False
+        return panels(request, session, message=exc.message, loss_points=[], transport=True)
+    return panels(request, session, loss_points=points, transport=transport)
 
 
 @router.post("/ui/step")
@@ -135,16 +152,17 @@ def epoch(request: Request, session: Current) -> Response:
 
 @router.post("/ui/play")
 def play(request: Request, session: Current) -> Response:
-    session.playing = True
-    return _train(request, session, 1, transport=True)
+    with session.lock:
+        session.playing = True
+        return _train_held(request, session, 1, transport=True)
 
 
 @router.post("/ui/play-frame")
 def play_frame(request: Request, session: Current) -> Response:
-    if not session.playing:
-        with session.lock:
+    with session.lock:
+        if not session.playing:
             return panels(request, session, loss_points=[], transport=True)
-    return _train(request, session, 1)
+        return _train_held(request, session, 1)
 
 
 @router.post("/ui/pause")

@@ -1,0 +1,27 @@
+"""JSON routes for shared snapshots: read one, or fork it into a new session. Snapshots never change."""
+from fastapi import APIRouter, HTTPException
+
+from app.api.deps import SnapshotId, StoreDep
+from app.api.schemas import SessionState
+
+router = APIRouter(prefix="/api/snapshots", tags=["snapshots"])
+
+UNKNOWN = "No snapshot with this id. Check the link; shared snapshots never expire."
+
+
+@router.get("/{snapshot_id}", response_model=SessionState)
+def read_snapshot(store: StoreDep, snapshot_id: SnapshotId) -> dict:
+    """The snapshot's state, in the shape of a session's; `id` is the snapshot id."""
+    session = store.snapshot(snapshot_id)
+    if session is None:
+        raise HTTPException(404, UNKNOWN)
+    return session.state()
+
+
+@router.post("/{snapshot_id}/fork", status_code=201, response_model=SessionState)
+def fork_snapshot(store: StoreDep, snapshot_id: SnapshotId) -> dict:
+    """A new session of your own at exactly the snapshot's state."""
+    session = store.fork(snapshot_id)
+    if session is None:
+        raise HTTPException(404, UNKNOWN)
+    return session.state()

@@ -1,0 +1,60 @@
+"""What a storage backend keeps for each session, and the interface both backends implement."""
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class Stored:
+    """A session as storage holds it. `history` is the loss curve in chunks, appended one save at a time."""
+    version: int
+    recipe: bytes
+    state: bytes
+    history: list[bytes]
+    rewind: dict[int, bytes]
+
+
+@dataclass
+class Change:
+    """What one save writes. `recipe` is None when it has not changed since the last save; the history is
+    either appended to or, when `rewrite_history`, replaced by `history`."""
+    state: bytes
+    recipe: bytes | None = None
+    history: bytes = b""
+    rewrite_history: bool = False
+    rewind_put: dict[int, bytes] = field(default_factory=dict)
+    rewind_drop: list[int] = field(default_factory=list)
+    rewrite_rewind: bool = False
+
+
+class Backend(Protocol):
+    # True when other processes may change sessions, so a cached copy must be checked before each use.
+    shared: bool
+
+    def load(self, sid: str) -> Stored | None:
+        """The session, or None when it does not exist or has expired. Counts as a use."""
+
+    def version(self, sid: str) -> int | None:
+        """The stored version, or None when gone. Counts as a use."""
+
+    def save(self, sid: str, change: Change) -> int:
+        """Write a change (a new session when `change.recipe` is given and nothing is stored); return the new
+        version. A write counts as a use."""
+
+    def touch(self, sid: str) -> None:
+        """Record a use that changed nothing, so that the idle timer restarts."""
+
+    def delete(self, sid: str) -> None: ...
+
+    def lock(self, sid: str) -> AbstractContextManager:
+        """Excludes other processes from the session (a no-op when nothing else writes to this storage)."""
+
+    def put_snapshot(self, snapshot_id: str, data: bytes) -> None:
+        """Store an immutable snapshot durably: once this returns, a crash of the server does not lose it."""
+
+    def get_snapshot(self, snapshot_id: str) -> bytes | None: ...
+
+    def expire(self) -> int:
+        """Delete sessions idle longer than the time-to-live; return how many."""
+
+    def close(self) -> None: ...

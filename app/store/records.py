@@ -1,0 +1,50 @@
+"""A session as bytes and back: the recipe that rebuilds its data and network, the trainer's state, the loss
+curve and the rewind points. The dataset is never stored; the recipe rebuilds it exactly."""
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+from app.api.schemas import CreateSession
+from app.sessions import Session, build_session
+
+from .codec import pack, pack_points, unpack, unpack_points
+
+
+def recipe_bytes(session: Session) -> bytes:
+    return session.request.model_dump_json().encode()
+
+
+def state_bytes(session: Session) -> bytes:
+    return pack({"trainer": session.trainer.state_dict(), "detailed": session.detailed, "playing": session.playing})
+
+
+def rewind_bytes(state: dict) -> bytes:
+    return pack(state)
+
+
+def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tuple],
+            rewind: dict[int, bytes] | None = None) -> Session:
+    """Rebuild a session from its recipe, then put back the trainer's state, loss curve and rewind points."""
+    session = build_session(CreateSession.model_validate_json(recipe), sid)
+    state = unpack(state) if isinstance(state, (bytes, str)) else state
+    session.trainer.load_state_dict(state["trainer"])
+    session.detailed, session.playing = state.get("detailed", False), state.get("playing", False)
+    session.history = history or [(session.trainer.step_count, *session.evaluate())]
+    session.snapshots = OrderedDict((step, unpack(data)) for step, data in sorted((rewind or {}).items()))
+    if session.trainer.step_count not in session.snapshots:
+        session._snapshot()
+    return session
+
+
+def snapshot_bytes(session: Session) -> bytes:
+    """An immutable share: everything restore() needs except rewind points, which a fork starts without."""
+    return pack({"recipe": session.request.model_dump_json(), "trainer": session.trainer.state_dict(),
+                 "detailed": session.detailed, "history": np.frombuffer(pack_points(session.history), dtype="<f8"),
+                 "created": time.time()})
+
+
+def restore_snapshot(sid: str, data: bytes) -> Session:
+    record = unpack(data)
+    history = unpack_points([record["history"].astype("<f8").tobytes()])
+    return restore(sid, record["recipe"], {"trainer": record["trainer"], "detailed": record["detailed"]}, history)

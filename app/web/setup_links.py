@@ -1,0 +1,200 @@
+"""Setup links: query parameters that describe a config, e.g. /?dataset=spiral&layers=2,8,8,1&lr=0.03&seed=7.
+
+A link rebuilds the same initial state (data and weights) every time. setup_query writes the canonical link
+of a config; request_from_query reads one into a CreateSession. Errors name the query parameter.
+
+Repeated parameters are refused rather than letting the last one win: `lr=0.1&lr=1` is more likely a mistake
+than a choice. Booleans are written 1 / 0 and read as 1, 0, true or false.
+"""
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from pydantic import ValidationError
+
+from app.api.schemas import CreateSession
+from app.datasets import DATASETS
+from app.datasets.features import DEFAULT_FEATURES, check_features
+from app.engine import FieldError
+
+# Page parameters that are not part of a setup; request_from_query leaves them to their handlers.
+OTHER_PARAMS = frozenset({"preset"})
+BOOLS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _float(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise FieldError(name, f"{name} must be a number, not {text!r}.") from None
+
+
+def _int(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise FieldError(name, f"{name} must be a whole number, not {text!r}.") from None
+
+
+def _bool(name: str, text: str) -> bool:
+    try:
+        return BOOLS[text.lower()]
+    except KeyError:
+        raise FieldError(name, f"{name} must be 1 or 0 (or true or false), not {text!r}.") from None
+
+
+def _ints(name: str, text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise FieldError(name, f"{name} must be whole numbers separated by commas, e.g. 2,4,2,1; "
+                               f"not {text!r}.") from None
+
+
+def _names(name: str, text: str) -> list[str]:
+    return [part.strip() for part in text.split(",")]
+
+
+def _str(name: str, text: str) -> str:
+    return text
+
+
+# Query name: (config field, reader). The order is the order of a written link.
+_SPEC = {
+    "dataset": ("dataset.name", _str),
+    "samples": ("dataset.samples", _int),
+    "noise": ("dataset.noise", _float),
+    "train": ("dataset.train_fraction", _float),
+    "data_seed": ("dataset.seed", _int),
+    "features": ("dataset.features", _names),
+    "standardize": ("dataset.standardize", _bool),
+    "layers": ("layers", _ints),
+    "activation": ("hidden_activation", _str),
+    "output": ("output_activation", _str),
+    "loss": ("loss", _str),
+    "optimizer": ("optimizer", _str),
+    "lr": ("learning_rate", _float),
+    "momentum": ("momentum", _float),
+    "beta1": ("beta1", _float),
+    "beta2": ("beta2", _float),
+    "eps": ("eps", _float),
+    "batch": ("batch_size", _int),
+    "regularization": ("regularization", _str),
+    "reg_rate": ("regularization_rate", _float),
+    "shuffle": ("shuffle", _bool),
+    "train_biases": ("train_biases", _bool),
+    "init": ("init", _str),
+    "seed": ("seed", _int),
+}
+PARAMS = {name: field for name, (field, _) in _SPEC.items()}
+_PARAM_OF_FIELD = {field: name for name, field in PARAMS.items()}
+ALWAYS = ("dataset", "layers", "activation", "output", "loss", "optimizer", "lr", "batch", "seed")
+
+
+def param_of(field: str) -> str:
+    """The query parameter of a dotted config field, e.g. of the field of a FieldError build_session raised."""
+    parts = field.split(".")
+    while parts:
+        if ".".join(parts) in _PARAM_OF_FIELD:
+            return _PARAM_OF_FIELD[".".join(parts)]
+        parts.pop()
+    return "dataset" if field.startswith("dataset") else field
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        text = repr(value)  # the shortest text that reads back as the same float
+        return text.removesuffix(".0")
+    if isinstance(value, (list, tuple)):
+        return ",".join(_text(v) for v in value)
+    return str(value)
+
+
+def setup_query(config: dict) -> str | None:
+    """The canonical query string (without '?') of a Session.config() dict, or None when no link can describe
+    it: inline or CSV data, or explicit starting weights. Session.config() leaves the weights out, so pass
+    them in (`weights` / `biases` keys), or use session_query."""
+    data = config["dataset"]
+    info = DATASETS.get(data.get("name"))
+    if info is None or info.name == "csv" or config.get("weights") is not None or config.get("biases") is not None:
+        return None  # inline data has no registry entry
+    generated = not info.fixed
+    default = CreateSession()
+    values = {name: data.get(field.removeprefix("dataset.")) if field.startswith("dataset.") else config[field]
+              for name, field in PARAMS.items()}
+    reg = config["regularization"] != "none"
+    wanted = {
+        "samples": generated and values["samples"] != info.default_samples,
+        "noise": generated and values["noise"] != 0,
+        "train": values["train"] != info.default_train_fraction,
+        "data_seed": values["data_seed"] != config["seed"],
+        "features": info.takes_features and tuple(values["features"]) != DEFAULT_FEATURES,
+        "standardize": values["standardize"],
+        "momentum": config["optimizer"] == "momentum" and config["momentum"] != default.momentum,
+        "beta1": config["optimizer"] == "adam" and config["beta1"] != default.beta1,
+        "beta2": config["optimizer"] == "adam" and config["beta2"] != default.beta2,
+        "eps": config["optimizer"] == "adam" and config["eps"] != default.eps,
+        "regularization": reg,
+        "reg_rate": reg and config["regularization_rate"] != default.regularization_rate,
+        "shuffle": not config["shuffle"],
+        "train_biases": not config["train_biases"],
+        "init": config["init"] != default.init,
+    }
+    pairs = [(name, _text(values[name])) for name in PARAMS if name in ALWAYS or wanted.get(name)]
+    return urlencode(pairs, safe=",")
+
+
+def session_query(session) -> str | None:
+    """setup_query of a session, None when it started from explicit weights."""
+    return setup_query({**session.config(), "weights": session.request.weights, "biases": session.request.biases})
+
+
+def request_from_query(params: Mapping[str, str]) -> CreateSession | None:
+    """The CreateSession a link describes, or None when it has no setup parameter. Missing parameters take
+    CreateSession's defaults. Raises FieldError naming the query parameter for unknown, repeated, unreadable
+    or invalid parameters. `params` may be a plain mapping or a multi-dict such as Starlette's QueryParams."""
+    names = [name for name in params if name not in OTHER_PARAMS]
+    if not any(name in PARAMS for name in names):
+        return None
+    for name in names:
+        if name not in PARAMS:
+            raise FieldError(name, f"Unknown setup parameter {name!r}; the known ones are {', '.join(PARAMS)}.")
+        given = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        if len(given) > 1:
+            raise FieldError(name, f"{name} is given {len(given)} times; give it once.")
+    fields: dict = {"dataset": {}}
+    for name in names:
+        text = params[name].strip()
+        if not text:
+            raise FieldError(name, f"{name} needs a value.")
+        field, read = _SPEC[name]
+        target = fields["dataset"] if field.startswith("dataset.") else fields
+        target[field.removeprefix("dataset.")] = read(name, text)
+    _check_dataset(fields["dataset"])
+    try:
+        return CreateSession(**fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if field == "dataset" and message.startswith("samples "):  # DatasetSpec's own check of the cap
+            field = "dataset.samples"
+        raise FieldError(param_of(field), message) from None
+
+
+def _check_dataset(data: dict) -> None:
+    """What CreateSession leaves to build_session but a link can check now: the data set and its features."""
+    name = data.setdefault("name", "circle")
+    if name == "csv":
+        raise FieldError("dataset", "a link cannot carry CSV data; choose the file on the page instead.")
+    if name not in DATASETS:
+        named = [n for n in DATASETS if n != "csv"]
+        raise FieldError("dataset", f"Unknown dataset {name!r}; a link can name {', '.join(named)}.")
+    if "features" in data:
+        if not DATASETS[name].takes_features:
+            raise FieldError("features", f"dataset {name} does not have 2-D inputs, so it takes no features.")
+        try:
+            check_features(data["features"])
+        except FieldError as exc:
+            raise FieldError("features", exc.message) from None

@@ -1,0 +1,90 @@
+"""The page's share, export and import actions, and the share links /s/{snapshot_id}."""
+import json
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from app.api.deps import SNAPSHOT_ID, StoreDep
+from app.engine import FieldError
+from app.exports import numpy_snippet, torch_snippet, weights_npz
+from app.session_document import SessionDocument, from_document, to_document
+
+from .forms import control_errors
+from .render import templates
+from .routes import Current, panels, set_cookie
+
+router = APIRouter(include_in_schema=False)
+MAX_IMPORT_BYTES = 8_000_000
+
+
+@router.get("/s/{snapshot_id}", name="open_share", response_class=HTMLResponse)
+def open_share(request: Request, store: StoreDep, snapshot_id: str) -> Response:
+    """A shared link: the visitor gets a session of their own, forked at exactly the snapshot."""
+    session = store.fork(snapshot_id) if re.fullmatch(SNAPSHOT_ID, snapshot_id) else None
+    if session is None:
+        return templates.TemplateResponse(request, "not_found.html", {"what": "shared network"}, status_code=404)
+    session.notice = (f"This is your own copy of a shared network, at step {session.trainer.step_count}. "
+                      "Train it as you like: the shared link stays as it was.")
+    response = RedirectResponse("/", status_code=303)
+    set_cookie(response, session)
+    return response
+
+
+@router.post("/ui/share")
+def share(request: Request, store: StoreDep, session: Current) -> Response:
+    with session.lock:
+        snapshot_id = store.share(session)
+        url = str(request.url_for("open_share", snapshot_id=snapshot_id))
+        return panels(request, session, loss_points=[], shared={"url": url, "step": session.trainer.step_count})
+
+
+def _download(session, data: bytes | str, kind: str, media_type: str) -> Response:
+    name = f"backprop-playground-step-{session.trainer.step_count}.{kind}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/ui/export.json")
+def export_json(session: Current) -> Response:
+    with session.lock:
+        return _download(session, json.dumps(to_document(session), indent=1), "json", "application/json")
+
+
+@router.get("/ui/weights.npz")
+def export_npz(session: Current) -> Response:
+    with session.lock:
+        return _download(session, weights_npz(session), "npz", "application/octet-stream")
+
+
+@router.get("/ui/python", response_class=HTMLResponse)
+def python(request: Request, session: Current) -> Response:
+    with session.lock:
+        snippets = {"numpy": numpy_snippet(session), "pytorch": torch_snippet(session)}
+        return templates.TemplateResponse(request, "partials/python.html",
+                                          {"snippets": snippets, "step": session.trainer.step_count})
+
+
+@router.post("/ui/import")
+def import_state(request: Request, session: Current, file: Annotated[UploadFile, File()]) -> Response:
+    """Restore a downloaded JSON state into this browser's session."""
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    with session.lock:
+        try:
+            if len(data) > MAX_IMPORT_BYTES:
+                raise FieldError("file", f"the file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB.")
+            try:
+                doc = SessionDocument.model_validate_json(data)
+            except ValidationError as exc:
+                if any(e["type"] == "json_invalid" for e in exc.errors()):
+                    raise FieldError("file", "this is not a JSON file saved by Download JSON.") from None
+                raise
+            restored = from_document(doc, session.id)
+        except (ValidationError, FieldError) as exc:
+            message = "; ".join(f"{field}: {text}" for field, text in control_errors(exc).items())
+            return panels(request, session, loss_points=[], errors={"import": message}, shared={})
+        session.become(restored)
+        session.detailed = restored.detailed
+        return panels(request, session, controls=True, transport=True,
+                      notice=f"Imported {file.filename or 'the file'}: step {session.trainer.step_count}.")
