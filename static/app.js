@@ -189,7 +189,7 @@
   function syncAddress() {
     var form = document.getElementById("controls-form");
     if (!form || location.pathname !== "/") return;
-    var url = form.dataset.setupUrl;
+    var url = form.getAttribute("data-setup-url");  // not form.dataset: the form has a control named "dataset"
     if (url && location.pathname + location.search !== url) history.replaceState(null, "", url);
   }
 
