@@ -48,6 +48,7 @@ install-redis:
 bench: install install-browser
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/server.py
+	$(BIN)/python bench/store.py
 	$(BIN)/python bench/browser.py
 
 clean:

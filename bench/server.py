@@ -8,11 +8,13 @@ Target: /ui/step p50 <= 5 ms.
 Run: `.venv/bin/python bench/server.py [--requests N] [--warmup N]`.
 """
 import argparse
+import os
 import re
 import socket
 import statistics
 import sys
 import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,11 +41,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(timeout: float = 20.0):
-    """uvicorn serving app.main:app on 127.0.0.1 in its own process (so the client does not share its GIL)."""
+def running_server(timeout: float = 20.0, store: str | None = None):
+    """uvicorn serving app.main:app on 127.0.0.1 in its own process (so the client does not share its GIL).
+    `store` is its PLAYGROUND_STORE; by default a SQLite file in a temporary directory."""
     port = free_port()
+    scratch = tempfile.TemporaryDirectory()
+    env = {**os.environ, "PLAYGROUND_STORE": store or f"sqlite:///{scratch.name}/bench.db"}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], cwd=ROOT)
+                             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     try:
@@ -149,11 +154,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=500, help="timed requests per section (default 500)")
     parser.add_argument("--warmup", type=int, default=50, help="untimed requests first (default 50)")
+    parser.add_argument("--store", help="PLAYGROUND_STORE for the server (default: SQLite in a temporary directory), "
+                                        "e.g. redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     if args.requests < 1 or args.warmup < 1:
         parser.error("--requests and --warmup must be at least 1")
 
-    with running_server() as base, httpx.Client(base_url=base, timeout=30) as client:
+    with running_server(store=args.store) as base, httpx.Client(base_url=base, timeout=30) as client:
         page = client.get("/")
         if page.status_code != 200:
             raise RuntimeError(f"GET / answered {page.status_code}")
@@ -161,6 +168,7 @@ def main() -> int:
         if not sid:
             raise RuntimeError(f"GET / set no {COOKIE} cookie")
         print(f"server: uvicorn {uvicorn.__version__} at {base}, one worker in its own process; client: httpx {httpx.__version__}")
+        print(f"store: {args.store or 'SQLite (WAL) in a temporary directory'}")
         cfg = client.get(f"/api/sessions/{sid}").json()["config"]
         print(f"network: the page's default session, layers {' -> '.join(map(str, cfg['layers']))}, "
               f"{cfg['hidden_activation']}/{cfg['output_activation']}, batch {cfg['batch_size']}, "

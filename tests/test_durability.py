@@ -292,13 +292,21 @@ def test_sigkill_loses_nothing_with_sqlite(tmp_path, servers):
         assert params(ok(c.post(f"/api/sessions/{ref}/step", json={"steps": 26}))) == params(resumed)
 
 
-def shares_under_fire(store: str, servers, workers: int = 4, seconds: float = 1.5) -> int:
-    """Threads share and step their own sessions until the server is SIGKILLed under them; after a restart,
-    every share that was answered opens at the state it was taken at, and every answered step is still there.
+LONG_STEP = {"layers": [2, 32, 32, 32, 1], "batch_size": 100}  # 10,000 steps of it take several seconds
+LOCK_LEASE = 10.0  # app.store.redis_backend.LOCK_LEASE: a dead server's lock lapses this long after its last renewal
+
+
+def shares_under_fire(store: str, servers, redis_client: redis.Redis | None = None, workers: int = 4,
+                      seconds: float = 1.5) -> int:
+    """Threads share and step their own sessions until the server is SIGKILLed under them, while one more
+    session is in the middle of a long step (so it holds its lock at the kill). After a restart, every share
+    that was answered opens at the state it was taken at, every answered step is still there, and the session
+    whose request died with the server is served again (its unfinished step was never saved).
     Returns how many shares were acknowledged."""
     [server] = servers(store)
     with server.client() as c:
         sids = [ok(c.post("/api/sessions", json={"seed": k + 1}), 201) for k in range(workers)]
+        held = ok(c.post("/api/sessions", json=LONG_STEP), 201)
     acked: list[list[tuple[str, int, tuple]]] = [[] for _ in range(workers)]  # (snapshot id, step, params)
     last_step: list[dict] = list(sids)
     failures: list[str] = []
@@ -328,14 +336,39 @@ def shares_under_fire(store: str, servers, workers: int = 4, seconds: float = 1.
                     return
                 state = last_step[k] = r.json()
 
-    threads = [threading.Thread(target=fire, args=(k,)) for k in range(workers)]
+    def hold() -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            go.wait()
+            try:
+                r = c.post(f"/api/sessions/{held['id']}/step", json={"steps": 10_000})
+                failures.append(f"the long step ended before the kill: {r.status_code}")
+            except httpx.TransportError:
+                pass
+
+    threads = [threading.Thread(target=fire, args=(k,)) for k in range(workers)] + [threading.Thread(target=hold)]
     for t in threads:
         t.start()
     try:
         go.set()
-        time.sleep(seconds)
+        started = time.monotonic()
+        if redis_client is not None:
+            # Wait until the long request's lock has been renewed at least once: its time to live goes up.
+            lock, low, renewed = f"bp:lock:{held['id']}", None, False
+            while time.monotonic() - started < LOCK_LEASE * 0.8:
+                ttl = redis_client.pttl(lock)
+                if ttl > 0 and low is not None and ttl > low + 500:
+                    renewed = True
+                    break
+                low = ttl if ttl > 0 and (low is None or ttl < low) else low
+                time.sleep(0.05)
+            assert low is not None, f"{lock} never appeared in Redis"
+            assert renewed, f"{lock} was not renewed within {LOCK_LEASE * 0.8:.0f} s (time to live {ttl} ms)"
+        time.sleep(max(0.0, seconds - (time.monotonic() - started)))
         assert all(t.is_alive() for t in threads), f"a thread stopped before the kill: {failures}"
+        if redis_client is not None:
+            assert redis_client.exists(f"bp:lock:{held['id']}")  # the dying server holds it
         server.sigkill()
+        killed = time.monotonic()
         stopped.set()
     finally:
         stopped.set()
@@ -357,14 +390,23 @@ def shares_under_fire(store: str, servers, workers: int = 4, seconds: float = 1.
                     continue
                 snap = r.json()
                 assert (snap["step"], params(snap)) == (step, expected), f"snapshot {snapshot_id} of thread {k}"
+        assert not lost, f"{len(lost)} of {total} acknowledged shares are gone after the restart: {lost[:5]}"
+        # The session whose request died holding its lock: served again once the dead server's lease lapses.
+        r = c.get(f"/api/sessions/{held['id']}")
+        waited = time.monotonic() - killed
+        assert r.status_code == 200, f"{r.status_code} {r.text[:300]} after {waited:.1f} s"
+        assert waited < LOCK_LEASE + 3, f"the session was locked {waited:.1f} s after its server died"
+        assert ok(r)["step"] == 0 and params(ok(r)) == params(held)
+        for k in range(workers):
             session = ok(c.get(f"/api/sessions/{sids[k]['id']}"))
             # An answered step was saved before the answer; one in flight at the kill may or may not be.
             assert session["step"] in (last_step[k]["step"], last_step[k]["step"] + 1)
             if session["step"] == last_step[k]["step"]:
                 assert params(session) == params(last_step[k])
-    assert not lost, f"{len(lost)} of {total} acknowledged shares are gone after the restart: {lost[:5]}"
+            assert ok(c.post(f"/api/sessions/{sids[k]['id']}/step", json={"steps": 1}))["step"] == session["step"] + 1
     print(f"\n{store.split(':')[0]}: {total} shares acknowledged before SIGKILL "
-          f"({', '.join(str(len(x)) for x in acked)} per thread), all open after the restart")
+          f"({', '.join(str(len(x)) for x in acked)} per thread), all open after the restart; "
+          f"the session locked by the dead server answered {waited:.1f} s after the kill")
     return total
 
 
@@ -374,6 +416,8 @@ def test_acknowledged_shares_survive_sigkill_with_sqlite(tmp_path, servers):
 
 def test_acknowledged_shares_survive_sigkill_of_the_app_with_redis(redis_url, servers):
     r = redis.Redis.from_url(redis_url)
-    assert shares_under_fire(redis_url, servers) > 0
-    assert r.ping()  # Redis itself kept running throughout
-    r.close()
+    try:
+        assert shares_under_fire(redis_url, servers, redis_client=r) > 0
+        assert r.ping()  # Redis itself kept running throughout
+    finally:
+        r.close()

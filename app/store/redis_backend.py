@@ -4,9 +4,53 @@ Per session: a hash with its version, recipe and state, a list of loss-curve chu
 points, all three expiring together after the time-to-live. Snapshots never expire. For shares to survive a
 crash of Redis itself, run it with `appendonly yes` and `appendfsync always` (see the README).
 """
+import logging
+import threading
+
 import redis
 
 from .backend import Change, Stored
+
+log = logging.getLogger(__name__)
+
+# A session's lock in Redis is a lease: it lapses LOCK_LEASE seconds after its holder stops renewing it (the
+# holder died), and a live holder renews it every third of that for as long as its request runs. A request
+# waits up to LOCK_WAIT for the lock, longer than a lease, so a dead holder never makes its waiters fail.
+LOCK_LEASE = 10.0
+LOCK_WAIT = 30.0
+
+
+class SessionLock:
+    """A session's lock in Redis, held for one request and renewed while it runs."""
+
+    def __init__(self, client: redis.Redis, name: str, lease: float = LOCK_LEASE, wait: float = LOCK_WAIT):
+        # Not thread-local: the renewing thread must see the token of the thread that took the lock.
+        self._lock = client.lock(name, timeout=lease, blocking_timeout=wait, thread_local=False)
+        self.lease = lease
+        self._done = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def __enter__(self):
+        self._lock.__enter__()  # LockError after `wait` seconds
+        self._renewer = threading.Thread(target=self._renew, name=f"renew {self._lock.name}", daemon=True)
+        self._renewer.start()
+        return self
+
+    def _renew(self) -> None:
+        while not self._done.wait(self.lease / 3):
+            try:
+                self._lock.reacquire()
+            except redis.exceptions.LockNotOwnedError:
+                log.error("lost the lock %s: it lapsed before it could be renewed", self._lock.name)
+                return
+            except redis.RedisError:  # Redis unreachable for a moment: try again at the next renewal
+                log.warning("could not renew the lock %s", self._lock.name, exc_info=True)
+
+    def __exit__(self, *exc):
+        self._done.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        self._lock.__exit__(*exc)
 
 
 class RedisBackend:
@@ -79,8 +123,7 @@ class RedisBackend:
         self.client.delete(*self._keys(sid))
 
     def lock(self, sid: str):
-        # Held for one request; the timeout frees it if a worker dies holding it.
-        return self.client.lock(f"{self.prefix}:lock:{sid}", timeout=60, blocking_timeout=30)
+        return SessionLock(self.client, f"{self.prefix}:lock:{sid}")
 
     def put_snapshot(self, snapshot_id: str, data: bytes) -> None:
         if not self.client.set(f"{self.prefix}:snap:{snapshot_id}", data, nx=True):
