@@ -7,7 +7,7 @@ from pydantic import Field
 
 from app.api.schemas import CreateSession, Finite, Strict
 from app.engine import FieldError
-from app.sessions import Session, build_session
+from app.sessions import MAX_HISTORY, Session, build_session, finite_losses
 
 FORMAT = "backprop-playground/session"
 
@@ -20,16 +20,17 @@ class SessionDocument(Strict):
     version: Literal[1]
     config: dict[str, Any] | None = Field(None, description="The full config, defaults resolved (ignored on import).")
     request: CreateSession
-    step: int = Field(ge=0)
-    epoch: int = Field(ge=0)
+    step: int = Field(ge=0, le=2**53 - 1)
+    epoch: int = Field(ge=0, le=2**53 - 1)
     position: int = Field(ge=0, description="Rows of the current epoch already used.")
     weights: list[list[list[Finite]]]
     biases: list[list[Finite]]
     optimizer: dict[str, int | list[Finite] | str] = Field(
         description="name, then its state: velocity (momentum), or t, m and v (adam), flat in parameter order: "
                     "weights[0] row by row, biases[0], weights[1], ...")
-    history: list[list[Finite | None]] = Field(default_factory=list, description="Loss curve: step, train loss, "
-                                                                                  "test loss, train and test accuracy.")
+    history: list[list[Finite | None]] = Field(default_factory=list, max_length=MAX_HISTORY,
+                                               description="Loss curve: step, train loss, test loss, train and "
+                                                           "test accuracy. The current step's point is recomputed.")
     detailed: bool = False
 
 
@@ -39,9 +40,10 @@ def to_document(session: Session) -> dict:
                  **{k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in t.optimizer.state_dict().items()}}
     return {"format": FORMAT, "version": 1, "config": session.config(),
             "request": session.request.model_dump(mode="json", exclude_none=True),
-            "step": t.step_count, "epoch": t.epoch, "position": t.position,
+            "step": int(t.step_count), "epoch": int(t.epoch), "position": int(t.position),
             "weights": [w.tolist() for w in t.net.weights], "biases": [b.tolist() for b in t.net.biases],
-            "optimizer": optimizer, "history": [list(p) for p in session.history], "detailed": session.detailed}
+            "optimizer": optimizer, "history": [[int(p[0]), *p[1:]] for p in session.history],
+            "detailed": session.detailed}
 
 
 def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
@@ -54,7 +56,11 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
                                     f"{len(doc.weights)} weight and {len(doc.biases)} bias layers.")
     params = np.empty_like(net.params)
     for l, ((w_slice, shape, b_slice), w, b) in enumerate(zip(net._layout, doc.weights, doc.biases)):
-        w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        try:
+            w = np.asarray(w, dtype=np.float64)
+        except ValueError:
+            raise FieldError(f"weights.{l}", f"layer {l}'s rows have different lengths.") from None
+        b = np.asarray(b, dtype=np.float64)
         if w.shape != shape:
             raise FieldError(f"weights.{l}", f"layer {l} needs shape {list(shape)}, not {list(w.shape)}.")
         if b.shape != (shape[0],):
@@ -71,22 +77,29 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
     for key, value in optimizer.items():
         if isinstance(expected[key], np.ndarray) and (not isinstance(value, list) or len(value) != net.n_params):
             raise FieldError(f"optimizer.{key}", f"needs {net.n_params} numbers, one per parameter.")
-        if not isinstance(expected[key], np.ndarray) and not isinstance(value, int):
-            raise FieldError(f"optimizer.{key}", "needs a whole number.")
-    if doc.position > len(t.train_x):
-        raise FieldError("position", f"the training set has {len(t.train_x)} rows.")
+        if not isinstance(expected[key], np.ndarray) and not (isinstance(value, int) and 0 <= value <= 10**9):
+            raise FieldError(f"optimizer.{key}", "needs a whole number from 0 to 1e9.")
+    if name == "adam" and min(optimizer["v"], default=0) < 0:
+        raise FieldError("optimizer.v", "Adam's second moments cannot be negative.")
+    if doc.position >= len(t.train_x):
+        raise FieldError("position", f"the training set has {len(t.train_x)} rows, so the position is 0 to "
+                                     f"{len(t.train_x) - 1}.")
+    last = -1
     for k, point in enumerate(doc.history):
-        if len(point) != 5 or point[0] is None or point[1] is None:
+        if len(point) != 5 or point[0] is None or point[1] is None or point[0] != int(point[0]):
             raise FieldError(f"history.{k}", "each point is [step, train loss, test loss, train accuracy, "
                                              "test accuracy].")
+        if not last < point[0] <= doc.step:
+            raise FieldError(f"history.{k}", f"steps must increase, from 0 up to the step ({doc.step}).")
+        last = point[0]
     t.load_state_dict({"params": params, "optimizer_name": name, "optimizer": optimizer, "step": doc.step,
                        "epoch": doc.epoch, "position": doc.position})
     session.detailed = doc.detailed
     evaluation = session.evaluate()
-    history = [(int(p[0]), *p[1:]) for p in doc.history if p[0] <= doc.step]
-    if not history or history[-1][0] != doc.step:
-        history.append((doc.step, *evaluation))
-    session.history = history
+    if not finite_losses(evaluation):
+        raise FieldError("weights", "with these weights the loss is infinite; they cannot be trained.")
+    # The current point is recomputed, never taken from the document.
+    session.history = [(int(p[0]), *p[1:]) for p in doc.history if p[0] < doc.step] + [(doc.step, *evaluation)]
     session.snapshots = OrderedDict()
     session._snapshot()
     return session

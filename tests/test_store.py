@@ -13,6 +13,7 @@ from app.api.schemas import CreateSession
 from app.main import create_app
 from app.sessions import build_session
 from app.store import SessionStore
+from app.store.codec import unpack_points
 from app.store.sqlite_backend import SQLiteBackend
 
 
@@ -320,3 +321,81 @@ def test_a_bad_setup_link_says_why_and_changes_nothing(client):
         message = html.unescape(re.search(r'<p class="message error" role="alert">([^<]*)</p>', page.text).group(1))
         assert "This link's setup cannot be used" in message and words in message
         assert client.get(f"/api/sessions/{sid}").json() == before
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda d: d["optimizer"].update(t=-1), "optimizer.t"),
+    (lambda d: d["optimizer"].update(v=[-1.0] * len(d["optimizer"]["v"])), "optimizer.v"),
+    (lambda d: d.update(position=d["config"]["dataset"]["samples"] // 2), "position"),  # = the training rows
+    (lambda d: d.update(step=2**63), "step"),
+    (lambda d: d["weights"][0].__setitem__(0, [0.1]), "weights.0"),  # ragged rows
+    (lambda d: d.update(history=[[0, 1.0, None, None, None], [0, 1.0, None, None, None]]), "history.1"),
+    (lambda d: d.update(history=[[5, 1.0, None, None, None]] * 1), "history.0"),  # beyond the step
+])
+def test_import_refuses_state_that_could_not_be_trained(client, change, field):
+    sid = client.post("/api/sessions", json={"optimizer": "adam", "dataset": {"samples": 100,
+                                                                              "train_fraction": 0.5}}).json()["id"]
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 2})
+    doc = client.get(f"/api/sessions/{sid}/export").json()
+    if field == "history.0":
+        doc["step"] = 2
+    change(doc)
+    r = client.post("/api/sessions/import", json=doc)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+
+
+def test_import_recomputes_the_current_loss_and_refuses_an_infinite_one(client):
+    sid = client.post("/api/sessions", json={"output_activation": "linear", "loss": "mse",
+                                             "dataset": {"name": "sine"}}).json()["id"]
+    doc = client.get(f"/api/sessions/{sid}/export").json()
+    doc["history"] = [[0, 123.0, None, None, None]]
+    assert client.post("/api/sessions/import", json=doc).json()["loss"]["train"] != 123.0
+    doc["weights"] = [[[1e300] * len(row) for row in layer] for layer in doc["weights"]]
+    r = client.post("/api/sessions/import", json=doc)
+    assert r.status_code == 422 and "infinite" in r.json()["detail"][0]["msg"]
+
+
+def test_a_stale_copy_reloads_even_after_storage_lost_the_session(tmp_path):
+    """Two processes share one store; storage loses the session and one process writes it again. Versions
+    are random, so the other process's old version never matches by accident."""
+    path = tmp_path / "s.db"
+    a = SessionStore(SQLiteBackend(path, ttl=3600), max_sessions=10, ttl=3600)
+    b = SessionStore(SQLiteBackend(path, ttl=3600), max_sessions=10, ttl=3600)
+    session = build_session(CreateSession())
+    a.add(session)
+    sid = session.id
+    with b.get(sid).lock:
+        b.get(sid).train(3)
+    with a.get(sid).lock:
+        assert a.get(sid).trainer.step_count == 3
+    a.backend.delete(sid)  # lost (a flushed Redis, say)
+    with a.get(sid).lock:  # written again in full
+        a.get(sid).train(2)
+    with b.get(sid).lock:
+        copy = b.get(sid)
+        assert copy.trainer.step_count == 5 and len(copy.history) == 6
+        assert np.array_equal(params(copy), params(a.get(sid)))
+
+
+def test_a_save_after_storage_lost_the_session_writes_all_of_it(tmp_path):
+    store = SessionStore(SQLiteBackend(tmp_path / "s.db", ttl=3600), max_sessions=10, ttl=3600)
+    session = build_session(CreateSession())
+    store.add(session)
+    with session.lock:
+        session.train(20)
+        store.backend.delete(session.id)  # expired or flushed while the request ran
+        session.train(3)
+    stored = store.backend.load(session.id)
+    assert len(unpack_points(stored.history)) == 24 and len(stored.rewind) == 24
+
+
+def test_a_restart_does_not_restart_the_idle_timer(tmp_path):
+    clock = Clock()
+    store = SessionStore(SQLiteBackend(tmp_path / "s.db", ttl=100, clock=clock), 10, 100, clock=clock)
+    session = build_session(CreateSession())
+    store.add(session)
+    clock.now += 90
+    store.close()
+    reopened = SessionStore(SQLiteBackend(tmp_path / "s.db", ttl=100, clock=clock), 10, 100, clock=clock)
+    clock.now += 20
+    assert reopened.get(session.id) is None

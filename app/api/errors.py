@@ -6,6 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.engine import DivergenceError, FieldError
+from app.store.backend import SessionBusy
 
 log = logging.getLogger("app")
 
@@ -38,6 +39,11 @@ async def on_divergence(request: Request, exc: DivergenceError) -> JSONResponse:
     return JSONResponse({"detail": exc.message, "step": exc.step, "field": exc.cause}, status_code=409)
 
 
+async def on_busy(request: Request, exc: SessionBusy) -> JSONResponse:
+    return JSONResponse({"detail": "This session is busy with a long request; try again in a moment."},
+                        status_code=503, headers={"Retry-After": "5"})
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": "Internal error; nothing was changed."}, status_code=500)
@@ -47,4 +53,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(FieldError, on_field_error)
     app.add_exception_handler(DivergenceError, on_divergence)
+    app.add_exception_handler(SessionBusy, on_busy)
     app.add_exception_handler(Exception, on_unexpected)

@@ -1,4 +1,5 @@
 """What a storage backend keeps for each session, and the interface both backends implement."""
+import secrets
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -27,6 +28,16 @@ class Change:
     rewrite_rewind: bool = False
 
 
+def new_version() -> int:
+    """A random version per save: a counter could repeat after storage lost a session, making a stale copy in
+    some process look current."""
+    return secrets.randbits(62)
+
+
+class SessionBusy(Exception):
+    """Another request held the session for longer than a request may wait."""
+
+
 class Backend(Protocol):
     # True when other processes may change sessions, so a cached copy must be checked before each use.
     shared: bool
@@ -35,7 +46,7 @@ class Backend(Protocol):
         """The session, or None when it does not exist or has expired. Counts as a use."""
 
     def version(self, sid: str) -> int | None:
-        """The stored version, or None when gone. Counts as a use."""
+        """The stored version, or None when gone."""
 
     def save(self, sid: str, change: Change) -> int:
         """Write a change (a new session when `change.recipe` is given and nothing is stored); return the new
@@ -47,7 +58,8 @@ class Backend(Protocol):
     def delete(self, sid: str) -> None: ...
 
     def lock(self, sid: str) -> AbstractContextManager:
-        """Excludes other processes from the session (a no-op when nothing else writes to this storage)."""
+        """Excludes other processes from the session (a no-op when nothing else writes to this storage).
+        Raises SessionBusy when it cannot be had in time."""
 
     def put_snapshot(self, snapshot_id: str, data: bytes) -> None:
         """Store an immutable snapshot durably: once this returns, a crash of the server does not lose it."""

@@ -9,7 +9,7 @@ import threading
 
 import redis
 
-from .backend import Change, Stored
+from .backend import Change, SessionBusy, Stored, new_version
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ class SessionLock:
         self._renewer: threading.Thread | None = None
 
     def __enter__(self):
-        self._lock.__enter__()  # LockError after `wait` seconds
+        if not self._lock.acquire():
+            raise SessionBusy(self._lock.name)
         self._renewer = threading.Thread(target=self._renew, name=f"renew {self._lock.name}", daemon=True)
         self._renewer.start()
         return self
@@ -50,7 +51,10 @@ class SessionLock:
         self._done.set()
         if self._renewer is not None:
             self._renewer.join()
-        self._lock.__exit__(*exc)
+        try:
+            self._lock.release()
+        except redis.exceptions.LockError:  # lapsed: already logged by the renewer; the save is done
+            pass
 
 
 class RedisBackend:
@@ -91,9 +95,10 @@ class RedisBackend:
 
     def save(self, sid: str, change: Change) -> int:
         meta, history, rewind = self._keys(sid)
+        version = new_version()
         pipe = self.client.pipeline()  # MULTI/EXEC: other workers see all of a save or none of it
-        pipe.hincrby(meta, "version", 1)
-        fields = {"state": change.state}
+        pipe.exists(meta)
+        fields = {"version": version, "state": change.state}
         if change.recipe is not None:
             fields["recipe"] = change.recipe
         pipe.hset(meta, mapping=fields)
@@ -108,8 +113,8 @@ class RedisBackend:
         if change.rewind_put:
             pipe.hset(rewind, mapping=change.rewind_put)
         self._refresh(pipe, sid)
-        version = pipe.execute()[0]
-        if change.recipe is None and version == 1:
+        existed = pipe.execute()[0]
+        if change.recipe is None and not existed:
             self.delete(sid)
             raise LookupError(f"session {sid} is not stored")
         return version

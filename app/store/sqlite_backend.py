@@ -5,7 +5,7 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from .backend import Change, Stored
+from .backend import Change, Stored, new_version
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -73,15 +73,13 @@ class SQLiteBackend:
     def version(self, sid: str) -> int | None:
         with self._lock:
             row = self._live(sid)
-            if row is not None:
-                self._db.execute("UPDATE sessions SET touched = ? WHERE id = ?", (self.clock(), sid))
             return None if row is None else row[0]
 
     def save(self, sid: str, change: Change) -> int:
         now = self.clock()
         with self._lock:
             row = self._db.execute("SELECT version FROM sessions WHERE id = ?", (sid,)).fetchone()
-            version = (row[0] if row else 0) + 1
+            version = new_version()
             statements = []
             if row is None or change.recipe is not None:
                 if change.recipe is None:

@@ -102,9 +102,9 @@ class SessionStore:
         # Storage hears of uses that changed nothing at most this often per session.
         self.touch_interval = min(60.0, ttl / 10)
 
-    def _remember(self, session: Session, version: int) -> Entry:
+    def _remember(self, session: Session, entry: Entry) -> Entry:
         """Put a new session object into memory (the caller holds self._lock)."""
-        entry = Entry(session, version, used=self.clock(), touched=self.clock())
+        entry.used = self.clock()
         session.lock = self._locks[session.id] = StoredLock(self, entry)
         self._admit(entry)
         return entry
@@ -121,9 +121,10 @@ class SessionStore:
 
     def add(self, session: Session) -> None:
         """Store a new session (built by build_session, with a fresh random id)."""
-        with self._lock:
-            entry = self._remember(session, 0)
+        entry = Entry(session)
         self._save(entry, full=True)  # nobody else has the new id yet
+        with self._lock:
+            self._remember(session, entry)
 
     def get(self, sid: str) -> Session | None:
         """The session with this id, from memory or storage; None when unknown or expired."""
@@ -154,7 +155,7 @@ class SessionStore:
             # Stored under settings that no longer allow it (a lowered cap, say): it cannot be served.
             log.warning("session %s could not be restored and is dropped", sid, exc_info=True)
             return None
-        entry = self._remember(session, stored.version)
+        entry = self._remember(session, Entry(session, stored.version, touched=self.clock()))
         self._mark_saved(entry, len(session.history))
         entry.saved_rewind = dict(session.snapshots)
         return session
@@ -170,7 +171,6 @@ class SessionStore:
         sid = entry.session.id
         version = self.backend.version(sid)
         if version == entry.version:
-            entry.touched = self.clock()
             return
         stored = self.backend.load(sid) if version is not None else None
         if stored is None:
@@ -218,8 +218,9 @@ class SessionStore:
         try:
             entry.version = self.backend.save(s.id, change)
         except LookupError:  # expired from storage meanwhile: write all of it
-            change.recipe = records.recipe_bytes(s)
-            entry.version = self.backend.save(s.id, change)
+            if full:
+                raise
+            return self._save(entry, full=True)
         entry.touched = self.clock()
         self._mark_saved(entry, len(s.history))
         entry.saved_rewind = dict(s.snapshots)
@@ -233,7 +234,7 @@ class SessionStore:
     def snapshot(self, snapshot_id: str) -> Session | None:
         """The snapshot as a session that belongs to no one (its id is the snapshot's); None when unknown."""
         data = self.backend.get_snapshot(snapshot_id)
-        return None if data is None else records.restore_snapshot(snapshot_id, data)
+        return None if data is None else records.restore_snapshot(snapshot_id, data)  # FieldError: see fork()
 
     def fork(self, snapshot_id: str) -> Session | None:
         """A new session, with a new id, at exactly the snapshot's state."""
@@ -251,6 +252,4 @@ class SessionStore:
         return sid in self._entries
 
     def close(self) -> None:
-        for entry in list(self._entries.values()):
-            self.backend.touch(entry.session.id)
         self.backend.close()

@@ -93,10 +93,10 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
     if session is None:
         session = fresh or build_session(CreateSession())
         store.add(session)
-    elif fresh is not None and (chosen or session_query(fresh) != session_query(session)):
-        with session.lock:
-            session.become(fresh)
     with session.lock:
+        # Compared under the lock, which first brings the session up to date with other workers' saves.
+        if fresh is not None and (chosen or session_query(fresh) != session_query(session)):
+            session.become(fresh)
         session.playing = False
         if chosen:
             session.detailed = chosen.detailed

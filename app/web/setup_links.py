@@ -17,7 +17,8 @@ from app.datasets.features import DEFAULT_FEATURES, check_features
 from app.engine import FieldError
 
 # Page parameters that are not part of a setup; request_from_query leaves them to their handlers.
-OTHER_PARAMS = frozenset({"preset"})
+# Not part of a setup: the preset (handled by the page) and the tracking tags chat apps and newsletters add.
+OTHER_PARAMS = frozenset({"preset", "fbclid", "gclid", "msclkid", "ref"})
 BOOLS = {"1": True, "true": True, "0": False, "false": False}
 
 
@@ -154,7 +155,7 @@ def request_from_query(params: Mapping[str, str]) -> CreateSession | None:
     """The CreateSession a link describes, or None when it has no setup parameter. Missing parameters take
     CreateSession's defaults. Raises FieldError naming the query parameter for unknown, repeated, unreadable
     or invalid parameters. `params` may be a plain mapping or a multi-dict such as Starlette's QueryParams."""
-    names = [name for name in params if name not in OTHER_PARAMS]
+    names = [name for name in params if name not in OTHER_PARAMS and not name.startswith("utm_")]
     if not any(name in PARAMS for name in names):
         return None
     for name in names:
