@@ -5,8 +5,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import vendor
+from app.ratelimit import RateLimit
+from app.security import SecurityHeaders
 from app.api import errors, sessions, snapshots
-from app.web import routes as web, sharing
+from app.web import routes as web, sharing, upload
 from app.store import open_store
 from app.settings import get_settings
 
@@ -29,11 +31,14 @@ def create_app(store: str | None = None) -> FastAPI:
         docs_url=None,  # served by app.vendor from node_modules instead of a CDN
         redoc_url=None,
     )
+    app.add_middleware(RateLimit, scale=get_settings().rate_limit_scale)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too
     errors.install(app)
     app.include_router(sessions.router)
     app.include_router(snapshots.router)
     app.include_router(web.router)
     app.include_router(sharing.router)
+    app.include_router(upload.router)
     app.add_exception_handler(web.NoSession, web.on_no_session)
     vendor.mount(app)
     app.mount("/static", StaticFiles(directory=web.ROOT / "static"), name="static")

@@ -3,6 +3,7 @@ import bisect
 import math
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
@@ -211,7 +212,9 @@ class Session:
         """
         trainer = self.trainer
         n = trainer.steps_to_epoch_end() if steps is None else steps
-        cap = get_settings().max_sample_passes_per_request
+        settings = get_settings()
+        deadline = time.monotonic() + settings.max_request_seconds
+        cap = settings.max_sample_passes_per_request
         if n * trainer.batch_size > cap:
             raise FieldError("steps", f"{n} steps of {trainer.batch_size} rows is more than the {cap} sample "
                                       "passes one request may run; ask for fewer steps.")
@@ -220,9 +223,13 @@ class Session:
         def record(t: Trainer) -> None:
             evaluation = self.evaluate()
             if not finite_losses(evaluation):
-                raise DivergenceError(t.step_count, f"Training diverged at step {t.step_count}: the loss became "
-                                      f"infinite. The learning rate ({t.config.learning_rate:g}) is probably too "
-                                      "high: lower it or go Back.")
+                raise DivergenceError(t.step_count, f"Training diverged at step {t.step_count}: lower the learning "
+                                      "rate or go Back. The loss would have become infinite (learning rate "
+                                      f"{t.config.learning_rate:g}); the step was not applied.")
+            if time.monotonic() > deadline:
+                raise FieldError("steps", f"this request would run longer than {settings.max_request_seconds:g} s "
+                                          f"(it had done {len(points) + 1} of {n} steps, none of which were kept); "
+                                          "ask for fewer steps.")
             points.append((t.step_count, *evaluation))
             self.history.append(points[-1])
             self._snapshot()
@@ -231,7 +238,7 @@ class Session:
         self.forget_views()
         try:
             self.last_trace = trainer.run(n, after_step=record)
-        except DivergenceError:
+        except (DivergenceError, FieldError):
             del self.history[history_len:]
             self.history_generation += 1
             self.snapshots = snapshots

@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     max_steps_per_request: int = 10_000
     # Bounds the work of one request: steps × batch rows.
     max_sample_passes_per_request: int = 5_000_000
+    # ...and its time: a training request that would run longer is stopped and nothing of it is kept.
+    max_request_seconds: float = 10.0
     max_predict_rows: int = 10_000
     max_csv_bytes: int = 1_000_000
     # Where sessions and shared snapshots live: sqlite:///path (relative to the working directory) or
@@ -26,6 +28,8 @@ class Settings(BaseSettings):
     rewind_steps: int = 250
     # ...and at most this many bytes of them per session, so a large network keeps fewer steps.
     rewind_bytes: int = 16_000_000
+    # Multiplies every per-client rate limit (app/ratelimit.py); 0 turns them off.
+    rate_limit_scale: float = 1.0
     # Mark the session cookie Secure; turn on when the playground is served over HTTPS.
     secure_cookies: bool = False
 

@@ -210,8 +210,9 @@ class Trainer:
         if not math.isfinite(np.add.reduce(new_params)):
             raise DivergenceError(
                 self.step_count + 1,
-                f"Training diverged at step {self.step_count + 1}: the update would make the weights NaN or "
-                f"infinite. The learning rate ({cfg.learning_rate:g}) is probably too high: lower it or go Back.",
+                f"Training diverged at step {self.step_count + 1}: lower the learning rate or go Back. The update "
+                f"would have made the weights NaN or infinite (learning rate {cfg.learning_rate:g}); it was not "
+                "applied.",
             )
         trace = Trace(self.step_count + 1, self.epoch + (hi == len(self.train_x)), self._order[lo:hi], t, pass_,
                       reg_grad, net.params.copy(), new_params, net, cfg, self.optimizer.terms(),
@@ -261,7 +262,8 @@ class Trainer:
         return self.commit(self.propose())
 
     def run(self, steps: int, after_step=None) -> Trace:
-        """Run `steps` steps and return the last trace. All or nothing: if any step diverges, none is kept.
+        """Run `steps` steps and return the last trace. All or nothing: if any step diverges, or `after_step`
+        raises, none is kept.
 
         `after_step(trainer)` is called after every step, for example to record the loss curve.
         """
@@ -272,7 +274,7 @@ class Trainer:
                     trace = self.step()
                     if after_step is not None:
                         after_step(self)
-        except DivergenceError:
+        except Exception:
             self.load_state_dict(saved)
             raise
         return trace

@@ -10,6 +10,7 @@ from app.engine import (HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OU
                         FieldError)
 from app.engine.losses import incompatibility
 from app.sessions import Session
+from app.settings import get_settings
 from app.views import inspector, metrics, network, output, shown
 
 from .presets import PRESETS
@@ -36,6 +37,7 @@ FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1_sq": "x₁²", "x2_sq": "x₂�
 PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS = 6, 8
 CHOICES = {
     "datasets": [(name, info.title) for name, info in DATASETS.items() if name != "csv"],
+    "dataset_names": [name for name in DATASETS if name != "csv"],
     "features": [(f, FEATURE_LABELS[f]) for f in FEATURES],
     "hidden_activations": HIDDEN_ACTIVATIONS,
     "output_activations": OUTPUT_ACTIVATIONS,
@@ -133,5 +135,6 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "with_inspector": inspect is not None,
         "presets": [(name, p.title) for name, p in PRESETS.items()],
         "shared": shared,
+        "max_csv_bytes": get_settings().max_csv_bytes,
         "setup_url": "/?" + query if (query := session_query(session)) else "/",
     }

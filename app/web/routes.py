@@ -22,12 +22,13 @@ from app.settings import get_settings
 
 from app.views.shown import from_forward, from_phase
 
+from .csrf import same_site_post
 from .forms import config_changes, control_errors
 from .presets import PRESETS
 from .render import PAGE_MAX_NEURONS, ROOT, context, inspector_for, templates
 from .setup_links import param_of, request_from_query, session_query
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 COOKIE = "bp_session"
 # Changing these (or the data, or the shape) starts a new network; the other settings keep the weights.
 RESET_FIELDS = ("init", "seed", "hidden_activation", "output_activation", "loss")
@@ -90,13 +91,14 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
     except FieldError as exc:
         field = param_of(exc.field) if not chosen else exc.field
         message = f"This link's setup cannot be used, so it was not applied. {field}: {exc.message}"
+    if session is not None and fresh is not None:
+        with session.lock:  # compared under the lock, which brings the session up to date with other workers
+            if chosen or session_query(fresh) != session_query(session):
+                session = None  # a GET changes nothing: the link's setup becomes a new session of this browser
     if session is None:
         session = fresh or build_session(CreateSession())
         store.add(session)
     with session.lock:
-        # Compared under the lock, which first brings the session up to date with other workers' saves.
-        if fresh is not None and (chosen or session_query(fresh) != session_query(session)):
-            session.become(fresh)
         session.playing = False
         if chosen:
             session.detailed = chosen.detailed

@@ -3,7 +3,7 @@ import json
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -12,11 +12,12 @@ from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.session_document import SessionDocument, from_document, to_document
 
+from .csrf import same_site_post
 from .forms import control_errors
 from .render import templates
 from .routes import Current, panels, set_cookie
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 MAX_IMPORT_BYTES = 8_000_000
 
 

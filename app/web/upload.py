@@ -1,0 +1,41 @@
+"""The page's CSV upload: your own data, trained with the current shape and functions."""
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from app.api.schemas import CreateSession
+from app.datasets.csv_upload import decode
+from app.engine import FieldError
+from app.settings import get_settings
+
+from .csrf import same_site_post
+from .routes import Current, _rebuild, panels
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
+
+
+@router.post("/ui/upload")
+def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, File()],
+               targets: Annotated[str, Form()] = "", task: Annotated[str, Form()] = "regression") -> Response:
+    """A CSV with a header row; `targets` names the columns to predict (default: the last one)."""
+    cap = get_settings().max_csv_bytes
+    data = file.file.read(cap + 1)
+    with session.lock:
+        try:
+            text = decode(data, cap)
+            header = text.splitlines()[0].split(",") if text.strip() else []
+            columns = [c.strip() for c in targets.split(",") if c.strip()] or header[-1:]
+            cfg = session.config()
+            dataset = {"name": "csv", "csv": text, "target_columns": columns, "task": task,
+                       "standardize": True}
+            req = CreateSession(**{**cfg, "layers": None, "weights": None, "biases": None, "dataset": dataset})
+            return _rebuild(request, session, req, f"Loaded {file.filename or 'your CSV'}: predicting "
+                            f"{', '.join(columns)} ({task}).", hidden=cfg["layers"][1:-1])
+        except (ValidationError, FieldError) as exc:
+            if isinstance(exc, FieldError):
+                message = exc.message
+            else:
+                message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            return panels(request, session, controls=True, loss_points=[], errors={"csv": message})

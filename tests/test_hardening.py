@@ -1,0 +1,342 @@
+"""Holding up in public: bad input changes nothing, divergence, limits, concurrency, headers, CSRF, XSS."""
+import html
+import re
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.ratelimit import CHECK, Buckets
+from app.settings import get_settings
+
+HX = {"HX-Request": "true"}
+
+
+def page_session(client) -> str:
+    client.get("/")
+    client.post("/ui/step", headers=HX)
+    return client.cookies["bp_session"]
+
+
+def state(client, sid) -> dict:
+    return client.get(f"/api/sessions/{sid}").json()
+
+
+# 1. Bad input: a specific message next to the control, and nothing changes
+
+
+@pytest.mark.parametrize("control, value, words", [
+    ("learning_rate", "abc", "valid number"),
+    ("learning_rate", "-1", "greater than 0"),
+    ("learning_rate", "0", "greater than 0"),
+    ("learning_rate", "1e9", "less than or equal to 100"),
+    ("learning_rate", "NaN", "finite number"),
+    ("batch_size", "0", "greater than or equal to 1"),
+    ("batch_size", "1e12", "valid integer"),
+    ("hidden_activation", "swish", "Input should be"),
+    ("loss", "hinge", "Input should be"),
+    ("dataset", "mnist", "mnist"),
+    ("seed", "-3", "greater than or equal to 0"),
+    ("samples", "100000", "cap"),
+])
+def test_bad_settings_are_named_next_to_their_control_and_change_nothing(client, control, value, words):
+    sid = page_session(client)
+    before = state(client, sid)
+    r = client.post("/ui/config", headers=HX, data={control: value})
+    assert r.status_code == 200
+    target = "dataset" if control == "samples" else control
+    error = re.search(rf'<p class="field-error" id="error-{target}" role="alert">([^<]*)</p>', r.text)
+    assert error and words.lower() in html.unescape(error.group(1)).lower(), r.text[:300]
+    assert state(client, sid) == before
+
+
+def test_an_incompatible_loss_is_explained(client):
+    sid = page_session(client)
+    before = state(client, sid)
+    r = client.post("/ui/config", headers=HX, data={"loss": "cross_entropy"})
+    error = re.search(r'id="error-loss" role="alert">([^<]*)<', r.text)
+    assert error and "softmax" in html.unescape(error.group(1))
+    assert state(client, sid) == before
+
+
+CSV_CASES = [
+    (b"x,y\n1,a\n2,3\n", "is not a number"),
+    (b"x,y\n1,\n2,3\n", "is empty"),
+    (b"x,y\n1,2,3\n2,3\n", "Row 2 has 3 cells"),
+    (b"x,y\n1,2\n", "at least 2 are needed"),
+    (b"x,y\n" + b"1,2\n" * 400_000, "limit is"),
+    (b"x,y\n1,2\n\xff\xfe,3\n", "not valid UTF-8"),
+    (b"=cmd|' /C calc'!A0,y\n1,2\n3,4\n", "spreadsheets"),
+    (b"<script>alert(1)</script>,y\n1,2\n3,4\n", "not allowed"),
+]
+
+
+@pytest.mark.parametrize("data, words", CSV_CASES)
+def test_csv_uploads_on_the_page_are_refused_with_the_reason_and_change_nothing(client, data, words):
+    sid = page_session(client)
+    before = state(client, sid)
+    r = client.post("/ui/upload", headers=HX, files={"file": ("data.csv", data, "text/csv")}, data={"targets": "y"})
+    error = re.search(r'id="error-csv" role="alert">([^<]*)<', r.text)
+    assert error and words in html.unescape(error.group(1)), r.text[:500]
+    assert "<script>alert" not in r.text
+    assert state(client, sid) == before
+
+
+@pytest.mark.parametrize("data, words", CSV_CASES[:4] + CSV_CASES[6:])
+def test_csv_through_the_api_is_refused_naming_the_field(client, data, words):
+    r = client.post("/api/sessions", json={"dataset": {"name": "csv", "csv": data.decode(), "target_columns": ["y"]}})
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["field"] == "dataset.csv" and words in detail["msg"]
+
+
+def test_a_good_csv_upload_trains_on_it(client):
+    sid = page_session(client)
+    rows = "\n".join(f"{x},{x / 2},{1 if x > 5 else 0}" for x in range(12))
+    r = client.post("/ui/upload", headers=HX, files={"file": ("mine.csv", f"a,b,label\n{rows}\n", "text/csv")},
+                    data={"targets": "label", "task": "classification"})
+    assert "Loaded mine.csv: predicting label (classification)." in r.text
+    s = state(client, sid)
+    assert s["config"]["dataset"]["name"] == "csv" and s["data"]["input_names"] == ["a", "b"] and s["step"] == 0
+    assert '<option value="csv" selected>' in client.get("/").text  # the select keeps showing the upload
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/ui/rewind", {"step": "x"}), ("/ui/rewind", {"step": "99"}), ("/ui/predict", {"input_0": "1e9"}),
+    ("/ui/edit", {"kind": "weight", "layer": "0", "to": "0", "from": "0", "value": "nan"}),
+    ("/ui/edit", {"kind": "weight", "layer": "9", "to": "0", "from": "0", "value": "1"}),
+    ("/ui/shape", {"action": "explode"}),
+])
+def test_other_bad_page_input_changes_nothing(client, path, data):
+    sid = page_session(client)
+    before = state(client, sid)
+    r = client.post(path, headers=HX, data=data)
+    assert r.status_code in (200, 422) and "Traceback" not in r.text
+    assert state(client, sid) == before
+
+
+# 2. Divergence
+
+
+@pytest.mark.parametrize("setup", [
+    {"hidden_activation": "sigmoid", "output_activation": "linear", "loss": "mse", "learning_rate": 10,
+     "dataset": {"name": "sine"}},
+    {"hidden_activation": "relu", "output_activation": "linear", "loss": "mse", "learning_rate": 3,
+     "dataset": {"name": "sine"}},
+])
+def test_divergence_is_refused_and_said_plainly(client, setup):
+    sid = client.post("/api/sessions", json=setup).json()["id"]
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 2000})
+    assert r.status_code == 409
+    n = r.json()["step"]
+    assert r.json()["detail"].startswith(f"Training diverged at step {n}: lower the learning rate or go Back.")
+    assert state(client, sid)["step"] == 0
+    client.post(f"/api/sessions/{sid}/step", json={"steps": n - 1})
+    before = state(client, sid)
+    client.cookies.set("bp_session", sid)
+    page = client.post("/ui/step", headers=HX).text
+    assert f"Training diverged at step {n}: lower the learning rate or go Back." in page
+    assert not re.search(r"\bNaN\b|\binf\b|Infinity", page)
+    assert state(client, sid) == before
+
+
+# 3. Limits
+
+
+def test_a_request_that_would_run_too_long_is_stopped_and_keeps_nothing(client, monkeypatch):
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    before = state(client, sid)
+    monkeypatch.setattr(get_settings(), "max_request_seconds", 0.0)
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 50})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "steps"
+    assert "longer than 0 s" in r.json()["detail"][0]["msg"]
+    monkeypatch.undo()
+    assert state(client, sid) == before
+
+
+def test_expensive_endpoints_are_rate_limited_per_session_with_retry_after(client):
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    other = client.post("/api/sessions", json={}).json()["id"]
+    codes = [client.post(f"/api/sessions/{sid}/gradient-check").status_code for _ in range(8)]
+    assert codes[:5] == [200] * 5 and 429 in codes[5:]
+    r = client.post(f"/api/sessions/{sid}/gradient-check")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "gradient checks" in r.json()["detail"]
+    assert client.post(f"/api/sessions/{other}/gradient-check").status_code == 200  # another client
+
+
+def test_training_requests_are_limited_per_session(tmp_path, monkeypatch):
+    monkeypatch.setattr(get_settings(), "rate_limit_scale", 0.1)  # bursts of 12 steps, then 6 a second
+    with TestClient(create_app(f"sqlite:///{tmp_path}/s.db")) as c:
+        sid = c.post("/api/sessions", json={}).json()["id"]
+        codes = [c.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code for _ in range(30)]
+        assert codes[:12] == [200] * 12 and codes.count(429) >= 10
+        assert state(c, sid)["step"] == codes.count(200)  # a refused request did nothing
+        c.get("/")
+        page = [c.post("/ui/step", headers=HX).status_code for _ in range(30)]
+        assert page[:12] == [200] * 12 and 429 in page
+
+
+def test_token_buckets_refill_at_their_rate():
+    clock = [0.0]
+    buckets = Buckets(1.0, clock=lambda: clock[0])
+    assert [buckets.take(CHECK, "a") for _ in range(5)] == [0.0] * 5
+    assert buckets.take(CHECK, "a") == pytest.approx(1.0) and buckets.take(CHECK, "b") == 0.0
+    clock[0] += 0.5
+    assert buckets.take(CHECK, "a") == pytest.approx(0.5)
+    clock[0] += 0.5
+    assert buckets.take(CHECK, "a") == 0.0
+
+
+def test_session_creation_is_limited_per_address(tmp_path, monkeypatch):
+    monkeypatch.setattr(get_settings(), "rate_limit_scale", 0.1)  # bursts of 60, then 1 a second
+    with TestClient(create_app(f"sqlite:///{tmp_path}/s.db")) as c:
+        codes = [c.post("/api/sessions", json={"dataset": {"name": "xor-table"}}).status_code for _ in range(75)]
+        assert codes[:60] == [201] * 60 and codes[-1] == 429
+        assert c.get("/s/AAAAAAAAAAAAAAAA").status_code == 429  # opening share links counts too
+
+
+# 4. Concurrency
+
+
+def test_a_hundred_concurrent_steps_move_the_counter_by_exactly_a_hundred(client):
+    sid = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()["step"])) for _ in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == list(range(1, 101))
+    ref = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
+    assert client.post(f"/api/sessions/{ref}/step", json={"steps": 100}).json()["weights"] == state(client, sid)["weights"]
+
+
+def test_concurrent_forks_of_one_snapshot_are_independent(client):
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 5})
+    snap = client.post(f"/api/sessions/{sid}/share").json()["snapshot_id"]
+    frozen = client.get(f"/api/snapshots/{snap}").json()
+    forks: list[str] = []
+
+    def fork_and_step(k):
+        fid = client.post(f"/api/snapshots/{snap}/fork").json()["id"]
+        forks.append(fid)
+        client.post(f"/api/sessions/{fid}/step", json={"steps": k})
+
+    threads = [threading.Thread(target=fork_and_step, args=(k,)) for k in range(1, 11)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(forks)) == 10
+    assert sorted(state(client, f)["step"] for f in forks) == list(range(6, 16))
+    assert client.get(f"/api/snapshots/{snap}").json() == frozen
+
+
+# 5. Security
+
+
+def test_security_headers_on_every_kind_of_answer(client):
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    for r in (client.get("/"), client.get("/docs"), client.get(f"/api/sessions/{sid}"), client.get("/static/app.js"),
+              client.get("/api/sessions/" + "0" * 32), client.get("/s/nope"), client.post("/api/sessions", json={"x": 1})):
+        h = r.headers
+        csp = h["content-security-policy"]
+        assert "script-src 'self';" in csp and "unsafe-eval" not in csp and "frame-ancestors 'none'" in csp
+        assert re.search(r"script-src 'self';", csp) and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        assert h["x-content-type-options"] == "nosniff" and h["referrer-policy"] == "same-origin"
+        assert h["x-frame-options"] == "DENY"
+
+
+def test_pages_have_no_inline_scripts_or_handlers(client):
+    client.get("/")
+    pages = [client.get("/").text, client.get("/docs").text, client.post("/ui/step", headers=HX).text,
+             client.get("/s/AAAAAAAAAAAAAAAA").text, client.get("/ui/python").text]
+    for text in pages:
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag or 'type="application/json"' in tag, tag
+        assert not re.search(r"\son[a-z]+\s*=", text)
+        assert "javascript:" not in text.lower()
+    assert '"allowEval": false' in pages[0]
+
+
+def test_the_session_cookie_is_httponly_lax_and_secure_when_asked(client, monkeypatch):
+    cookie = client.get("/").headers["set-cookie"]
+    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "secure" not in cookie.lower()
+    monkeypatch.setattr(get_settings(), "secure_cookies", True)
+    with TestClient(client.app) as other:
+        assert "; secure" in other.get("/").headers["set-cookie"].lower()
+
+
+@pytest.mark.parametrize("headers, allowed", [
+    ({"Origin": "http://testserver"}, True),
+    ({"Sec-Fetch-Site": "same-origin"}, True),
+    ({"HX-Request": "true"}, True),
+    ({"Origin": "https://evil.example"}, False),
+    ({"Origin": "null"}, False),
+    ({"Sec-Fetch-Site": "cross-site"}, False),
+    ({}, False),
+])
+def test_cross_site_form_posts_are_refused(client, headers, allowed):
+    sid = page_session(client)
+    before = state(client, sid)
+    for path in ("/ui/step", "/ui/reset", "/ui/share"):
+        r = client.post(path, headers=headers, follow_redirects=False)
+        assert (r.status_code in (200, 303)) if allowed else (r.status_code == 403 and "Cross-site" in r.text)
+    if not allowed:
+        assert state(client, sid) == before
+
+
+def test_a_get_never_changes_an_existing_session(client):
+    sid = page_session(client)
+    before = state(client, sid)
+    for path in ("/?preset=xor", "/?dataset=spiral&seed=3", "/?lr=abc", "/s/AAAAAAAAAAAAAAAA", "/ui/inspect?kind=x"):
+        client.get(path)
+    assert state(client, sid) == before
+
+
+PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_user_text_comes_back_escaped(client):
+    client.get("/")
+    r = client.get("/?dataset=" + PAYLOAD)
+    assert PAYLOAD not in r.text and "&lt;script&gt;" in r.text
+    r = client.get("/?preset=" + PAYLOAD)
+    assert PAYLOAD not in r.text and "&lt;script&gt;" in r.text
+    r = client.post("/ui/config", headers=HX, data={"dataset": PAYLOAD})
+    assert PAYLOAD not in r.text
+    r = client.post("/ui/import", headers=HX, files={"file": (PAYLOAD + ".json", b"{}", "application/json")})
+    assert PAYLOAD not in r.text
+    r = client.post("/ui/upload", headers=HX, files={"file": ("d.csv", f"a,{PAYLOAD}\n1,2\n3,4\n".encode(), "text/csv")})
+    assert PAYLOAD not in r.text and "<script>" not in r.text.split("error-csv")[1][:300]
+    r = client.get("/ui/inspect", params={"kind": PAYLOAD, "layer": 0, "to": 0}, headers=HX)
+    assert PAYLOAD not in r.text
+    for r in (client.get("/api/sessions/" + PAYLOAD), client.post("/api/sessions", json={"loss": PAYLOAD}),
+              client.post("/api/sessions", json={"dataset": {"name": PAYLOAD}})):
+        assert r.headers["content-type"] == "application/json" and r.status_code in (404, 422)
+
+
+def test_errors_never_show_a_traceback_or_a_path(client, monkeypatch):
+    import app.sessions
+
+    def broken(self):
+        raise RuntimeError("/secret/path/in/a/traceback")
+
+    sid = page_session(client)
+    monkeypatch.setattr(app.sessions.Session, "state", broken)
+    with TestClient(client.app, raise_server_exceptions=False) as c:
+        r = c.get(f"/api/sessions/{sid}")
+    assert r.status_code == 500 and r.json() == {"detail": "Internal error; nothing was changed."}
+    assert "/secret" not in r.text and "Traceback" not in r.text
+
+
+def test_snapshots_are_read_only(client):
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    snap = client.post(f"/api/sessions/{sid}/share").json()["snapshot_id"]
+    for method in ("PUT", "PATCH", "DELETE", "POST"):
+        assert client.request(method, f"/api/snapshots/{snap}").status_code == 405
+    for path in ("step", "rewind", "parameters", "epoch"):
+        assert client.post(f"/api/snapshots/{snap}/{path}", json={}).status_code in (404, 405)
