@@ -47,6 +47,7 @@ class Server:
         self.log_path = tmp / f"server-{self.port}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PLAYGROUND_")}
         env["PLAYGROUND_STORE"] = store
+        env["PLAYGROUND_RATE_LIMIT_SCALE"] = "0"  # these tests hammer one server on purpose; limits are tested elsewhere
         if ttl is not None:
             env["PLAYGROUND_SESSION_TTL"] = str(ttl)
         self._log = open(self.log_path, "wb")  # a file, not a pipe: a full pipe would block the server

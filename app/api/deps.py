@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 
+from app.api.schemas import ErrorMessage
 from app.sessions import Session
 from app.store import SessionStore
 
@@ -26,6 +27,11 @@ def get_session(store: StoreDep, session_id: Annotated[str, Path(pattern=SESSION
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# For the OpenAPI responses of every route that takes a session id.
+NO_SESSION = {404: {"model": ErrorMessage, "description": "No session with this id; it may have expired."}}
 
 
 SnapshotId = Annotated[str, Path(pattern=SNAPSHOT_ID)]
+NO_SNAPSHOT = {404: {"model": ErrorMessage, "description": "No snapshot with this id."}}
+LIMITED = {429: {"model": ErrorMessage, "description": "Too many requests from this client (app/ratelimit.py); "
+                                                        "the Retry-After header says when to try again."}}

@@ -2,8 +2,10 @@
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from app.engine import DivergenceError, FieldError
 from app.store.backend import SessionBusy
@@ -31,6 +33,14 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+async def on_http_error(request: Request, exc: HTTPException) -> Response:
+    # FastAPI answers a JSON body that is not UTF-8 text with a bare, undocumented 400: it is invalid JSON too.
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        return JSONResponse({"detail": [{"loc": ["body"], "field": "body", "msg": "body: The body is not valid JSON.",
+                                         "type": "json_invalid"}]}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 async def on_field_error(request: Request, exc: FieldError) -> JSONResponse:
     return JSONResponse({"detail": [field_error(exc.field, exc.message)]}, status_code=422)
 
@@ -51,6 +61,7 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(FieldError, on_field_error)
     app.add_exception_handler(DivergenceError, on_divergence)
     app.add_exception_handler(SessionBusy, on_busy)

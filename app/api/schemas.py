@@ -233,6 +233,10 @@ class Share(BaseModel):
     url: str = Field(description="The page that gives whoever opens it their own copy of the snapshot.")
 
 
+class ErrorMessage(BaseModel):
+    detail: str
+
+
 class PythonSnippets(BaseModel):
     numpy: str
     pytorch: str

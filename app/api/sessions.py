@@ -1,27 +1,29 @@
 """JSON routes for sessions: create, read, step, epoch, predict, share, export and import."""
+import numpy as np
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
-from app.api.deps import SessionDep, StoreDep
+from app.api.deps import LIMITED, NO_SESSION, SessionDep, StoreDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
+from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.session_document import SessionDocument, from_document, to_document
 from app.sessions import Session, build_session
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
-DIVERGED = {409: {"description": "A step would have produced NaN or Inf; nothing was applied."}}
+DIVERGED = {**NO_SESSION, **LIMITED, 409: {"description": "A step would have produced NaN or Inf; nothing was applied."}}
 
 
-@router.post("", status_code=201, response_model=SessionState)
+@router.post("", status_code=201, response_model=SessionState, responses=LIMITED)
 def create_session(store: StoreDep, req: CreateSession = Body(default_factory=CreateSession)) -> dict:
     session = build_session(req)
     store.add(session)
     return session.state()
 
 
-@router.post("/import", status_code=201, response_model=SessionState)
+@router.post("/import", status_code=201, response_model=SessionState, responses=LIMITED)
 def import_session(store: StoreDep, doc: SessionDocument) -> dict:
     """A new session from a document saved by export: the same data, weights, optimizer state and step."""
     session = from_document(doc)
@@ -29,7 +31,7 @@ def import_session(store: StoreDep, doc: SessionDocument) -> dict:
     return session.state()
 
 
-@router.get("/{session_id}", response_model=SessionState)
+@router.get("/{session_id}", response_model=SessionState, responses=NO_SESSION)
 def read_session(session: SessionDep) -> dict:
     with session.lock:
         return session.state()
@@ -51,20 +53,28 @@ def run_epoch(session: SessionDep) -> dict:
     return _train(session, None)
 
 
-@router.post("/{session_id}/predict", response_model=Prediction)
+@router.post("/{session_id}/predict", response_model=Prediction, responses=NO_SESSION)
 def predict(session: SessionDep, req: PredictRequest) -> dict:
     with session.lock:
-        return session.predict(req.inputs)
+        result = session.predict(req.inputs)
+    # Inputs far outside the data can overflow the features or the network (Inf, or NaN from Inf - Inf), which
+    # JSON would carry as null: no prediction at all.
+    finite = np.logical_and.reduce([np.isfinite(np.asarray(a, dtype=np.float64)).all(axis=1) for a in result["a"]])
+    if not finite.all():
+        raise FieldError("inputs", f"row {int(np.argmin(finite))} is so far outside the data that the network "
+                                   "overflows: its values become infinite.")
+    return result
 
 
-@router.post("/{session_id}/gradient-check", response_model=GradientCheckResult, response_model_by_alias=True)
+@router.post("/{session_id}/gradient-check", response_model=GradientCheckResult, response_model_by_alias=True,
+             responses={**NO_SESSION, **LIMITED})
 def check_gradients(session: SessionDep) -> dict:
     """Backprop's gradient on the next batch against finite differences, for every parameter."""
     with session.lock:
         return session.gradient_check()
 
 
-@router.post("/{session_id}/rewind", response_model=SessionState)
+@router.post("/{session_id}/rewind", response_model=SessionState, responses=NO_SESSION)
 def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
     """Return exactly to a kept step: weights, optimizer state, batch position and loss curve."""
     with session.lock:
@@ -72,7 +82,7 @@ def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
         return session.state()
 
 
-@router.post("/{session_id}/parameters", response_model=SessionState)
+@router.post("/{session_id}/parameters", response_model=SessionState, responses=NO_SESSION)
 def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
     """Set one weight or bias. Nothing else changes."""
     with session.lock:
@@ -80,7 +90,7 @@ def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
         return session.state()
 
 
-@router.post("/{session_id}/share", status_code=201, response_model=Share)
+@router.post("/{session_id}/share", status_code=201, response_model=Share, responses={**NO_SESSION, **LIMITED})
 def share_session(request: Request, store: StoreDep, session: SessionDep) -> dict:
     """Freeze the current state as an immutable snapshot; whoever opens its URL gets their own copy."""
     with session.lock:
@@ -88,7 +98,8 @@ def share_session(request: Request, store: StoreDep, session: SessionDep) -> dic
     return {"snapshot_id": snapshot_id, "url": str(request.url_for("open_share", snapshot_id=snapshot_id))}
 
 
-@router.get("/{session_id}/export", response_model=SessionDocument, response_model_exclude_none=True)
+@router.get("/{session_id}/export", response_model=SessionDocument, response_model_exclude_none=True,
+            responses=NO_SESSION)
 def export_session(session: SessionDep) -> dict:
     """Everything needed to continue this session elsewhere; POST it to /api/sessions/import."""
     with session.lock:
@@ -96,8 +107,9 @@ def export_session(session: SessionDep) -> dict:
 
 
 @router.get("/{session_id}/weights.npz", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}},
-                             "description": "np.load() gives W1, b1, W2, b2, ... (W of shape (out, in)) and layers."}})
+            responses={**NO_SESSION, 200: {
+                "content": {"application/octet-stream": {}},
+                "description": "np.load() gives W1, b1, W2, b2, ... (W of shape (out, in)) and layers."}})
 def export_weights(session: SessionDep) -> Response:
     with session.lock:
         data = weights_npz(session)
@@ -105,7 +117,7 @@ def export_weights(session: SessionDep) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="weights.npz"'})
 
 
-@router.get("/{session_id}/python", response_model=PythonSnippets)
+@router.get("/{session_id}/python", response_model=PythonSnippets, responses=NO_SESSION)
 def python_snippets(session: SessionDep) -> dict:
     """Short NumPy and PyTorch programs that rebuild the network with its current weights."""
     with session.lock:

@@ -1,7 +1,7 @@
 """JSON routes for shared snapshots: read one, or fork it into a new session. Snapshots never change."""
 from fastapi import APIRouter, HTTPException
 
-from app.api.deps import SnapshotId, StoreDep
+from app.api.deps import LIMITED, NO_SNAPSHOT, SnapshotId, StoreDep
 from app.api.schemas import SessionState
 
 router = APIRouter(prefix="/api/snapshots", tags=["snapshots"])
@@ -9,7 +9,7 @@ router = APIRouter(prefix="/api/snapshots", tags=["snapshots"])
 UNKNOWN = "No snapshot with this id. Check the link; shared snapshots never expire."
 
 
-@router.get("/{snapshot_id}", response_model=SessionState)
+@router.get("/{snapshot_id}", response_model=SessionState, responses=NO_SNAPSHOT)
 def read_snapshot(store: StoreDep, snapshot_id: SnapshotId) -> dict:
     """The snapshot's state, in the shape of a session's; `id` is the snapshot id."""
     session = store.snapshot(snapshot_id)
@@ -18,7 +18,8 @@ def read_snapshot(store: StoreDep, snapshot_id: SnapshotId) -> dict:
     return session.state()
 
 
-@router.post("/{snapshot_id}/fork", status_code=201, response_model=SessionState)
+@router.post("/{snapshot_id}/fork", status_code=201, response_model=SessionState,
+             responses={**NO_SNAPSHOT, **LIMITED})
 def fork_snapshot(store: StoreDep, snapshot_id: SnapshotId) -> dict:
     """A new session of your own at exactly the snapshot's state."""
     session = store.fork(snapshot_id)
