@@ -28,7 +28,7 @@ class SessionDocument(Strict):
     optimizer: dict[str, int | list[Finite] | str] = Field(
         description="name, then its state: velocity (momentum), or t, m and v (adam), flat in parameter order: "
                     "weights[0] row by row, biases[0], weights[1], ...")
-    history: list[list[Finite | None]] = Field(default_factory=list, max_length=MAX_HISTORY,
+    history: list[tuple[int, Finite, Finite | None, Finite | None, Finite | None]] = Field(default_factory=list, max_length=MAX_HISTORY,
                                                description="Loss curve: step, train loss, test loss, train and "
                                                            "test accuracy. The current step's point is recomputed.")
     detailed: bool = False
@@ -86,9 +86,6 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
                                      f"{len(t.train_x) - 1}.")
     last = -1
     for k, point in enumerate(doc.history):
-        if len(point) != 5 or point[0] is None or point[1] is None or point[0] != int(point[0]):
-            raise FieldError(f"history.{k}", "each point is [step, train loss, test loss, train accuracy, "
-                                             "test accuracy].")
         if not last < point[0] <= doc.step:
             raise FieldError(f"history.{k}", f"steps must increase, from 0 up to the step ({doc.step}).")
         last = point[0]
@@ -99,7 +96,7 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
     if not finite_losses(evaluation):
         raise FieldError("weights", "with these weights the loss is infinite; they cannot be trained.")
     # The current point is recomputed, never taken from the document.
-    session.history = [(int(p[0]), *p[1:]) for p in doc.history if p[0] < doc.step] + [(doc.step, *evaluation)]
+    session.history = [tuple(p) for p in doc.history if p[0] < doc.step] + [(doc.step, *evaluation)]
     session.snapshots = OrderedDict()
     session._snapshot()
     return session
