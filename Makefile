@@ -45,10 +45,13 @@ install-redis:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; }
 
-bench: install install-browser
+bench: install install-browser install-redis
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/server.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py --workers 2 --redis
 	$(BIN)/python bench/browser.py
 
 clean:

@@ -1,4 +1,5 @@
 """The ASGI app: `uvicorn app.main:app`."""
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -20,6 +21,9 @@ def create_app(store: str | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         settings = get_settings()
         app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl)
+        # The objects made while starting live for good; keeping them out of collections saves ~1 ms a step.
+        gc.collect()
+        gc.freeze()
         yield
         app.state.sessions.close()
 

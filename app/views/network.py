@@ -6,6 +6,7 @@ import numpy as np
 from app.sessions import Session
 
 from .colors import display_range, hex_color, rgb
+from .output import cached, plane_inputs, plane_key
 from .png import data_uri
 from .shown import from_step, node_names
 
@@ -81,31 +82,41 @@ class Diagram:
     kind: str
 
 
+_FIXED = {d: f".{d}f" for d in range(10)}
+
+
 def fmt(value: float | None, digits: int = 4) -> str:
     """Short label for a number; the full value travels in data-* attributes."""
     if value is None:
         return "–"
     if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
         return f"{value:.2e}"
-    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if "." in f"{value:.{digits}f}" else f"{value}"
+    text = format(value, _FIXED.get(digits) or f".{digits}f")
+    return text.rstrip("0").rstrip(".") if "." in text else f"{value}"
+
+
+def _input_heatmaps(inputs: np.ndarray) -> list[str]:
+    """The input nodes' heatmaps: each input over the plane, scaled by its largest magnitude on the grid."""
+    shown = inputs / np.maximum(np.abs(inputs).max(axis=0), 1e-12)
+    pixels = rgb(np.nan_to_num(shown))
+    return [data_uri(pixels[:, j].reshape(HEATMAP_GRID, HEATMAP_GRID, 3)) for j in range(inputs.shape[1])]
 
 
 def heatmaps(session: Session) -> list[list[str]] | None:
-    """Each node's output over the input plane, as PNG data URIs; None unless the raw inputs are 2-D."""
+    """Each node's output over the input plane, as PNG data URIs; None unless the raw inputs are 2-D.
+
+    The grid's network inputs and the input nodes' heatmaps depend only on the data, so they are computed once
+    for every session with the same data (output.plane_inputs); only the other layers are drawn per step.
+    """
     data = session.dataset
     if data.domain is None or len(data.input_names) != 2:
         return None
-    (x0, x1), (y0, y1) = data.domain
-    gx, gy = np.meshgrid(np.linspace(x0, x1, HEATMAP_GRID), np.linspace(y1, y0, HEATMAP_GRID))
-    raw = np.column_stack([gx.ravel(), gy.ravel()])
+    inputs = plane_inputs(data, HEATMAP_GRID)
     net = session.trainer.net
     with np.errstate(all="ignore"):
-        _, acts = net.forward(data.transform(raw))
+        _, acts = net.forward(inputs)
     shown = []
-    for l, a in enumerate(acts):
-        if l == 0:
-            shown.append(a / np.maximum(np.abs(a).max(axis=0), 1e-12))
-            continue
+    for l, a in enumerate(acts[1:], start=1):
         name = net.activations[l - 1].name
         s = display_range(a, name)
         if name in ("relu", "leaky_relu", "linear"):
@@ -113,8 +124,9 @@ def heatmaps(session: Session) -> list[list[str]] | None:
         shown.append(s)
     # One colour lookup for every node at once: (grid cells, all nodes, rgb).
     pixels = rgb(np.nan_to_num(np.concatenate(shown, axis=1)))
-    uris, at = [], 0
-    for a in acts:
+    uris = [list(cached(("input heatmaps", *plane_key(data, HEATMAP_GRID)), lambda: tuple(_input_heatmaps(inputs))))]
+    at = 0
+    for a in acts[1:]:
         uris.append([data_uri(pixels[:, at + j].reshape(HEATMAP_GRID, HEATMAP_GRID, 3)) for j in range(a.shape[1])])
         at += a.shape[1]
     return uris
@@ -157,31 +169,46 @@ def build(session: Session) -> Diagram:
     updating = bool(shown) and shown.kind == "update"
     maps = heatmaps(session)
     digits = 6 if session.detailed else 3  # a detailed step reads like a worked example
+    # Python floats from here on (tolist() gives each element's float exactly, as float(array[i]) would): the
+    # loops below run for every node and edge, where indexing arrays element by element costs more than the rest.
+    last = len(sizes) - 1
+    a_rows = [m.tolist() for m in mean_a] if shown else None
+    d_rows = [None if d is None else d.tolist() for d in mean_d]
+    z_rows = [z.tolist() for z in mean_z] if mean_z is not None else None
+    t_row = mean_t.tolist() if mean_t is not None else None
+    e_row = mean_e.tolist() if mean_e is not None else None
+    bias_rows = [b.tolist() for b in net.biases]
+    b_before_rows = [b.tolist() for b in b_before] if updating else None
     nodes = []
     for l, n in enumerate(sizes):
+        x = xs[l]
+        layer_names = names[l]
+        layer_maps = maps[l] if maps else None
+        deltas = d_rows[l - 1] if l else None
         for j in range(n):
-            delta = float(mean_d[l - 1][j]) if l and mean_d[l - 1] is not None else None
-            activation = float(mean_a[l][j]) if shown else None
-            bias = float(net.biases[l - 1][j]) if l else None
+            delta = deltas[j] if deltas is not None else None
+            activation = a_rows[l][j] if shown else None
+            bias = bias_rows[l - 1][j] if l else None
             shade = delta / delta_scale if delta is not None and delta_scale > 0 else 0.0
             lines = [("val", f"a {fmt(activation, digits)}")]
-            if mean_z is not None and l:
-                lines.insert(0, ("val z", f"z {fmt(float(mean_z[l - 1][j]), digits)}"))
-            if mean_t is not None and l == len(sizes) - 1:
-                lines.append(("val target", f"t {fmt(float(mean_t[j]), digits)}"))
-            if mean_e is not None and l == len(sizes) - 1:
-                lines.append(("val target", f"E {fmt(float(mean_e[j]), digits)}"))
+            if z_rows is not None and l:
+                lines.insert(0, ("val z", f"z {fmt(z_rows[l - 1][j], digits)}"))
+            if t_row is not None and l == last:
+                lines.append(("val target", f"t {fmt(t_row[j], digits)}"))
+            if e_row is not None and l == last:
+                lines.append(("val target", f"E {fmt(e_row[j], digits)}"))
             if delta is not None:
                 lines.append(("val delta", f"δ {fmt(delta, digits)}"))
             if bias is not None:
-                text = f"b {fmt(bias, digits)}"
+                now = fmt(bias, digits)
+                text = f"b {now}"
                 if updating:  # the update phase prints old -> new, like the edges
-                    before = fmt(float(b_before[l - 1][j]), digits)
-                    text = f"b {before} → {fmt(bias, digits)}" if before != fmt(bias, digits) else text
+                    before = fmt(b_before_rows[l - 1][j], digits)
+                    text = f"b {before} → {now}" if before != now else text
                 lines.append(("val bias", text))
             nodes.append(Node(
-                id=f"node-{l}-{j}", layer=l, index=j, name=names[l][j], x=xs[l], y=y_of(l, j),
-                heatmap=maps[l][j] if maps else None, activation=activation, delta=delta, bias=bias,
+                id=f"node-{l}-{j}", layer=l, index=j, name=layer_names[j], x=x, y=y_of(l, j),
+                heatmap=layer_maps[j] if layer_maps else None, activation=activation, delta=delta, bias=bias,
                 ring_color=hex_color(shade) if delta is not None else "#9aa5b1",
                 ring_width=1.5 + 3.5 * abs(shade), lines=lines,
             ))
@@ -196,22 +223,27 @@ def build(session: Session) -> Diagram:
     w_before = net.views(shown.params_before)[0] if updating else None
     edges = []
     for l, w in enumerate(net.weights):
-        for j in range(w.shape[0]):
-            for i in range(w.shape[1]):
-                x0, y0 = xs[l] + NODE / 2, y_of(l, i)
-                x1, y1 = xs[l + 1] - NODE / 2, y_of(l + 1, j)
-                mid = (x0 + x1) / 2
-                weight = float(w[j, i])
-                grad = float(grad_w[l][j, i]) if grad_w is not None and l >= first_layer_with_delta else None
-                dw = float(change[l][j, i]) if change is not None else None
-                text = f"{names[l][i]} → {names[l + 1][j]}: w = {fmt(weight)}"
+        x0, x1 = xs[l] + NODE / 2, xs[l + 1] - NODE / 2
+        mid = (x0 + x1) / 2
+        ys_from = [y_of(l, i) for i in range(w.shape[1])]
+        ys_to = [y_of(l + 1, j) for j in range(w.shape[0])]
+        from_names, to_names = names[l], names[l + 1]
+        grads = grad_w[l].tolist() if grad_w is not None and l >= first_layer_with_delta else None
+        changes = change[l].tolist() if change is not None else None
+        olds = w_before[l].tolist() if updating else None
+        for j, row in enumerate(w.tolist()):
+            y1 = ys_to[j]
+            for i, weight in enumerate(row):
+                y0 = ys_from[i]
+                grad = grads[j][i] if grads is not None else None
+                dw = changes[j][i] if changes is not None else None
+                text = f"{from_names[i]} → {to_names[j]}: w = {fmt(weight)}"
                 if grad is not None:
                     text += f", ∂L/∂w = {fmt(grad)} (batch mean)"
                 if dw is not None:
                     text += f", changed by {fmt(dw)} in the last update"
-                old = float(w_before[l][j, i]) if updating else weight
                 if updating:
-                    label = f"{fmt(old, digits)} → {fmt(weight, digits)}"
+                    label = f"{fmt(olds[j][i], digits)} → {fmt(weight, digits)}"
                 elif backward and grad is not None:
                     label = f"∂ {fmt(grad, digits)}"
                 else:

@@ -1,4 +1,7 @@
 """The output panel as a Plotly figure: decision heatmap for 2-D data, fitted curve for 1-D, else predicted vs actual."""
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from app.sessions import Session
@@ -36,13 +39,60 @@ def _points(session, x, y, labels, name, test):
             "marker": marker, "hoverinfo": "x+y+name"}
 
 
+# What depends only on the data's plotting box, scaling and features (the grid's network inputs, the input
+# nodes' heatmaps) is computed once and shared by every session with the same: a class's default sessions share
+# one entry. At most MAX_CACHED entries (each 64 x 64 x features floats at most: under 8 MB in all), the least
+# recently used out first.
+MAX_CACHED = 32
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _array_key(a) -> tuple | None:
+    return None if a is None else (a.dtype.str, a.shape, a.tobytes())
+
+
+def plane_key(data, n: int) -> tuple:
+    """Everything data.transform of an n x n grid over data.domain depends on."""
+    (x0, x1), (y0, y1) = data.domain
+    return (n, float(x0), float(x1), float(y0), float(y1), len(data.input_names), _array_key(data.input_scale),
+            None if data.features is None else tuple(data.features), _array_key(data.mean), _array_key(data.std))
+
+
+def cached(key: tuple, compute):
+    """compute(), remembered under key (a read-only array or an immutable value)."""
+    with _cache_lock:
+        value = _cache.get(key)
+        if value is not None:
+            _cache.move_to_end(key)
+            return value
+    value = compute()
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > MAX_CACHED:
+            _cache.popitem(last=False)
+    return value
+
+
+def plane_inputs(data, n: int) -> np.ndarray:
+    """The network inputs of an n x n grid over the plotting box, row-major from the top row (the largest x2),
+    read-only: data.transform of the grid, computed once per box, scaling and features."""
+    def compute() -> np.ndarray:
+        (x0, x1), (y0, y1) = data.domain
+        gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y1, y0, n))
+        with np.errstate(all="ignore"):
+            inputs = data.transform(np.column_stack([gx.ravel(), gy.ravel()]))
+        inputs.setflags(write=False)
+        return inputs
+
+    return cached(("inputs", *plane_key(data, n)), compute)
+
+
 def boundary_image(session: Session) -> str:
     """The network's output over the plotting box as a PNG data URI, top row at the largest x2."""
-    data = session.dataset
-    (x0, x1), (y0, y1) = data.domain
-    gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y1, y0, GRID))
+    inputs = plane_inputs(session.dataset, GRID)
     with np.errstate(all="ignore"):
-        o = session.trainer.net.predict(data.transform(np.column_stack([gx.ravel(), gy.ravel()])))
+        o = session.trainer.net.predict(inputs)
     shade = np.nan_to_num(_signed_output(session, o)).reshape(GRID, GRID)
     return data_uri(rgb(shade * 0.75))
 
