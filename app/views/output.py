@@ -103,13 +103,16 @@ def boundary(session: Session) -> dict:
     traces = [_points(session, data.raw_train_x, data.train_y, data.train_labels, "train", False)]
     if len(data.test_x):
         traces.append(_points(session, data.raw_test_x, data.test_y, data.test_labels, "test", True))
+    yaxis = {"range": [y0, y1], "title": {"text": data.input_names[1]}}
+    if 1 / 3 <= (y1 - y0) / (x1 - x0) <= 3:  # equal scales, unless that would squash the plot (uploaded data)
+        yaxis["scaleanchor"] = "x"
     return {
         "data": traces,
         "layout": {
             "images": [{"source": boundary_image(session), "xref": "x", "yref": "y", "x": x0, "y": y1,
                         "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
             "xaxis": {"range": [x0, x1], "title": {"text": data.input_names[0]}, "constrain": "domain"},
-            "yaxis": {"range": [y0, y1], "title": {"text": data.input_names[1]}, "scaleanchor": "x"},
+            "yaxis": yaxis,
         },
     }
 
