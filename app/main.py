@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import vendor
-from app.ratelimit import RateLimit
+from app.ratelimit import Buckets, RateLimit
 from app.security import SecurityHeaders
 from app.api import errors, sessions, snapshots
 from app.web import routes as web, sharing, upload
@@ -35,7 +35,9 @@ def create_app(store: str | None = None) -> FastAPI:
         docs_url=None,  # served by app.vendor from node_modules instead of a CDN
         redoc_url=None,
     )
-    app.add_middleware(RateLimit, scale=get_settings().rate_limit_scale)
+    scale = get_settings().rate_limit_scale
+    app.state.rate_limits = Buckets(scale) if scale > 0 else None
+    app.add_middleware(RateLimit, buckets=app.state.rate_limits)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too
     errors.install(app)
     app.include_router(sessions.router)

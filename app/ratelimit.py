@@ -11,8 +11,8 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 SESSION = re.compile(r"^/api/sessions/([0-9a-f]{32})/")
@@ -44,15 +44,31 @@ RULES = [
 MAX_BUCKETS = 100_000
 
 
+def address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
 class Buckets:
     def __init__(self, scale: float, clock=time.monotonic):
         self.scale, self.clock = scale, clock
         self._buckets: OrderedDict[tuple, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def rate(self, limit: Limit) -> tuple[float, float]:
+        """Tokens a second and the burst, scaled; a burst below one token would refuse everything."""
+        return limit.per_second * self.scale, max(1.0, limit.burst * self.scale)
+
+    def refusal(self, limit: Limit, wait: float) -> tuple[int, str]:
+        """Retry-After seconds and the message of a 429."""
+        rate, burst = self.rate(limit)
+        seconds = max(1, math.ceil(wait))
+        return seconds, (f"Too many {limit.name}: at most {rate:g} a second (bursts of {burst:g}). "
+                         f"Try again in {seconds} s.")
+
     def take(self, limit: Limit, key: str) -> float:
         """Take one token; return 0, or the seconds until one is available (nothing taken)."""
-        rate, burst = limit.per_second * self.scale, limit.burst * self.scale
+        rate, burst = self.rate(limit)
         now = self.clock()
         with self._lock:
             tokens, last = self._buckets.pop((limit.name, key), (burst, now))
@@ -65,9 +81,9 @@ class Buckets:
 
 
 class RateLimit:
-    def __init__(self, app: ASGIApp, scale: float = 1.0):
+    def __init__(self, app: ASGIApp, buckets: Buckets | None):
         self.app = app
-        self.buckets = Buckets(scale) if scale > 0 else None
+        self.buckets = buckets  # None: no limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.buckets is not None:
@@ -76,7 +92,7 @@ class RateLimit:
             if limit is not None:
                 wait = self.buckets.take(limit, self._client(scope, limit))
                 if wait:
-                    return await self._refuse(send, limit, wait)
+                    return await self._refuse(send, *self.buckets.refusal(limit, wait))
         await self.app(scope, receive, send)
 
     @staticmethod
@@ -84,17 +100,14 @@ class RateLimit:
         if limit.by == "session":
             if m := SESSION.match(scope["path"]):
                 return m.group(1)
-            for name, value in scope["headers"]:
-                if name == b"cookie" and COOKIE in (jar := SimpleCookie(value.decode("latin-1"))):
-                    return jar[COOKIE].value
-        client = scope.get("client")
-        return client[0] if client else "unknown"
+            for name, value in scope["headers"]:  # parsed as the app parses it, so both see the same session
+                if name == b"cookie" and (sid := cookie_parser(value.decode("latin-1")).get(COOKIE)):
+                    return sid
+        return address(scope)
 
     @staticmethod
-    async def _refuse(send: Send, limit: Limit, wait: float) -> None:
-        seconds = max(1, math.ceil(wait))
-        body = json.dumps({"detail": f"Too many {limit.name}: at most {limit.per_second:g} a second "
-                                     f"(bursts of {limit.burst:g}). Try again in {seconds} s."}).encode()
+    async def _refuse(send: Send, seconds: int, message: str) -> None:
+        body = json.dumps({"detail": message}).encode()
         await send({"type": "http.response.start", "status": 429,
                     "headers": [(b"content-type", b"application/json"), (b"retry-after", str(seconds).encode()),
                                 (b"content-length", str(len(body)).encode())]})

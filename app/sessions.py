@@ -238,7 +238,7 @@ class Session:
         self.forget_views()
         try:
             self.last_trace = trainer.run(n, after_step=record)
-        except (DivergenceError, FieldError):
+        except Exception:  # diverged, over the time cap, or anything else: the trainer rolled back, so do we
             del self.history[history_len:]
             self.history_generation += 1
             self.snapshots = snapshots

@@ -340,3 +340,44 @@ def test_snapshots_are_read_only(client):
         assert client.request(method, f"/api/snapshots/{snap}").status_code == 405
     for path in ("step", "rewind", "parameters", "epoch"):
         assert client.post(f"/api/snapshots/{snap}/{path}", json={}).status_code in (404, 405)
+
+
+def test_the_rate_limit_reads_the_cookie_as_the_app_does(tmp_path, monkeypatch):
+    monkeypatch.setattr(get_settings(), "rate_limit_scale", 0.1)  # 12 steps, then 6 a second; checks 1 at a time
+    with TestClient(create_app(f"sqlite:///{tmp_path}/s.db")) as c:
+        c.get("/")
+        sid = c.cookies["bp_session"]
+        c.cookies.clear()
+        codes = [c.post("/ui/step", headers={**HX, "Cookie": f'bp_session=x{k}; y="; bp_session={sid}'}).status_code
+                 for k in range(30)]
+        assert codes.count(429) >= 10  # a crafted header does not buy a fresh bucket per request
+        assert c.post(f"/api/sessions/{sid}/gradient-check").status_code == 200  # a burst of 0.5 rounds up to 1
+
+
+def test_opening_the_page_counts_as_a_new_session(tmp_path, monkeypatch):
+    monkeypatch.setattr(get_settings(), "rate_limit_scale", 0.1)  # bursts of 60 new sessions
+    with TestClient(create_app(f"sqlite:///{tmp_path}/s.db")) as c:
+        codes = [c.get("/?preset=spiral").status_code for _ in range(70)]
+        assert codes[:60] == [200] * 60 and codes[-1] == 429
+        r = c.get("/?preset=spiral")
+        assert "Too many new sessions" in r.text and int(r.headers["retry-after"]) >= 1
+        assert c.get("/").status_code == 200  # your own session still opens
+
+
+def test_the_page_says_when_a_request_ran_too_long(client, monkeypatch):
+    sid = page_session(client)
+    before = state(client, sid)
+    monkeypatch.setattr(get_settings(), "max_request_seconds", 0.0)
+    for path in ("/ui/step", "/ui/epoch", "/ui/play"):
+        r = client.post(path, headers=HX)
+        assert r.status_code == 200 and "longer than 0 s" in r.text
+    monkeypatch.undo()
+    assert state(client, sid) == before
+
+
+@pytest.mark.parametrize("text", ['"a","b"\n1,2\n3,4\n5,6\n', '\n"a",b\n1,2\n3,4\n5,6\n'])
+def test_the_default_target_is_the_last_column_as_the_csv_reader_sees_it(client, text):
+    sid = page_session(client)
+    r = client.post("/ui/upload", headers=HX, files={"file": ("q.csv", text.encode(), "text/csv")})
+    assert "predicting b (regression)" in r.text, r.text[:400]
+    assert state(client, sid)["data"]["target_names"] == ["b"]

@@ -22,6 +22,8 @@ from app.settings import get_settings
 
 from app.views.shown import from_forward, from_phase
 
+from app.ratelimit import CREATE, address
+
 from .csrf import same_site_post
 from .forms import config_changes, control_errors
 from .presets import PRESETS
@@ -96,6 +98,8 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
             if chosen or session_query(fresh) != session_query(session):
                 session = None  # a GET changes nothing: the link's setup becomes a new session of this browser
     if session is None:
+        if (refused := too_many(request, CREATE)) is not None:
+            return refused
         session = fresh or build_session(CreateSession())
         store.add(session)
     with session.lock:
@@ -107,6 +111,17 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
                                               context(session, message=message, notice=notice))
     set_cookie(response, session)
     return response
+
+
+def too_many(request: Request, limit) -> Response | None:
+    """The page's answer when this address has made too many new sessions (rate limits are off: None)."""
+    buckets = request.app.state.rate_limits
+    wait = buckets.take(limit, address(request.scope)) if buckets is not None else 0
+    if not wait:
+        return None
+    seconds, text = buckets.refusal(limit, wait)
+    return templates.TemplateResponse(request, "error_page.html", {"title": "Too many new sessions", "text": text},
+                                      status_code=429, headers={"Retry-After": str(seconds)})
 
 
 class NoSession(Exception):
@@ -136,7 +151,7 @@ def _train(request: Request, session: Session, steps: int | None, transport: boo
 def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
     try:
         points = session.train(steps)
-    except DivergenceError as exc:
+    except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
         session.playing = False
         return panels(request, session, message=exc.message, loss_points=[], transport=True)
     return panels(request, session, loss_points=points, transport=transport)
@@ -293,8 +308,9 @@ def next_phase(request: Request, session: Current) -> Response:
             else:
                 points = session.train(1)  # the step just shown: nothing changed since, or it was cancelled
                 session.phase = ("update", None, session.last_trace)
-        except DivergenceError as exc:
+        except (DivergenceError, FieldError) as exc:
             session.forget_views()
+            session.playing = False
             return panels(request, session, message=exc.message, loss_points=[], transport=True)
         session.display = from_phase(session, *session.phase)
         return panels(request, session, loss_points=points, transport=True)

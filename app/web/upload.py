@@ -1,4 +1,6 @@
 """The page's CSV upload: your own data, trained with the current shape and functions."""
+import csv
+import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -25,8 +27,8 @@ def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, F
     with session.lock:
         try:
             text = decode(data, cap)
-            header = text.splitlines()[0].split(",") if text.strip() else []
-            columns = [c.strip() for c in targets.split(",") if c.strip()] or header[-1:]
+            header = next((row for row in csv.reader(io.StringIO(text)) if row), [])
+            columns = [c.strip() for c in targets.split(",") if c.strip()] or [name.strip() for name in header[-1:]]
             cfg = session.config()
             dataset = {"name": "csv", "csv": text, "target_columns": columns, "task": task,
                        "standardize": True}
