@@ -80,7 +80,8 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
 @router.get("/", response_class=HTMLResponse)
 def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None) -> Response:
     """The page. `?preset=name` opens a worked example; setup parameters (see app.web.setup_links) build the
-    setup they describe, unless the session already has exactly that setup: then reloading keeps its training."""
+    setup they describe as a new session of this browser, unless its session already has exactly that setup
+    (then a reload keeps the training). A GET never changes an existing session."""
     chosen = PRESETS.get(preset) if preset else None
     message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
     notice, fresh = None, None
