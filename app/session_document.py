@@ -51,21 +51,7 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
     session = build_session(doc.request, sid)
     t = session.trainer
     net = t.net
-    if len(doc.weights) != len(net.weights) or len(doc.biases) != len(net.biases):
-        raise FieldError("weights", f"the network has {len(net.weights)} weight layers; the document has "
-                                    f"{len(doc.weights)} weight and {len(doc.biases)} bias layers.")
-    params = np.empty_like(net.params)
-    for l, ((w_slice, shape, b_slice), w, b) in enumerate(zip(net._layout, doc.weights, doc.biases)):
-        try:
-            w = np.asarray(w, dtype=np.float64)
-        except ValueError:
-            raise FieldError(f"weights.{l}", f"layer {l}'s rows have different lengths.") from None
-        b = np.asarray(b, dtype=np.float64)
-        if w.shape != shape:
-            raise FieldError(f"weights.{l}", f"layer {l} needs shape {list(shape)}, not {list(w.shape)}.")
-        if b.shape != (shape[0],):
-            raise FieldError(f"biases.{l}", f"layer {l} needs {shape[0]} biases, not {list(b.shape)}.")
-        params[w_slice], params[b_slice] = w.ravel(), b
+    net.set_parameters(doc.weights, doc.biases)  # names the layer and shape of any mismatch
     optimizer = dict(doc.optimizer)
     name = optimizer.pop("name", None)
     if name != t.config.optimizer:
@@ -89,7 +75,7 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
         if not last < point[0] <= doc.step:
             raise FieldError(f"history.{k}", f"steps must increase, from 0 up to the step ({doc.step}).")
         last = point[0]
-    t.load_state_dict({"params": params, "optimizer_name": name, "optimizer": optimizer, "step": doc.step,
+    t.load_state_dict({"params": net.params.copy(), "optimizer_name": name, "optimizer": optimizer, "step": doc.step,
                        "epoch": doc.epoch, "position": doc.position})
     session.detailed = doc.detailed
     evaluation = session.evaluate()

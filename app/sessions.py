@@ -275,6 +275,11 @@ class Session:
             raise FieldError("inputs", f"each row of inputs needs {width} values ({', '.join(self.dataset.input_names)}).")
         with np.errstate(all="ignore"):
             _, acts = self.trainer.net.forward(self.dataset.transform(np.asarray(raw_inputs, dtype=np.float64)))
+        # Inputs far outside the data can overflow the features or the network: no prediction at all.
+        finite = np.logical_and.reduce([np.isfinite(a).all(axis=1) for a in acts])
+        if not finite.all():
+            raise FieldError("inputs", f"row {int(np.argmin(finite))} is so far outside the data that the network "
+                                       "overflows: its values become infinite.")
         return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}
 
 

@@ -39,9 +39,6 @@ class SessionBusy(Exception):
 
 
 class Backend(Protocol):
-    # True when other processes may change sessions, so a cached copy must be checked before each use.
-    shared: bool
-
     def load(self, sid: str) -> Stored | None:
         """The session, or None when it does not exist or has expired. Counts as a use."""
 

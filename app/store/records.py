@@ -3,12 +3,10 @@ curve and the rewind points. The dataset is never stored; the recipe rebuilds it
 import time
 from collections import OrderedDict
 
-import numpy as np
-
 from app.api.schemas import CreateSession
 from app.sessions import Session, build_session
 
-from .codec import pack, pack_points, unpack, unpack_points
+from .codec import pack, unpack
 
 
 def recipe_bytes(session: Session) -> bytes:
@@ -40,11 +38,10 @@ def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tu
 def snapshot_bytes(session: Session) -> bytes:
     """An immutable share: everything restore() needs except rewind points, which a fork starts without."""
     return pack({"recipe": session.request.model_dump_json(), "trainer": session.trainer.state_dict(),
-                 "detailed": session.detailed, "history": np.frombuffer(pack_points(session.history), dtype="<f8"),
-                 "created": time.time()})
+                 "detailed": session.detailed, "history": session.history, "created": time.time()})
 
 
 def restore_snapshot(sid: str, data: bytes) -> Session:
     record = unpack(data)
-    history = unpack_points([record["history"].astype("<f8").tobytes()])
+    history = [(int(p[0]), *p[1:]) for p in record["history"]]
     return restore(sid, record["recipe"], {"trainer": record["trainer"], "detailed": record["detailed"]}, history)

@@ -58,8 +58,6 @@ class SessionLock:
 
 
 class RedisBackend:
-    shared = True
-
     def __init__(self, url: str, ttl: float, prefix: str = "bp"):
         self.client = redis.Redis.from_url(url)
         self.client.ping()
@@ -69,7 +67,7 @@ class RedisBackend:
         p = self.prefix
         return f"{p}:s:{sid}", f"{p}:h:{sid}", f"{p}:r:{sid}"
 
-    def _refresh(self, pipe, sid: str) -> None:
+    def _expire_later(self, pipe, sid: str) -> None:
         for key in self._keys(sid):
             pipe.expire(key, self.ttl)
 
@@ -79,7 +77,7 @@ class RedisBackend:
         pipe.hmget(meta, "version", "recipe", "state")
         pipe.lrange(history, 0, -1)
         pipe.hgetall(rewind)
-        self._refresh(pipe, sid)
+        self._expire_later(pipe, sid)
         (version, recipe, state), chunks, points, *_ = pipe.execute()
         if version is None or recipe is None:
             return None
@@ -89,7 +87,7 @@ class RedisBackend:
     def version(self, sid: str) -> int | None:
         pipe = self.client.pipeline()
         pipe.hget(self._keys(sid)[0], "version")
-        self._refresh(pipe, sid)
+        self._expire_later(pipe, sid)
         version = pipe.execute()[0]
         return None if version is None else int(version)
 
@@ -112,7 +110,7 @@ class RedisBackend:
             pipe.hdel(rewind, *change.rewind_drop)
         if change.rewind_put:
             pipe.hset(rewind, mapping=change.rewind_put)
-        self._refresh(pipe, sid)
+        self._expire_later(pipe, sid)
         existed = pipe.execute()[0]
         if change.recipe is None and not existed:
             self.delete(sid)
@@ -121,7 +119,7 @@ class RedisBackend:
 
     def touch(self, sid: str) -> None:
         pipe = self.client.pipeline(transaction=False)
-        self._refresh(pipe, sid)
+        self._expire_later(pipe, sid)
         pipe.execute()
 
     def delete(self, sid: str) -> None:

@@ -234,7 +234,7 @@ class SessionStore:
     def snapshot(self, snapshot_id: str) -> Session | None:
         """The snapshot as a session that belongs to no one (its id is the snapshot's); None when unknown."""
         data = self.backend.get_snapshot(snapshot_id)
-        return None if data is None else records.restore_snapshot(snapshot_id, data)  # FieldError: see fork()
+        return None if data is None else records.restore_snapshot(snapshot_id, data)
 
     def fork(self, snapshot_id: str) -> Session | None:
         """A new session, with a new id, at exactly the snapshot's state."""

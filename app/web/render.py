@@ -137,5 +137,5 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "presets": [(name, p.title) for name, p in PRESETS.items()],
         "shared": shared,
         "max_csv_bytes": get_settings().max_csv_bytes,
-        "setup_url": "/?" + query if (query := session_query(session)) else "/",
+        "setup_url": "/?" + query if (query := session_query(session, cfg)) else "/",
     }

@@ -146,9 +146,10 @@ def setup_query(config: dict) -> str | None:
     return urlencode(pairs, safe=",")
 
 
-def session_query(session) -> str | None:
-    """setup_query of a session, None when it started from explicit weights."""
-    return setup_query({**session.config(), "weights": session.request.weights, "biases": session.request.biases})
+def session_query(session, config: dict | None = None) -> str | None:
+    """setup_query of a session (whose config() may be passed in), None when it started from explicit weights."""
+    config = session.config() if config is None else config
+    return setup_query({**config, "weights": session.request.weights, "biases": session.request.biases})
 
 
 def request_from_query(params: Mapping[str, str]) -> CreateSession | None:

@@ -13,6 +13,7 @@ from app.engine import FieldError
 from app.settings import get_settings
 
 from .csrf import same_site_post
+from .forms import control_errors
 from .routes import Current, _rebuild, panels
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
@@ -36,8 +37,5 @@ def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, F
             return _rebuild(request, session, req, f"Loaded {file.filename or 'your CSV'}: predicting "
                             f"{', '.join(columns)} ({task}).", hidden=cfg["layers"][1:-1])
         except (ValidationError, FieldError) as exc:
-            if isinstance(exc, FieldError):
-                message = exc.message
-            else:
-                message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            message = "; ".join(control_errors(exc).values())
             return panels(request, session, controls=True, loss_points=[], errors={"csv": message})
