@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 
+from app import quick
 from app.api.schemas import ErrorMessage
 from app.sessions import Session
 from app.store import SessionStore
@@ -12,15 +13,15 @@ SESSION_ID = r"^[0-9a-f]{32}$"
 SNAPSHOT_ID = r"^[A-Za-z0-9_-]{16}$"
 
 
-def get_store(request: Request) -> SessionStore:
+async def get_store(request: Request) -> SessionStore:
     return request.app.state.sessions
 
 
 StoreDep = Annotated[SessionStore, Depends(get_store)]
 
 
-def get_session(store: StoreDep, session_id: Annotated[str, Path(pattern=SESSION_ID)]) -> Session:
-    session = store.get(session_id)
+async def get_session(store: StoreDep, session_id: Annotated[str, Path(pattern=SESSION_ID)]) -> Session:
+    session = await quick.find(store, session_id)
     if session is None:
         raise HTTPException(404, "No session with this id; it may have expired. Create one with POST /api/sessions.")
     return session

@@ -2,6 +2,7 @@
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
+from app import quick
 from app.api.deps import LIMITED, NO_SESSION, SessionDep, StoreDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
@@ -37,13 +38,19 @@ def read_session(session: SessionDep) -> dict:
 
 def _train(session: Session, steps: int | None) -> dict:
     with session.lock:
-        session.train(steps)
-        return {**session.state(), "trace": session.last_trace.as_dict()}
+        return _train_held(session, steps)
+
+
+def _train_held(session: Session, steps: int | None) -> dict:
+    session.train(steps)
+    return {**session.state(), "trace": session.last_trace.as_dict()}
 
 
 @router.post("/{session_id}/step", response_model=StepResult, responses=DIVERGED)
-def step_session(session: SessionDep, req: StepRequest = Body(default_factory=StepRequest)) -> dict:
-    return _train(session, req.steps)
+async def step_session(store: StoreDep, session: SessionDep,
+                       req: StepRequest = Body(default_factory=StepRequest)) -> dict:
+    return await quick.locked(store, session, lambda: _train_held(session, req.steps),
+                              quick.step_cost(session, req.steps, pictures=False))
 
 
 @router.post("/{session_id}/epoch", response_model=StepResult, responses=DIVERGED)

@@ -39,6 +39,8 @@ class SessionBusy(Exception):
 
 
 class Backend(Protocol):
+    local: bool  # storage on this machine, answering in microseconds (not over a network)
+
     def load(self, sid: str) -> Stored | None:
         """The session, or None when it does not exist or has expired. Counts as a use."""
 

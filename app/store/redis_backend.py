@@ -58,6 +58,8 @@ class SessionLock:
 
 
 class RedisBackend:
+    local = False
+
     def __init__(self, url: str, ttl: float, prefix: str = "bp"):
         self.client = redis.Redis.from_url(url)
         self.client.ping()

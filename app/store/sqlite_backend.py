@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, created REAL NOT NULL
 
 
 class SQLiteBackend:
+    local = True
+
     def __init__(self, path: str | Path, ttl: float, clock=time.time):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -62,8 +62,11 @@ class StoredLock:
         self._local = threading.Lock()
         self._remote = None
 
-    def __enter__(self):
-        self._local.acquire()
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock (False when not blocking and another request holds it), then bring the session up to
+        date with storage."""
+        if not self._local.acquire(blocking):
+            return False
         try:
             remote = self._store.backend.lock(self.entry.session.id)
             remote.__enter__()
@@ -76,9 +79,10 @@ class StoredLock:
         except BaseException:
             self._local.release()
             raise
-        return self
+        return True
 
-    def __exit__(self, *exc):
+    def release(self) -> None:
+        """Save what changed, then let the next request in."""
         try:
             self._store._after_use(self.entry)
         finally:
@@ -87,6 +91,13 @@ class StoredLock:
                 remote.__exit__(None, None, None)
             finally:
                 self._local.release()
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
 
     def locked(self) -> bool:
         return self._local.locked()
@@ -99,6 +110,8 @@ class SessionStore:
         self._locks: weakref.WeakValueDictionary[str, StoredLock] = weakref.WeakValueDictionary()
         self._lock = threading.RLock()
         self._swept = clock()
+        # Storage calls take microseconds (a local file), so short requests may run them on the event loop.
+        self.local = backend.local
         # Storage hears of uses that changed nothing at most this often per session.
         self.touch_interval = min(60.0, ttl / 10)
 

@@ -11,7 +11,7 @@ from fastapi import HTTPException, Request
 REFUSED = "Cross-site form posts are refused. Use the page itself, or the JSON API for scripts."
 
 
-def same_site_post(request: Request) -> None:
+async def same_site_post(request: Request) -> None:
     if request.method != "POST" or "hx-request" in request.headers:
         return
     origin = request.headers.get("origin")

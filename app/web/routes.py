@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app import quick
 from app.api.deps import StoreDep
 from app.api.schemas import CreateSession, ParameterEdit
 from app.engine import HYPERPARAMETERS, DivergenceError, FieldError
@@ -36,9 +37,9 @@ COOKIE = "bp_session"
 RESET_FIELDS = ("init", "seed", "hidden_activation", "output_activation", "loss")
 
 
-def session_from_cookie(request: Request, store: StoreDep) -> Session | None:
+async def session_from_cookie(request: Request, store: StoreDep) -> Session | None:
     sid = request.cookies.get(COOKIE)
-    return store.get(sid) if sid else None
+    return await quick.find(store, sid) if sid else None
 
 
 CookieSession = Annotated[Session | None, Depends(session_from_cookie)]
@@ -129,7 +130,7 @@ class NoSession(Exception):
     """An action arrived without a live session cookie (new browser, or the session expired)."""
 
 
-def current(session: CookieSession) -> Session:
+async def current(session: CookieSession) -> Session:
     if session is None:
         raise NoSession
     return session
@@ -159,8 +160,9 @@ def _train_held(request: Request, session: Session, steps: int | None, transport
 
 
 @router.post("/ui/step")
-def step(request: Request, session: Current) -> Response:
-    return _train(request, session, 1)
+async def step(request: Request, store: StoreDep, session: Current) -> Response:
+    return await quick.locked(store, session, lambda: _train_held(request, session, 1),
+                              quick.step_cost(session, 1, pictures=True))
 
 
 @router.post("/ui/epoch")
@@ -169,25 +171,31 @@ def epoch(request: Request, session: Current) -> Response:
 
 
 @router.post("/ui/play")
-def play(request: Request, session: Current) -> Response:
-    with session.lock:
+async def play(request: Request, store: StoreDep, session: Current) -> Response:
+    def work() -> Response:
         session.playing = True
         return _train_held(request, session, 1, transport=True)
 
+    return await quick.locked(store, session, work, quick.step_cost(session, 1, pictures=True))
+
 
 @router.post("/ui/play-frame")
-def play_frame(request: Request, session: Current) -> Response:
-    with session.lock:
+async def play_frame(request: Request, store: StoreDep, session: Current) -> Response:
+    def work() -> Response:
         if not session.playing:
             return panels(request, session, loss_points=[], transport=True)
         return _train_held(request, session, 1)
 
+    return await quick.locked(store, session, work, quick.step_cost(session, 1, pictures=True))
+
 
 @router.post("/ui/pause")
-def pause(request: Request, session: Current) -> Response:
-    with session.lock:
+async def pause(request: Request, store: StoreDep, session: Current) -> Response:
+    def work() -> Response:
         session.playing = False
         return panels(request, session, loss_points=[], transport=True)
+
+    return await quick.locked(store, session, work, quick.step_cost(session, 0, pictures=True))
 
 
 def _rebuild(request: Request, session: Session, req: CreateSession, notice: str | None = None,

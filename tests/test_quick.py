@@ -1,0 +1,110 @@
+"""Short work on the event loop, long work and waiting in threads (app/quick.py)."""
+import asyncio
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from app import quick
+from app.api.schemas import CreateSession
+from app.sessions import build_session
+from app.store import SessionStore
+from app.store.sqlite_backend import SQLiteBackend
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SessionStore(SQLiteBackend(tmp_path / "s.db", ttl=3600), max_sessions=10, ttl=3600)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def stored(store):
+    session = build_session(CreateSession())
+    store.add(session)
+    return session
+
+
+def where(store, session, cost) -> str:
+    """'loop' or 'thread': where quick.locked ran the work, which must find the lock held."""
+    async def run():
+        loop_thread = threading.get_ident()
+
+        def work():
+            assert session.lock.locked()
+            return "loop" if threading.get_ident() == loop_thread else "thread"
+
+        return await quick.locked(store, session, work, cost)
+
+    return asyncio.run(run())
+
+
+def test_short_work_runs_on_the_loop_and_long_work_in_a_thread(store, stored):
+    assert where(store, stored, quick.QUICK_WORK) == "loop"
+    assert where(store, stored, quick.QUICK_WORK + 1) == "thread"
+    assert not stored.lock.locked()
+
+
+def test_storage_over_a_network_always_runs_in_a_thread(store, stored):
+    assert store.local is True
+    assert where(SimpleNamespace(local=False), stored, 1) == "thread"
+
+
+def test_a_held_lock_is_waited_for_in_a_thread_while_the_loop_goes_on(store, stored):
+    order = []
+
+    async def run():
+        stored.lock.acquire()
+        loop_thread = threading.get_ident()
+
+        def work():
+            order.append(("work", threading.get_ident() != loop_thread))
+
+        task = asyncio.ensure_future(quick.locked(store, stored, work, 1))
+        await asyncio.sleep(0.05)
+        order.append(("loop moved", True))  # the waiting request did not block the loop
+        threading.Thread(target=stored.lock.release).start()  # a Lock may be released by any thread
+        await task
+
+    asyncio.run(run())
+    assert order == [("loop moved", True), ("work", True)]
+    assert not stored.lock.locked()
+
+
+def test_an_error_in_the_work_releases_the_lock(store, stored):
+    async def run():
+        await quick.locked(store, stored, lambda: 1 / 0, 1)
+
+    with pytest.raises(ZeroDivisionError):
+        asyncio.run(run())
+    assert not stored.lock.locked()
+
+
+def test_a_default_step_is_quick_and_a_large_network_is_not():
+    small = build_session(CreateSession())
+    assert quick.step_cost(small, 1, pictures=True) < quick.QUICK_WORK / 10
+    assert quick.step_cost(small, 1000, pictures=False) > quick.QUICK_WORK  # many steps go to a thread
+    large = build_session(CreateSession(layers=[2, 64, 64, 64, 1], dataset={"name": "spiral", "samples": 2000}))
+    assert quick.step_cost(large, 1, pictures=True) > quick.QUICK_WORK
+
+
+def test_steps_on_the_loop_and_a_long_run_in_a_thread_interleave_exactly(client):
+    """Single steps (quick) arrive while a 2000-step request (not quick) trains the same session."""
+    sid = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
+    steps: list[int] = []
+    long = threading.Thread(target=lambda: client.post(f"/api/sessions/{sid}/step", json={"steps": 2000}))
+    shorts = [threading.Thread(target=lambda: steps.append(
+        client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()["step"])) for _ in range(40)]
+    long.start()
+    for t in shorts:  # spread over the long request's run
+        time.sleep(0.005)
+        t.start()
+    for t in [long, *shorts]:
+        t.join()
+    assert len(set(steps)) == 40
+    final = client.get(f"/api/sessions/{sid}").json()
+    assert final["step"] == 2040
+    ref = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
+    assert client.post(f"/api/sessions/{ref}/step", json={"steps": 2040}).json()["weights"] == final["weights"]
