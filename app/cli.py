@@ -13,14 +13,11 @@ def default_store() -> str:
     return os.environ.get("PLAYGROUND_STORE") or Settings.model_fields["store"].default
 
 
-def store_error(store: str, workers: int) -> str | None:
-    """Why `store` with `workers` processes cannot work, or None."""
+def store_error(store: str) -> str | None:
+    """Why `store` cannot work, or None."""
     if not store.startswith(STORE_SCHEMES) or store in STORE_SCHEMES:
         return (f"--store {store!r}: expected sqlite:///relative/path, sqlite:////absolute/path "
                 f"or redis://host:port/db (rediss:// for TLS)")
-    if workers > 1 and store.startswith("sqlite:"):
-        return (f"--workers {workers} needs a shared store: the SQLite store serves one process only; "
-                f"use --store redis://host:6379/0 (see README, Host a demo)")
     return None
 
 
@@ -43,7 +40,7 @@ def parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     serve = commands.add_parser(
         "serve", help="serve the playground over HTTP",
         description="Serve the playground with uvicorn (app.main:app). Sessions are kept in the store: "
-                    "SQLite for one process, Redis for several workers or hosts.",
+                    "SQLite for the workers of one host (on a local disk), Redis for several hosts.",
         epilog="X-Forwarded-For/-Proto are trusted only from FORWARDED_ALLOW_IPS "
                "(uvicorn's default: 127.0.0.1,::1); set it to your reverse proxy's address.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -54,14 +51,14 @@ def parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                        help="session store: sqlite:///relative/path (from the working directory), "
                             "sqlite:////absolute/path, or redis://host:port/db; PLAYGROUND_STORE sets the default")
     serve.add_argument("--workers", type=positive_int, default=1,
-                       help="server processes; more than 1 needs a redis:// store")
+                       help="server processes; with SQLite they share the file on this host (a local disk, not NFS)")
     return p, serve
 
 
 def main(argv: list[str] | None = None) -> None:
     p, serve = parser()
     args = p.parse_args(argv)
-    if error := store_error(args.store, args.workers):
+    if error := store_error(args.store):
         serve.error(error)  # usage, one line "backprop-playground serve: error: ...", exit code 2
     os.environ["PLAYGROUND_STORE"] = args.store  # uvicorn's worker processes inherit it
 

@@ -427,8 +427,8 @@ def main() -> int:
                              f"at most {MAX_STUDENTS})")
     parser.add_argument("--seconds", type=float, default=30.0,
                         help=f"length of the timed window (default 30, at most {MAX_SECONDS:g})")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1; "
-                                                               "more than 1 needs Redis: --redis or --store)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1), sharing "
+                                                               "the store (the SQLite file, or Redis)")
     store = parser.add_mutually_exclusive_group()
     store.add_argument("--redis", action="store_true",
                        help=f"start a private {REDIS_SERVER} on a free loopback port and use it as the store")
@@ -457,8 +457,6 @@ def main() -> int:
         if parts.scheme not in ("redis", "rediss") or not is_loopback(parts.hostname):
             parser.error("--store must be a Redis on loopback, redis://127.0.0.1:PORT/DB "
                          "(SQLite is the default; this benchmark never leaves this machine)")
-    if args.workers > 1 and not (args.redis or args.store):
-        parser.error(f"--workers {args.workers} needs a shared store: add --redis (SQLite serves one process only)")
 
     try:
         import uvloop  # the client's event loop: the cheaper, the more of the machine is left to the server

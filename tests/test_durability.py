@@ -177,10 +177,16 @@ def redis_url(redis_server) -> str:
     return redis_server.url
 
 
-@pytest.fixture(scope="module")
-def two_servers(tmp_path_factory) -> tuple[Server, Server]:
-    """Two app servers on one Redis, shared by the tests that need them (each test uses its own sessions)."""
+@pytest.fixture(scope="module", params=["redis", "sqlite"])
+def two_servers(request, tmp_path_factory) -> tuple[Server, Server]:
+    """Two app servers on one store, shared by the tests that need them (each test uses its own sessions): one
+    Redis, or one SQLite file (two workers on one host)."""
     tmp = tmp_path_factory.mktemp("two-servers")
+    if request.param == "sqlite":
+        with server_starter(tmp) as start:
+            url = f"sqlite:///{tmp}/shared.db"
+            yield tuple(start(url, url))
+        return
     with running_redis(tmp) as r, server_starter(tmp) as start:
         yield tuple(start(r.url, r.url))
 
@@ -195,7 +201,7 @@ def params(state: dict) -> tuple:
     return state["weights"], state["biases"]
 
 
-def test_two_servers_on_one_redis_serve_the_same_sessions(two_servers):
+def test_two_servers_on_one_store_serve_the_same_sessions(two_servers):
     a, b = two_servers
     with a.client() as ca, b.client() as cb:
         sid = ok(ca.post("/api/sessions", json={}), 201)["id"]

@@ -2,8 +2,11 @@
 import gc
 import html
 import re
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +16,12 @@ from app.api.schemas import CreateSession
 from app.main import create_app
 from app.sessions import build_session
 from app.store import SessionStore
+from app.store.backend import SessionBusy
 from app.store.codec import unpack_points
+from app.store.file_locks import FileLocks
 from app.store.sqlite_backend import SQLiteBackend
 
+ROOT = Path(__file__).resolve().parents[1]
 
 class Clock:
     def __init__(self):
@@ -377,6 +383,47 @@ def test_a_stale_copy_reloads_even_after_storage_lost_the_session(tmp_path):
         copy = b.get(sid)
         assert copy.trainer.step_count == 5 and len(copy.history) == 6
         assert np.array_equal(params(copy), params(a.get(sid)))
+
+
+def test_two_stores_on_one_file_take_turns_with_a_session(tmp_path):
+    """Two workers share the SQLite file: while one holds a session the other cannot have it, then it sees
+    what the first saved."""
+    path = tmp_path / "s.db"
+    a = SessionStore(SQLiteBackend(path, ttl=3600), max_sessions=10, ttl=3600)
+    b = SessionStore(SQLiteBackend(path, ttl=3600), max_sessions=10, ttl=3600)
+    session = build_session(CreateSession())
+    a.add(session)
+    other = b.get(session.id)
+    with session.lock:
+        assert not other.lock.acquire(blocking=False)
+        assert not other.lock.locked()  # a refused try holds nothing
+        session.train(2)
+    assert other.lock.acquire(blocking=False)
+    try:
+        assert other.trainer.step_count == 2 and np.array_equal(params(other), params(session))
+        assert not session.lock.acquire(blocking=False)
+    finally:
+        other.lock.release()
+    assert session.lock.acquire(blocking=False)
+    session.lock.release()
+
+
+def test_a_killed_worker_leaves_no_session_locked(tmp_path):
+    code = ("import sys, time; from app.store.file_locks import FileLocks; "
+            f"assert FileLocks({str(tmp_path / 's.locks')!r}).lock('abc').acquire(blocking=False); "
+            "print('locked', flush=True); time.sleep(60)")
+    worker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, cwd=ROOT)
+    try:
+        assert worker.stdout.readline() == b"locked\n"
+        mine = FileLocks(tmp_path / "s.locks")
+        assert not mine.lock("abc").acquire(blocking=False)
+        assert mine.lock("abd").acquire(blocking=False)  # other sessions are free
+        with pytest.raises(SessionBusy):
+            mine.lock("abc").acquire(wait=0.1)
+    finally:
+        worker.kill()
+        worker.wait()
+    assert mine.lock("abc").acquire(blocking=False)
 
 
 def test_a_save_after_storage_lost_the_session_writes_all_of_it(tmp_path):

@@ -1,6 +1,5 @@
 """What a storage backend keeps for each session, and the interface both backends implement."""
 import secrets
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +37,14 @@ class SessionBusy(Exception):
     """Another request held the session for longer than a request may wait."""
 
 
+class RemoteLock(Protocol):
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock. Without blocking, False when another process holds it; blocking, SessionBusy when it
+        cannot be had in time."""
+
+    def release(self) -> None: ...
+
+
 class Backend(Protocol):
     local: bool  # storage on this machine, answering in microseconds (not over a network)
 
@@ -56,9 +63,8 @@ class Backend(Protocol):
 
     def delete(self, sid: str) -> None: ...
 
-    def lock(self, sid: str) -> AbstractContextManager:
-        """Excludes other processes from the session (a no-op when nothing else writes to this storage).
-        Raises SessionBusy when it cannot be had in time."""
+    def lock(self, sid: str) -> "RemoteLock":
+        """The session's lock between processes (and hosts, for Redis)."""
 
     def put_snapshot(self, snapshot_id: str, data: bytes) -> None:
         """Store an immutable snapshot durably: once this returns, a crash of the server does not lose it."""

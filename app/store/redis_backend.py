@@ -30,12 +30,15 @@ class SessionLock:
         self._done = threading.Event()
         self._renewer: threading.Thread | None = None
 
-    def __enter__(self):
-        if not self._lock.acquire():
+    def acquire(self, blocking: bool = True) -> bool:
+        if not self._lock.acquire(blocking=blocking):
+            if not blocking:
+                return False
             raise SessionBusy(self._lock.name)
+        self._done.clear()
         self._renewer = threading.Thread(target=self._renew, name=f"renew {self._lock.name}", daemon=True)
         self._renewer.start()
-        return self
+        return True
 
     def _renew(self) -> None:
         while not self._done.wait(self.lease / 3):
@@ -47,10 +50,11 @@ class SessionLock:
             except redis.RedisError:  # Redis unreachable for a moment: try again at the next renewal
                 log.warning("could not renew the lock %s", self._lock.name, exc_info=True)
 
-    def __exit__(self, *exc):
+    def release(self) -> None:
         self._done.set()
         if self._renewer is not None:
             self._renewer.join()
+            self._renewer = None
         try:
             self._lock.release()
         except redis.exceptions.LockError:  # lapsed: already logged by the renewer; the save is done

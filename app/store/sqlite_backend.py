@@ -1,11 +1,15 @@
-"""The embedded backend: one SQLite file in WAL mode, written by this process only."""
+"""The embedded backend: one SQLite file in WAL mode, shared by the worker processes of one host.
+
+Sessions are locked between processes with record locks on a side file (file_locks.py); SQLite itself
+serializes the writes.
+"""
 import sqlite3
 import threading
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 from .backend import Change, Stored, new_version
+from .file_locks import FileLocks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -29,8 +33,10 @@ class SQLiteBackend:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.ttl, self.clock = ttl, clock
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Another worker's write holds the file for a millisecond at most; wait as long as for a session's lock.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._lock = threading.Lock()
+        self._locks = FileLocks(self.path.with_name(self.path.name + ".locks"))
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             # A commit reaches the WAL file before it returns, so a killed process loses nothing; only a power
@@ -119,7 +125,7 @@ class SQLiteBackend:
             self._delete(sid)
 
     def lock(self, sid: str):
-        return nullcontext()
+        return self._locks.lock(sid)
 
     def put_snapshot(self, snapshot_id: str, data: bytes) -> None:
         with self._lock:
@@ -146,3 +152,4 @@ class SQLiteBackend:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._locks.close()

@@ -63,17 +63,19 @@ class StoredLock:
         self._remote = None
 
     def acquire(self, blocking: bool = True) -> bool:
-        """Take the lock (False when not blocking and another request holds it), then bring the session up to
-        date with storage."""
+        """Take the lock (False when not blocking and another request, here or in another process, holds it),
+        then bring the session up to date with storage."""
         if not self._local.acquire(blocking):
             return False
         try:
             remote = self._store.backend.lock(self.entry.session.id)
-            remote.__enter__()
+            if not remote.acquire(blocking):
+                self._local.release()
+                return False
             try:
                 self._store._refresh(self.entry)
             except BaseException:
-                remote.__exit__(None, None, None)
+                remote.release()
                 raise
             self._remote = remote
         except BaseException:
@@ -88,7 +90,7 @@ class StoredLock:
         finally:
             remote, self._remote = self._remote, None
             try:
-                remote.__exit__(None, None, None)
+                remote.release()
             finally:
                 self._local.release()
 
