@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from app.main import create_app
 from app.ratelimit import CHECK, Buckets
@@ -317,6 +318,22 @@ def test_user_text_comes_back_escaped(client):
     for r in (client.get("/api/sessions/" + PAYLOAD), client.post("/api/sessions", json={"loss": PAYLOAD}),
               client.post("/api/sessions", json={"dataset": {"name": PAYLOAD}})):
         assert r.headers["content-type"] == "application/json" and r.status_code in (404, 422)
+
+
+def test_column_names_from_a_csv_are_escaped_in_the_diagram(client):
+    """CSV headers become node names, in the diagram's labels, titles and aria-labels and in every edge's. The
+    CSV reader refuses angle brackets and double quotes in headers; & and ' get through and must be escaped."""
+    client.get("/")
+    feature, target = "Tom & Jerry's", "y&'z"
+    rows = "\n".join(f"{i % 7},{(i * 3) % 5},{i % 2}" for i in range(40))
+    r = client.post("/ui/upload", headers=HX, data={"targets": target},
+                    files={"file": ("x.csv", f"{feature},b,{target}\n{rows}\n", "text/csv")})
+    assert f"predicting {str(escape(target))}" in r.text
+    for page in (client.get("/").text, client.post("/ui/step", headers=HX).text):
+        start = page.index('<svg id="network"')
+        diagram = page[start:page.index("</svg>", start)]
+        assert feature not in diagram and target not in diagram
+        assert diagram.count(str(escape(feature))) >= 4 and diagram.count(str(escape(target))) >= 4
 
 
 def test_errors_never_show_a_traceback_or_a_path(client, monkeypatch):
