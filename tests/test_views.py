@@ -21,9 +21,10 @@ def test_diverging_scale_is_tf_playgrounds():
                                               round((0xEB + 0xBD) / 2)]]
 
 
-def test_png_encoder_round_trips_pixels():
+@pytest.mark.parametrize("level", [0, 1])
+def test_png_encoder_round_trips_pixels(level):
     pixels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
-    png = encode_png(pixels)
+    png = encode_png(pixels, level)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
     idat = png[png.index(b"IDAT") + 4: png.index(b"IEND") - 8]
     rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(2, 1 + 9)
