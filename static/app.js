@@ -268,6 +268,45 @@
     else if (button.dataset.download === "loss") downloadLoss();
   });
 
+  // htmx swaps nothing from an error answer (a rate limit, a busy session, a refused or failed request), so its
+  // message goes where the page's own messages go. The server changed nothing in every one of these cases.
+  function showError(text) {
+    var area = document.getElementById("message");
+    if (!area) return;
+    var p = document.createElement("p");
+    p.className = "message error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    area.replaceChildren(p);
+  }
+
+  function errorText(xhr) {
+    var detail = null;
+    try { detail = JSON.parse(xhr.responseText).detail; } catch (e) { /* not JSON: say it plainly below */ }
+    if (Array.isArray(detail) && detail.length && detail[0].msg) {  // a form field the server refused
+      var loc = detail[0].loc || [];
+      detail = (loc.length ? loc[loc.length - 1] + ": " : "") + detail[0].msg;
+    }
+    if (typeof detail === "string" && detail) return detail + (/nothing was changed/i.test(detail) ? "" : " Nothing was changed.");
+    if (xhr.status >= 500) return "The server could not do that (error " + xhr.status + "). Nothing was changed; try again.";
+    return "The server refused that request (error " + xhr.status + "). Nothing was changed.";
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    showError(errorText(xhr));
+    var path = event.detail.requestConfig && event.detail.requestConfig.path;
+    if (path === "/ui/play-frame" && (xhr.status === 429 || xhr.status === 503)) {
+      // Playing too fast for the limit: wait as long as the server asks, then ask for the next frame again
+      // (the server answers it with nothing if Pause was pressed meanwhile).
+      var wait = parseInt(xhr.getResponseHeader("Retry-After"), 10) || 1;
+      setTimeout(function () { htmx.ajax("POST", "/ui/play-frame", { source: "#player", swap: "none" }); }, wait * 1000);
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showError("The server did not answer: check the connection and try again. Nothing was changed.");
+  });
+
   function refresh() { drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); syncAddress(); }
   document.addEventListener("htmx:oobAfterSwap", refresh);
   document.addEventListener("htmx:afterSettle", refresh);

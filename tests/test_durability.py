@@ -77,7 +77,7 @@ class Server:
         pid = self.proc.pid
         exe = os.readlink(f"/proc/{pid}/exe")
         assert Path(exe).name.startswith("python"), f"pid {pid} is {exe}, not the Python server"
-        children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+        children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in task_children(task)]
         assert not children, f"the server {pid} has child processes {children}; SIGKILL would miss them"
         os.kill(pid, signal.SIGKILL)
         assert self.proc.wait(timeout=10) == -signal.SIGKILL
@@ -86,6 +86,15 @@ class Server:
     def close(self) -> None:
         stop(self.proc)
         self._log.close()
+
+
+def task_children(task: Path) -> list[str]:
+    """The child processes of one of a process's threads; none once the thread has ended (Redis lease renewers
+    come and go with every request)."""
+    try:
+        return (task / "children").read_text().split()
+    except FileNotFoundError:
+        return []
 
 
 @contextmanager

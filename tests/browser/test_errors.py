@@ -1,0 +1,64 @@
+"""Answers htmx does not swap (a rate limit, a busy session, a failure) still reach the page as a message."""
+import json
+
+from playwright.sync_api import expect
+
+
+def open_page(page, live_server):
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+
+
+def refuse(status: int, detail, retry_after: str | None = None, times: int | None = None):
+    """A route handler answering `status` with {"detail": ...}, the first `times` times (None: always)."""
+    count = {"n": 0}
+
+    def handler(route):
+        if times is not None and count["n"] >= times:
+            return route.continue_()
+        count["n"] += 1
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        route.fulfill(status=status, headers=headers, content_type="application/json",
+                      body=json.dumps({"detail": detail}))
+    return handler, count
+
+
+def test_a_rate_limited_step_says_so_and_changes_nothing(page, live_server, console_errors):
+    open_page(page, live_server)
+    handler, _ = refuse(429, "Too many steps: at most 60 a second (bursts of 120). Try again in 2 s.", "2")
+    page.route("**/ui/step", handler)
+    page.get_by_role("button", name="Step", exact=True).click()
+    alert = page.locator("#message .message.error")
+    expect(alert).to_have_text("Too many steps: at most 60 a second (bursts of 120). Try again in 2 s. "
+                               "Nothing was changed.")
+    expect(page.locator("#metric-step")).to_have_text("0")
+    page.unroute("**/ui/step")
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#metric-step")).to_have_text("1")
+    expect(alert).to_have_count(0)  # the next answer's panels replace the message
+    assert all("429" in e or "responseError" in e for e in console_errors), console_errors
+
+
+def test_failures_without_a_message_are_still_reported(page, live_server, console_errors):
+    open_page(page, live_server)
+    page.route("**/ui/step", lambda route: route.fulfill(status=502, body="<html>Bad gateway</html>"))
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#message .message.error")).to_have_text(
+        "The server could not do that (error 502). Nothing was changed; try again.")
+    page.route("**/ui/step", lambda route: route.abort())
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#message .message.error")).to_contain_text("The server did not answer")
+    expect(page.locator("#metric-step")).to_have_text("0")
+
+
+def test_play_waits_out_a_rate_limit_then_goes_on(page, live_server, console_errors):
+    open_page(page, live_server)
+    handler, count = refuse(429, "Too many steps: at most 60 a second (bursts of 120). Try again in 1 s.", "1",
+                            times=1)
+    page.route("**/ui/play-frame", handler)
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(page.locator("#message .message.error")).to_contain_text("Too many steps")
+    page.wait_for_function("() => +document.getElementById('network').dataset.step >= 10", timeout=10_000)
+    assert count["n"] == 1
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
