@@ -89,8 +89,7 @@ class Server:
 
 
 def task_children(task: Path) -> list[str]:
-    """The child processes of one of a process's threads; none once the thread has ended (Redis lease renewers
-    come and go with every request)."""
+    """The child processes of one of a process's threads; none once the thread has ended meanwhile."""
     try:
         return (task / "children").read_text().split()
     except FileNotFoundError:

@@ -20,41 +20,75 @@ LOCK_LEASE = 10.0
 LOCK_WAIT = 30.0
 
 
+class Renewer:
+    """One thread per backend renews every lease this process holds, every third of a lease (starting a thread
+    for each request's lock cost more than the rest of the lock)."""
+
+    def __init__(self, lease: float):
+        self.lease = lease
+        self._held: set["SessionLock"] = set()
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, lock: "SessionLock") -> None:
+        with self._guard:
+            self._held.add(lock)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="renew Redis leases", daemon=True)
+                self._thread.start()
+
+    def discard(self, lock: "SessionLock") -> None:
+        with self._guard:
+            self._held.discard(lock)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            with self._guard:
+                held = list(self._held)
+            for lock in held:
+                lock.renew()
+
+    def close(self) -> None:
+        self._stop.set()
+
+
 class SessionLock:
     """A session's lock in Redis, held for one request and renewed while it runs."""
 
-    def __init__(self, client: redis.Redis, name: str, lease: float = LOCK_LEASE, wait: float = LOCK_WAIT):
+    def __init__(self, client: redis.Redis, name: str, renewer: Renewer, wait: float = LOCK_WAIT):
         # Not thread-local: the renewing thread must see the token of the thread that took the lock.
-        self._lock = client.lock(name, timeout=lease, blocking_timeout=wait, thread_local=False)
-        self.lease = lease
-        self._done = threading.Event()
-        self._renewer: threading.Thread | None = None
+        self._lock = client.lock(name, timeout=renewer.lease, blocking_timeout=wait, thread_local=False)
+        self._renewer = renewer
+        self._guard = threading.Lock()  # a renewal and the release never overlap
+        self._held = False
 
     def acquire(self, blocking: bool = True) -> bool:
         if not self._lock.acquire(blocking=blocking):
             if not blocking:
                 return False
             raise SessionBusy(self._lock.name)
-        self._done.clear()
-        self._renewer = threading.Thread(target=self._renew, name=f"renew {self._lock.name}", daemon=True)
-        self._renewer.start()
+        self._held = True
+        self._renewer.add(self)
         return True
 
-    def _renew(self) -> None:
-        while not self._done.wait(self.lease / 3):
+    def renew(self) -> None:
+        with self._guard:
+            if not self._held:
+                return
             try:
                 self._lock.reacquire()
             except redis.exceptions.LockNotOwnedError:
                 log.error("lost the lock %s: it lapsed before it could be renewed", self._lock.name)
-                return
+                self._held = False
+                self._renewer.discard(self)
             except redis.RedisError:  # Redis unreachable for a moment: try again at the next renewal
                 log.warning("could not renew the lock %s", self._lock.name, exc_info=True)
 
     def release(self) -> None:
-        self._done.set()
-        if self._renewer is not None:
-            self._renewer.join()
-            self._renewer = None
+        with self._guard:
+            self._held = False
+            self._renewer.discard(self)
         try:
             self._lock.release()
         except redis.exceptions.LockError:  # lapsed: already logged by the renewer; the save is done
@@ -68,6 +102,7 @@ class RedisBackend:
         self.client = redis.Redis.from_url(url)
         self.client.ping()
         self.ttl, self.prefix = int(ttl), prefix
+        self._renewer = Renewer(LOCK_LEASE)
 
     def _keys(self, sid: str) -> tuple[str, str, str]:
         p = self.prefix
@@ -132,7 +167,7 @@ class RedisBackend:
         self.client.delete(*self._keys(sid))
 
     def lock(self, sid: str):
-        return SessionLock(self.client, f"{self.prefix}:lock:{sid}")
+        return SessionLock(self.client, f"{self.prefix}:lock:{sid}", self._renewer)
 
     def put_snapshot(self, snapshot_id: str, data: bytes) -> None:
         if not self.client.set(f"{self.prefix}:snap:{snapshot_id}", data, nx=True):
@@ -145,4 +180,5 @@ class RedisBackend:
         return 0  # Redis expires the keys itself
 
     def close(self) -> None:
+        self._renewer.close()
         self.client.close()
