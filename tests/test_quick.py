@@ -2,6 +2,7 @@
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +12,13 @@ from app.api.schemas import CreateSession
 from app.sessions import build_session
 from app.store import SessionStore
 from app.store.sqlite_backend import SQLiteBackend
+
+
+def run_async(coro):
+    """asyncio.run in a thread of its own: once the browser tests have started Playwright's sync API, the
+    main thread already has a running event loop and asyncio.run refuses to start another there."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture
@@ -38,7 +46,7 @@ def where(store, session, cost) -> str:
 
         return await quick.locked(store, session, work, cost)
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def test_short_work_runs_on_the_loop_and_long_work_in_a_thread(store, stored):
@@ -68,7 +76,7 @@ def test_a_held_lock_is_waited_for_in_a_thread_while_the_loop_goes_on(store, sto
         threading.Thread(target=stored.lock.release).start()  # a Lock may be released by any thread
         await task
 
-    asyncio.run(run())
+    run_async(run())
     assert order == [("loop moved", True), ("work", True)]
     assert not stored.lock.locked()
 
@@ -78,7 +86,7 @@ def test_an_error_in_the_work_releases_the_lock(store, stored):
         await quick.locked(store, stored, lambda: 1 / 0, 1)
 
     with pytest.raises(ZeroDivisionError):
-        asyncio.run(run())
+        run_async(run())
     assert not stored.lock.locked()
 
 
