@@ -1,7 +1,8 @@
 """The network diagram: node and edge geometry, colours, widths and labels for templates/partials/network.html."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from markupsafe import Markup, escape
 
 from app.sessions import Session
 
@@ -84,6 +85,9 @@ class Diagram:
     caption: str
     narration: str
     kind: str
+    # The edges' and nodes' SVG, drawn here rather than in a template loop (see edges_svg and nodes_svg).
+    edges_svg: Markup = field(default_factory=Markup)
+    nodes_svg: Markup = field(default_factory=Markup)
 
 
 _FIXED = {d: f".{d}f" for d in range(10)}
@@ -273,4 +277,62 @@ def build(session: Session) -> Diagram:
         caption = ("No step yet: press Step to run a forward pass, a backward pass and an update. "
                    "Edges show the current weights.")
         narration, kind = "", "initial"
-    return Diagram(session.trainer.step_count, WIDTH, height, columns, nodes, edges, caption, narration, kind)
+    return Diagram(session.trainer.step_count, WIDTH, height, columns, nodes, edges, caption, narration, kind,
+                   edges_svg(edges), nodes_svg(nodes, sizes[-1]))
+
+
+# The diagram's edges and nodes are drawn by the two functions below instead of a loop in
+# templates/partials/network.html: a Jinja loop over every attribute of every edge and node took more time than
+# the rest of the answer's HTML together. The markup, whitespace included, is what that loop drew. Numbers and
+# the view's own strings go in as they are; names (from CSV headers) are escaped.
+
+def _full(value: float | None) -> str:
+    """A number's full value for a data-* attribute (the templates' `full` filter)."""
+    return "" if value is None else repr(float(value))
+
+
+def edges_svg(edges: list[Edge]) -> Markup:
+    parts = []
+    for e in edges:
+        text = escape(e.description)
+        halo = f'<path class="halo" d="{e.path}" stroke-width="{e.width + 7}"/>' if e.changed else ""
+        parts.append(
+            f'\n      <g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="0" role="img" '
+            f'aria-label="{text}"\n         data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"'
+            f'\n         data-weight="{_full(e.weight)}" data-grad="{_full(e.grad)}" data-change="{_full(e.change)}">'
+            f'\n        <title>{text}</title>\n        {halo}\n        <path class="hit" d="{e.path}"/>'
+            f'\n        <path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{e.width:.2f}"/>'
+            f'\n        <text class="num{" always" if e.label_always else ""}" x="{e.label_x:.1f}" '
+            f'y="{e.label_y:.1f}">{e.label}</text>\n      </g>\n    ')
+    return Markup("".join(parts))
+
+
+def nodes_svg(nodes: list[Node], outputs: int) -> Markup:
+    """The nodes' markup; the last `outputs` nodes are the output layer, named on their right."""
+    parts = []
+    right_from = len(nodes) - outputs
+    for k, n in enumerate(nodes):
+        x, y = n.corner
+        text = escape(n.description)
+        if n.heatmap:
+            picture = (f'<image href="{n.heatmap}" x="{x}" y="{y}" width="34" height="34" '
+                       'preserveAspectRatio="none"/>')
+        else:
+            picture = f'<rect x="{x}" y="{y}" width="34" height="34" rx="4" class="plain"/>'
+        if n.layer == 0:
+            name = f'\n        <text class="node-name left" x="{x - 8}" y="{y + 21}">{escape(n.name)}</text>\n        '
+        elif k >= right_from:
+            name = f'\n        <text class="node-name right" x="{x + 44}" y="{y + 21}">{escape(n.name)}</text>\n        '
+        else:
+            name = ""
+        lines = "".join(f'<text class="{cls}" x="{n.x}" y="{y + 47 + 11 * i}">{line}</text>\n        '
+                        for i, (cls, line) in enumerate(n.lines))
+        parts.append(
+            f'\n      \n      <g id="{n.id}" class="node" tabindex="0" role="img" style="--layer: {n.layer}"'
+            f'\n         aria-label="{text}"\n         data-layer="{n.layer}" data-index="{n.index}" '
+            f'data-activation="{_full(n.activation)}"\n         data-delta="{_full(n.delta)}" '
+            f'data-bias="{_full(n.bias)}">\n        <title>{text}</title>\n        \n        {picture}\n        '
+            f'\n        <rect class="ring" x="{x - 2}" y="{y - 2}" width="38" height="38" rx="5"'
+            f'\n              stroke="{n.ring_color}" stroke-width="{n.ring_width:.2f}"/>\n        '
+            f'{name}\n        {lines}\n      </g>\n    ')
+    return Markup("".join(parts))
