@@ -35,10 +35,10 @@ def rgb(values: np.ndarray) -> np.ndarray:
 def hex_color(value: float) -> str:
     """One value in [-1, 1] (clipped) -> "#rrggbb"; plain Python floats, as it runs for every edge and node."""
     v = min(max(float(value), -1.0), 1.0)
-    to_end = _TO_NEGATIVE if v < 0 else _TO_POSITIVE
+    dr, dg, db = _TO_NEGATIVE if v < 0 else _TO_POSITIVE
+    nr, ng, nb = _NEUTRAL
     m = abs(v)
-    r, g, b = (round(n + d * m) for n, d in zip(_NEUTRAL, to_end))
-    return f"#{r:02x}{g:02x}{b:02x}"
+    return f"#{round(nr + dr * m):02x}{round(ng + dg * m):02x}{round(nb + db * m):02x}"
 
 
 def display_range(values: np.ndarray, activation: str) -> np.ndarray:

@@ -97,10 +97,16 @@ def fmt(value: float | None, digits: int = 4) -> str:
     """Short label for a number; the full value travels in data-* attributes."""
     if value is None:
         return "–"
-    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+    size = abs(value)
+    if (size >= 1e4 or size < 1e-3) and value != 0:
         return f"{value:.2e}"
     text = format(value, _FIXED.get(digits) or f".{digits}f")
     return text.rstrip("0").rstrip(".") if "." in text else f"{value}"
+
+
+def _column_means(a: np.ndarray) -> np.ndarray:
+    """a.mean(axis=0) of a float64 array without np.mean's Python wrapper: the same sum, divided the same way."""
+    return np.add.reduce(a, axis=0) / a.shape[0]
 
 
 def _input_heatmaps(inputs: np.ndarray) -> list[str]:
@@ -167,13 +173,13 @@ def build(session: Session) -> Diagram:
 
     shown = session.display or from_step(session)
     first_layer_with_delta = shown.delta_from if shown and shown.delta is not None else net.n_layers
-    mean_a = [a.mean(axis=0) for a in shown.a] if shown else None
-    mean_d = [d.mean(axis=0) if l >= first_layer_with_delta else None
+    mean_a = [_column_means(a) for a in shown.a] if shown else None
+    mean_d = [_column_means(d) if l >= first_layer_with_delta else None
               for l, d in enumerate(shown.delta)] if shown and shown.delta is not None else [None] * net.n_layers
     delta_scale = max((float(np.abs(d).max()) for d in mean_d if d is not None), default=0.0)
-    mean_t = shown.targets.mean(axis=0) if shown and shown.targets is not None else None
-    mean_e = shown.loss_terms.mean(axis=0) if shown and shown.loss_terms is not None else None
-    mean_z = [z.mean(axis=0) for z in shown.z] if shown and shown.show_z else None
+    mean_t = _column_means(shown.targets) if shown and shown.targets is not None else None
+    mean_e = _column_means(shown.loss_terms) if shown and shown.loss_terms is not None else None
+    mean_z = [_column_means(z) for z in shown.z] if shown and shown.show_z else None
     b_before = net.views(shown.params_before)[1] if shown and shown.params_before is not None else None
     updating = bool(shown) and shown.kind == "update"
     maps = heatmaps(session)
