@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import vendor
+from app.body_limit import BodyLimit
 from app.ratelimit import Buckets, RateLimit
 from app.security import SecurityHeaders
 from app.api import errors, sessions, snapshots
@@ -38,6 +39,7 @@ def create_app(store: str | None = None) -> FastAPI:
     scale = get_settings().rate_limit_scale
     app.state.rate_limits = Buckets(scale) if scale > 0 else None
     app.add_middleware(RateLimit, buckets=app.state.rate_limits)
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too
     errors.install(app)
     app.include_router(sessions.router)

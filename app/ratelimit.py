@@ -32,6 +32,10 @@ TRAIN = Limit("training steps", 60, 120, "session")
 CHECK = Limit("gradient checks", 1, 5, "session")
 SHARE = Limit("shares", 1, 30, "session")
 CREATE = Limit("new sessions", 10, 600, "address")
+# Rebuilding the data and network (settings, reset, seeds, shape, upload) and predicting many rows cost up to
+# a second each on the largest networks; a person changes a setting a few times a second at most.
+REBUILD = Limit("setting changes", 5, 30, "session")
+PREDICT = Limit("predictions", 20, 60, "session")
 
 RULES = [
     ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$"), TRAIN),
@@ -40,6 +44,8 @@ RULES = [
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/share$"), SHARE),
     ("POST", re.compile(r"^/api/sessions(/import)?$|^/api/snapshots/[^/]+/fork$|^/ui/import$"), CREATE),
     ("GET", re.compile(r"^/s/[^/]+$"), CREATE),
+    ("POST", re.compile(r"^/ui/(config|reset|new-seed|regenerate|shape|upload)$"), REBUILD),
+    ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/predict$"), PREDICT),
 ]
 MAX_BUCKETS = 100_000
 

@@ -5,6 +5,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -141,12 +142,21 @@ class Session:
                 "method": "fourth-order central differences (h = 1e-4) of the batch-mean data loss on the next "
                           "batch; relative error |a - n| / max(|a|, |n|, 1e-5)"}
 
-    def become(self, fresh: "Session") -> None:
+    def become(self, fresh: "Session") -> Callable[[], None]:
         """Take over a fresh build's data, network and curve, keeping this object, its id and its lock,
-        so that requests already waiting on the lock train the new network. The caller holds the lock."""
+        so that requests already waiting on the lock train the new network. The caller holds the lock.
+        Returns a function that undoes it, for a request that fails after the change."""
+        before = (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.snapshots,
+                  self.last_trace, self.display, self.phase)
+
+        def undo() -> None:
+            (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.snapshots,
+             self.last_trace, self.display, self.phase) = before
+
         self.request, self.dataset, self.trainer = fresh.request, fresh.dataset, fresh.trainer
         self.history, self.snapshots, self.last_trace = fresh.history, fresh.snapshots, None
         self.display, self.phase = None, None
+        return undo
 
     def config(self) -> dict:
         """The full current config, defaults resolved, from which this session's initial state rebuilds."""
@@ -307,6 +317,10 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     layers = req.layers or [dataset.input_size, *(DEFAULT_HIDDEN if hidden is None else hidden), dataset.target_size]
     if dataset.input_size > caps.max_neurons:
         raise FieldError("dataset", f"the data has {dataset.input_size} inputs but the cap is {caps.max_neurons}.")
+    if dataset.target_size > caps.max_neurons:
+        what = "classes" if dataset.task == "classification" else "targets"
+        raise FieldError("dataset", f"the data has {dataset.target_size} {what}, one output node each, but the cap "
+                                    f"is {caps.max_neurons} nodes a layer.")
     config = TrainConfig(
         layers=tuple(layers),
         **req.model_dump(include={

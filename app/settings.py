@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     max_request_seconds: float = 10.0
     max_predict_rows: int = 10_000
     max_csv_bytes: int = 1_000_000
+    # Any request body, refused with 413 before it is read. An import carries the session's CSV (JSON-escaped)
+    # besides up to about 0.8 MB of weights, optimizer state and loss curve: keep it above 2 × max_csv_bytes + 1 MB.
+    max_body_bytes: int = 3_000_000
     # Where sessions and shared snapshots live: sqlite:///path (relative to the working directory) or
     # sqlite:////absolute/path, one server process; redis://host:port/db for several workers or hosts.
     store: str = "sqlite:///data/playground.db"

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
+from app import quick
 from app.main import create_app
 from app.ratelimit import CHECK, Buckets
 from app.settings import get_settings
@@ -22,6 +23,11 @@ def page_session(client) -> str:
 
 def state(client, sid) -> dict:
     return client.get(f"/api/sessions/{sid}").json()
+
+
+def everything(client, sid) -> tuple[dict, dict]:
+    """The state and the exported document: weights, optimizer state, batch position and the whole loss curve."""
+    return state(client, sid), client.get(f"/api/sessions/{sid}/export").json()
 
 
 # 1. Bad input: a specific message next to the control, and nothing changes
@@ -43,22 +49,22 @@ def state(client, sid) -> dict:
 ])
 def test_bad_settings_are_named_next_to_their_control_and_change_nothing(client, control, value, words):
     sid = page_session(client)
-    before = state(client, sid)
+    before = everything(client, sid)
     r = client.post("/ui/config", headers=HX, data={control: value})
     assert r.status_code == 200
     target = "dataset" if control == "samples" else control
     error = re.search(rf'<p class="field-error" id="error-{target}" role="alert">([^<]*)</p>', r.text)
     assert error and words.lower() in html.unescape(error.group(1)).lower(), r.text[:300]
-    assert state(client, sid) == before
+    assert everything(client, sid) == before
 
 
 def test_an_incompatible_loss_is_explained(client):
     sid = page_session(client)
-    before = state(client, sid)
+    before = everything(client, sid)
     r = client.post("/ui/config", headers=HX, data={"loss": "cross_entropy"})
     error = re.search(r'id="error-loss" role="alert">([^<]*)<', r.text)
     assert error and "softmax" in html.unescape(error.group(1))
-    assert state(client, sid) == before
+    assert everything(client, sid) == before
 
 
 CSV_CASES = [
@@ -70,26 +76,85 @@ CSV_CASES = [
     (b"x,y\n1,2\n\xff\xfe,3\n", "not valid UTF-8"),
     (b"=cmd|' /C calc'!A0,y\n1,2\n3,4\n", "spreadsheets"),
     (b"<script>alert(1)</script>,y\n1,2\n3,4\n", "not allowed"),
+    (b"x,y\n1e308,1\n-1e308,2\n", "is too large"),  # finite, but the plots' ranges would overflow
+    (b"x,label\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(100)), "100 classes"),
 ]
 
 
 @pytest.mark.parametrize("data, words", CSV_CASES)
 def test_csv_uploads_on_the_page_are_refused_with_the_reason_and_change_nothing(client, data, words):
     sid = page_session(client)
-    before = state(client, sid)
-    r = client.post("/ui/upload", headers=HX, files={"file": ("data.csv", data, "text/csv")}, data={"targets": "y"})
+    before = everything(client, sid)
+    task = "classification" if b"label" in data else "regression"
+    r = client.post("/ui/upload", headers=HX, files={"file": ("data.csv", data, "text/csv")},
+                    data={"targets": "label" if task == "classification" else "y", "task": task})
     error = re.search(r'id="error-csv" role="alert">([^<]*)<', r.text)
     assert error and words in html.unescape(error.group(1)), r.text[:500]
     assert "<script>alert" not in r.text
-    assert state(client, sid) == before
+    assert everything(client, sid) == before
 
 
-@pytest.mark.parametrize("data, words", CSV_CASES[:4] + CSV_CASES[6:])
+@pytest.mark.parametrize("data, words", CSV_CASES[:4] + CSV_CASES[6:-1])
 def test_csv_through_the_api_is_refused_naming_the_field(client, data, words):
     r = client.post("/api/sessions", json={"dataset": {"name": "csv", "csv": data.decode(), "target_columns": ["y"]}})
     assert r.status_code == 422
     detail = r.json()["detail"][0]
     assert detail["field"] == "dataset.csv" and words in detail["msg"]
+
+
+@pytest.mark.parametrize("dataset, field, words", [
+    ({"name": "csv", "csv": CSV_CASES[-1][0].decode(), "target_columns": ["label"], "task": "classification"},
+     "dataset", "100 classes, one output node each, but the cap is 64"),
+    ({"inputs": [[1.0], [2.0]], "targets": [[0.0] * 65, [1.0] * 65]}, "dataset", "65 targets"),
+    ({"inputs": [[1e300], [2.0]], "targets": [[0.0], [1.0]]}, "dataset.inputs", "within ±1,000,000,000"),
+    ({"inputs": [[1.0], [2.0]], "targets": [[0.0], [-1e10]]}, "dataset.targets", "within ±1,000,000,000"),
+])
+def test_data_that_would_overflow_or_outgrow_the_caps_is_refused(client, dataset, field, words):
+    r = client.post("/api/sessions", json={"dataset": dataset})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"][0]
+    assert detail["field"] == field and words in detail["msg"], detail
+
+
+def test_a_change_whose_page_cannot_be_drawn_is_undone(client, monkeypatch):
+    """Defence in depth: if the rebuilt network's page fails to render, the session keeps its old network."""
+    import app.web.routes
+
+    sid = page_session(client)
+    before = everything(client, sid)
+    real = app.web.routes.panels
+
+    def broken(request, session, **kwargs):
+        if kwargs.get("controls"):
+            raise RuntimeError("cannot draw this")
+        return real(request, session, **kwargs)
+
+    monkeypatch.setattr(app.web.routes, "panels", broken)
+    quiet = TestClient(client.app, raise_server_exceptions=False, cookies={"bp_session": sid})  # no second lifespan
+    r = quiet.post("/ui/config", headers=HX, data={"hidden_activation": "relu"})
+    assert r.status_code == 500 and r.json() == {"detail": "Internal error; nothing was changed."}
+    monkeypatch.undo()
+    assert everything(client, sid) == before
+    assert client.get("/").status_code == 200
+
+
+def test_request_bodies_over_the_cap_are_refused_before_they_are_read(client):
+    sid = page_session(client)
+    before = everything(client, sid)
+    cap = get_settings().max_body_bytes
+    big = b"x,y\n" + b"1,2\n" * (cap // 4 + 1)
+    answers = [
+        client.post("/ui/upload", headers=HX, files={"file": ("big.csv", big, "text/csv")}),
+        client.post("/api/sessions", content=b"[" + b"1," * (cap // 2) + b"1]",
+                    headers={"content-type": "application/json"}),
+        client.post("/api/sessions", content=(big[i:i + 65536] for i in range(0, len(big), 65536)),  # no length
+                    headers={"content-type": "application/json"}),
+    ]
+    for r in answers:
+        assert r.status_code == 413, r.text[:200]
+        assert r.json() == {"detail": f"The request is larger than the {cap:,}-byte limit; nothing was changed."}
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert everything(client, sid) == before
 
 
 def test_a_good_csv_upload_trains_on_it(client):
@@ -103,18 +168,24 @@ def test_a_good_csv_upload_trains_on_it(client):
     assert '<option value="csv" selected>' in client.get("/").text  # the select keeps showing the upload
 
 
-@pytest.mark.parametrize("path, data", [
-    ("/ui/rewind", {"step": "x"}), ("/ui/rewind", {"step": "99"}), ("/ui/predict", {"input_0": "1e9"}),
-    ("/ui/edit", {"kind": "weight", "layer": "0", "to": "0", "from": "0", "value": "nan"}),
-    ("/ui/edit", {"kind": "weight", "layer": "9", "to": "0", "from": "0", "value": "1"}),
-    ("/ui/shape", {"action": "explode"}),
+@pytest.mark.parametrize("path, data, words", [
+    ("/ui/rewind", {"step": "x"}, "step must be a whole number"),
+    ("/ui/rewind", {"step": "99"}, "step 99 is not kept"),
+    ("/ui/predict", {"input_0": "1e9"}, "Enter a number (up to 1e6)"),
+    ("/ui/edit", {"kind": "weight", "layer": "0", "to": "0", "from": "0", "value": "nan"}, "finite number"),
+    ("/ui/edit", {"kind": "weight", "layer": "9", "to": "0", "from": "0", "value": "1"}, "layer"),
+    ("/ui/edit", {"kind": "weight", "layer": "0", "to": "99", "from": "0", "value": "1"}, "to must be 0 to 3"),
+    ("/ui/edit", {"layer": "0", "to": "0", "from": "0", "value": "1"}, "kind"),
+    ("/ui/shape", {"action": "explode"}, "action"),
 ])
-def test_other_bad_page_input_changes_nothing(client, path, data):
+def test_other_bad_page_input_is_explained_and_changes_nothing(client, path, data, words):
     sid = page_session(client)
-    before = state(client, sid)
+    before = everything(client, sid)
     r = client.post(path, headers=HX, data=data)
     assert r.status_code in (200, 422) and "Traceback" not in r.text
-    assert state(client, sid) == before
+    shown = " ".join(html.unescape(m) for m in re.findall(r'role="alert"[^>]*>([^<]+)<', r.text)) or r.text
+    assert words in shown, shown[:300]
+    assert everything(client, sid) == before
 
 
 # 2. Divergence
@@ -134,12 +205,13 @@ def test_divergence_is_refused_and_said_plainly(client, setup):
     assert r.json()["detail"].startswith(f"Training diverged at step {n}: lower the learning rate or go Back.")
     assert state(client, sid)["step"] == 0
     client.post(f"/api/sessions/{sid}/step", json={"steps": n - 1})
-    before = state(client, sid)
+    before = everything(client, sid)
     client.cookies.set("bp_session", sid)
     page = client.post("/ui/step", headers=HX).text
     assert f"Training diverged at step {n}: lower the learning rate or go Back." in page
-    assert not re.search(r"\bNaN\b|\binf\b|Infinity", page)
-    assert state(client, sid) == before
+    assert not re.search(r"\b(nan|inf|infinity)\b", re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page),
+                         re.IGNORECASE)
+    assert everything(client, sid) == before
 
 
 # 3. Limits
@@ -147,13 +219,13 @@ def test_divergence_is_refused_and_said_plainly(client, setup):
 
 def test_a_request_that_would_run_too_long_is_stopped_and_keeps_nothing(client, monkeypatch):
     sid = client.post("/api/sessions", json={}).json()["id"]
-    before = state(client, sid)
+    before = everything(client, sid)
     monkeypatch.setattr(get_settings(), "max_request_seconds", 0.0)
     r = client.post(f"/api/sessions/{sid}/step", json={"steps": 50})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "steps"
     assert "longer than 0 s" in r.json()["detail"][0]["msg"]
     monkeypatch.undo()
-    assert state(client, sid) == before
+    assert everything(client, sid) == before
 
 
 def test_expensive_endpoints_are_rate_limited_per_session_with_retry_after(client):
@@ -178,6 +250,17 @@ def test_training_requests_are_limited_per_session(tmp_path, monkeypatch):
         assert page[:12] == [200] * 12 and 429 in page
 
 
+def test_rebuilds_and_predictions_are_limited_per_session(client):
+    sid = page_session(client)
+    codes = [client.post("/ui/reset", headers=HX).status_code for _ in range(40)]
+    assert codes[:30] == [200] * 30 and 429 in codes[30:]
+    r = client.post("/ui/config", headers=HX, data={"learning_rate": "0.1"})
+    assert r.status_code == 429 and "setting changes" in r.json()["detail"] and int(r.headers["retry-after"]) >= 1
+    url = f"/api/sessions/{sid}/predict"
+    codes = [client.post(url, json={"inputs": [[0.5, 0.5]]}).status_code for _ in range(70)]
+    assert codes[:60] == [200] * 60 and 429 in codes[60:]
+
+
 def test_token_buckets_refill_at_their_rate():
     clock = [0.0]
     buckets = Buckets(1.0, clock=lambda: clock[0])
@@ -200,11 +283,24 @@ def test_session_creation_is_limited_per_address(tmp_path, monkeypatch):
 # 4. Concurrency
 
 
-def test_a_hundred_concurrent_steps_move_the_counter_by_exactly_a_hundred(client):
+def api_step(client, sid) -> int:
+    return client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()["step"]
+
+
+def page_step(client, sid) -> int:
+    r = client.post("/ui/step", headers=HX)  # the cookie names sid
+    return int(re.search(r'<svg id="network" data-step="(\d+)"', r.text).group(1))
+
+
+@pytest.mark.parametrize("press", [api_step, page_step])
+@pytest.mark.parametrize("where", ["event loop", "threads"])
+def test_a_hundred_concurrent_steps_move_the_counter_by_exactly_a_hundred(client, monkeypatch, press, where):
+    if where == "threads":  # every step through the threadpool, so that they contend for the session's lock
+        monkeypatch.setattr(quick, "QUICK_WORK", 0)
     sid = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
+    client.cookies.set("bp_session", sid)
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(
-        client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()["step"])) for _ in range(100)]
+    threads = [threading.Thread(target=lambda: answers.append(press(client, sid))) for _ in range(100)]
     for t in threads:
         t.start()
     for t in threads:
@@ -282,20 +378,20 @@ def test_the_session_cookie_is_httponly_lax_and_secure_when_asked(client, monkey
 ])
 def test_cross_site_form_posts_are_refused(client, headers, allowed):
     sid = page_session(client)
-    before = state(client, sid)
+    before = everything(client, sid)
     for path in ("/ui/step", "/ui/reset", "/ui/share"):
         r = client.post(path, headers=headers, follow_redirects=False)
         assert (r.status_code in (200, 303)) if allowed else (r.status_code == 403 and "Cross-site" in r.text)
     if not allowed:
-        assert state(client, sid) == before
+        assert everything(client, sid) == before
 
 
 def test_a_get_never_changes_an_existing_session(client):
     sid = page_session(client)
-    before = state(client, sid)
+    before = everything(client, sid)
     for path in ("/?preset=xor", "/?dataset=spiral&seed=3", "/?lr=abc", "/s/AAAAAAAAAAAAAAAA", "/ui/inspect?kind=x"):
         client.get(path)
-    assert state(client, sid) == before
+    assert everything(client, sid) == before
 
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -383,13 +479,13 @@ def test_opening_the_page_counts_as_a_new_session(tmp_path, monkeypatch):
 
 def test_the_page_says_when_a_request_ran_too_long(client, monkeypatch):
     sid = page_session(client)
-    before = state(client, sid)
+    before = everything(client, sid)
     monkeypatch.setattr(get_settings(), "max_request_seconds", 0.0)
     for path in ("/ui/step", "/ui/epoch", "/ui/play"):
         r = client.post(path, headers=HX)
         assert r.status_code == 200 and "longer than 0 s" in r.text
     monkeypatch.undo()
-    assert state(client, sid) == before
+    assert everything(client, sid) == before
 
 
 @pytest.mark.parametrize("text", ['"a","b"\n1,2\n3,4\n5,6\n', '\n"a",b\n1,2\n3,4\n5,6\n'])

@@ -5,7 +5,6 @@ Row numbers in messages are file lines, so the header is row 1, as a spreadsheet
 
 import csv
 import io
-import math
 import re
 
 import numpy as np
@@ -13,7 +12,7 @@ import numpy as np
 from app.engine.errors import FieldError
 
 from .messages import count, quote
-from .tables import Table
+from .tables import MAX_ABS_VALUE, Table
 
 FIELD = "dataset.csv"
 TARGETS = "dataset.target_columns"
@@ -34,7 +33,7 @@ def decode(data, max_bytes):
         raise FieldError(FIELD, "The CSV must be text.")
     data = bytes(data)
     if len(data) > max_bytes:
-        raise FieldError(FIELD, f"The CSV is {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
+        raise FieldError(FIELD, f"The CSV is too large: the limit is {max_bytes:,} bytes.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -97,8 +96,9 @@ def parse_number(cell, line, name):
     if not NUMBER.fullmatch(text):
         raise FieldError(FIELD, f"Row {line}, column '{name}': {quote(text)} is not a number.")
     value = float(text)
-    if not math.isfinite(value):
-        raise FieldError(FIELD, f"Row {line}, column '{name}': {quote(text)} is too large.")
+    if not abs(value) <= MAX_ABS_VALUE:
+        raise FieldError(FIELD, f"Row {line}, column '{name}': {quote(text)} is too large; values must lie "
+                                f"within ±{MAX_ABS_VALUE:,.0f} (rescale the column).")
     return value
 
 

@@ -15,7 +15,7 @@ from .encoding import encode_classes, encode_targets
 from .features import DEFAULT_FEATURES, check_features
 from .messages import count, quote
 from .registry import DATASETS
-from .tables import Table
+from .tables import MAX_ABS_VALUE, Table
 
 
 @dataclass(frozen=True)
@@ -227,4 +227,6 @@ def as_matrix(rows, field, width=None):
         raise FieldError(field, f"Each row must have {count(width, 'number')}, like the training rows.")
     if not np.all(np.isfinite(a)):
         raise FieldError(field, "Every value must be a finite number.")
+    if np.abs(a).max() > MAX_ABS_VALUE:
+        raise FieldError(field, f"Every value must lie within ±{MAX_ABS_VALUE:,.0f}; rescale the data.")
     return a

@@ -7,6 +7,10 @@ from importlib import resources
 
 import numpy as np
 
+# The largest magnitude a value of the user's own data (CSV or inline rows) may have. Far beyond any real
+# measurement in these units, and small enough that squares, sums and the plots' ranges stay finite.
+MAX_ABS_VALUE = 1e9
+
 
 @dataclass(frozen=True, eq=False)
 class Table:

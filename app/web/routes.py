@@ -85,13 +85,17 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
     (then a reload keeps the training). A GET never changes an existing session."""
     chosen = PRESETS.get(preset) if preset else None
     message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
-    notice, fresh = None, None
+    notice, fresh, counted = None, None, False
     try:
-        if chosen:
-            fresh = build_session(chosen.request())
-            notice = f"{chosen.title}. {chosen.blurb}"
-        elif (linked := request_from_query(request.query_params)) is not None:
+        linked = chosen.request() if chosen else request_from_query(request.query_params)
+        if linked is not None:
+            # Building is the expensive part, so it counts as a new session before it runs (a reload of the
+            # same link, which keeps the session, spends a token too).
+            if (refused := too_many(request, CREATE)) is not None:
+                return refused
+            counted = True
             fresh = build_session(linked)
+            notice = f"{chosen.title}. {chosen.blurb}" if chosen else None
     except FieldError as exc:
         field = param_of(exc.field) if not chosen else exc.field
         message = f"This link's setup cannot be used, so it was not applied. {field}: {exc.message}"
@@ -100,7 +104,7 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
             if chosen or session_query(fresh) != session_query(session):
                 session = None  # a GET changes nothing: the link's setup becomes a new session of this browser
     if session is None:
-        if (refused := too_many(request, CREATE)) is not None:
+        if not counted and (refused := too_many(request, CREATE)) is not None:
             return refused
         session = fresh or build_session(CreateSession())
         store.add(session)
@@ -203,8 +207,12 @@ def _rebuild(request: Request, session: Session, req: CreateSession, notice: str
     """Rebuild the session's data and network in place (a reset); the caller holds its lock."""
     fresh = build_session(req, session.id, hidden=hidden)
     fresh.request = fresh.request.model_copy(update={"layers": list(fresh.trainer.config.layers)})
-    session.become(fresh)
-    return panels(request, session, controls=True, notice=notice)
+    undo = session.become(fresh)
+    try:
+        return panels(request, session, controls=True, notice=notice)
+    except Exception:  # the new network cannot be shown: keep the old one rather than a page that never loads
+        undo()
+        raise
 
 
 @router.post("/ui/reset")
@@ -381,9 +389,12 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
                                 source=form.get("from") or None, value=form.get("value"))
             session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
         except (ValidationError, FieldError) as exc:
-            message = "; ".join(f"{field}: {text}" for field, text in control_errors(exc).items())
-            return panels(request, session, loss_points=[], errors={"edit": message},
-                          inspect=(form.get("kind"), form.get("layer"), form.get("from"), form.get("to")))
+            message = "; ".join(text if text.startswith(field) else f"{field}: {text}"
+                                for field, text in control_errors(exc).items())
+            target = (form.get("kind"), form.get("layer"), form.get("from"), form.get("to"))
+            if inspector_for(session, *target) is None:  # no such weight or bias to show the message beside
+                return panels(request, session, loss_points=[], message=f"Nothing was edited. {message}")
+            return panels(request, session, loss_points=[], errors={"edit": message}, inspect=target)
         rows, _, _ = session.trainer.next_batch()
         raw = session.dataset.raw_train_x[rows]
         session.display = from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
