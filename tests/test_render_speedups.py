@@ -163,3 +163,17 @@ def test_labels_and_colours_are_unchanged():
             assert network.fmt(v, digits) == _old_fmt(v, digits)
         if v == v:
             assert hex_color(v) == _old_hex(v)
+
+
+def test_the_contexts_lazy_config_and_setup_link_are_the_sessions():
+    from app.web.render import context
+    from app.web.setup_links import session_query
+
+    session = build_session(CreateSession(seed=9, learning_rate=0.1))
+    session.train(3)
+    ctx = context(session, loss_points=[])
+    assert dict(ctx["cfg"]) == session.config() and ctx["cfg"]["dataset"] == session.config()["dataset"]
+    assert str(ctx["setup_url"]) == "/?" + session_query(session)
+    assert ctx["setup_url"].__html__() == str(escape("/?" + session_query(session)))
+    assert ctx["shape"]["hidden"] == session.config()["layers"][1:-1]
+    assert ctx["loss_curve"]["loss"] == session.config()["loss"]

@@ -1,9 +1,10 @@
 """Jinja2 environment and the context every playground template receives."""
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.datasets import DATASETS, FEATURES
 from app.engine import (HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS,
@@ -100,26 +101,66 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
         return None
 
 
+class LazyConfig(Mapping):
+    """session.config(), made when a template first reads it. Only the controls, the code view and the setup
+    link read all of it, and a step's answer has none of them: config() and the setup link were an eighth of
+    its context's time."""
+
+    def __init__(self, session: Session):
+        self._session, self._config = session, None
+
+    def _get(self) -> dict:
+        if self._config is None:
+            self._config = self._session.config()
+        return self._config
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+class LazySetupUrl:
+    """The page's setup link ("/?..."), made when a template first prints it (see LazyConfig)."""
+
+    def __init__(self, session: Session, cfg: LazyConfig):
+        self._session, self._cfg, self._text = session, cfg, None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            query = session_query(self._session, self._cfg._get())
+            self._text = "/?" + query if query else "/"
+        return self._text
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
             predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
-    cfg = session.config()
+    cfg = LazyConfig(session)
+    config = session.trainer.config
     info = DATASETS.get(session.dataset.name)
-    hidden = cfg["layers"][1:-1]
+    hidden = list(config.layers[1:-1])
     return {
         "session": session,
         "cfg": cfg,
         "data_info": info,
         "choices": CHOICES,
-        "loss_reasons": {loss: incompatibility(cfg["output_activation"], loss) for loss in LOSSES},
+        "loss_reasons": {loss: incompatibility(config.output_activation, loss) for loss in LOSSES},
         "diagram": network.build(session),
         "output": output.build(session) if loss_points is None else output.update(session),
         "metrics": metrics.build(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
                        "points": session.history if loss_points is None else loss_points,
-                       "loss": cfg["loss"]},
+                       "loss": config.loss},
         "shape": {"hidden": hidden, "can_add_layer": len(hidden) < PAGE_MAX_HIDDEN_LAYERS,
                   "max_neurons": PAGE_MAX_NEURONS},
         "errors": errors or {},
@@ -137,5 +178,5 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "presets": [(name, p.title) for name, p in PRESETS.items()],
         "shared": shared,
         "max_csv_bytes": get_settings().max_csv_bytes,
-        "setup_url": "/?" + query if (query := session_query(session, cfg)) else "/",
+        "setup_url": LazySetupUrl(session, cfg),
     }
