@@ -278,6 +278,7 @@
     p.setAttribute("role", "alert");
     p.textContent = text;
     area.replaceChildren(p);
+    area.scrollIntoView({ block: "nearest" });
   }
 
   function errorText(xhr) {
@@ -305,6 +306,26 @@
   });
   document.addEventListener("htmx:sendError", function () {
     showError("The server did not answer: check the connection and try again. Nothing was changed.");
+  });
+
+  // A file over the CSV cap is refused here, next to its control, instead of being sent only to be refused.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+    var max = parseInt(input.dataset.maxBytes, 10), file = input.files && input.files[0];
+    var text = file && file.size > max ? file.name + " is " + Math.ceil(file.size / 1000).toLocaleString("en") +
+      " KB; the limit is " + Math.round(max / 1000).toLocaleString("en") + " KB. Choose a smaller file." : "";
+    input.setCustomValidity(text);
+    var note = document.getElementById(input.id + "-size");
+    if (text && !note) {
+      note = document.createElement("p");
+      note.id = input.id + "-size";
+      note.className = "field-error";
+      note.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", note);
+    }
+    if (note) note.textContent = text;
+    if (note && !text) note.remove();
   });
 
   function refresh() { drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); syncAddress(); }

@@ -62,3 +62,24 @@ def test_play_waits_out_a_rate_limit_then_goes_on(page, live_server, console_err
     assert count["n"] == 1
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+
+
+def test_a_csv_over_the_cap_is_refused_beside_its_control_without_being_sent(page, live_server, console_errors,
+                                                                             tmp_path):
+    open_page(page, live_server)
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/ui/upload" in r.url else None)
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,y\n" + b"1,2\n" * 300_000)  # 1.2 MB, over the 1 MB cap
+    page.get_by_text("Your own data (CSV)").click()
+    page.set_input_files("#f-csv", str(big))
+    page.get_by_role("button", name="Upload and train").click()
+    expect(page.locator("#f-csv-size")).to_have_text("big.csv is 1,201 KB; the limit is 1,000 KB. "
+                                                     "Choose a smaller file.")
+    assert sent == [] and console_errors == []
+    small = tmp_path / "small.csv"
+    small.write_text("a,y\n1,2\n3,4\n5,7\n")
+    page.set_input_files("#f-csv", str(small))
+    expect(page.locator("#f-csv-size")).to_have_count(0)
+    page.get_by_role("button", name="Upload and train").click()
+    expect(page.locator("#message")).to_contain_text("Loaded small.csv: predicting y (regression).")
