@@ -177,3 +177,12 @@ def test_the_contexts_lazy_config_and_setup_link_are_the_sessions():
     assert ctx["setup_url"].__html__() == str(escape("/?" + session_query(session)))
     assert ctx["shape"]["hidden"] == session.config()["layers"][1:-1]
     assert ctx["loss_curve"]["loss"] == session.config()["loss"]
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_many_pictures_at_once_are_each_alone(level):
+    from app.views.png import data_uri, data_uris
+
+    pixels = np.random.default_rng(5).integers(0, 256, (256, 7, 3), dtype=np.uint8)
+    stack = pixels.transpose(1, 0, 2).reshape(-1, 16, 16, 3)
+    assert data_uris(stack, level) == [data_uri(pixels[:, k].reshape(16, 16, 3), level) for k in range(7)]

@@ -8,7 +8,7 @@ from app.sessions import Session
 
 from .colors import display_range, hex_color, rgb
 from .output import cached, plane_inputs, plane_key
-from .png import data_uri
+from .png import data_uri, data_uris
 from .shown import from_step, node_names
 
 NODE = 34  # node square side, px
@@ -139,10 +139,10 @@ def heatmaps(session: Session) -> list[list[str]] | None:
     # One colour lookup for every node at once: (grid cells, all nodes, rgb).
     pixels = rgb(np.nan_to_num(np.concatenate(shown, axis=1)))
     uris = [list(cached(("input heatmaps", *plane_key(data, HEATMAP_GRID)), lambda: tuple(_input_heatmaps(inputs))))]
+    pictures = data_uris(pixels.transpose(1, 0, 2).reshape(-1, HEATMAP_GRID, HEATMAP_GRID, 3), HEATMAP_ZLIB_LEVEL)
     at = 0
     for a in acts[1:]:
-        uris.append([data_uri(pixels[:, at + j].reshape(HEATMAP_GRID, HEATMAP_GRID, 3), HEATMAP_ZLIB_LEVEL)
-                     for j in range(a.shape[1])])
+        uris.append(pictures[at:at + a.shape[1]])
         at += a.shape[1]
     return uris
 

@@ -26,16 +26,33 @@ def _stored(data: bytes) -> bytes:
     return b"\x78\x01\x01" + struct.pack("<HH", n, n ^ 0xFFFF) + data + struct.pack(">I", zlib.adler32(data))
 
 
-def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
-    """pixels: (height, width, 3) uint8, top row first -> PNG bytes, compressed at zlib `level`."""
-    height, width, _ = pixels.shape
-    rows = np.zeros((height, 1 + width * 3), np.uint8)  # each row: filter type 0, then its pixels
-    rows[:, 1:] = pixels.reshape(height, width * 3)
+def _png(rows: np.ndarray, width: int, level: int) -> bytes:
+    """rows: (height, 1 + width * 3) uint8, each a filter byte then its pixels -> PNG bytes."""
     data = rows.tobytes()
     idat = _stored(data) if level == 0 and len(data) <= STORED_MAX else zlib.compress(data, level)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, rows.shape[0], 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _IEND
+
+
+def _filtered_rows(pixels: np.ndarray) -> np.ndarray:
+    """(..., height, width, 3) -> (..., height, 1 + width * 3): filter type 0 before each row."""
+    *lead, height, width, _ = pixels.shape
+    rows = np.zeros((*lead, height, 1 + width * 3), np.uint8)
+    rows[..., 1:] = pixels.reshape(*lead, height, width * 3)
+    return rows
+
+
+def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
+    """pixels: (height, width, 3) uint8, top row first -> PNG bytes, compressed at zlib `level`."""
+    return _png(_filtered_rows(pixels), pixels.shape[1], level)
 
 
 def data_uri(pixels: np.ndarray, level: int = 1) -> str:
     return "data:image/png;base64," + base64.b64encode(encode_png(pixels, level)).decode("ascii")
+
+
+def data_uris(pictures: np.ndarray, level: int = 1) -> list[str]:
+    """data_uri of each of pictures: (count, height, width, 3), with one array operation for all of them."""
+    width = pictures.shape[2]
+    return ["data:image/png;base64," + base64.b64encode(_png(rows, width, level)).decode("ascii")
+            for rows in _filtered_rows(pictures)]
