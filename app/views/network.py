@@ -247,6 +247,11 @@ def build(session: Session) -> Diagram:
         mid = (x0 + x1) / 2
         ys_from = [y_of(l, i) for i in range(w.shape[1])]
         ys_to = [y_of(l + 1, j) for j in range(w.shape[0])]
+        # The curves' coordinates, each formatted once rather than once per edge through it.
+        from_text = [f"{y:.1f}" for y in ys_from]
+        to_text = [f"{y:.1f}" for y in ys_to]
+        start, middle, end = f"M{x0:.1f},", f" C{mid:.1f},", f" {mid:.1f},"
+        x1_text = f" {x1:.1f},"
         from_names, to_names = names[l], names[l + 1]
         grads = grad_w[l].tolist() if grad_w is not None and l >= first_layer_with_delta else None
         changes = change[l].tolist() if change is not None else None
@@ -270,7 +275,7 @@ def build(session: Session) -> Diagram:
                     label = fmt(weight, digits)
                 edges.append(Edge(
                     id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j,
-                    path=f"M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}",
+                    path=f"{start}{from_text[i]}{middle}{from_text[i]}{end}{to_text[j]}{x1_text}{to_text[j]}",
                     label_x=x0 + 0.62 * (x1 - x0), label_y=y0 + 0.62 * (y1 - y0) - 3,
                     color=hex_color(weight), width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH),
                     weight=weight, grad=grad, change=dw,
