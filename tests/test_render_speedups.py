@@ -186,3 +186,10 @@ def test_many_pictures_at_once_are_each_alone(level):
     pixels = np.random.default_rng(5).integers(0, 256, (256, 7, 3), dtype=np.uint8)
     stack = pixels.transpose(1, 0, 2).reshape(-1, 16, 16, 3)
     assert data_uris(stack, level) == [data_uri(pixels[:, k].reshape(16, 16, 3), level) for k in range(7)]
+
+
+def test_finite_is_nan_to_num():
+    from app.views.colors import finite
+
+    for values in (np.array([0.5, -0.0, 1e300]), np.array([[np.nan, 1.0], [np.inf, -np.inf]])):
+        assert finite(values).tobytes() == np.nan_to_num(values).tobytes()

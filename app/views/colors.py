@@ -41,6 +41,12 @@ def hex_color(value: float) -> str:
     return f"#{round(nr + dr * m):02x}{round(ng + dg * m):02x}{round(nb + db * m):02x}"
 
 
+def finite(values: np.ndarray) -> np.ndarray:
+    """np.nan_to_num(values) for a float array, skipping its copy and passes when every value is finite
+    (nearly always: the pictures are drawn on every step)."""
+    return values if np.isfinite(values).all() else np.nan_to_num(values)
+
+
 def display_range(values: np.ndarray, activation: str) -> np.ndarray:
     """Map an activation's outputs onto [-1, 1] for colouring: sigmoid/softmax's (0, 1) is stretched."""
     if activation in ("sigmoid", "softmax"):

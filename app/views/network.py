@@ -6,7 +6,7 @@ from markupsafe import Markup, escape
 
 from app.sessions import Session
 
-from .colors import display_range, hex_color, rgb
+from .colors import display_range, finite, hex_color, rgb
 from .output import cached, plane_inputs, plane_key
 from .png import data_uri, data_uris
 from .shown import from_step, node_names
@@ -137,7 +137,7 @@ def heatmaps(session: Session) -> list[list[str]] | None:
             s = s / np.maximum(np.abs(s).max(axis=0), 1.0)
         shown.append(s)
     # One colour lookup for every node at once: (grid cells, all nodes, rgb).
-    pixels = rgb(np.nan_to_num(np.concatenate(shown, axis=1)))
+    pixels = rgb(finite(np.concatenate(shown, axis=1)))
     uris = [list(cached(("input heatmaps", *plane_key(data, HEATMAP_GRID)), lambda: tuple(_input_heatmaps(inputs))))]
     pictures = data_uris(pixels.transpose(1, 0, 2).reshape(-1, HEATMAP_GRID, HEATMAP_GRID, 3), HEATMAP_ZLIB_LEVEL)
     at = 0

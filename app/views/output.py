@@ -6,7 +6,7 @@ import numpy as np
 
 from app.sessions import Session
 
-from .colors import display_range, rgb
+from .colors import display_range, finite, rgb
 from .png import data_uri
 
 GRID = 64
@@ -93,7 +93,7 @@ def boundary_image(session: Session) -> str:
     inputs = plane_inputs(session.dataset, GRID)
     with np.errstate(all="ignore"):
         o = session.trainer.net.predict(inputs)
-    shade = np.nan_to_num(_signed_output(session, o)).reshape(GRID, GRID)
+    shade = finite(_signed_output(session, o)).reshape(GRID, GRID)
     return data_uri(rgb(shade * 0.75))
 
 

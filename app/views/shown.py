@@ -66,11 +66,12 @@ def node_names(session: Session) -> list[list[str]]:
 def _biggest_change(session: Session, trace: Trace) -> str:
     net = session.trainer.net
     before, after = net.views(trace.params_before)[0], net.views(trace.params_after)[0]
-    best = max(((float(np.abs(a - b).max()), l) for l, (a, b) in enumerate(zip(after, before))), default=(0, 0))
+    sizes = [np.abs(a - b) for a, b in zip(after, before)]
+    best = max(((float(d.max()), l) for l, d in enumerate(sizes)), default=(0, 0))
     if best[0] == 0:
         return "No weight changed."
     l = best[1]
-    j, i = np.unravel_index(np.argmax(np.abs(after[l] - before[l])), after[l].shape)
+    j, i = np.unravel_index(np.argmax(sizes[l]), after[l].shape)
     names = node_names(session)
     old, new = float(before[l][j, i]), float(after[l][j, i])
     way = "up" if new > old else "down"
@@ -85,9 +86,10 @@ def from_step(session: Session) -> Shown | None:
         return None
     p = trace.pass_
     output, _ = _output_words(session, trace)
-    narration = (f"Step {trace.step} used {_batch_words(session, trace)}: {output}, so the batch loss was "
+    batch = _batch_words(session, trace)
+    narration = (f"Step {trace.step} used {batch}: {output}, so the batch loss was "
                  f"{num(trace.loss_before)}. {_biggest_change(session, trace)}")
-    caption = (f"a and δ: {_batch_words(session, trace)}, from the forward and backward pass before step "
+    caption = (f"a and δ: {batch}, from the forward and backward pass before step "
                f"{trace.step}'s update. Weights and biases: after the update. Edge gradients ∂L/∂w: batch mean.")
     return Shown("step", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
                  trace.rows.tolist(), caption, narration)
