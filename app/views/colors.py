@@ -10,6 +10,7 @@ POSITIVE = np.array([0x08, 0x77, 0xBD], dtype=np.float64)
 _NEUTRAL = tuple(float(n) for n in NEUTRAL)
 _TO_NEGATIVE = tuple(float(e - n) for e, n in zip(NEGATIVE, NEUTRAL))
 _TO_POSITIVE = tuple(float(e - n) for e, n in zip(POSITIVE, NEUTRAL))
+_HEX = [f"{i:02x}" for i in range(256)]  # a table: formatting three ints with "02x" cost more than the rest
 
 
 def rgb(values: np.ndarray) -> np.ndarray:
@@ -38,7 +39,7 @@ def hex_color(value: float) -> str:
     dr, dg, db = _TO_NEGATIVE if v < 0 else _TO_POSITIVE
     nr, ng, nb = _NEUTRAL
     m = abs(v)
-    return f"#{round(nr + dr * m):02x}{round(ng + dg * m):02x}{round(nb + db * m):02x}"
+    return "#" + _HEX[round(nr + dr * m)] + _HEX[round(ng + dg * m)] + _HEX[round(nb + db * m)]
 
 
 def finite(values: np.ndarray) -> np.ndarray:

@@ -90,7 +90,8 @@ class Diagram:
     nodes_svg: Markup = field(default_factory=Markup)
 
 
-_FIXED = {d: f".{d}f" for d in range(10)}
+# %-formatting: about twice as fast here as format() or an f-string with a format spec, and the same text.
+_FIXED = {d: f"%.{d}f" for d in range(10)}
 
 
 def fmt(value: float | None, digits: int = 4) -> str:
@@ -99,8 +100,8 @@ def fmt(value: float | None, digits: int = 4) -> str:
         return "–"
     size = abs(value)
     if (size >= 1e4 or size < 1e-3) and value != 0:
-        return f"{value:.2e}"
-    text = format(value, _FIXED.get(digits) or f".{digits}f")
+        return "%.2e" % value
+    text = (_FIXED.get(digits) or f"%.{digits}f") % value
     return text.rstrip("0").rstrip(".") if "." in text else f"{value}"
 
 
@@ -312,9 +313,9 @@ def edges_svg(edges: list[Edge]) -> Markup:
             f'aria-label="{text}"\n         data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"'
             f'\n         data-weight="{_full(e.weight)}" data-grad="{_full(e.grad)}" data-change="{_full(e.change)}">'
             f'\n        <title>{text}</title>\n        {halo}\n        <path class="hit" d="{e.path}"/>'
-            f'\n        <path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{e.width:.2f}"/>'
-            f'\n        <text class="num{" always" if e.label_always else ""}" x="{e.label_x:.1f}" '
-            f'y="{e.label_y:.1f}">{e.label}</text>\n      </g>\n    ')
+            f'\n        <path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{"%.2f" % e.width}"/>'
+            f'\n        <text class="num{" always" if e.label_always else ""}" x="{"%.1f" % e.label_x}" '
+            f'y="{"%.1f" % e.label_y}">{e.label}</text>\n      </g>\n    ')
     return Markup("".join(parts))
 
 
@@ -344,6 +345,6 @@ def nodes_svg(nodes: list[Node], outputs: int) -> Markup:
             f'data-activation="{_full(n.activation)}"\n         data-delta="{_full(n.delta)}" '
             f'data-bias="{_full(n.bias)}">\n        <title>{text}</title>\n        \n        {picture}\n        '
             f'\n        <rect class="ring" x="{x - 2}" y="{y - 2}" width="38" height="38" rx="5"'
-            f'\n              stroke="{n.ring_color}" stroke-width="{n.ring_width:.2f}"/>\n        '
+            f'\n              stroke="{n.ring_color}" stroke-width="{"%.2f" % n.ring_width}"/>\n        '
             f'{name}\n        {lines}\n      </g>\n    ')
     return Markup("".join(parts))
