@@ -1,5 +1,6 @@
 """The network diagram: node and edge geometry, colours, widths and labels for templates/partials/network.html."""
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -303,19 +304,34 @@ def _full(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
+@lru_cache(maxsize=1024)
+def _label_place(x: float, y: float) -> tuple[str, str]:
+    """An edge label's coordinates as printed. They, and a node's below, only change with the layout, so each is
+    formatted once rather than on every step (formatting floats was half of the markup's time)."""
+    return "%.1f" % x, "%.1f" % y
+
+
+@lru_cache(maxsize=1024)
+def _node_place(centre: float, x: float, y: float, lines: int) -> tuple:
+    """The coordinates a node's markup prints, from its centre x, its corner (x, y) and its number of lines."""
+    return (str(x), str(y), str(x - 2), str(y - 2), str(x - 8), str(y + 21), str(x + 44), str(centre),
+            tuple(str(y + 47 + 11 * i) for i in range(lines)))
+
+
 def edges_svg(edges: list[Edge]) -> Markup:
     parts = []
     for e in edges:
         text = escape(e.description)
         halo = f'<path class="halo" d="{e.path}" stroke-width="{e.width + 7}"/>' if e.changed else ""
+        label_x, label_y = _label_place(e.label_x, e.label_y)
         parts.append(
             f'\n      <g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="0" role="img" '
             f'aria-label="{text}"\n         data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"'
             f'\n         data-weight="{_full(e.weight)}" data-grad="{_full(e.grad)}" data-change="{_full(e.change)}">'
             f'\n        <title>{text}</title>\n        {halo}\n        <path class="hit" d="{e.path}"/>'
             f'\n        <path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{"%.2f" % e.width}"/>'
-            f'\n        <text class="num{" always" if e.label_always else ""}" x="{"%.1f" % e.label_x}" '
-            f'y="{"%.1f" % e.label_y}">{e.label}</text>\n      </g>\n    ')
+            f'\n        <text class="num{" always" if e.label_always else ""}" x="{label_x}" '
+            f'y="{label_y}">{e.label}</text>\n      </g>\n    ')
     return Markup("".join(parts))
 
 
@@ -324,7 +340,7 @@ def nodes_svg(nodes: list[Node], outputs: int) -> Markup:
     parts = []
     right_from = len(nodes) - outputs
     for k, n in enumerate(nodes):
-        x, y = n.corner
+        x, y, ring_x, ring_y, left_x, name_y, right_x, centre, line_ys = _node_place(n.x, *n.corner, len(n.lines))
         text = escape(n.description)
         if n.heatmap:
             picture = (f'<image href="{n.heatmap}" x="{x}" y="{y}" width="34" height="34" '
@@ -332,19 +348,19 @@ def nodes_svg(nodes: list[Node], outputs: int) -> Markup:
         else:
             picture = f'<rect x="{x}" y="{y}" width="34" height="34" rx="4" class="plain"/>'
         if n.layer == 0:
-            name = f'\n        <text class="node-name left" x="{x - 8}" y="{y + 21}">{escape(n.name)}</text>\n        '
+            name = f'\n        <text class="node-name left" x="{left_x}" y="{name_y}">{escape(n.name)}</text>\n        '
         elif k >= right_from:
-            name = f'\n        <text class="node-name right" x="{x + 44}" y="{y + 21}">{escape(n.name)}</text>\n        '
+            name = f'\n        <text class="node-name right" x="{right_x}" y="{name_y}">{escape(n.name)}</text>\n        '
         else:
             name = ""
-        lines = "".join(f'<text class="{cls}" x="{n.x}" y="{y + 47 + 11 * i}">{line}</text>\n        '
-                        for i, (cls, line) in enumerate(n.lines))
+        lines = "".join(f'<text class="{cls}" x="{centre}" y="{line_y}">{line}</text>\n        '
+                        for (cls, line), line_y in zip(n.lines, line_ys))
         parts.append(
             f'\n      \n      <g id="{n.id}" class="node" tabindex="0" role="img" style="--layer: {n.layer}"'
             f'\n         aria-label="{text}"\n         data-layer="{n.layer}" data-index="{n.index}" '
             f'data-activation="{_full(n.activation)}"\n         data-delta="{_full(n.delta)}" '
             f'data-bias="{_full(n.bias)}">\n        <title>{text}</title>\n        \n        {picture}\n        '
-            f'\n        <rect class="ring" x="{x - 2}" y="{y - 2}" width="38" height="38" rx="5"'
+            f'\n        <rect class="ring" x="{ring_x}" y="{ring_y}" width="38" height="38" rx="5"'
             f'\n              stroke="{n.ring_color}" stroke-width="{"%.2f" % n.ring_width}"/>\n        '
             f'{name}\n        {lines}\n      </g>\n    ')
     return Markup("".join(parts))
