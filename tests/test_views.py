@@ -74,3 +74,20 @@ def test_metrics_report_accuracy_for_classification_only():
     m = metrics.build(build_session(CreateSession()))
     assert m["step"] == 0 and 0 <= m["train_accuracy"] <= 1 and m["batch_loss"] is None
     assert metrics.build(build_session(CreateSession(dataset={"name": "sine"})))["train_accuracy"] is None
+
+
+def test_the_narration_names_the_biggest_change_even_when_only_biases_moved():
+    from app.views import shown
+
+    s = build_session(MAZUR)
+    s.train(1)
+    assert shown.from_step(s).narration.endswith("The biggest change: the weight h1.2 → o1 went down by 0.0413338, "
+                                                 "from 0.45 to 0.408666.")  # Mazur's w6
+    # All-zero weights: tanh(0) = 0 hides every input, so only the biases get a gradient.
+    s = build_session(CreateSession(init="zeros"))
+    s.train(1)
+    words = shown.from_step(s).narration
+    assert "No weight changed; the biggest change: the bias of " in words and " went " in words, words
+    frozen = build_session(CreateSession(init="zeros", train_biases=False))
+    frozen.train(1)
+    assert shown.from_step(frozen).narration.endswith("No weight or bias changed.")

@@ -65,18 +65,28 @@ def node_names(session: Session) -> list[list[str]]:
 
 def _biggest_change(session: Session, trace: Trace) -> str:
     net = session.trainer.net
-    before, after = net.views(trace.params_before)[0], net.views(trace.params_after)[0]
+    (before, b_before), (after, b_after) = net.views(trace.params_before), net.views(trace.params_after)
+    names = node_names(session)
     sizes = [np.abs(a - b) for a, b in zip(after, before)]
     best = max(((float(d.max()), l) for l, d in enumerate(sizes)), default=(0, 0))
+    if best[0] > 0:
+        l = best[1]
+        j, i = np.unravel_index(np.argmax(sizes[l]), after[l].shape)
+        old, new = float(before[l][j, i]), float(after[l][j, i])
+        return f"The biggest change: the weight {names[l][i]} → {names[l + 1][j]} {_moved(old, new)}."
+    # Only biases moved: every weight gradient was zero, or too small to change a weight in float64.
+    sizes = [np.abs(a - b) for a, b in zip(b_after, b_before)]
+    best = max(((float(d.max()), l) for l, d in enumerate(sizes)), default=(0, 0))
     if best[0] == 0:
-        return "No weight changed."
+        return "No weight or bias changed."
     l = best[1]
-    j, i = np.unravel_index(np.argmax(sizes[l]), after[l].shape)
-    names = node_names(session)
-    old, new = float(before[l][j, i]), float(after[l][j, i])
-    way = "up" if new > old else "down"
-    return (f"The biggest change: the weight {names[l][i]} → {names[l + 1][j]} went {way} by {num(abs(new - old))}, "
-            f"from {num(old)} to {num(new)}.")
+    j = int(np.argmax(sizes[l]))
+    return (f"No weight changed; the biggest change: the bias of {names[l + 1][j]} "
+            f"{_moved(float(b_before[l][j]), float(b_after[l][j]))}.")
+
+
+def _moved(old: float, new: float) -> str:
+    return f"went {'up' if new > old else 'down'} by {num(abs(new - old))}, from {num(old)} to {num(new)}"
 
 
 def from_step(session: Session) -> Shown | None:
