@@ -50,8 +50,9 @@ bench: install install-browser install-redis
 	$(BIN)/python bench/server.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/memory.py
-	$(BIN)/python bench/load.py
-	$(BIN)/python bench/load.py --workers 2 --redis
+	$(BIN)/python bench/load.py --workers 2 --client raw
+	$(BIN)/python bench/load.py --workers 2 --client raw --endpoint api
+	$(BIN)/python bench/load.py --workers 2 --client raw --redis
 	$(BIN)/python bench/browser.py
 
 clean:
