@@ -58,6 +58,17 @@ def test_bad_settings_are_named_next_to_their_control_and_change_nothing(client,
     assert everything(client, sid) == before
 
 
+def test_an_error_for_a_control_not_on_the_page_is_shown_at_the_top_of_the_form(client):
+    """Momentum's field is only on the page while the momentum optimizer is chosen; switching to it with a bad
+    momentum must still say why nothing changed."""
+    sid = page_session(client)
+    before = everything(client, sid)
+    r = client.post("/ui/config", headers=HX, data={"optimizer": "momentum", "momentum": "nan"})
+    errors = re.findall(r'<p class="field-error" role="alert">([^<]*)</p>', r.text)
+    assert [html.unescape(e) for e in errors] == ["momentum: Input should be a finite number"], errors
+    assert everything(client, sid) == before
+
+
 def test_an_incompatible_loss_is_explained(client):
     sid = page_session(client)
     before = everything(client, sid)

@@ -140,6 +140,21 @@ class LazySetupUrl:
         return str(escape(str(self)))
 
 
+# The controls form's fields with a control of their own, where their error is shown; the optimizer's own
+# settings only while that optimizer is chosen.
+CONTROLS = ("csv", "dataset", "noise", "samples", "train_percent", "features", "hidden_activation",
+            "output_activation", "loss", "optimizer", "learning_rate", "batch_size", "regularization",
+            "regularization_rate", "init", "seed")
+OPTIMIZER_CONTROLS = {"momentum": ("momentum",), "adam": ("beta1", "beta2", "eps")}
+
+
+def form_errors(errors: dict, optimizer: str) -> list[tuple[str, str]]:
+    """Errors with no control on the page to show them beside, shown at the top of the controls form."""
+    shown = (*CONTROLS, *OPTIMIZER_CONTROLS.get(optimizer, ()))
+    return [(field, message) for field, message in errors.items() if field not in shown and field not in
+            ("edit", "predict", "import")]
+
+
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
             predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None) -> dict:
@@ -164,6 +179,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "shape": {"hidden": hidden, "can_add_layer": len(hidden) < PAGE_MAX_HIDDEN_LAYERS,
                   "max_neurons": PAGE_MAX_NEURONS},
         "errors": errors or {},
+        "form_errors": form_errors(errors or {}, config.optimizer),
         "message": message,
         "notice": notice,
         "playing": session.playing,
