@@ -12,18 +12,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None):
+        """`larger`: paths allowed more than max_bytes, and how much."""
+        self.app, self.max_bytes, self.larger = app, max_bytes, larger or {}
 
-    def message(self) -> str:
-        return f"The request is larger than the {self.max_bytes:,}-byte limit; nothing was changed."
+    @staticmethod
+    def message(cap: int) -> str:
+        return f"The request is larger than the {cap:,}-byte limit; nothing was changed."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        cap = self.larger.get(scope["path"], self.max_bytes)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            body = json.dumps({"detail": self.message()}).encode()
+        if declared.isdigit() and int(declared) > cap:
+            body = json.dumps({"detail": self.message(cap)}).encode()
             await send({"type": "http.response.start", "status": 413,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                     (b"connection", b"close")]})
@@ -36,8 +39,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise HTTPException(413, self.message())
+                if seen > cap:
+                    raise HTTPException(413, self.message(cap))
             return message
 
         await self.app(scope, limited, send)

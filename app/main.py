@@ -39,7 +39,9 @@ def create_app(store: str | None = None) -> FastAPI:
     scale = get_settings().rate_limit_scale
     app.state.rate_limits = Buckets(scale) if scale > 0 else None
     app.add_middleware(RateLimit, buckets=app.state.rate_limits)
-    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
+    settings = get_settings()
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       larger={"/api/sessions/import": settings.max_import_bytes, "/ui/import": settings.max_import_bytes})
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too
     errors.install(app)
     app.include_router(sessions.router)

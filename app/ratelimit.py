@@ -36,6 +36,8 @@ CREATE = Limit("new sessions", 10, 600, "address")
 # a second each on the largest networks; a person changes a setting a few times a second at most.
 REBUILD = Limit("setting changes", 5, 30, "session")
 PREDICT = Limit("predictions", 20, 60, "session")
+# Everything else that draws the panels costs about what a step does.
+PAGE = Limit("page actions", 60, 120, "session")
 
 RULES = [
     ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$"), TRAIN),
@@ -46,6 +48,9 @@ RULES = [
     ("GET", re.compile(r"^/s/[^/]+$"), CREATE),
     ("POST", re.compile(r"^/ui/(config|reset|new-seed|regenerate|shape|upload)$"), REBUILD),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/predict$"), PREDICT),
+    ("POST", re.compile(r"^/ui/(back|rewind|edit|detailed|pause)$|^/api/sessions/[0-9a-f]{32}/(parameters|rewind)$"),
+     PAGE),
+    ("GET", re.compile(r"^/ui/inspect$"), PAGE),
 ]
 MAX_BUCKETS = 100_000
 

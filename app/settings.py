@@ -17,9 +17,12 @@ class Settings(BaseSettings):
     max_request_seconds: float = 10.0
     max_predict_rows: int = 10_000
     max_csv_bytes: int = 1_000_000
-    # Any request body, refused with 413 before it is read. An import carries the session's CSV (JSON-escaped)
-    # besides up to about 0.8 MB of weights, optimizer state and loss curve: keep it above 2 × max_csv_bytes + 1 MB.
+    # Request bodies over this many bytes get 413 (refused unread when they say their length): create requests
+    # carry at most a CSV, JSON-escaped; keep it above 2 × max_csv_bytes.
     max_body_bytes: int = 3_000_000
+    # ...except imports of an exported session, which carry its CSV twice (JSON-escaped) and up to about 2.5 MB
+    # of weights, optimizer state and loss curve: keep it above 4 × max_csv_bytes + 3 MB.
+    max_import_bytes: int = 8_000_000
     # Where sessions and shared snapshots live: sqlite:///path (relative to the working directory) or
     # sqlite:////absolute/path, one server process; redis://host:port/db for several workers or hosts.
     store: str = "sqlite:///data/playground.db"

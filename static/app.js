@@ -143,6 +143,7 @@
     var id = KEYS[event.key.toLowerCase()];
     if (!id) return;
     event.preventDefault();
+    if (event.repeat && id !== "btn-step" && id !== "btn-back") return;  // holding R must not reset 30 times a second
     click(id);
   });
 
@@ -297,6 +298,8 @@
     var xhr = event.detail.xhr;
     showError(errorText(xhr));
     var path = event.detail.requestConfig && event.detail.requestConfig.path;
+    var form = document.getElementById("controls-form");
+    if (path === "/ui/config" && form) form.reset();  // refused: the controls go back to the settings in use
     if (path === "/ui/play-frame" && (xhr.status === 429 || xhr.status === 503)) {
       // Playing too fast for the limit: wait as long as the server asks, then ask for the next frame again
       // (the server answers it with nothing if Pause was pressed meanwhile).

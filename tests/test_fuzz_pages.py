@@ -17,6 +17,7 @@ from app.settings import get_settings
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 40))
 HX = {"HX-Request": "true"}
 ALERT = re.compile(r'<p class="field-error"[^>]*role="alert">([^<]*)</p>')
+MESSAGE = re.compile(r'<p class="message error"[^>]*>([^<]*)</p>')
 # No shrinking: a failing case is reported as found (shrinking one takes minutes of page renders).
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
@@ -84,7 +85,7 @@ def everything(c: TestClient) -> tuple[dict, dict]:
 def check(c: TestClient, r, before) -> None:
     assert r.status_code == 200, r.text[:300]
     assert "Traceback" not in r.text and "<script>x" not in r.text
-    alerts = [html.unescape(a) for a in ALERT.findall(r.text)]
+    alerts = [html.unescape(a) for a in ALERT.findall(r.text) + MESSAGE.findall(r.text)]
     if alerts:
         assert all(a.strip() for a in alerts), alerts
         assert everything(c) == before, alerts
@@ -122,4 +123,5 @@ def test_any_controls_form_is_applied_or_refused_inline(page, form):
     before = everything(page)
     r = page.post("/ui/config", headers=HX, data=form)
     check(page, r, before)
-    page.post("/ui/config", headers=HX, data={"dataset": "circle"})  # back to a small network for the next case
+    back = page.post("/ui/config", headers=HX, data={"dataset": "circle"})  # a small network for the next case
+    assert back.status_code == 200 and not ALERT.search(back.text)

@@ -149,6 +149,27 @@ def test_a_change_whose_page_cannot_be_drawn_is_undone(client, monkeypatch):
     assert client.get("/").status_code == 200
 
 
+def test_an_export_at_every_cap_imports_again(client):
+    """The largest session the caps allow, with a CSV near its cap, exports and imports through both imports."""
+    cap = get_settings().max_neurons
+    columns = [f"c{k}" for k in range(cap - 2)]
+    rows = "\n".join(",".join(f"{(r * 7 + k) % 1000 * 1.0001:.4f}" for k in range(cap - 1)) for r in range(1700))
+    text = ",".join([*columns, "y"]) + "\n" + rows + "\n"
+    assert 0.8 * get_settings().max_csv_bytes < len(text) <= get_settings().max_csv_bytes
+    layers = [cap - 2, *[cap] * get_settings().max_hidden_layers, 1]
+    sid = client.post("/api/sessions", json={"layers": layers, "optimizer": "adam", "dataset": {
+        "name": "csv", "csv": text, "target_columns": ["y"], "standardize": True}}).json()["id"]
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 3})
+    doc = client.get(f"/api/sessions/{sid}/export")
+    assert len(doc.content) > get_settings().max_body_bytes  # larger than any other request may be
+    again = client.post("/api/sessions/import", content=doc.content, headers={"content-type": "application/json"})
+    assert again.status_code == 201, again.text[:300]
+    assert state(client, again.json()["id"])["weights"] == state(client, sid)["weights"]
+    page_session(client)
+    r = client.post("/ui/import", headers=HX, files={"file": ("big.json", doc.content, "application/json")})
+    assert "Imported big.json: step 3." in r.text
+
+
 def test_request_bodies_over_the_cap_are_refused_before_they_are_read(client):
     sid = page_session(client)
     before = everything(client, sid)
@@ -194,7 +215,10 @@ def test_other_bad_page_input_is_explained_and_changes_nothing(client, path, dat
     before = everything(client, sid)
     r = client.post(path, headers=HX, data=data)
     assert r.status_code in (200, 422) and "Traceback" not in r.text
-    shown = " ".join(html.unescape(m) for m in re.findall(r'role="alert"[^>]*>([^<]+)<', r.text)) or r.text
+    if r.status_code == 422:
+        shown = str(r.json()["detail"])
+    else:
+        shown = " ".join(html.unescape(m) for m in re.findall(r'role="alert"[^>]*>([^<]+)<', r.text))
     assert words in shown, shown[:300]
     assert everything(client, sid) == before
 
@@ -261,7 +285,8 @@ def test_training_requests_are_limited_per_session(tmp_path, monkeypatch):
         assert page[:12] == [200] * 12 and 429 in page
 
 
-def test_rebuilds_and_predictions_are_limited_per_session(client):
+def test_rebuilds_predictions_and_page_actions_are_limited_per_session(client, monkeypatch):
+    monkeypatch.setattr(client.app.state.rate_limits, "clock", lambda: 0.0)  # no refill, however slow the machine
     sid = page_session(client)
     codes = [client.post("/ui/reset", headers=HX).status_code for _ in range(40)]
     assert codes[:30] == [200] * 30 and 429 in codes[30:]
@@ -270,6 +295,24 @@ def test_rebuilds_and_predictions_are_limited_per_session(client):
     url = f"/api/sessions/{sid}/predict"
     codes = [client.post(url, json={"inputs": [[0.5, 0.5]]}).status_code for _ in range(70)]
     assert codes[:60] == [200] * 60 and 429 in codes[60:]
+    codes = [client.post("/ui/back", headers=HX).status_code for _ in range(130)]
+    assert codes[:120] == [200] * 120 and codes[-1] == 429
+    assert client.get("/ui/inspect", params={"kind": "node", "layer": 1, "to": 0}).status_code == 429
+    assert client.post("/ui/step", headers=HX).status_code == 200  # training has its own bucket
+
+
+def test_reloading_the_page_keeps_the_session_and_spends_no_new_session(tmp_path, monkeypatch):
+    """The page keeps its setup link in the address bar, so a reload is a GET of the session's own link."""
+    monkeypatch.setattr(get_settings(), "rate_limit_scale", 0.01)  # new sessions: bursts of 6
+    with TestClient(create_app(f"sqlite:///{tmp_path}/s.db")) as c:
+        page = c.get("/")
+        sid = c.cookies["bp_session"]
+        c.post("/ui/step", headers=HX)
+        link = html.unescape(re.search(r'data-setup-url="([^"]*)"', page.text).group(1))
+        assert [c.get(link).status_code for _ in range(20)] == [200] * 20
+        assert c.cookies["bp_session"] == sid and state(c, sid)["step"] == 1
+        other = c.get(link.replace("lr=0.03", "lr=0.1"))  # another setup: a new session of this browser
+        assert other.status_code == 200 and c.cookies["bp_session"] != sid
 
 
 def test_token_buckets_refill_at_their_rate():

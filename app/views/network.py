@@ -299,7 +299,7 @@ def build(session: Session) -> Diagram:
 # the rest of the answer's HTML together. The markup, whitespace included, is what that loop drew. Numbers and
 # the view's own strings go in as they are; names (from CSV headers) are escaped.
 
-def _full(value: float | None) -> str:
+def full(value: float | None) -> str:
     """A number's full value for a data-* attribute (the templates' `full` filter)."""
     return "" if value is None else repr(float(value))
 
@@ -327,7 +327,7 @@ def edges_svg(edges: list[Edge]) -> Markup:
         parts.append(
             f'\n      <g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="0" role="img" '
             f'aria-label="{text}"\n         data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"'
-            f'\n         data-weight="{_full(e.weight)}" data-grad="{_full(e.grad)}" data-change="{_full(e.change)}">'
+            f'\n         data-weight="{full(e.weight)}" data-grad="{full(e.grad)}" data-change="{full(e.change)}">'
             f'\n        <title>{text}</title>\n        {halo}\n        <path class="hit" d="{e.path}"/>'
             f'\n        <path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{"%.2f" % e.width}"/>'
             f'\n        <text class="num{" always" if e.label_always else ""}" x="{label_x}" '
@@ -358,8 +358,8 @@ def nodes_svg(nodes: list[Node], outputs: int) -> Markup:
         parts.append(
             f'\n      \n      <g id="{n.id}" class="node" tabindex="0" role="img" style="--layer: {n.layer}"'
             f'\n         aria-label="{text}"\n         data-layer="{n.layer}" data-index="{n.index}" '
-            f'data-activation="{_full(n.activation)}"\n         data-delta="{_full(n.delta)}" '
-            f'data-bias="{_full(n.bias)}">\n        <title>{text}</title>\n        \n        {picture}\n        '
+            f'data-activation="{full(n.activation)}"\n         data-delta="{full(n.delta)}" '
+            f'data-bias="{full(n.bias)}">\n        <title>{text}</title>\n        \n        {picture}\n        '
             f'\n        <rect class="ring" x="{ring_x}" y="{ring_y}" width="38" height="38" rx="5"'
             f'\n              stroke="{n.ring_color}" stroke-width="{"%.2f" % n.ring_width}"/>\n        '
             f'{name}\n        {lines}\n      </g>\n    ')

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.auto_reload = False  # templates do not change while the server runs; skip the mtime checks
 templates.env.filters["fmt"] = network.fmt
-templates.env.filters["full"] = lambda v: "" if v is None else repr(float(v))
+templates.env.filters["full"] = network.full
 
 
 def script_json(value) -> Markup:

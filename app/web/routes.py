@@ -86,8 +86,10 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
     chosen = PRESETS.get(preset) if preset else None
     message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
     notice, fresh, counted = None, None, False
+    # A reload: the address bar holds the setup link the page put there, this session's own. Nothing to build.
+    own_link = session is not None and not chosen and _is_own_link(session, request.url.query)
     try:
-        linked = chosen.request() if chosen else request_from_query(request.query_params)
+        linked = chosen.request() if chosen else None if own_link else request_from_query(request.query_params)
         if linked is not None:
             # Building is the expensive part, so it counts as a new session before it runs (a reload of the
             # same link, which keeps the session, spends a token too).
@@ -117,6 +119,14 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
                                               context(session, message=message, notice=notice))
     set_cookie(response, session)
     return response
+
+
+def _is_own_link(session: Session, query: str) -> bool:
+    """Whether `query` is exactly the setup link the page puts in the address bar for this session."""
+    if not query:
+        return False
+    with session.lock:  # under the lock, which brings the session up to date with other workers
+        return session_query(session) == query
 
 
 def too_many(request: Request, limit) -> Response | None:
@@ -392,7 +402,8 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
             message = "; ".join(text if text.startswith(field) else f"{field}: {text}"
                                 for field, text in control_errors(exc).items())
             target = (form.get("kind"), form.get("layer"), form.get("from"), form.get("to"))
-            if inspector_for(session, *target) is None:  # no such weight or bias to show the message beside
+            # The message goes beside the inspector's edit form, which exists only for a real weight or bias.
+            if target[0] not in ("weight", "bias") or inspector_for(session, *target) is None:
                 return panels(request, session, loss_points=[], message=f"Nothing was edited. {message}")
             return panels(request, session, loss_points=[], errors={"edit": message}, inspect=target)
         rows, _, _ = session.trainer.next_batch()

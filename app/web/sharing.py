@@ -11,6 +11,7 @@ from app.api.deps import SNAPSHOT_ID, StoreDep
 from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.session_document import SessionDocument, from_document, to_document
+from app.settings import get_settings
 
 from .csrf import same_site_post
 from .forms import control_errors
@@ -18,7 +19,6 @@ from .render import templates
 from .routes import Current, panels, set_cookie
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
-MAX_IMPORT_BYTES = 8_000_000
 
 
 @router.get("/s/{snapshot_id}", name="open_share", response_class=HTMLResponse)
@@ -70,11 +70,12 @@ def python(request: Request, session: Current) -> Response:
 @router.post("/ui/import")
 def import_state(request: Request, session: Current, file: Annotated[UploadFile, File()]) -> Response:
     """Restore a downloaded JSON state into this browser's session."""
-    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    cap = get_settings().max_import_bytes
+    data = file.file.read(cap + 1)
     with session.lock:
         try:
-            if len(data) > MAX_IMPORT_BYTES:
-                raise FieldError("file", f"the file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB.")
+            if len(data) > cap:
+                raise FieldError("file", f"the file is larger than {cap:,} bytes.")
             try:
                 doc = SessionDocument.model_validate_json(data)
             except ValidationError as exc:
@@ -85,7 +86,12 @@ def import_state(request: Request, session: Current, file: Annotated[UploadFile,
         except (ValidationError, FieldError) as exc:
             message = "; ".join(f"{field}: {text}" for field, text in control_errors(exc).items())
             return panels(request, session, loss_points=[], errors={"import": message}, shared={})
-        session.become(restored)
+        undo, detailed = session.become(restored), session.detailed
         session.detailed = restored.detailed
-        return panels(request, session, controls=True, transport=True,
-                      notice=f"Imported {file.filename or 'the file'}: step {session.trainer.step_count}.")
+        try:
+            return panels(request, session, controls=True, transport=True,
+                          notice=f"Imported {file.filename or 'the file'}: step {session.trainer.step_count}.")
+        except Exception:  # as in routes._rebuild: a state that cannot be drawn is not kept
+            undo()
+            session.detailed = detailed
+            raise

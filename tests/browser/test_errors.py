@@ -83,3 +83,14 @@ def test_a_csv_over_the_cap_is_refused_beside_its_control_without_being_sent(pag
     expect(page.locator("#f-csv-size")).to_have_count(0)
     page.get_by_role("button", name="Upload and train").click()
     expect(page.locator("#message")).to_contain_text("Loaded small.csv: predicting y (regression).")
+
+
+def test_a_refused_setting_puts_the_control_back_to_the_setting_in_use(page, live_server, console_errors):
+    open_page(page, live_server)
+    handler, _ = refuse(429, "Too many setting changes: at most 5 a second (bursts of 30). Try again in 1 s.", "1")
+    page.route("**/ui/config", handler)
+    rate = page.locator("#f-learning_rate")
+    rate.fill("0.5")
+    rate.press("Tab")
+    expect(page.locator("#message .message.error")).to_contain_text("Too many setting changes")
+    expect(rate).to_have_value("0.03")  # what the engine still uses, not what was refused
