@@ -36,3 +36,5 @@ SnapshotId = Annotated[str, Path(pattern=SNAPSHOT_ID)]
 NO_SNAPSHOT = {404: {"model": ErrorMessage, "description": "No snapshot with this id."}}
 LIMITED = {429: {"model": ErrorMessage, "description": "Too many requests from this client (app/ratelimit.py); "
                                                         "the Retry-After header says when to try again."}}
+# Every route that reads a body: PLAYGROUND_MAX_BODY_BYTES (PLAYGROUND_MAX_IMPORT_BYTES for import).
+TOO_LARGE = {413: {"model": ErrorMessage, "description": "The request body is larger than the server accepts."}}

@@ -3,7 +3,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from app import quick
-from app.api.deps import LIMITED, NO_SESSION, SessionDep, StoreDep
+from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
 from app.exports import numpy_snippet, torch_snippet, weights_npz
@@ -12,17 +12,17 @@ from app.sessions import Session, build_session
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
-DIVERGED = {**NO_SESSION, **LIMITED, 409: {"description": "A step would have produced NaN or Inf; nothing was applied."}}
+DIVERGED = {**NO_SESSION, **LIMITED, **TOO_LARGE, 409: {"description": "A step would have produced NaN or Inf; nothing was applied."}}
 
 
-@router.post("", status_code=201, response_model=SessionState, responses=LIMITED)
+@router.post("", status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
 def create_session(store: StoreDep, req: CreateSession = Body(default_factory=CreateSession)) -> dict:
     session = build_session(req)
     store.add(session)
     return session.state()
 
 
-@router.post("/import", status_code=201, response_model=SessionState, responses=LIMITED)
+@router.post("/import", status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
 def import_session(store: StoreDep, doc: SessionDocument) -> dict:
     """A new session from a document saved by export: the same data, weights, optimizer state and step."""
     session = from_document(doc)
@@ -58,7 +58,7 @@ def run_epoch(session: SessionDep) -> dict:
     return _train(session, None)
 
 
-@router.post("/{session_id}/predict", response_model=Prediction, responses=NO_SESSION)
+@router.post("/{session_id}/predict", response_model=Prediction, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def predict(session: SessionDep, req: PredictRequest) -> dict:
     with session.lock:
         return session.predict(req.inputs)
@@ -72,7 +72,7 @@ def check_gradients(session: SessionDep) -> dict:
         return session.gradient_check()
 
 
-@router.post("/{session_id}/rewind", response_model=SessionState, responses=NO_SESSION)
+@router.post("/{session_id}/rewind", response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
     """Return exactly to a kept step: weights, optimizer state, batch position and loss curve."""
     with session.lock:
@@ -80,7 +80,8 @@ def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
         return session.state()
 
 
-@router.post("/{session_id}/parameters", response_model=SessionState, responses=NO_SESSION)
+@router.post("/{session_id}/parameters", response_model=SessionState,
+             responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
     """Set one weight or bias. Nothing else changes."""
     with session.lock:
