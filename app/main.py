@@ -36,10 +36,10 @@ def create_app(store: str | None = None) -> FastAPI:
         docs_url=None,  # served by app.vendor from node_modules instead of a CDN
         redoc_url=None,
     )
-    scale = get_settings().rate_limit_scale
+    settings = get_settings()
+    scale = settings.rate_limit_scale
     app.state.rate_limits = Buckets(scale) if scale > 0 else None
     app.add_middleware(RateLimit, buckets=app.state.rate_limits)
-    settings = get_settings()
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={"/api/sessions/import": settings.max_import_bytes, "/ui/import": settings.max_import_bytes})
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too

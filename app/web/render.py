@@ -194,5 +194,6 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "presets": [(name, p.title) for name, p in PRESETS.items()],
         "shared": shared,
         "max_csv_bytes": get_settings().max_csv_bytes,
+        "max_import_bytes": get_settings().max_import_bytes,
         "setup_url": LazySetupUrl(session, cfg),
     }

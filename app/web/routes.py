@@ -91,8 +91,8 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
     try:
         linked = chosen.request() if chosen else None if own_link else request_from_query(request.query_params)
         if linked is not None:
-            # Building is the expensive part, so it counts as a new session before it runs (a reload of the
-            # same link, which keeps the session, spends a token too).
+            # Building is the expensive part, so it counts as a new session before it runs (a link to the setup
+            # the session already has, written otherwise than the page writes it, spends a token too).
             if (refused := too_many(request, CREATE)) is not None:
                 return refused
             counted = True
