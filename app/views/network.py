@@ -236,10 +236,8 @@ def build(session: Session) -> Diagram:
             ))
 
     grad_w = net.views(shown.grad)[0] if shown and shown.grad is not None else None
-    change = None
-    if shown and shown.params_before is not None:
-        change = [after - before for after, before in
-                  zip(net.views(shown.params_after)[0], net.views(shown.params_before)[0])]
+    change = shown.weight_change if shown else None
+    if change is not None:
         biggest = max(float(np.abs(c).max()) for c in change)
     backward = bool(shown) and shown.kind == "backward"  # gradients appear on the edges as deltas arrive
     w_before = net.views(shown.params_before)[0] if updating else None

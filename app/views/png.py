@@ -47,12 +47,14 @@ def encode_png(pixels: np.ndarray, level: int = 1) -> bytes:
     return _png(_filtered_rows(pixels), pixels.shape[1], level)
 
 
+def _uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def data_uri(pixels: np.ndarray, level: int = 1) -> str:
-    return "data:image/png;base64," + base64.b64encode(encode_png(pixels, level)).decode("ascii")
+    return _uri(encode_png(pixels, level))
 
 
 def data_uris(pictures: np.ndarray, level: int = 1) -> list[str]:
     """data_uri of each of pictures: (count, height, width, 3), with one array operation for all of them."""
-    width = pictures.shape[2]
-    return ["data:image/png;base64," + base64.b64encode(_png(rows, width, level)).decode("ascii")
-            for rows in _filtered_rows(pictures)]
+    return [_uri(_png(rows, pictures.shape[2], level)) for rows in _filtered_rows(pictures)]

@@ -27,6 +27,8 @@ class Shown:
     narration: str
     loss_terms: np.ndarray | None = None  # (rows, K): each output's share of the loss, in the loss phase
     show_z: bool = False  # the forward phase prints z next to a
+    # With params_before/after: per weight layer, what the update did to the weights (after − before).
+    weight_change: list[np.ndarray] | None = None
 
 
 def num(value: float) -> str:
@@ -63,26 +65,29 @@ def node_names(session: Session) -> list[list[str]]:
     return names
 
 
-def _biggest_change(session: Session, trace: Trace) -> str:
+def _update(session: Session, trace: Trace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """What the update did, after − before: per weight layer, the weights' and the biases' changes."""
+    return session.trainer.net.views(trace.params_after - trace.params_before)
+
+
+def _biggest_change(session: Session, trace: Trace, change: tuple[list[np.ndarray], list[np.ndarray]]) -> str:
     net = session.trainer.net
-    (before, b_before), (after, b_after) = net.views(trace.params_before), net.views(trace.params_after)
     names = node_names(session)
-    sizes = [np.abs(a - b) for a, b in zip(after, before)]
-    best = max(((float(d.max()), l) for l, d in enumerate(sizes)), default=(0, 0))
-    if best[0] > 0:
+    for kind, layers in zip(("weight", "bias"), change):
+        best = max(((float(np.abs(d).max()), l) for l, d in enumerate(layers)), default=(0.0, 0))
+        if best[0] == 0:
+            continue
         l = best[1]
-        j, i = np.unravel_index(np.argmax(sizes[l]), after[l].shape)
-        old, new = float(before[l][j, i]), float(after[l][j, i])
-        return f"The biggest change: the weight {names[l][i]} → {names[l + 1][j]} {_moved(old, new)}."
-    # Only biases moved: every weight gradient was zero, or too small to change a weight in float64.
-    sizes = [np.abs(a - b) for a, b in zip(b_after, b_before)]
-    best = max(((float(d.max()), l) for l, d in enumerate(sizes)), default=(0, 0))
-    if best[0] == 0:
-        return "No weight or bias changed."
-    l = best[1]
-    j = int(np.argmax(sizes[l]))
-    return (f"No weight changed; the biggest change: the bias of {names[l + 1][j]} "
-            f"{_moved(float(b_before[l][j]), float(b_after[l][j]))}.")
+        k = int(np.argmax(np.abs(layers[l])))
+        before, after = (net.views(params)[kind == "bias"][l].flat[k]
+                         for params in (trace.params_before, trace.params_after))
+        if kind == "weight":
+            j, i = divmod(k, layers[l].shape[1])
+            return f"The biggest change: the weight {names[l][i]} → {names[l + 1][j]} {_moved(float(before), float(after))}."
+        # Only biases moved: every weight gradient was zero, or too small to change a weight in float64.
+        return (f"No weight changed; the biggest change: the bias of {names[l + 1][k]} "
+                f"{_moved(float(before), float(after))}.")
+    return "No weight or bias changed."
 
 
 def _moved(old: float, new: float) -> str:
@@ -97,12 +102,13 @@ def from_step(session: Session) -> Shown | None:
     p = trace.pass_
     output, _ = _output_words(session, trace)
     batch = _batch_words(session, trace)
+    change = _update(session, trace)
     narration = (f"Step {trace.step} used {batch}: {output}, so the batch loss was "
-                 f"{num(trace.loss_before)}. {_biggest_change(session, trace)}")
+                 f"{num(trace.loss_before)}. {_biggest_change(session, trace, change)}")
     caption = (f"a and δ: {batch}, from the forward and backward pass before step "
                f"{trace.step}'s update. Weights and biases: after the update. Edge gradients ∂L/∂w: batch mean.")
     return Shown("step", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
-                 trace.rows.tolist(), caption, narration)
+                 trace.rows.tolist(), caption, narration, weight_change=change[0])
 
 
 def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
@@ -141,9 +147,11 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
                      + "Gradients ∂L/∂w = δ·a appear on the edges. Weights not yet updated.",
                      narration)
     lr = trace.config.learning_rate
-    narration = f"Update: every weight moves by −η·g with η = {num(lr)}. {_biggest_change(session, trace)}"
+    change = _update(session, trace)
+    narration = f"Update: every weight moves by −η·g with η = {num(lr)}. {_biggest_change(session, trace, change)}"
     return Shown("update", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
-                 trace.rows.tolist(), f"Update of step {trace.step}: edges show old → new weights.", narration)
+                 trace.rows.tolist(), f"Update of step {trace.step}: edges show old → new weights.", narration,
+                 weight_change=change[0])
 
 
 def from_forward(session: Session, kind: str, raw: np.ndarray, what: str) -> Shown:

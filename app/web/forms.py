@@ -42,6 +42,12 @@ def config_changes(form, current: dict) -> dict[str, Any]:
     return changes
 
 
+def error_text(exc: Exception) -> str:
+    """control_errors as one line, each message naming its field (once: some messages already start with it)."""
+    return "; ".join(text if text.startswith(field) else f"{field}: {text}"
+                     for field, text in control_errors(exc).items())
+
+
 def control_errors(exc: Exception) -> dict[str, str]:
     """Messages keyed by the form control they belong to ("" for the form as a whole)."""
     if isinstance(exc, FieldError):

@@ -14,6 +14,7 @@ from app.sessions import Session
 from app.settings import get_settings
 from app.views import inspector, metrics, network, output, shown
 
+from .forms import DATASET_CONTROLS, TRAINING_CONTROLS
 from .presets import PRESETS
 from .setup_links import session_query
 
@@ -132,7 +133,7 @@ class LazySetupUrl:
 
     def __str__(self) -> str:
         if self._text is None:
-            query = session_query(self._session, self._cfg._get())
+            query = session_query(self._session, self._cfg)
             self._text = "/?" + query if query else "/"
         return self._text
 
@@ -140,19 +141,16 @@ class LazySetupUrl:
         return str(escape(str(self)))
 
 
-# The controls form's fields with a control of their own, where their error is shown; the optimizer's own
-# settings only while that optimizer is chosen.
-CONTROLS = ("csv", "dataset", "noise", "samples", "train_percent", "features", "hidden_activation",
-            "output_activation", "loss", "optimizer", "learning_rate", "batch_size", "regularization",
-            "regularization_rate", "init", "seed")
+# An optimizer's own settings have a control on the page only while that optimizer is chosen.
 OPTIMIZER_CONTROLS = {"momentum": ("momentum",), "adam": ("beta1", "beta2", "eps")}
+OTHER_PANELS = ("edit", "predict", "import")  # errors the inspector, predict and share panels show
 
 
 def form_errors(errors: dict, optimizer: str) -> list[tuple[str, str]]:
     """Errors with no control on the page to show them beside, shown at the top of the controls form."""
-    shown = (*CONTROLS, *OPTIMIZER_CONTROLS.get(optimizer, ()))
-    return [(field, message) for field, message in errors.items() if field not in shown and field not in
-            ("edit", "predict", "import")]
+    hidden = {c for name, controls in OPTIMIZER_CONTROLS.items() if name != optimizer for c in controls}
+    on_page = {"csv", *DATASET_CONTROLS, *TRAINING_CONTROLS, *OTHER_PANELS} - hidden
+    return [(field, message) for field, message in errors.items() if field not in on_page]
 
 
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,

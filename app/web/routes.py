@@ -26,7 +26,7 @@ from app.views.shown import from_forward, from_phase
 from app.ratelimit import CREATE, address
 
 from .csrf import same_site_post
-from .forms import config_changes, control_errors
+from .forms import config_changes, control_errors, error_text
 from .presets import PRESETS
 from .render import PAGE_MAX_NEURONS, ROOT, context, inspector_for, templates
 from .setup_links import param_of, request_from_query, session_query
@@ -217,11 +217,21 @@ def _rebuild(request: Request, session: Session, req: CreateSession, notice: str
     """Rebuild the session's data and network in place (a reset); the caller holds its lock."""
     fresh = build_session(req, session.id, hidden=hidden)
     fresh.request = fresh.request.model_copy(update={"layers": list(fresh.trainer.config.layers)})
-    undo = session.become(fresh)
+    return replace(request, session, fresh, notice=notice)
+
+
+def replace(request: Request, session: Session, fresh: Session, detailed: bool | None = None, **shown) -> Response:
+    """The session becomes `fresh` (and takes its detailed-step mode, when given), answered with every panel.
+    If those cannot be drawn the change is undone: an error answer says nothing was changed, and the old state
+    is one the page can load. The caller holds the lock."""
+    undo, was_detailed = session.become(fresh), session.detailed
+    if detailed is not None:
+        session.detailed = detailed
     try:
-        return panels(request, session, controls=True, notice=notice)
-    except Exception:  # the new network cannot be shown: keep the old one rather than a page that never loads
+        return panels(request, session, controls=True, **shown)
+    except Exception:
         undo()
+        session.detailed = was_detailed
         raise
 
 
@@ -399,8 +409,7 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
                                 source=form.get("from") or None, value=form.get("value"))
             session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
         except (ValidationError, FieldError) as exc:
-            message = "; ".join(text if text.startswith(field) else f"{field}: {text}"
-                                for field, text in control_errors(exc).items())
+            message = error_text(exc)
             target = (form.get("kind"), form.get("layer"), form.get("from"), form.get("to"))
             # The message goes beside the inspector's edit form, which exists only for a real weight or bias.
             if target[0] not in ("weight", "bias") or inspector_for(session, *target) is None:

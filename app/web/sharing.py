@@ -11,12 +11,11 @@ from app.api.deps import SNAPSHOT_ID, StoreDep
 from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.session_document import SessionDocument, from_document, to_document
-from app.settings import get_settings
 
 from .csrf import same_site_post
-from .forms import control_errors
+from .forms import error_text
 from .render import templates
-from .routes import Current, panels, set_cookie
+from .routes import Current, panels, replace, set_cookie
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
@@ -70,12 +69,9 @@ def python(request: Request, session: Current) -> Response:
 @router.post("/ui/import")
 def import_state(request: Request, session: Current, file: Annotated[UploadFile, File()]) -> Response:
     """Restore a downloaded JSON state into this browser's session."""
-    cap = get_settings().max_import_bytes
-    data = file.file.read(cap + 1)
+    data = file.file.read()  # at most PLAYGROUND_MAX_IMPORT_BYTES: app.body_limit refuses larger bodies unread
     with session.lock:
         try:
-            if len(data) > cap:
-                raise FieldError("file", f"the file is larger than {cap:,} bytes.")
             try:
                 doc = SessionDocument.model_validate_json(data)
             except ValidationError as exc:
@@ -84,14 +80,7 @@ def import_state(request: Request, session: Current, file: Annotated[UploadFile,
                 raise
             restored = from_document(doc, session.id)
         except (ValidationError, FieldError) as exc:
-            message = "; ".join(f"{field}: {text}" for field, text in control_errors(exc).items())
+            message = error_text(exc)
             return panels(request, session, loss_points=[], errors={"import": message}, shared={})
-        undo, detailed = session.become(restored), session.detailed
-        session.detailed = restored.detailed
-        try:
-            return panels(request, session, controls=True, transport=True,
-                          notice=f"Imported {file.filename or 'the file'}: step {session.trainer.step_count}.")
-        except Exception:  # as in routes._rebuild: a state that cannot be drawn is not kept
-            undo()
-            session.detailed = detailed
-            raise
+        return replace(request, session, restored, detailed=restored.detailed, transport=True,
+                       notice=f"Imported {file.filename or 'the file'}: step {restored.trainer.step_count}.")
