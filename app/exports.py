@@ -10,7 +10,7 @@ import numpy as np
 
 from app.datasets.features import DEFAULT_FEATURES
 from app.engine.activations import LEAKY_SLOPE
-from app.sessions import Session
+from app.core.session import Session
 
 # The engine's formulas (app/engine/activations.py), written out for the NumPy snippet.
 NUMPY_ACTIVATIONS = {

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from app.sessions import Session
+from app.core.session import Session
 from app.store import SessionStore
 from app.views.network import HEATMAP_GRID
 from app.views.output import GRID

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from app.api.schemas import CreateSession, Finite, Strict
 from app.engine import FieldError
-from app.sessions import MAX_HISTORY, Session, build_session, finite_losses
+from app.core.session import MAX_HISTORY, Session, build_session, finite_losses
 
 FORMAT = "backprop-playground/session"
 

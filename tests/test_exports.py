@@ -6,7 +6,7 @@ import pytest
 
 from app.api.schemas import CreateSession
 from app.exports import numpy_snippet, torch_snippet, weights_npz
-from app.sessions import build_session
+from app.core.session import build_session
 
 CASES = {
     "tanh-circle": dict(),

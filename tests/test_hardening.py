@@ -487,13 +487,13 @@ def test_column_names_from_a_csv_are_escaped_in_the_diagram(client):
 
 
 def test_errors_never_show_a_traceback_or_a_path(client, monkeypatch):
-    import app.sessions
+    import app.core.session
 
     def broken(self):
         raise RuntimeError("/secret/path/in/a/traceback")
 
     sid = page_session(client)
-    monkeypatch.setattr(app.sessions.Session, "state", broken)
+    monkeypatch.setattr(app.core.session.Session, "state", broken)
     with TestClient(client.app, raise_server_exceptions=False) as c:
         r = c.get(f"/api/sessions/{sid}")
     assert r.status_code == 500 and r.json() == {"detail": "Internal error; nothing was changed."}

@@ -9,7 +9,7 @@ import pytest
 
 from app.api.schemas import CreateSession
 from app.engine import LOSSES, FieldError, TrainConfig, Trainer
-from app.sessions import build_session
+from app.core.session import build_session
 from app.views import inspector
 from app.web.render import templates
 from problems import random_targets

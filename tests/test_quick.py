@@ -9,7 +9,7 @@ import pytest
 
 from app import quick
 from app.api.schemas import CreateSession
-from app.sessions import build_session
+from app.core.session import build_session
 from app.store import SessionStore
 from app.store.sqlite_backend import SQLiteBackend
 

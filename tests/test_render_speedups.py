@@ -8,11 +8,11 @@ from jinja2 import Environment
 from markupsafe import escape
 
 from app.api.schemas import CreateSession
-from app.sessions import build_session
+from app.core.session import build_session
 from app.views import network
 from app.views.colors import _NEUTRAL, _TO_NEGATIVE, _TO_POSITIVE, hex_color
 from app.views.png import STORED_MAX, _stored, encode_png
-from app.views.shown import from_forward, from_phase
+from app.views.shown import from_forward, from_phase, from_step
 
 MAZUR = CreateSession(
     layers=[2, 2, 2], hidden_activation="sigmoid", output_activation="sigmoid", learning_rate=0.5, batch_size=1,
@@ -99,7 +99,7 @@ def sessions():
 
 def test_the_diagrams_markup_is_what_the_template_loop_drew():
     for session in sessions():
-        d = network.build(session)
+        d = network.build(session, session.display or from_step(session), session.detailed)
         assert new_loops(d) == old_loops(d)
 
 
@@ -113,7 +113,7 @@ def test_names_are_escaped_as_the_template_escaped_them(monkeypatch):
     monkeypatch.setattr(network, "node_names", names)
     session = build_session(CreateSession(seed=2))
     session.train(2)
-    d = network.build(session)
+    d = network.build(session, session.display or from_step(session), session.detailed)
     markup = new_loops(d)
     assert markup == old_loops(d) and "a<b" not in markup and str(escape("a<b0")) in markup
 

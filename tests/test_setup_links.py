@@ -5,7 +5,7 @@ from starlette.datastructures import QueryParams
 
 from app.api.schemas import CreateSession
 from app.engine import FieldError
-from app.sessions import build_session
+from app.core.session import build_session
 from app.web.presets import PRESETS
 from app.web.setup_links import PARAMS, request_from_query, session_query, setup_query
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.api.schemas import CreateSession
 from app.main import create_app
-from app.sessions import build_session
+from app.core.session import build_session
 from app.store import SessionStore
 from app.store.backend import SessionBusy
 from app.store.codec import unpack_points

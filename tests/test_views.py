@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from app.api.schemas import CreateSession
-from app.sessions import build_session
+from app.core.session import build_session
 from app.views import metrics, network, output
 from app.views.colors import hex_color, rgb
 from app.views.png import encode_png
@@ -37,7 +37,7 @@ def test_fmt_rounds_for_display_only():
 
 
 def test_diagram_before_any_step_has_weights_but_no_pass_values():
-    d = network.build(build_session(MAZUR))
+    d = network.build(build_session(MAZUR), None, False)
     assert d.step == 0 and len(d.nodes) == 6 and len(d.edges) == 8
     assert all(n.activation is None and n.delta is None for n in d.nodes)
     assert "No step yet" in d.caption
@@ -48,7 +48,7 @@ def test_diagram_before_any_step_has_weights_but_no_pass_values():
 def test_diagram_after_mazur_step_carries_the_engines_numbers():
     session = build_session(MAZUR)
     session.train(1)
-    d = network.build(session)
+    d = network.build(session, session.display or shown.from_step(session), session.detailed)
     nodes = {n.id: n for n in d.nodes}
     edges = {e.id: e for e in d.edges}
     assert nodes["node-1-0"].activation == pytest.approx(0.593269992, abs=1e-9)

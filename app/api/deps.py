@@ -5,7 +5,7 @@ from fastapi import Depends, HTTPException, Path, Request
 
 from app import quick
 from app.api.schemas import ErrorMessage
-from app.sessions import Session
+from app.core.session import Session
 from app.store import SessionStore
 
 SESSION_ID = r"^[0-9a-f]{32}$"

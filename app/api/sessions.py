@@ -8,7 +8,7 @@ from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, 
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.session_document import SessionDocument, from_document, to_document
-from app.sessions import Session, build_session
+from app.core.session import Session, build_session
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 

@@ -4,7 +4,7 @@ import time
 from collections import OrderedDict
 
 from app.api.schemas import CreateSession
-from app.sessions import Session, build_session
+from app.core.session import Session, build_session
 
 from .codec import pack, unpack
 

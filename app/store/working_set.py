@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from app.engine import FieldError
-from app.sessions import Session
+from app.core.session import Session
 
 from . import records
 from .backend import Backend, Change

@@ -1,5 +1,5 @@
 """The metrics strip: step, epoch, losses and accuracy, each with what it means."""
-from app.sessions import Session
+from app.core.session import Session
 
 
 def build(session: Session) -> dict:

@@ -5,12 +5,12 @@ from functools import lru_cache
 import numpy as np
 from markupsafe import Markup, escape
 
-from app.sessions import Session
+from app.core.session import Session
 
 from .colors import display_range, finite, hex_color, rgb
 from .output import cached, plane_inputs, plane_key
 from .png import data_uri, data_uris
-from .shown import from_step, node_names
+from .shown import Shown, node_names
 
 NODE = 34  # node square side, px
 SLOT = 90  # vertical room per node: the square and up to four lines of numbers
@@ -149,7 +149,9 @@ def heatmaps(session: Session) -> list[list[str]] | None:
     return uris
 
 
-def build(session: Session) -> Diagram:
+def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
+    """The diagram of `shown` (a phase, a prediction, or the last step; None before the first step), with six
+    significant digits in detailed mode and three otherwise."""
     net = session.trainer.net
     sizes = net.sizes
     height = TOP * 2 + max(sizes) * SLOT
@@ -173,7 +175,6 @@ def build(session: Session) -> Diagram:
             title, subtitle = f"Hidden {l}", net.hidden.name
         columns.append(Column(l, xs[l], title, subtitle, n, 0 < l < len(sizes) - 1))
 
-    shown = session.display or from_step(session)
     first_layer_with_delta = shown.delta_from if shown and shown.delta is not None else net.n_layers
     mean_a = [_column_means(a) for a in shown.a] if shown else None
     mean_d = [_column_means(d) if l >= first_layer_with_delta else None
@@ -185,7 +186,7 @@ def build(session: Session) -> Diagram:
     b_before = net.views(shown.params_before)[1] if shown and shown.params_before is not None else None
     updating = bool(shown) and shown.kind == "update"
     maps = heatmaps(session)
-    digits = 6 if session.detailed else 3  # a detailed step reads like a worked example
+    digits = 6 if detailed else 3  # a detailed step reads like a worked example
     # Python floats from here on (tolist() gives each element's float exactly, as float(array[i]) would): the
     # loops below run for every node and edge, where indexing arrays element by element costs more than the rest.
     last = len(sizes) - 1

@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from app.sessions import Session
+from app.core.session import Session
 
 from .colors import display_range, finite, rgb
 from .png import data_uri

@@ -6,7 +6,7 @@ import numpy as np
 
 from app.engine import Trace
 from app.engine.losses import output_terms
-from app.sessions import Session
+from app.core.session import Session
 
 PHASES = ("forward", "loss", "backward", "update")
 

@@ -10,7 +10,7 @@ from app.datasets import DATASETS, FEATURES
 from app.engine import (HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS,
                         FieldError)
 from app.engine.losses import incompatibility
-from app.sessions import Session
+from app.core.session import Session
 from app.settings import get_settings
 from app.views import inspector, metrics, network, output, shown
 
@@ -168,7 +168,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "data_info": info,
         "choices": CHOICES,
         "loss_reasons": {loss: incompatibility(config.output_activation, loss) for loss in LOSSES},
-        "diagram": network.build(session),
+        "diagram": network.build(session, session.display or shown.from_step(session), session.detailed),
         "output": output.build(session) if loss_points is None else output.update(session),
         "metrics": metrics.build(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",

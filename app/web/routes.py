@@ -18,7 +18,7 @@ from app.api.deps import StoreDep
 from app.api.schemas import CreateSession, ParameterEdit
 from app.engine import HYPERPARAMETERS, DivergenceError, FieldError
 from app.engine.losses import COMPATIBLE_OUTPUTS
-from app.sessions import Session, build_session
+from app.core.session import Session, build_session
 from app.settings import get_settings
 
 from app.views.shown import from_forward, from_phase
