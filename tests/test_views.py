@@ -5,7 +5,7 @@ import pytest
 
 from app.api.schemas import CreateSession
 from app.core.session import build_session
-from app.views import metrics, network, output
+from app.views import metrics, network, output, shown
 from app.views.colors import hex_color, rgb
 from app.views.png import encode_png
 
