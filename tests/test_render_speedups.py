@@ -99,7 +99,7 @@ def sessions():
 
 def test_the_diagrams_markup_is_what_the_template_loop_drew():
     for session in sessions():
-        d = network.build(session, session.display or from_step(session), session.detailed)
+        d = network.build(session, getattr(session, "display", None) or from_step(session), session.detailed)
         assert new_loops(d) == old_loops(d)
 
 
@@ -113,7 +113,7 @@ def test_names_are_escaped_as_the_template_escaped_them(monkeypatch):
     monkeypatch.setattr(network, "node_names", names)
     session = build_session(CreateSession(seed=2))
     session.train(2)
-    d = network.build(session, session.display or from_step(session), session.detailed)
+    d = network.build(session, getattr(session, "display", None) or from_step(session), session.detailed)
     markup = new_loops(d)
     assert markup == old_loops(d) and "a<b" not in markup and str(escape("a<b0")) in markup
 

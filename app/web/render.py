@@ -17,6 +17,7 @@ from app.views import inspector, metrics, network, output, shown
 from .forms import DATASET_CONTROLS, TRAINING_CONTROLS
 from .presets import PRESETS
 from .setup_links import session_query
+from .view_state import view_of
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -55,21 +56,17 @@ CHOICES = {
 
 def next_phase(session: Session) -> tuple[str, str]:
     """The detailed step's next click: (short name, accessible label)."""
-    name, layer, _ = session.phase or ("update", None, None)
-    if name == "update":
-        return "forward", "Forward"
-    if name == "forward":
-        return "loss", "Loss"
-    if name == "loss" or layer > 0:
-        target = session.trainer.net.n_layers - 1 if name == "loss" else layer - 1
-        where = "output" if target == session.trainer.net.n_layers - 1 else f"hidden {target + 1}"
-        return "backward", f"Backward ({where})"
-    return "update", "Update"
+    weight_layers = session.trainer.net.n_layers
+    phase, layer = view_of(session).step.following(weight_layers)
+    if phase == "backward":
+        return phase, f"Backward ({'output' if layer == weight_layers - 1 else f'hidden {layer + 1}'})"
+    return phase, phase.capitalize()
 
 
 def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None:
     """The inspector for an edge (kind "weight"/"edge") or a node, from the phase in progress or the last step."""
-    trace = session.phase[2] if session.phase else session.last_trace
+    step = view_of(session).step
+    trace = step.trace if step.phase else session.last_trace
     names = shown.node_names(session)
     net = session.trainer.net
     try:
@@ -160,6 +157,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = LazyConfig(session)
     config = session.trainer.config
+    view = view_of(session)
     info = DATASETS.get(session.dataset.name)
     hidden = list(config.layers[1:-1])
     return {
@@ -168,7 +166,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "data_info": info,
         "choices": CHOICES,
         "loss_reasons": {loss: incompatibility(config.output_activation, loss) for loss in LOSSES},
-        "diagram": network.build(session, session.display or shown.from_step(session), session.detailed),
+        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed),
         "output": output.build(session) if loss_points is None else output.update(session),
         "metrics": metrics.build(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
@@ -180,9 +178,9 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "form_errors": form_errors(errors or {}, config.optimizer),
         "message": message,
         "notice": notice,
-        "playing": session.playing,
+        "playing": view.playing,
         "detailed": session.detailed,
-        "phase": session.phase[0] if session.phase else None,
+        "phase": view.step.phase,
         "next_phase": next_phase(session),
         "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
         "gradcheck": gradcheck,

@@ -15,13 +15,14 @@ from starlette.datastructures import FormData
 
 from app import quick
 from app.api.deps import StoreDep
-from app.api.schemas import CreateSession, ParameterEdit
+from app.core.recipe import CreateSession, ParameterEdit
 from app.engine import HYPERPARAMETERS, DivergenceError, FieldError
 from app.engine.losses import COMPATIBLE_OUTPUTS
 from app.core.session import Session, build_session
 from app.settings import get_settings
 
 from app.views.shown import from_forward, from_phase
+from .view_state import view_of
 
 from app.ratelimit import CREATE, address
 
@@ -73,8 +74,9 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
     ctx["with_controls"] = controls
     ctx["with_transport"] = transport or controls
     # Panels that rarely change are only re-sent when they do: each swap costs the browser a frame.
-    ctx["with_gradcheck"] = ctx["gradcheck"] is not None or session.gradcheck_shown
-    session.gradcheck_shown = ctx["gradcheck"] is not None
+    view = view_of(session)
+    ctx["with_gradcheck"] = ctx["gradcheck"] is not None or view.gradcheck_shown
+    view.gradcheck_shown = ctx["gradcheck"] is not None
     return templates.TemplateResponse(request, "partials/panels.html", ctx, status_code=status)
 
 
@@ -111,10 +113,11 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
         session = fresh or build_session(CreateSession())
         store.add(session)
     with session.lock:
-        session.playing = False
+        view = view_of(session)
+        view.playing = False
         if chosen:
             session.detailed = chosen.detailed
-        notice, session.notice = notice or session.notice, None
+        notice, view.notice = notice or view.notice, None
         response = templates.TemplateResponse(request, "playground.html",
                                               context(session, message=message, notice=notice))
     set_cookie(response, session)
@@ -168,7 +171,7 @@ def _train_held(request: Request, session: Session, steps: int | None, transport
     try:
         points = session.train(steps)
     except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
-        session.playing = False
+        view_of(session).playing = False
         return panels(request, session, message=exc.message, loss_points=[], transport=True)
     return panels(request, session, loss_points=points, transport=transport)
 
@@ -187,7 +190,7 @@ def epoch(request: Request, session: Current) -> Response:
 @router.post("/ui/play")
 async def play(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
-        session.playing = True
+        view_of(session).playing = True
         return _train_held(request, session, 1, transport=True)
 
     return await quick.locked(store, session, work, quick.step_cost(session, 1, pictures=True))
@@ -196,7 +199,7 @@ async def play(request: Request, store: StoreDep, session: Current) -> Response:
 @router.post("/ui/play-frame")
 async def play_frame(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
-        if not session.playing:
+        if not view_of(session).playing:
             return panels(request, session, loss_points=[], transport=True)
         return _train_held(request, session, 1)
 
@@ -206,7 +209,7 @@ async def play_frame(request: Request, store: StoreDep, session: Current) -> Res
 @router.post("/ui/pause")
 async def pause(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
-        session.playing = False
+        view_of(session).playing = False
         return panels(request, session, loss_points=[], transport=True)
 
     return await quick.locked(store, session, work, quick.step_cost(session, 0, pictures=True))
@@ -278,7 +281,7 @@ def change_config(request: Request, session: Current, form: FormDep) -> Response
             session.trainer.reconfigure(**hyper)
             session.request = session.request.model_copy(update=hyper)
             if hyper:
-                session.forget_views()
+                view_of(session).forget()
         except (ValidationError, FieldError) as exc:
             return panels(request, session, controls=True, errors=control_errors(exc), loss_points=[])
         return panels(request, session, controls=True, loss_points=[])
@@ -321,8 +324,9 @@ def change_shape(request: Request, session: Current,
 def toggle_detailed(request: Request, session: Current, detailed: Annotated[str, Form()] = "") -> Response:
     with session.lock:
         session.detailed = detailed == "on"
-        session.forget_views()
-        session.playing = False
+        view = view_of(session)
+        view.forget()
+        view.playing = False
         return panels(request, session, loss_points=[], transport=True)
 
 
@@ -330,26 +334,14 @@ def toggle_detailed(request: Request, session: Current, detailed: Annotated[str,
 def next_phase(request: Request, session: Current) -> Response:
     """One click of the detailed step: forward, loss, backward one layer at a time, update."""
     with session.lock:
-        layers = session.trainer.net.n_layers
-        name, layer, trace = session.phase or ("update", None, None)
-        points = []
+        view = view_of(session)
         try:
-            if name == "update":
-                session.phase = ("forward", None, session.trainer.propose().trace)
-            elif name == "forward":
-                session.phase = ("loss", None, trace)
-            elif name == "loss":
-                session.phase = ("backward", layers - 1, trace)
-            elif layer > 0:
-                session.phase = ("backward", layer - 1, trace)
-            else:
-                points = session.train(1)  # the step just shown: nothing changed since, or it was cancelled
-                session.phase = ("update", None, session.last_trace)
+            step, points = view.step.advance(session)
         except (DivergenceError, FieldError) as exc:
-            session.forget_views()
-            session.playing = False
+            view.forget()
+            view.playing = False
             return panels(request, session, message=exc.message, loss_points=[], transport=True)
-        session.display = from_phase(session, *session.phase)
+        view.show(from_phase(session, step.phase, step.layer, step.trace), step)
         return panels(request, session, loss_points=points, transport=True)
 
 
@@ -395,9 +387,10 @@ def predict(request: Request, session: Current, form: FormDep) -> Response:
         except ValueError:
             return panels(request, session, loss_points=[], errors={"predict": "Enter a number (up to 1e6) "
                                                                                "for every input."})
-        session.forget_views()
         words = ", ".join(f"{n} = {v:g}" for n, v in zip(names, raw))
-        session.display = from_forward(session, "predict", np.array([raw]), words)
+        view = view_of(session)
+        view.forget()
+        view.show(from_forward(session, "predict", np.array([raw]), words))
         return panels(request, session, loss_points=[], predicted=raw)
 
 
@@ -417,8 +410,8 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
             return panels(request, session, loss_points=[], errors={"edit": message}, inspect=target)
         rows, _, _ = session.trainer.next_batch()
         raw = session.dataset.raw_train_x[rows]
-        session.display = from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
-                                                              f"row{'s' * (len(rows) != 1)}) after the edit")
+        view_of(session).show(from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
+                                                                 f"row{'s' * (len(rows) != 1)}) after the edit"))
         return panels(request, session, loss_points=None,
                       notice=f"Set {req.kind} to {req.value:g}. Nothing else changed.",
                       inspect=(req.kind, req.layer, req.source, req.to))

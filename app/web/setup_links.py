@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.datasets import DATASETS
 from app.datasets.features import DEFAULT_FEATURES, check_features
 from app.engine import FieldError

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.datasets.csv_upload import decode
 from app.engine import FieldError
 from app.settings import get_settings
