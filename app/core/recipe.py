@@ -1,11 +1,16 @@
 """What a session is built from (CreateSession, the recipe that storage, shares and exports keep) and what edits it
 (ParameterEdit): the request bodies the page and the JSON API both take. Field names are the public contract."""
-from typing import Annotated, Any, Literal
+import inspect
+from dataclasses import fields
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from app.engine import HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS
+from app.datasets import build_dataset
+from app.engine import TrainConfig
 from app.settings import get_settings
+
+from .options import data_options, training_options
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Rows = list[list[Finite]]
@@ -15,26 +20,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class DatasetSpec(Strict):
-    """A named dataset with its options, or inline rows (`inputs` and `targets`)."""
+def _fields(options, builder_order: list[str]) -> dict:
+    """Pydantic fields of the settings in app/core/options.py, in the order of what they build: the engine's
+    TrainConfig for the network, build_dataset's parameters for the data (the table's own order is a link's)."""
+    ordered = sorted(options, key=lambda o: builder_order.index(o.name))
+    return {o.name: (o.type, Field(o.default, description=o.help, **o.bounds)) for o in ordered}
 
-    name: str | None = Field(None, description="circle, xor, gauss, spiral, plane, multi-gauss, moons, sine, "
-                                               "xor-table, mazur, test-score, iris, or csv.")
-    samples: int | None = Field(None, ge=2, description="Rows to generate (generated sets only). Default 500.")
-    noise: float = Field(0.0, ge=0, le=1, description="TF Playground's noise fraction; its slider's 0–50 is 0–0.5.")
-    train_fraction: float | None = Field(None, gt=0, le=1, description="Share of rows used for training.")
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Defaults to the session's seed.")
-    standardize: bool = Field(False, description="Scale each network input to mean 0, std 1 (training rows).")
-    features: list[str] | None = Field(None, description="2-D sets: x1, x2, x1_sq, x2_sq, x1_x2, sin_x1, sin_x2.")
-    csv: str | None = Field(None, description="CSV text: a header row, then numeric rows.")
-    target_columns: list[str] | None = Field(None, description="CSV columns to predict.")
-    task: Literal["regression", "classification"] = Field(
-        "regression", description="CSV only: classification reads one integer target column as class ids.")
-    inputs: Rows | None = None
-    targets: Rows | None = None
-    test_inputs: Rows | None = None
-    test_targets: Rows | None = None
 
+class _DatasetChecks(Strict):
     @model_validator(mode="after")
     def _named_or_inline(self):
         caps = get_settings()
@@ -58,35 +51,17 @@ class DatasetSpec(Strict):
         return self
 
 
-class CreateSession(Strict):
-    """Every field is optional; the defaults are TF Playground's default setup on the circle set."""
+DatasetSpec = create_model(
+    "DatasetSpec", __base__=_DatasetChecks,
+    __doc__="A named dataset with its options, or inline rows (`inputs` and `targets`).",
+    **_fields(data_options(), list(inspect.signature(build_dataset).parameters)),
+    inputs=(Rows | None, None), targets=(Rows | None, None),
+    test_inputs=(Rows | None, None), test_targets=(Rows | None, None),
+)
 
-    layers: list[int] | None = Field(
-        None, description="Sizes from input to output, e.g. [2, 4, 2, 1]. Default: 4 and 2 hidden nodes, with "
-                          "input and output sizes taken from the dataset.")
-    hidden_activation: Literal[HIDDEN_ACTIVATIONS] = "tanh"  # type: ignore[valid-type]
-    output_activation: Literal[OUTPUT_ACTIVATIONS] = "tanh"  # type: ignore[valid-type]
-    loss: Literal[tuple(LOSSES)] = "half_sse"  # type: ignore[valid-type]
-    optimizer: Literal[OPTIMIZERS] = "sgd"  # type: ignore[valid-type]
-    learning_rate: float = Field(0.03, gt=0, le=100)
-    momentum: float = Field(0.9, ge=0, lt=1)
-    beta1: float = Field(0.9, ge=0, lt=1)
-    beta2: float = Field(0.999, ge=0, lt=1)
-    eps: float = Field(1e-8, gt=0, le=1)
-    regularization: Literal[REGULARIZATIONS] = "none"  # type: ignore[valid-type]
-    regularization_rate: float = Field(0.0, ge=0, le=10)
-    batch_size: int = Field(10, ge=1, description="Rows per step; a batch larger than the training set is the "
-                                                  "whole set.")
-    shuffle: bool = True
-    train_biases: bool = True
-    init: Literal[INIT_SCHEMES] = "uniform"  # type: ignore[valid-type]
-    seed: int = Field(1, ge=0, le=2**32 - 1)
-    weights: list[list[list[Finite]]] | None = Field(None, description="weights[l][j][i]: node i of layer l to "
-                                                                       "node j of layer l+1. Overrides init.")
-    biases: list[list[Finite]] | None = Field(None, description="biases[l][j]: node j of layer l+1.")
-    dataset: DatasetSpec = Field(default_factory=DatasetSpec)
 
-    @field_validator("layers")
+class _RecipeChecks(Strict):
+    @field_validator("layers", check_fields=False)
     @classmethod
     def _layer_caps(cls, layers):
         if layers is None:
@@ -101,12 +76,23 @@ class CreateSession(Strict):
                 raise ValueError(f"layer {i} has {n} nodes; each layer needs 1 to {caps.max_neurons}.")
         return layers
 
-    @field_validator("batch_size")
+    @field_validator("batch_size", check_fields=False)
     @classmethod
     def _batch_cap(cls, batch_size):
         if batch_size > get_settings().max_samples:
             raise ValueError(f"batch_size is larger than the sample cap of {get_settings().max_samples}.")
         return batch_size
+
+
+CreateSession = create_model(
+    "CreateSession", __base__=_RecipeChecks,
+    __doc__="Every field is optional; the defaults are TF Playground's default setup on the circle set.",
+    **_fields(training_options(), [f.name for f in fields(TrainConfig)]),
+    weights=(list[list[list[Finite]]] | None,
+             Field(None, description="weights[l][j][i]: node i of layer l to node j of layer l+1. Overrides init.")),
+    biases=(list[list[Finite]] | None, Field(None, description="biases[l][j]: node j of layer l+1.")),
+    dataset=(DatasetSpec, Field(default_factory=DatasetSpec)),
+)
 
 
 class ParameterEdit(Strict):

@@ -16,7 +16,8 @@ from starlette.datastructures import FormData
 from app import quick
 from app.api.deps import StoreDep
 from app.core.recipe import CreateSession, ParameterEdit
-from app.engine import HYPERPARAMETERS, DivergenceError, FieldError
+from app.core.options import OPTIONS
+from app.engine import DivergenceError, FieldError
 from app.engine.losses import COMPATIBLE_OUTPUTS
 from app.core.session import Session, build_session
 from app.settings import get_settings
@@ -34,8 +35,9 @@ from .setup_links import param_of, request_from_query, session_query
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 COOKIE = "bp_session"
-# Changing these (or the data, or the shape) starts a new network; the other settings keep the weights.
-RESET_FIELDS = ("init", "seed", "hidden_activation", "output_activation", "loss")
+# Changing these starts a new network (so does new data); the other settings keep the weights.
+REBUILDING = tuple(o.field for o in OPTIONS if o.rebuilds and not o.is_data)
+KEEPING = tuple(o.field for o in OPTIONS if not o.rebuilds)
 
 
 async def session_from_cookie(request: Request, store: StoreDep) -> Session | None:
@@ -272,11 +274,11 @@ def change_config(request: Request, session: Current, form: FormDep) -> Response
             merged = CreateSession(**{**cfg, **changes, "weights": session.request.weights,
                                       "biases": session.request.biases})
             if merged.dataset.model_dump(exclude_none=True) != cfg["dataset"] or any(
-                    getattr(merged, f) != cfg[f] for f in RESET_FIELDS):
+                    getattr(merged, f) != cfg[f] for f in REBUILDING):
                 # New data or functions may change the input and output sizes; the hidden layers stay.
                 merged = merged.model_copy(update={"layers": None, "weights": None, "biases": None})
                 return _rebuild(request, session, merged, notice, hidden=cfg["layers"][1:-1])
-            hyper = {k: getattr(merged, k) for k in HYPERPARAMETERS
+            hyper = {k: getattr(merged, k) for k in KEEPING
                      if getattr(merged, k) != getattr(session.trainer.config, k)}
             session.trainer.reconfigure(**hyper)
             session.request = session.request.model_copy(update=hyper)
