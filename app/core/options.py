@@ -8,6 +8,7 @@ the setting, nothing else. TF Playground's `State.PROPS` (src/state.ts) is the m
 
 The rows are in the order of a setup link's parameters and of the request model's fields.
 """
+import json
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Literal
 
@@ -68,6 +69,7 @@ class Option:
     control: Control | None = None
     applies: Callable[[dict, Any], bool] = always
     usual: Callable[[dict, Any], Any] | None = None
+    default_words: str | None = None  # the default in words, where it is not one value (for the README)
 
     @property
     def name(self) -> str:
@@ -111,9 +113,10 @@ OPTIONS: tuple[Option, ...] = (
     # The data.
     Option("dataset.name", str | None, None,
            "circle, xor, gauss, spiral, plane, multi-gauss, moons, sine, xor-table, mazur, test-score, iris, or csv.",
-           link="dataset", control=Control("select", "Dataset", "Data", 0)),
+           link="dataset", control=Control("select", "Dataset", "Data", 0), default_words="circle"),
     Option("dataset.samples", int | None, None, "Rows to generate (generated sets only). Default 500.",
            bounds={"ge": 2}, link="samples", applies=_generated, usual=lambda config, info: info.default_samples,
+           default_words="500",
            control=Control("number", "Samples", "Data", 2, suggestions=("100", "200", "500", "1000", "2000"),
                            shown=_generated)),
     Option("dataset.noise", float, 0.0, "TF Playground's noise fraction; its slider's 0–50 is 0–0.5.",
@@ -121,15 +124,16 @@ OPTIONS: tuple[Option, ...] = (
            control=Control("range", "Noise", "Data", 1, percent=True, range=(0, 50, 5), shown=_generated)),
     Option("dataset.train_fraction", float | None, None, "Share of rows used for training.",
            bounds={"gt": 0, "le": 1}, link="train", usual=lambda config, info: info.default_train_fraction,
+           default_words="0.5 generated, 0.7 iris, 0.8 CSV, 1 the worked examples",
            control=Control("range", "Training share", "Data", 3, name="train_percent", percent=True,
                            range=(10, 90, 10), unit="%",
                            # The worked examples' small tables train on every row.
                            shown=lambda config, info: info is None or info.default_train_fraction < 1)),
     Option("dataset.seed", int | None, None, "Defaults to the session's seed.", bounds={"ge": 0, "le": SEED_MAX},
-           link="data_seed", usual=lambda config, info: config["seed"]),
+           link="data_seed", usual=lambda config, info: config["seed"], default_words="`seed`"),
     Option("dataset.features", list[str] | None, None,
            f"2-D sets: {', '.join(FEATURES)}.", link="features", applies=_two_d,
-           usual=lambda config, info: list(DEFAULT_FEATURES),
+           usual=lambda config, info: list(DEFAULT_FEATURES), default_words=", ".join(DEFAULT_FEATURES),
            control=Control("chips", "Input features", "Data", 4, shown=_two_d)),
     Option("dataset.standardize", bool, False, "Scale each network input to mean 0, std 1 (training rows).",
            link="standardize"),
@@ -140,7 +144,7 @@ OPTIONS: tuple[Option, ...] = (
     # The network and its training.
     Option("layers", list[int] | None, None,
            "Sizes from input to output, e.g. [2, 4, 2, 1]. Default: 4 and 2 hidden nodes, with input and output "
-           "sizes taken from the dataset.", link="layers"),
+           "sizes taken from the dataset.", link="layers", default_words="data inputs, 4, 2, data outputs"),
     trained("hidden_activation", Literal[HIDDEN_ACTIVATIONS], "The hidden layers' activation function.",
             link="activation", control=Control("select", "Hidden activation", "Functions", 0)),
     trained("output_activation", Literal[OUTPUT_ACTIVATIONS], "The output layer's activation function.",
@@ -208,7 +212,7 @@ def markdown() -> str:
     rows = ["| setting | link | default | allowed | new network | what it is |", "|---|---|---|---|---|---|"]
     for o in OPTIONS:
         allowed = _allowed(o)
-        default = "the data's" if o.default is None and o.usual else "—" if o.default is None else f"`{o.default}`"
+        default = o.default_words or ("—" if o.default is None else f"`{json.dumps(o.default)}`")
         rows.append(f"| `{o.field}` | {f'`{o.link}`' if o.link else '—'} | {default} | {allowed} | "
                     f"{'yes' if o.rebuilds else 'no'} | {o.help} |")
     return "\n".join(rows)
@@ -218,6 +222,8 @@ def _allowed(o: Option) -> str:
     choices = getattr(o.type, "__args__", ())
     if choices and all(isinstance(c, str) for c in choices):
         return ", ".join(choices)
+    if o.field == "dataset.name":
+        return ", ".join(DATASETS)
     words = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
     return ", ".join(f"{words[k]} {v:,}" for k, v in o.bounds.items()) or "—"
 
