@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.core.recipe import CreateSession, DatasetSpec, Finite, ParameterEdit, Rows, Strict
+from app.core.recipe import CreateSession, DatasetSpec, ParameterEdit, Rows, Strict
 from app.settings import get_settings
 
 __all__ = ["CreateSession", "DatasetSpec", "ParameterEdit"]

@@ -16,7 +16,8 @@ from .csrf import same_site_post
 from .forms import error_text
 from .render import templates
 from .view_state import view_of
-from .routes import Current, panels, replace, set_cookie
+from .deps import Current, set_cookie
+from .panels import panels, replace
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
