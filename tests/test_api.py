@@ -1,14 +1,12 @@
+"""The JSON API (app/api/sessions.py): sessions, steps, predictions, rewind, edits, gradient checks, and
+refusals that name the field and change nothing."""
 import json
+import re
 
 import pytest
 
-MAZUR = {
-    "layers": [2, 2, 2], "hidden_activation": "sigmoid", "output_activation": "sigmoid", "loss": "half_sse",
-    "learning_rate": 0.5, "batch_size": 1, "train_biases": False,
-    "weights": [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
-    "biases": [[0.35, 0.35], [0.60, 0.60]],
-    "dataset": {"inputs": [[0.05, 0.10]], "targets": [[0.01, 0.99]]},
-}
+from app.settings import get_settings
+from helpers import CSV_CASES, HX, everything, new_session, state
 
 
 def fields(response):
@@ -34,8 +32,8 @@ def test_get_session_returns_the_same_state(client, session):
     assert r.status_code == 200 and r.json() == session
 
 
-def test_mazur_through_the_api(client):
-    sid = client.post("/api/sessions", json=MAZUR).json()["id"]
+def test_mazur_through_the_api(client, mazur_json):
+    sid = client.post("/api/sessions", json=mazur_json).json()["id"]
     r = client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
     assert r.status_code == 200
     body = r.json()
@@ -49,7 +47,7 @@ def test_mazur_through_the_api(client):
     assert body["weights"][1][0][0] == pytest.approx(0.35891648, abs=1e-8)
     assert body["weights"][0][0][0] == pytest.approx(0.149780716, abs=1e-9)
     assert body["weights"] == tr["weights_after"]
-    assert body["biases"] == MAZUR["biases"]
+    assert body["biases"] == mazur_json["biases"]
     assert body["step"] == 1 and body["epoch"] == 1 and tr["rows"] == [0]
 
 
@@ -79,8 +77,8 @@ def test_epoch_runs_one_pass(client, session):
     assert body["loss"]["train"] != session["loss"]["train"]
 
 
-def test_predict_returns_outputs_and_every_layer(client):
-    sid = client.post("/api/sessions", json=MAZUR).json()["id"]
+def test_predict_returns_outputs_and_every_layer(client, mazur_json):
+    sid = client.post("/api/sessions", json=mazur_json).json()["id"]
     r = client.post(f"/api/sessions/{sid}/predict", json={"inputs": [[0.05, 0.10], [1, 2]]})
     assert r.status_code == 200
     body = r.json()
@@ -242,3 +240,116 @@ def test_starting_weights_with_an_infinite_loss_are_refused(client):
     r = client.post("/api/sessions", json={"output_activation": "linear", "layers": [2, 1],
                                            "dataset": {"name": "plane"}, "weights": [[[1e200, 1e200]]]})
     assert r.status_code == 422 and fields(r) == ["weights"]
+
+
+@pytest.mark.parametrize("data, words", CSV_CASES[:4] + CSV_CASES[6:-1])
+def test_csv_through_the_api_is_refused_naming_the_field(client, data, words):
+    r = client.post("/api/sessions", json={"dataset": {"name": "csv", "csv": data.decode(), "target_columns": ["y"]}})
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["field"] == "dataset.csv" and words in detail["msg"]
+
+
+@pytest.mark.parametrize("dataset, field, words", [
+    ({"name": "csv", "csv": CSV_CASES[-1][0].decode(), "target_columns": ["label"], "task": "classification"},
+     "dataset", "100 classes, one output node each, but the cap is 64"),
+    ({"inputs": [[1.0], [2.0]], "targets": [[0.0] * 65, [1.0] * 65]}, "dataset", "65 targets"),
+    ({"inputs": [[1e300], [2.0]], "targets": [[0.0], [1.0]]}, "dataset.inputs", "within ±1,000,000,000"),
+    ({"inputs": [[1.0], [2.0]], "targets": [[0.0], [-1e10]]}, "dataset.targets", "within ±1,000,000,000"),
+])
+def test_data_that_would_overflow_or_outgrow_the_caps_is_refused(client, dataset, field, words):
+    r = client.post("/api/sessions", json={"dataset": dataset})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"][0]
+    assert detail["field"] == field and words in detail["msg"], detail
+
+
+@pytest.mark.parametrize("setup", [
+    {"hidden_activation": "sigmoid", "output_activation": "linear", "loss": "mse", "learning_rate": 10,
+     "dataset": {"name": "sine"}},
+    {"hidden_activation": "relu", "output_activation": "linear", "loss": "mse", "learning_rate": 3,
+     "dataset": {"name": "sine"}},
+])
+def test_divergence_is_refused_and_said_plainly(client, setup):
+    sid = client.post("/api/sessions", json=setup).json()["id"]
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 2000})
+    assert r.status_code == 409
+    n = r.json()["step"]
+    assert r.json()["detail"].startswith(f"Training diverged at step {n}: lower the learning rate or go Back.")
+    assert state(client, sid)["step"] == 0
+    client.post(f"/api/sessions/{sid}/step", json={"steps": n - 1})
+    before = everything(client, sid)
+    client.cookies.set("bp_session", sid)
+    page = client.post("/ui/step", headers=HX).text
+    assert f"Training diverged at step {n}: lower the learning rate or go Back." in page
+    assert not re.search(r"\b(nan|inf|infinity)\b", re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page),
+                         re.IGNORECASE)
+    assert everything(client, sid) == before
+
+
+def test_a_request_that_would_run_too_long_is_stopped_and_keeps_nothing(client, monkeypatch):
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    before = everything(client, sid)
+    monkeypatch.setattr(get_settings(), "max_request_seconds", 0.0)
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 50})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "steps"
+    assert "longer than 0 s" in r.json()["detail"][0]["msg"]
+    monkeypatch.undo()
+    assert everything(client, sid) == before
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_rewind_then_restep_is_bit_identical(client, optimizer):
+    sid = new_session(client, optimizer=optimizer, batch_size=7, seed=3)
+    first = client.post(f"/api/sessions/{sid}/step", json={"steps": 40}).json()
+    curve = client.get(f"/api/sessions/{sid}").json()
+    back = client.post(f"/api/sessions/{sid}/rewind", json={"step": 13}).json()
+    assert back["step"] == 13 and back["epoch"] == 0 and back["kept_steps"] == [0, 13]
+    again = client.post(f"/api/sessions/{sid}/step", json={"steps": 27}).json()
+    assert again["step"] == 40 and again["epoch"] == first["epoch"]
+    assert again["weights"] == first["weights"] and again["biases"] == first["biases"]
+    assert again["trace"] == first["trace"]  # same batch rows, same optimizer state, same numbers
+    assert again["loss"] == curve["loss"]
+
+
+def test_editing_a_weight_changes_exactly_that_weight(client):
+    sid = new_session(client)
+    before = client.post(f"/api/sessions/{sid}/step", json={"steps": 3}).json()
+    after = client.post(f"/api/sessions/{sid}/parameters",
+                        json={"kind": "weight", "layer": 1, "to": 0, "from": 2, "value": 0.125}).json()
+    expected = [[row[:] for row in layer] for layer in before["weights"]]
+    expected[1][0][2] = 0.125
+    assert after["weights"] == expected and after["biases"] == before["biases"]
+    assert after["step"] == 3 and after["loss"] != before["loss"]
+    bias = client.post(f"/api/sessions/{sid}/parameters",
+                       json={"kind": "bias", "layer": 2, "to": 0, "value": -0.5}).json()
+    assert bias["biases"][2] == [-0.5] and bias["weights"] == expected
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"kind": "weight", "layer": 7, "to": 0, "from": 0, "value": 1}, "layer"),
+    ({"kind": "weight", "layer": 0, "to": 4, "from": 0, "value": 1}, "to"),
+    ({"kind": "weight", "layer": 0, "to": 0, "value": 1}, "from"),
+    ({"kind": "weight", "layer": 0, "to": 0, "from": 0, "value": "big"}, "value"),
+    ({"kind": "edge", "layer": 0, "to": 0, "from": 0, "value": 1}, "kind"),
+])
+def test_bad_edits_are_refused_and_change_nothing(client, body, field):
+    sid = new_session(client)
+    state = client.get(f"/api/sessions/{sid}").json()
+    r = client.post(f"/api/sessions/{sid}/parameters", json=body)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+    assert client.get(f"/api/sessions/{sid}").json() == state
+
+
+def test_gradient_check_endpoint(client):
+    sid = new_session(client, regularization="l2", regularization_rate=0.01)
+    r = client.post(f"/api/sessions/{sid}/gradient-check")
+    body = r.json()
+    assert r.status_code == 200 and body["parameters"] == 25 and body["max_relative_error"] < 1e-6
+    assert body["disagreeing"] == [] and len(body["rows"]) == 10
+
+
+def test_gradient_check_refuses_more_work_than_a_request_may_do(client):
+    sid = new_session(client, layers=[2, 64, 64, 64, 1], batch_size=400)
+    r = client.post(f"/api/sessions/{sid}/gradient-check")
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "batch_size"

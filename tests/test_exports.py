@@ -41,7 +41,7 @@ def run(code: str) -> dict:
 
 
 def torch_outputs(code: str, x: np.ndarray) -> np.ndarray:
-    import torch  # not importorskip: `make test` installs torch, and a skip would hide a broken snippet
+    import torch  # the tests that call this are marked torch: without PyTorch (TORCH=0) they are skipped
 
     model = run(code)["model"]
     with torch.no_grad():
@@ -58,6 +58,7 @@ def test_numpy_snippet_reproduces_the_engine_exactly(case):
     assert np.array_equal(run(code)["predict"](x), expected)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_torch_snippet_reproduces_the_engine(case):
     import torch
@@ -76,6 +77,7 @@ def test_torch_snippet_reproduces_the_engine(case):
     assert np.allclose(torch_outputs(torch_snippet(session), x), net.forward(x)[1][-1], rtol=1e-12, atol=0)
 
 
+@pytest.mark.torch
 def test_snippets_go_stale_after_another_step():
     session = trained(CASES["tanh-circle"])
     x = network_inputs(session)

@@ -1,5 +1,6 @@
 """Short work on the event loop, long work and waiting in threads (app/quick.py)."""
 import asyncio
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.store import SessionStore
 from app.store.sqlite_backend import SQLiteBackend
+from helpers import HX, state
 
 
 def run_async(coro):
@@ -116,3 +118,33 @@ def test_steps_on_the_loop_and_a_long_run_in_a_thread_interleave_exactly(client)
     assert final["step"] == 2040
     ref = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
     assert client.post(f"/api/sessions/{ref}/step", json={"steps": 2040}).json()["weights"] == final["weights"]
+
+
+# Many requests at once: on the event loop and in threads, each step counts exactly once.
+
+
+def api_step(client, sid) -> int:
+    return client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()["step"]
+
+
+def page_step(client, sid) -> int:
+    r = client.post("/ui/step", headers=HX)  # the cookie names sid
+    return int(re.search(r'<svg id="network" data-step="(\d+)"', r.text).group(1))
+
+
+@pytest.mark.parametrize("press", [api_step, page_step])
+@pytest.mark.parametrize("where", ["event loop", "threads"])
+def test_a_hundred_concurrent_steps_move_the_counter_by_exactly_a_hundred(client, monkeypatch, press, where):
+    if where == "threads":  # every step through the threadpool, so that they contend for the session's lock
+        monkeypatch.setattr(quick, "QUICK_WORK", 0)
+    sid = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
+    client.cookies.set("bp_session", sid)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(press(client, sid))) for _ in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == list(range(1, 101))
+    ref = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
+    assert client.post(f"/api/sessions/{ref}/step", json={"steps": 100}).json()["weights"] == state(client, sid)["weights"]

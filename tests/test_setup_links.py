@@ -1,4 +1,8 @@
-"""Setup links: a query string describes a config and rebuilds the same initial state every time."""
+"""Setup links (app/web/setup_links.py): a query string describes a config and rebuilds the same initial state every
+time; the page carries its link, and a bad one says why and changes nothing."""
+import html
+import re
+
 import numpy as np
 import pytest
 from starlette.datastructures import QueryParams
@@ -8,6 +12,7 @@ from app.engine import FieldError
 from app.core.session import build_session
 from app.web.presets import PRESETS
 from app.web.setup_links import PARAMS, request_from_query, session_query, setup_query
+from helpers import browser
 
 DATA_ARRAYS = ("train_x", "train_y", "test_x", "test_y", "raw_train_x", "raw_test_x")
 
@@ -141,3 +146,48 @@ def test_bad_parameters_name_the_query_parameter(query, param, message):
         request_from_query(QueryParams(query))
     assert caught.value.field == param
     assert caught.value.message.startswith(message)
+
+
+SPIRAL = "/?dataset=spiral&layers=2,8,8,1&activation=tanh&lr=0.03&seed=7"
+
+
+def test_a_setup_link_builds_the_same_initial_state_in_every_browser(client):
+    states = []
+    for _ in range(2):
+        with browser(client) as other:
+            page = other.get(SPIRAL)
+            assert page.status_code == 200
+            states.append(other.get(f"/api/sessions/{other.cookies['bp_session']}").json())
+    assert states[0]["weights"] == states[1]["weights"] and states[0]["step"] == 0
+    cfg = states[0]["config"]
+    assert cfg["layers"] == [2, 8, 8, 1] and cfg["dataset"]["name"] == "spiral" and cfg["learning_rate"] == 0.03
+
+
+def test_the_page_carries_its_setup_link_and_a_reload_keeps_the_training(client):
+    page = client.get(SPIRAL)
+    url = re.search(r'data-setup-url="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert url.startswith("/?dataset=spiral&layers=2,8,8,1&activation=tanh") and "seed=7" in url
+    client.post("/ui/step", headers={"HX-Request": "true"})
+    sid = client.cookies["bp_session"]
+    client.get(url)  # the same setup: the session keeps its step
+    assert client.get(f"/api/sessions/{sid}").json()["step"] == 1
+    changed = client.post("/ui/config", headers={"HX-Request": "true"}, data={"learning_rate": "0.1"})
+    assert "lr=0.1" in re.search(r'data-setup-url="([^"]+)"', changed.text).group(1)
+    client.get(url.replace("seed=7", "seed=8"))  # another setup: a new session built from the link
+    new = client.cookies["bp_session"]
+    assert new != sid and client.get(f"/api/sessions/{new}").json()["step"] == 0
+    assert client.get(f"/api/sessions/{sid}").json()["step"] == 1  # a GET changed nothing
+
+
+def test_a_bad_setup_link_says_why_and_changes_nothing(client):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    client.post("/ui/step", headers={"HX-Request": "true"})
+    before = client.get(f"/api/sessions/{sid}").json()
+    for query, words in (("lr=abc", "lr"), ("layers=2,1000,1", "layers"), ("dataset=%3Cscript%3E", "dataset"),
+                         ("output=linear&loss=bce", "loss")):
+        page = client.get("/?" + query)
+        assert page.status_code == 200
+        message = html.unescape(re.search(r'<p class="message error" role="alert">([^<]*)</p>', page.text).group(1))
+        assert "This link's setup cannot be used" in message and words in message
+        assert client.get(f"/api/sessions/{sid}").json() == before

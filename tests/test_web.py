@@ -1,8 +1,14 @@
+"""The page (app/web: page, training, configure, probes): actions answer every panel, bad input is explained and
+changes nothing."""
+import html
 import re
 
-from app.web.view_state import view_of
+import pytest
+from fastapi.testclient import TestClient
 
-HX = {"HX-Request": "true"}
+from app.settings import get_settings
+from app.web.view_state import view_of
+from helpers import HX, everything, page_session
 
 
 def test_page_sets_a_private_session_cookie_that_the_api_serves(client):
@@ -162,3 +168,129 @@ def test_inspector_ignores_negative_indices(client):
     client.get("/")
     r = client.get("/ui/inspect?kind=weight&layer=-1&to=0&from=0")
     assert r.status_code == 200 and "Click or focus an edge" in r.text and "insp-edit" not in r.text
+
+
+@pytest.mark.parametrize("control, value, words", [
+    ("learning_rate", "abc", "valid number"),
+    ("learning_rate", "-1", "greater than 0"),
+    ("learning_rate", "0", "greater than 0"),
+    ("learning_rate", "1e9", "less than or equal to 100"),
+    ("learning_rate", "NaN", "finite number"),
+    ("batch_size", "0", "greater than or equal to 1"),
+    ("batch_size", "1e12", "valid integer"),
+    ("hidden_activation", "swish", "Input should be"),
+    ("loss", "hinge", "Input should be"),
+    ("dataset", "mnist", "mnist"),
+    ("seed", "-3", "greater than or equal to 0"),
+    ("samples", "100000", "cap"),
+])
+def test_bad_settings_are_named_next_to_their_control_and_change_nothing(client, control, value, words):
+    sid = page_session(client)
+    before = everything(client, sid)
+    r = client.post("/ui/config", headers=HX, data={control: value})
+    assert r.status_code == 200
+    target = "dataset" if control == "samples" else control
+    error = re.search(rf'<p class="field-error" id="error-{target}" role="alert">([^<]*)</p>', r.text)
+    assert error and words.lower() in html.unescape(error.group(1)).lower(), r.text[:300]
+    assert everything(client, sid) == before
+
+
+def test_an_error_for_a_control_not_on_the_page_is_shown_at_the_top_of_the_form(client):
+    """Momentum's field is only on the page while the momentum optimizer is chosen; switching to it with a bad
+    momentum must still say why nothing changed."""
+    sid = page_session(client)
+    before = everything(client, sid)
+    r = client.post("/ui/config", headers=HX, data={"optimizer": "momentum", "momentum": "nan"})
+    errors = re.findall(r'<p class="field-error" role="alert">([^<]*)</p>', r.text)
+    assert [html.unescape(e) for e in errors] == ["momentum: Input should be a finite number"], errors
+    assert everything(client, sid) == before
+
+
+def test_an_incompatible_loss_is_explained(client):
+    sid = page_session(client)
+    before = everything(client, sid)
+    r = client.post("/ui/config", headers=HX, data={"loss": "cross_entropy"})
+    error = re.search(r'id="error-loss" role="alert">([^<]*)<', r.text)
+    assert error and "softmax" in html.unescape(error.group(1))
+    assert everything(client, sid) == before
+
+
+def test_a_change_whose_page_cannot_be_drawn_is_undone(client, monkeypatch):
+    """Defence in depth: if the rebuilt network's page fails to render, the session keeps its old network."""
+    import app.web.panels
+
+    sid = page_session(client)
+    before = everything(client, sid)
+    real = app.web.panels.panels
+
+    def broken(request, session, **kwargs):
+        if kwargs.get("controls"):
+            raise RuntimeError("cannot draw this")
+        return real(request, session, **kwargs)
+
+    monkeypatch.setattr(app.web.panels, "panels", broken)
+    quiet = TestClient(client.app, raise_server_exceptions=False, cookies={"bp_session": sid})  # no second lifespan
+    r = quiet.post("/ui/config", headers=HX, data={"hidden_activation": "relu"})
+    assert r.status_code == 500 and r.json() == {"detail": "Internal error; nothing was changed."}
+    monkeypatch.undo()
+    assert everything(client, sid) == before
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("path, data, words", [
+    ("/ui/rewind", {"step": "x"}, "step must be a whole number"),
+    ("/ui/rewind", {"step": "99"}, "step 99 is not kept"),
+    ("/ui/predict", {"input_0": "1e9"}, "Enter a number (up to 1e6)"),
+    ("/ui/edit", {"kind": "weight", "layer": "0", "to": "0", "from": "0", "value": "nan"}, "finite number"),
+    ("/ui/edit", {"kind": "weight", "layer": "9", "to": "0", "from": "0", "value": "1"}, "layer"),
+    ("/ui/edit", {"kind": "weight", "layer": "0", "to": "99", "from": "0", "value": "1"}, "to must be 0 to 3"),
+    ("/ui/edit", {"layer": "0", "to": "0", "from": "0", "value": "1"}, "kind"),
+    ("/ui/shape", {"action": "explode"}, "action"),
+])
+def test_other_bad_page_input_is_explained_and_changes_nothing(client, path, data, words):
+    sid = page_session(client)
+    before = everything(client, sid)
+    r = client.post(path, headers=HX, data=data)
+    assert r.status_code in (200, 422) and "Traceback" not in r.text
+    if r.status_code == 422:
+        shown = str(r.json()["detail"])
+    else:
+        shown = " ".join(html.unescape(m) for m in re.findall(r'role="alert"[^>]*>([^<]+)<', r.text))
+    assert words in shown, shown[:300]
+    assert everything(client, sid) == before
+
+
+def test_a_get_never_changes_an_existing_session(client):
+    sid = page_session(client)
+    before = everything(client, sid)
+    for path in ("/?preset=xor", "/?dataset=spiral&seed=3", "/?lr=abc", "/s/AAAAAAAAAAAAAAAA", "/ui/inspect?kind=x"):
+        client.get(path)
+    assert everything(client, sid) == before
+
+
+def test_the_page_says_when_a_request_ran_too_long(client, monkeypatch):
+    sid = page_session(client)
+    before = everything(client, sid)
+    monkeypatch.setattr(get_settings(), "max_request_seconds", 0.0)
+    for path in ("/ui/step", "/ui/epoch", "/ui/play"):
+        r = client.post(path, headers=HX)
+        assert r.status_code == 200 and "longer than 0 s" in r.text
+    monkeypatch.undo()
+    assert everything(client, sid) == before
+
+
+@pytest.mark.parametrize("before,after", [("sgd", "adam"), ("sgd", "momentum"), ("momentum", "adam"),
+                                          ("adam", "sgd")])
+def test_rewind_after_changing_the_optimizer_starts_it_fresh(client, before, after):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    client.post("/ui/config", headers={"HX-Request": "true"}, data={"optimizer": before})
+    early = client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 2})
+    client.post("/ui/config", headers={"HX-Request": "true"}, data={"optimizer": after})
+    r = client.post(f"/api/sessions/{sid}/rewind", json={"step": 1})
+    assert r.status_code == 200
+    state = r.json()
+    assert state["step"] == 1 and state["weights"] == early["weights"] and state["loss"] == early["loss"]
+    assert state["config"]["optimizer"] == after
+    assert client.post(f"/api/sessions/{sid}/step", json={"steps": 2}).status_code == 200

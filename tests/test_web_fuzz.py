@@ -1,4 +1,4 @@
-"""Fuzzing the page's forms, which the OpenAPI schema (tests/test_fuzz.py) does not describe: whatever a CSV
+"""Fuzzing the page's forms, which the OpenAPI schema (tests/test_api_fuzz.py) does not describe: whatever a CSV
 upload or the controls form carries, the answer is 200 with the panels, never a 5xx; a refusal is said inline and
 changes nothing; an accepted change still draws a page. Bounded and derandomized, like the schema fuzzing."""
 import html
@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from app.datasets import DATASETS
 from app.main import create_app
 from app.settings import get_settings
+from helpers import HX
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 40))
-HX = {"HX-Request": "true"}
 ALERT = re.compile(r'<p class="field-error"[^>]*role="alert">([^<]*)</p>')
 MESSAGE = re.compile(r'<p class="message error"[^>]*>([^<]*)</p>')
 # No shrinking: a failing case is reported as found (shrinking one takes minutes of page renders).

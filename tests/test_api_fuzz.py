@@ -1,6 +1,7 @@
 """Fuzzing: schemathesis generates requests for every operation in the OpenAPI schema and sends them to the app
 in-process. No request may get a 5xx, and every response must have a documented status code, content type and
-body shape. Bounded and derandomized, so `make test` runs the same cases every time, in well under a minute."""
+body shape. Bounded and derandomized, so `make test` runs the same cases every time, in well under a minute.
+What the fuzzer found is pinned down as plain tests at the end."""
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from app.api.deps import SESSION_ID, SNAPSHOT_ID
 from app.datasets import DATASETS, FEATURES
 from app.main import create_app
 from app.settings import get_settings
+from helpers import mazur_setup
 
 # Generated cases per operation, on top of schemathesis' boundary ("coverage") cases. FUZZ_EXAMPLES=1000 digs deeper.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 40))
@@ -46,9 +48,7 @@ SETUPS = [
     {"layers": [1, 5, 5, 1], "hidden_activation": "sigmoid", "output_activation": "linear", "loss": "mse",
      "optimizer": "momentum", "regularization": "l1", "regularization_rate": 0.01, "batch_size": 1,
      "dataset": {"name": "sine", "samples": 60, "standardize": True}},
-    {"layers": [2, 2, 2], "hidden_activation": "sigmoid", "output_activation": "sigmoid", "learning_rate": 0.5,
-     "train_biases": False, "weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45], [0.5, 0.55]]],
-     "biases": [[0.35, 0.35], [0.6, 0.6]], "dataset": {"inputs": [[0.05, 0.1]], "targets": [[0.01, 0.99]]}},
+    {**mazur_setup(), "dataset": {"inputs": [[0.05, 0.1]], "targets": [[0.01, 0.99]]}},  # its one row inline
 ]
 REAL = {"session_id": [], "snapshot_id": []}
 LAYERS = {}  # session id -> its layer sizes
@@ -159,3 +159,63 @@ def fuzz_app(tmp_path_factory):
 def test_no_server_errors_and_responses_match_the_schema(case, fuzz_app):
     _fit_body(case)
     case.call_and_validate(app=fuzz_app)
+
+
+# What the fuzzer found, pinned down as plain tests.
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("raw", [b"\x80", b'{"steps": "\xe9"}', b"\xca\x42\x10\xce\xb3\x8f"])
+def test_a_body_that_is_not_utf8_is_invalid_json_not_a_bare_400(client, session, raw):
+    # FastAPI answered these with 400 "There was an error parsing the body", which no operation documents.
+    for url in ["/api/sessions", f"/api/sessions/{session['id']}/step", f"/api/sessions/{session['id']}/rewind"]:
+        r = client.post(url, content=raw, headers=JSON)
+        assert r.status_code == 422, (url, r.text)
+        assert r.json()["detail"] == [{"loc": ["body"], "field": "body", "msg": "body: The body is not valid JSON.",
+                                       "type": "json_invalid"}]
+    assert client.get(f"/api/sessions/{session['id']}").json() == session
+
+
+def test_other_http_errors_are_answered_as_before(client):
+    assert client.get("/no-such-page").json() == {"detail": "Not Found"}
+    r = client.put("/api/sessions")
+    assert r.status_code == 405 and r.json() == {"detail": "Method Not Allowed"}
+
+
+def test_every_operation_on_an_id_documents_its_404(client, session):
+    spec = client.get("/openapi.json").json()
+    with_ids = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()
+                if "{session_id}" in path or "{snapshot_id}" in path]
+    assert len(with_ids) == 13
+    for path, method, op in with_ids:
+        assert op["responses"]["404"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorMessage"}, (method, path)
+    assert spec["components"]["schemas"]["ErrorMessage"]["required"] == ["detail"]
+    missing = client.get("/api/sessions/" + "0" * 32)
+    assert missing.status_code == 404 and isinstance(missing.json()["detail"], str)
+    missing = client.post("/api/snapshots/AAAAAAAAAAAAAAAA/fork")
+    assert missing.status_code == 404 and isinstance(missing.json()["detail"], str)
+
+
+@pytest.mark.parametrize("setup, rows, bad", [
+    # x1_sq of 1e200 is Inf before the network even starts.
+    ({"dataset": {"features": ["x1_sq", "x2_sq", "sin_x1"]}, "output_activation": "linear"},
+     [[0.5, 0.5], [1e200, 0.0]], 1),
+    # Inf - Inf in the first layer is NaN, and softmax passes it on.
+    ({"layers": [4, 6, 3], "hidden_activation": "relu", "output_activation": "softmax", "loss": "cross_entropy",
+      "dataset": {"name": "iris"}}, [[5.0, 3.0, 1.5, 0.2], [1.7e308, 1.7e308, -1.7e308, 1.7e308]], 1),
+])
+def test_a_prediction_that_overflows_is_refused_not_answered_with_nulls(client, setup, rows, bad):
+    # The answer had null where the schema promises numbers.
+    sid = client.post("/api/sessions", json=setup).json()["id"]
+    r = client.post(f"/api/sessions/{sid}/predict", json={"inputs": rows})
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["detail"]] == ["inputs"] and f"row {bad} " in r.json()["detail"][0]["msg"]
+    r = client.post(f"/api/sessions/{sid}/predict", json={"inputs": rows[:bad]})
+    assert r.status_code == 200 and "null" not in r.text
+
+
+def test_huge_inputs_that_do_not_overflow_are_still_predicted(client, session):
+    r = client.post(f"/api/sessions/{session['id']}/predict", json={"inputs": [[1e300, 1e300], [1.7e308, -1.7e308]]})
+    assert r.status_code == 200 and "null" not in r.text

@@ -1,0 +1,182 @@
+"""A training session (app/core/session.py): training all or nothing, rewind points within their caps, edits,
+rebuilds in place, predictions, and the change count that marks older drawings stale."""
+import pytest
+
+import app.core.session
+from app.core.recipe import CreateSession
+from app.core.session import build_session
+from app.engine import DivergenceError, FieldError
+from app.settings import get_settings
+from helpers import mazur_setup, new_session
+
+# Sigmoid hidden nodes and a linear output at learning rate 10 on the sine data: step 120 would make the loss
+# infinite.
+DIVERGES = dict(hidden_activation="sigmoid", output_activation="linear", loss="mse", learning_rate=10,
+                dataset={"name": "sine"})
+
+
+def parts(session) -> tuple:
+    """Everything a failed request must leave as it was, as plain values."""
+    return (session.trainer.step_count, session.trainer.net.params.tolist(), list(session.history),
+            list(session.snapshots), session.last_trace)
+
+
+def test_rewind_restores_the_loss_curve_and_refuses_steps_not_kept(client):
+    sid = new_session(client)
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 300})
+    state = client.get(f"/api/sessions/{sid}").json()
+    assert state["kept_steps"] == [300 - 249, 300]  # the default keeps 250 rewind points
+    r = client.post(f"/api/sessions/{sid}/rewind", json={"step": 10})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "step"
+    assert client.get(f"/api/sessions/{sid}").json() == state
+    session = client.app.state.sessions.get(sid)
+    session.rewind(100)
+    assert session.history[-1][0] == 100 and len(session.history) == 101
+
+
+def test_rewind_points_are_bounded_in_bytes(client, monkeypatch):
+    from app.settings import get_settings
+    monkeypatch.setattr(get_settings(), "rewind_bytes", 20_000)
+    sid = new_session(client, layers=[2, 32, 32, 1], optimizer="adam")  # 1,185 parameters: 28 KB a step
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 5})
+    assert client.get(f"/api/sessions/{sid}").json()["kept_steps"] == [5, 5]
+
+
+def test_mazur_predicts_the_articles_activations_for_every_layer(mazur):
+    acts = mazur.predict([[0.05, 0.10], [1.0, 2.0]])
+    assert len(acts) == 3 and [a.shape for a in acts] == [(2, 2), (2, 2), (2, 2)]
+    assert acts[0].tolist() == [[0.05, 0.10], [1.0, 2.0]]  # the mazur data has no features or scaling
+    assert acts[1][0].tolist() == pytest.approx([0.593269992, 0.596884378], abs=1e-9)
+    assert acts[2][0].tolist() == pytest.approx([0.75136507, 0.772928465], abs=1e-8)
+    assert mazur.trainer.step_count == 0 and mazur.changes == 0  # predicting changes nothing
+
+
+def test_predict_refuses_rows_of_the_wrong_width_and_rows_that_overflow(mazur):
+    with pytest.raises(FieldError) as err:
+        mazur.predict([[0.05, 0.10], [1.0]])
+    assert err.value.field == "inputs" and "2 values (i1, i2)" in err.value.message
+    session = build_session(CreateSession(dataset={"features": ["x1_sq", "x2_sq", "sin_x1"]},
+                                          output_activation="linear"))
+    with pytest.raises(FieldError) as err:
+        session.predict([[0.5, 0.5], [1e200, 0.0]])
+    assert err.value.field == "inputs" and "row 1 " in err.value.message
+
+
+def test_every_change_of_the_training_state_bumps_changes(mazur, mazur_request):
+    assert mazur.changes == 0
+    mazur.train(3)
+    assert mazur.changes == 1
+    mazur.rewind(1)
+    assert mazur.changes == 2
+    mazur.back()
+    assert mazur.changes == 3 and mazur.trainer.step_count == 0
+    mazur.set_parameter("weight", 0, 0, 0, 0.5)
+    assert mazur.changes == 4
+    mazur.become(build_session(mazur_request))
+    assert mazur.changes == 5
+    mazur.evaluate(), mazur.current_losses(), mazur.config(), mazur.predict([[0.05, 0.10]])
+    assert mazur.changes == 5  # reading changes nothing
+
+
+def test_become_takes_over_a_fresh_build_and_its_undo_restores_everything(mazur, mazur_request):
+    mazur.train(4)
+    lock, sid, changes = mazur.lock, mazur.id, mazur.changes
+    before = (mazur.request, mazur.dataset, mazur.trainer, parts(mazur), mazur.history_generation)
+    fresh = build_session(mazur_request.model_copy(update={"learning_rate": 0.1}))
+    undo = mazur.become(fresh)
+    assert mazur.trainer is fresh.trainer and mazur.dataset is fresh.dataset and mazur.request is fresh.request
+    assert mazur.trainer.step_count == 0 and mazur.history == fresh.history and mazur.kept_steps == (0, 0)
+    assert mazur.last_trace is None and mazur.changes == changes + 1
+    assert mazur.lock is lock and mazur.id == sid  # the same object, so waiting requests train the new network
+    undo()
+    assert (mazur.request, mazur.dataset, mazur.trainer, parts(mazur), mazur.history_generation) == before
+    assert mazur.changes == changes and mazur.kept_steps == (0, 4)
+
+
+def test_a_diverging_request_keeps_nothing_but_the_change_count():
+    session = build_session(CreateSession(**DIVERGES))
+    session.train(100)
+    before, generation, changes = parts(session), session.history_generation, session.changes
+    with pytest.raises(DivergenceError) as err:
+        session.train(50)
+    assert err.value.step == 120
+    assert parts(session) == before  # weights, step, loss curve, rewind points and trace as they were
+    assert session.history_generation == generation + 1  # storage rewrites the curve
+    assert session.changes == changes + 1
+    points = session.train(19)
+    assert [p[0] for p in points] == list(range(101, 120)) and session.kept_steps == (0, 119)
+
+
+def test_a_request_over_the_time_cap_keeps_nothing(monkeypatch):
+    session = build_session(CreateSession(**mazur_setup()))
+    session.train(2)
+    before = parts(session)
+    monkeypatch.setattr(get_settings(), "max_request_seconds", 0.0)
+    with pytest.raises(FieldError) as err:
+        session.train(5)
+    assert err.value.field == "steps" and "none of which were kept" in err.value.message
+    assert parts(session) == before
+
+
+def test_a_request_over_the_work_cap_is_refused_before_any_step(mazur, monkeypatch):
+    monkeypatch.setattr(get_settings(), "max_sample_passes_per_request", 10)
+    before = parts(mazur)
+    with pytest.raises(FieldError) as err:
+        mazur.train(11)
+    assert err.value.field == "steps" and parts(mazur) == before
+    assert len(mazur.train(10)) == 10
+
+
+def test_rewind_points_are_capped_in_number(mazur, monkeypatch):
+    monkeypatch.setattr(get_settings(), "rewind_steps", 3)
+    mazur.train(10)
+    assert list(mazur.snapshots) == [8, 9, 10] and mazur.kept_steps == (8, 10)
+    with pytest.raises(FieldError) as err:
+        mazur.rewind(7)
+    assert err.value.field == "step" and "reaches steps 8 to 10" in err.value.message
+    assert mazur.trainer.step_count == 10
+    mazur.rewind(8)
+    assert list(mazur.snapshots) == [8] and mazur.history[-1][0] == 8
+    with pytest.raises(FieldError):
+        mazur.back()  # nothing kept before step 8
+
+
+def test_rewind_points_are_capped_in_bytes_but_the_current_one_is_always_kept(mazur, monkeypatch):
+    state = mazur.trainer.state_dict()
+    size = state["params"].nbytes + sum(v.nbytes for v in state["optimizer"].values() if hasattr(v, "nbytes"))
+    monkeypatch.setattr(get_settings(), "rewind_bytes", 2 * size)
+    mazur.train(5)
+    assert list(mazur.snapshots) == [4, 5]
+    monkeypatch.setattr(get_settings(), "rewind_bytes", 1)
+    mazur.train(1)
+    assert list(mazur.snapshots) == [6]
+
+
+def test_an_edit_replaces_the_current_steps_rewind_point_and_loss(mazur):
+    mazur.train(2)
+    generation, weight = mazur.history_generation, float(mazur.trainer.net.weights[1][0][0])
+    assert mazur.set_parameter("weight", 1, 0, 0, 0.125) == weight and mazur.trainer.net.weights[1][0][0] == 0.125
+    assert list(mazur.snapshots) == [0, 1, 2]
+    assert mazur.snapshots[2]["params"].tolist() == mazur.trainer.net.params.tolist()
+    assert len(mazur.history) == 3 and mazur.history[-1] == (2, *mazur.evaluate())
+    assert mazur.history_generation == generation + 1
+    mazur.rewind(1)
+    mazur.train(1)
+    assert mazur.trainer.net.weights[1][0][0] != 0.125  # step 2 was trained again from step 1
+
+
+def test_an_edit_that_makes_the_loss_infinite_is_refused_and_undone():
+    session = build_session(CreateSession(**DIVERGES))
+    before, changes = parts(session), session.changes
+    with pytest.raises(FieldError) as err:
+        session.set_parameter("weight", 2, 0, 0, 1e300)
+    assert err.value.field == "value" and parts(session) == before and session.changes == changes
+
+
+def test_a_long_loss_curve_thins_its_older_half(mazur, monkeypatch):
+    monkeypatch.setattr(app.core.session, "MAX_HISTORY", 10)
+    generation = mazur.history_generation
+    points = mazur.train(20)
+    assert [p[0] for p in points] == list(range(1, 21))
+    assert [p[0] for p in mazur.history] == [0, 2, 4, 6, 8, *range(10, 21)]
+    assert mazur.history_generation == generation + 1
