@@ -11,6 +11,7 @@ from app.api.schemas import CreateSession
 from app.core.session import build_session
 from app.views import network
 from app.views.colors import _NEUTRAL, _TO_NEGATIVE, _TO_POSITIVE, hex_color
+from app.views.numbers import short_label
 from app.views.png import STORED_MAX, _stored, encode_png
 from app.views.shown import from_forward, from_phase, from_step
 
@@ -160,7 +161,7 @@ def test_labels_and_colours_are_unchanged():
     values += (rng.normal(size=3000) * 10.0 ** rng.integers(-6, 6, size=3000)).tolist()
     for v in values:
         for digits in (3, 4, 6):
-            assert network.fmt(v, digits) == _old_fmt(v, digits)
+            assert short_label(v, digits) == _old_fmt(v, digits)
         if v == v:
             assert hex_color(v) == _old_hex(v)
 

@@ -7,6 +7,7 @@ from app.api.schemas import CreateSession
 from app.core.session import build_session
 from app.views import metrics, network, output, shown
 from app.views.colors import hex_color, rgb
+from app.views.numbers import exact, short_label, significant, six_digits, value_and_text
 from app.views.png import encode_png
 
 MAZUR = CreateSession(
@@ -31,9 +32,26 @@ def test_png_encoder_round_trips_pixels(level):
     assert (rows[:, 0] == 0).all() and (rows[:, 1:].reshape(2, 3, 3) == pixels).all()
 
 
-def test_fmt_rounds_for_display_only():
-    assert network.fmt(0.59326999) == "0.5933" and network.fmt(None) == "–"
-    assert network.fmt(5.8e-5) == "5.80e-05" and network.fmt(0.1) == "0.1" and network.fmt(2.0) == "2"
+def test_short_label_rounds_for_display_only():
+    assert short_label(0.59326999) == "0.5933" and short_label(None) == "–"
+    assert short_label(5.8e-5) == "5.80e-05" and short_label(0.1) == "0.1" and short_label(2.0) == "2"
+    assert short_label(0.59326999, 6) == "0.59327" and short_label(-12345.6) == "-1.23e+04"
+    assert short_label(0.0) == "0" and short_label(-0.0) == "-0" and short_label(1e-3, 3) == "0.001"
+
+
+def test_exact_reads_back_as_the_same_float():
+    for v in (0.1 + 0.2, -1e-300, 5e-324, 123456789.123, np.float64(0.593269992110187)):
+        assert float(exact(v)) == v and exact(v) == repr(float(v))
+    assert exact(None) == "" and exact(np.float64(2)) == "2.0"
+
+
+def test_six_digits_and_the_inspectors_value_and_text():
+    assert six_digits(0.593269992) == "0.59327" and six_digits(2.0) == "2" and six_digits(1.5e-7) == "1.5e-07"
+    assert six_digits(np.float64(-0.298371109)) == "-0.298371"
+    n = value_and_text(np.float64(-2.5e-5))
+    assert n == {"value": -2.5e-5, "text": "−2.5×10⁻⁵"} and type(n["value"]) is float
+    assert significant(0.123456789, 3) == "0.123" and significant(float("nan")) == "NaN"
+    assert significant(-float("inf")) == "−∞"
 
 
 def test_diagram_before_any_step_has_weights_but_no_pass_values():
