@@ -282,6 +282,19 @@ def test_frozen_biases_still_moved_by_earlier_optimizer_state(optimizer):
     assert "still moves" in render(d)
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_an_update_is_shown_with_its_own_steps_settings_after_they_change(optimizer):
+    trainer = random_trainer(6, "tanh", "linear", "half_sse", optimizer, "l1", 4, True)
+    trainer.step()
+    trace = trainer.step()
+    trainer.reconfigure(learning_rate=0.9, momentum=0.1, beta1=0.5, regularization="l2", train_biases=False)
+    trainer.step()
+    names = names_for(trace.net.sizes)
+    u = check_edge(trace, names, 0, 0, 0)["weight_update"]
+    assert value(u["lr"]) == 0.05 and u["reg"]["kind"] == "l1" and value(u["reg"]["sign"]) in (-1.0, 1.0)
+    assert check_node(trace, names, 1, 0)["bias_update"]["frozen"] is False
+
+
 def test_frozen_biases_stay_put():
     trainer = random_trainer(4, "relu", "sigmoid", "bce", "adam", "l1", 3, False)
     trace = trainer.step()

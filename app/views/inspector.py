@@ -1,16 +1,15 @@
 """The Inspector: the real numbers of the last step, showing why a weight's gradient, a node's δ and an
 update are what they are (templates/partials/inspector.html draws them).
 
-Every number is read from the Trace. Where the inspector has to combine values (a product, the hidden
-layer's Σ w·δ, an optimizer update), it combines the trace's own arrays with the operations the engine used,
-in the same order, so each result is bit-for-bit the number the JSON API reports.
+Every number is read from the Trace. An update's terms (regularisation, the gradient applied, the optimizer's
+intermediates) come from the engine itself (Trace.update_terms). Where the inspector combines values for display
+(a product, the hidden layer's Σ w·δ), it uses the trace's own arrays with the operations the engine used, in
+the same order, so each result is bit-for-bit the number the JSON API reports.
 
-A number is a dict {"value": float (full precision), "text": str (5 significant digits, for display)}.
+A number is numbers.value_and_text: {"value": float (full precision), "text": str (5 significant digits)}.
 Dict keys avoid the names of dict methods (items, values, update, ...) so that Jinja's `x.key` finds them.
 The first row of the batch is the one expanded; `row` is its index among the training rows.
 """
-import math
-
 import numpy as np
 
 from app.engine import ACTIVATIONS, LOSSES, FieldError, Trace
@@ -72,8 +71,8 @@ def _batch(trace: Trace) -> dict:
 
 def _derivative(name: str, z: float, a: float, df: float) -> dict:
     """f′(z) of one node with the numbers its formula uses; `df` is the engine's own value."""
-    out = {"name": name, "formula": DERIVATIVE_FORMULAS.get(name, "f′(z)"), "z": value_and_text(z), "a": value_and_text(a),
-           "df": value_and_text(df)}
+    out = {"name": name, "formula": DERIVATIVE_FORMULAS.get(name, "f′(z)"), "z": value_and_text(z),
+           "a": value_and_text(a), "df": value_and_text(df)}
     if name == "sigmoid":
         out["one_minus_a"] = value_and_text(1.0 - a)
     elif name == "tanh":
@@ -91,13 +90,15 @@ def _delta(trace: Trace, names, layer: int, j: int) -> dict:
     z, a = p.z[d][:1], p.a[layer][:1]
     out = {
         "layer": layer, "index": j, "name": _name(names, layer, j), "row": int(trace.rows[0]),
-        "activation": act.name, "value": value_and_text(p.delta[d][0, j]), "z": value_and_text(z[0, j]), "a": value_and_text(a[0, j]),
+        "activation": act.name, "value": value_and_text(p.delta[d][0, j]), "z": value_and_text(z[0, j]),
+        "a": value_and_text(a[0, j]),
     }
     if layer == net.n_layers:
         loss = LOSSES[trace.config.loss]
         t = trace.targets[:1]
         out.update(role="output", loss=loss.name, loss_title=LOSS_TITLES.get(loss.name, loss.name),
-                   o=value_and_text(a[0, j]), t=value_and_text(t[0, j]), o_minus_t=value_and_text((a - t)[0, j]), outputs=int(a.shape[1]))
+                   o=value_and_text(a[0, j]), t=value_and_text(t[0, j]), o_minus_t=value_and_text((a - t)[0, j]),
+                   outputs=int(a.shape[1]))
         if loss.fused == act.name:
             out.update(kind="fused", reason=FUSED_REASONS.get(act.name, "The loss and output activation fuse."))
         else:
@@ -111,67 +112,42 @@ def _delta(trace: Trace, names, layer: int, j: int) -> dict:
     terms = []
     for k in range(w_before.shape[0]):
         w, dk = float(w_before[k, j]), float(p.delta[layer][0, k])
-        terms.append({"index": k, "name": _name(names, layer + 1, k), "w": value_and_text(w), "delta": value_and_text(dk),
-                      "product": value_and_text(w * dk)})
+        terms.append({"index": k, "name": _name(names, layer + 1, k), "w": value_and_text(w),
+                      "delta": value_and_text(dk), "product": value_and_text(w * dk)})
     df = act.df(p.z[d], p.a[layer])[0, j]
     out.update(role="hidden", kind="hidden", terms=terms, total=value_and_text(total),
                derivative=_derivative(act.name, z[0, j], a[0, j], df))
     return out
 
 
-def _update(trace: Trace, kind: str, layer: int, index: tuple) -> dict:
-    """How one weight or bias moved: regularisation, total gradient g, then the optimizer's rule.
-
-    Replays Trainer.propose and the optimizer's propose on this one parameter, operation for operation,
-    so `before - step` is exactly `after`, and m, v, velocity are exactly the trace's optimizer state.
-    """
-    net, cfg = trace.net, trace.config
-    part = 0 if kind == "weight" else 1
-
-    def pick(flat):
-        return float(net.views(flat)[part][layer][index])
-
-    before, after = pick(trace.params_before), pick(trace.params_after)
-    data = pick(trace.pass_.grad)
-    g, reg = data, None
-    if trace.reg_grad is not None:
-        r = pick(trace.reg_grad)
-        g = g + r
-        if kind == "weight":
-            reg = {"kind": cfg.regularization, "rate": value_and_text(cfg.regularization_rate), "w": value_and_text(before),
-                   "term": value_and_text(r)}
-            if cfg.regularization == "l1":
-                reg["sign"] = value_and_text(np.sign(before))
-    frozen = kind == "bias" and not cfg.train_biases
-    if not cfg.train_biases:
-        g = g * (0.0 if kind == "bias" else 1.0)
-    lr = cfg.learning_rate
+def _parameter_update(trace: Trace, kind: str, layer: int, index: tuple) -> dict:
+    """How one weight or bias moved: regularisation, the gradient g applied, then the optimizer's rule, each
+    term as the engine computed it (Trace.update_terms), so `before - step` is exactly `after`."""
+    cfg = trace.config
+    k = trace.net.flat_index(kind, layer, *index)
+    u = trace.update_terms(k)
+    before, after = u["before"], u["after"]
+    reg = None
+    if u["reg"] is not None and kind == "weight":
+        reg = {"kind": cfg.regularization, "rate": value_and_text(cfg.regularization_rate),
+               "w": value_and_text(before), "term": value_and_text(u["reg"]["term"])}
+        if "sign" in u["reg"]:
+            reg["sign"] = value_and_text(u["reg"]["sign"])
     out = {
-        "param": kind, "optimizer": cfg.optimizer, "before": value_and_text(before), "after": value_and_text(after),
-        "change": value_and_text(after - before), "moved": after != before, "data_grad": value_and_text(data), "reg": reg,
-        "frozen": frozen, "g": value_and_text(g), "lr": value_and_text(lr),
+        "param": kind, "optimizer": cfg.optimizer, "before": value_and_text(before),
+        "after": value_and_text(after), "change": value_and_text(after - before), "moved": after != before,
+        "data_grad": value_and_text(u["data_grad"]), "reg": reg, "frozen": kind == "bias" and not cfg.train_biases,
+        "g": value_and_text(u["grad"]), "lr": value_and_text(cfg.learning_rate), "step": value_and_text(u["step"]),
     }
-    if cfg.optimizer == "sgd":
-        out["step"] = value_and_text(lr * g)
-    elif cfg.optimizer == "momentum":
-        v_old = pick(trace.optimizer_before["velocity"])
-        v = cfg.momentum * v_old + g
-        out.update(mu=value_and_text(cfg.momentum), v_old=value_and_text(v_old), v=value_and_text(pick(trace.optimizer_after["velocity"])),
-                   step=value_and_text(lr * v))
-    else:  # adam, torch.optim.Adam's operation order
-        b1, b2, eps = cfg.beta1, cfg.beta2, cfg.eps
-        t = int(trace.optimizer_after["t"])
-        m_old, v_old = pick(trace.optimizer_before["m"]), pick(trace.optimizer_before["v"])
-        m = m_old + (1.0 - b1) * (g - m_old)
-        v = b2 * v_old + (1.0 - b2) * (g * g)
-        bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
-        step_size = lr / bc1
-        sqrt_v, sqrt_bc2 = math.sqrt(v), math.sqrt(bc2)
-        denom = sqrt_v / sqrt_bc2 + eps
-        out.update(t=t, beta1=value_and_text(b1), beta2=value_and_text(b2), eps=value_and_text(eps), m_old=value_and_text(m_old), v_old=value_and_text(v_old),
-                   m=value_and_text(pick(trace.optimizer_after["m"])), v=value_and_text(pick(trace.optimizer_after["v"])),
-                   g_squared=value_and_text(g * g), bc1=value_and_text(bc1), bc2=value_and_text(bc2), step_size=value_and_text(step_size),
-                   sqrt_v=value_and_text(sqrt_v), sqrt_bc2=value_and_text(sqrt_bc2), denom=value_and_text(denom), step=value_and_text(step_size * (m / denom)))
+    old = {name: value[k] for name, value in trace.optimizer_before.items() if isinstance(value, np.ndarray)}
+    if cfg.optimizer == "momentum":
+        out.update(mu=value_and_text(cfg.momentum), v_old=value_and_text(old["velocity"]),
+                   v=value_and_text(u["velocity"]))
+    elif cfg.optimizer == "adam":
+        out.update(t=u["t"], beta1=value_and_text(cfg.beta1), beta2=value_and_text(cfg.beta2),
+                   eps=value_and_text(cfg.eps), m_old=value_and_text(old["m"]), v_old=value_and_text(old["v"]))
+        for name in ("m", "v", "g_squared", "bc1", "bc2", "step_size", "sqrt_v", "sqrt_bc2", "denom"):
+            out[name] = value_and_text(u[name])
     return out
 
 
@@ -186,7 +162,8 @@ def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
     terms = []
     for s in range(min(batch["n"], MAX_ROWS)):
         d, a = float(p.delta[l][s, j]), float(p.a[l][s, i])
-        terms.append({"row": batch["rows"][s], "delta": value_and_text(d), "a": value_and_text(a), "product": value_and_text(d * a)})
+        terms.append({"row": batch["rows"][s], "delta": value_and_text(d), "a": value_and_text(a),
+                      "product": value_and_text(d * a)})
     src, dst = _name(names, l, i), _name(names, l + 1, j)
     return {
         "kind": "edge", "step": trace.step, "layer": l, "source": i, "target": j,
@@ -197,7 +174,7 @@ def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
         "gradient": {"value": value_and_text(net.views(p.grad)[0][l][j, i]), "n": batch["n"], "terms": terms,
                      "more": batch["n"] - len(terms)},
         "delta": _delta(trace, names, l + 1, j),
-        "weight_update": _update(trace, "weight", l, (j, i)),
+        "weight_update": _parameter_update(trace, "weight", l, (j, i)),
     }
 
 
@@ -223,8 +200,10 @@ def node(trace: Trace, names, layer: int, index: int) -> dict:
     d = L - 1
     act = net.activations[d]
     w_before, b_before = net.views(trace.params_before)
-    forward = [{"index": i, "name": _name(names, d, i), "w": value_and_text(w_before[d][j, i]), "a": value_and_text(p.a[d][0, i]),
-                "product": value_and_text(float(w_before[d][j, i]) * float(p.a[d][0, i]))} for i in range(net.sizes[d])]
+    forward = [{"index": i, "name": _name(names, d, i), "w": value_and_text(w_before[d][j, i]),
+                "a": value_and_text(p.a[d][0, i]),
+                "product": value_and_text(float(w_before[d][j, i]) * float(p.a[d][0, i]))}
+               for i in range(net.sizes[d])]
     z, a = p.z[d][:1], p.a[L][:1]
     derivative = None
     if act.df is not None:
@@ -240,7 +219,7 @@ def node(trace: Trace, names, layer: int, index: int) -> dict:
         delta_expansion=_delta(trace, names, L, j),
         bias_grad=value_and_text(net.views(p.grad)[1][d][j]),
         bias_frozen=not trace.config.train_biases,
-        bias_update=_update(trace, "bias", d, (j,)),
+        bias_update=_parameter_update(trace, "bias", d, (j,)),
     )
     return out
 

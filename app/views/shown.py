@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine import Trace
-from app.engine.losses import output_terms
+from app.engine import LOSSES, Trace
 from app.core.session import Session
 
 from .numbers import six_digits
@@ -127,7 +126,8 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
     if phase == "loss":
         output, _ = _output_words(session, trace)
         narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch} is {six_digits(trace.loss_before)}.")
-        terms = output_terms(trace.config.loss, p.a[-1], trace.targets, p.z[-1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = LOSSES[trace.config.loss].terms(p.a[-1], trace.targets, p.z[-1])
         return Shown("loss", p.a, p.z, None, n_layers, None, None, None, trace.targets, trace.rows.tolist(),
                      f"Loss of step {trace.step}: each output's target t and its share E of the "
                      f"{trace.config.loss} loss.", narration, loss_terms=terms)
