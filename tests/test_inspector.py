@@ -11,7 +11,7 @@ from app.api.schemas import CreateSession
 from app.engine import LOSSES, FieldError, TrainConfig, Trainer
 from app.core.session import build_session
 from app.views import inspector
-from app.views.numbers import significant, value_and_text
+from app.views.numbers import significant
 from app.web.render import templates
 from problems import random_targets
 

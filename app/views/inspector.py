@@ -12,7 +12,7 @@ The first row of the batch is the one expanded; `row` is its index among the tra
 """
 import numpy as np
 
-from app.engine import ACTIVATIONS, LOSSES, FieldError, Trace
+from app.engine import LOSSES, FieldError, Trace
 from app.engine.activations import LEAKY_SLOPE
 
 from .numbers import value_and_text
