@@ -1,4 +1,4 @@
-# Backprop Playground, one server process with the embedded SQLite store on the /data volume.
+# Backprop Playground with the embedded SQLite store on the /data volume.
 #   docker build -t backprop-playground .
 #   docker run -p 8000:8000 -v playground-data:/data backprop-playground
 # No Docker engine runs in this project's CI, so every step below is a command that `make test` (CI)
@@ -27,5 +27,6 @@ USER playground
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["/app/.venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
-# One worker: the SQLite store supports a single process (several workers need PLAYGROUND_STORE=redis://...).
+# One worker by default; add `--workers N` to share the SQLite file between N processes of this container
+# (several hosts need PLAYGROUND_STORE=redis://...).
 CMD ["/app/.venv/bin/backprop-playground", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,9 +1,9 @@
 """Short work on a session runs on the event loop; long work, and work that must wait for a lock, in threads.
 
-A hop to the threadpool and back costs more than a small network's whole step (in-process, /ui/step took
-4.3 ms through threads and 2.7 ms without), and under load the threads contend with the event loop for the
-GIL. But while work runs on the loop no other request moves, so only work estimated to be short does:
-requests on large networks, many steps, and storage over a network (Redis) go to the threadpool as before.
+A hop to the threadpool and back costs more than a small network's whole step (bench/README.md has the figures),
+and under load the threads contend with the event loop for the GIL. But while work runs on the loop no other
+request moves, so only work estimated to be short does: requests on large networks, many steps, and storage over
+a network (Redis) go to the threadpool.
 """
 from collections.abc import Callable
 from typing import TypeVar

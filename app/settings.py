@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     # of weights, optimizer state and loss curve: keep it above 4 × max_csv_bytes + 3 MB.
     max_import_bytes: int = 8_000_000
     # Where sessions and shared snapshots live: sqlite:///path (relative to the working directory) or
-    # sqlite:////absolute/path, one server process; redis://host:port/db for several workers or hosts.
+    # sqlite:////absolute/path, for the workers of one host; redis://host:port/db for several hosts.
     store: str = "sqlite:///data/playground.db"
     # Sessions kept in memory; the least recently used leave memory (not storage) beyond this.
     max_sessions: int = 10_000

@@ -9,7 +9,6 @@ placeholders; everything else is written as it was answered, one file per answer
     .venv/bin/python bench/capture.py /tmp/after       # on the new code
     diff -r /tmp/before /tmp/after                     # nothing, when nothing changed for users
 """
-import io
 import json
 import os
 import re

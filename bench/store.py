@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.api.schemas import CreateSession  # noqa: E402
+from app.core.recipe import CreateSession  # noqa: E402
 from app.core.session import build_session  # noqa: E402
 from app.store import open_store  # noqa: E402
 

@@ -4,7 +4,7 @@ import io
 import numpy as np
 import pytest
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.core.session import build_session
 

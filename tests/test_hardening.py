@@ -129,18 +129,18 @@ def test_data_that_would_overflow_or_outgrow_the_caps_is_refused(client, dataset
 
 def test_a_change_whose_page_cannot_be_drawn_is_undone(client, monkeypatch):
     """Defence in depth: if the rebuilt network's page fails to render, the session keeps its old network."""
-    import app.web.routes
+    import app.web.panels
 
     sid = page_session(client)
     before = everything(client, sid)
-    real = app.web.routes.panels
+    real = app.web.panels.panels
 
     def broken(request, session, **kwargs):
         if kwargs.get("controls"):
             raise RuntimeError("cannot draw this")
         return real(request, session, **kwargs)
 
-    monkeypatch.setattr(app.web.routes, "panels", broken)
+    monkeypatch.setattr(app.web.panels, "panels", broken)
     quiet = TestClient(client.app, raise_server_exceptions=False, cookies={"bp_session": sid})  # no second lifespan
     r = quiet.post("/ui/config", headers=HX, data={"hidden_activation": "relu"})
     assert r.status_code == 500 and r.json() == {"detail": "Internal error; nothing was changed."}
@@ -493,7 +493,7 @@ def test_errors_never_show_a_traceback_or_a_path(client, monkeypatch):
         raise RuntimeError("/secret/path/in/a/traceback")
 
     sid = page_session(client)
-    monkeypatch.setattr(app.core.session.Session, "state", broken)
+    monkeypatch.setattr(app.core.session.Session, "current_losses", broken)
     with TestClient(client.app, raise_server_exceptions=False) as c:
         r = c.get(f"/api/sessions/{sid}")
     assert r.status_code == 500 and r.json() == {"detail": "Internal error; nothing was changed."}

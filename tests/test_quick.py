@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from app import quick
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.store import SessionStore
 from app.store.sqlite_backend import SQLiteBackend

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.engine import FieldError
 from app.core.session import build_session
 from app.web.presets import PRESETS

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.main import create_app
 from app.core.session import build_session
 from app.store import SessionStore

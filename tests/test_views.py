@@ -67,7 +67,7 @@ def test_diagram_before_any_step_has_weights_but_no_pass_values():
 def test_diagram_after_mazur_step_carries_the_engines_numbers():
     session = build_session(MAZUR)
     session.train(1)
-    d = network.build(session, session.display or shown.from_step(session), session.detailed)
+    d = network.build(session, shown.from_step(session), session.detailed)
     nodes = {n.id: n for n in d.nodes}
     edges = {e.id: e for e in d.edges}
     assert nodes["node-1-0"].activation == pytest.approx(0.593269992, abs=1e-9)

@@ -1,5 +1,7 @@
 import re
 
+from app.web.view_state import view_of
+
 HX = {"HX-Request": "true"}
 
 
@@ -150,8 +152,9 @@ def test_a_detailed_step_in_progress_is_cancelled_when_the_state_changes(client)
             client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
         phase(client)
         session = client.app.state.sessions.get(sid)
-        assert session.phase[0] == "forward", change  # the next click started over from the new state
-        proposal = session.phase[2]
+        step = view_of(session).step
+        assert step.phase == "forward", change  # the next click started over from the new state
+        proposal = step.trace
         assert proposal.params_before.tobytes() == session.trainer.net.params.tobytes()
 
 

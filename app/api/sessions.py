@@ -3,12 +3,13 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from app import quick
+from app.api.answers import prediction, session_state, step_result
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
-from app.exports import numpy_snippet, torch_snippet, weights_npz
-from app.session_document import SessionDocument, from_document, to_document
+from app.core.document import SessionDocument, from_document, to_document
 from app.core.session import Session, build_session
+from app.exports import numpy_snippet, torch_snippet, weights_npz
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
@@ -19,7 +20,7 @@ DIVERGED = {**NO_SESSION, **LIMITED, **TOO_LARGE, 409: {"description": "A step w
 def create_session(store: StoreDep, req: CreateSession = Body(default_factory=CreateSession)) -> dict:
     session = build_session(req)
     store.add(session)
-    return session.state()
+    return session_state(session)
 
 
 @router.post("/import", status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
@@ -27,13 +28,13 @@ def import_session(store: StoreDep, doc: SessionDocument) -> dict:
     """A new session from a document saved by export: the same data, weights, optimizer state and step."""
     session = from_document(doc)
     store.add(session)
-    return session.state()
+    return session_state(session)
 
 
 @router.get("/{session_id}", response_model=SessionState, responses=NO_SESSION)
 def read_session(session: SessionDep) -> dict:
     with session.lock:
-        return session.state()
+        return session_state(session)
 
 
 def _train(session: Session, steps: int | None) -> dict:
@@ -43,7 +44,7 @@ def _train(session: Session, steps: int | None) -> dict:
 
 def _train_held(session: Session, steps: int | None) -> dict:
     session.train(steps)
-    return {**session.state(), "trace": session.last_trace.as_dict()}
+    return step_result(session)
 
 
 @router.post("/{session_id}/step", response_model=StepResult, responses=DIVERGED)
@@ -61,7 +62,7 @@ def run_epoch(session: SessionDep) -> dict:
 @router.post("/{session_id}/predict", response_model=Prediction, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def predict(session: SessionDep, req: PredictRequest) -> dict:
     with session.lock:
-        return session.predict(req.inputs)
+        return prediction(session, req.inputs)
 
 
 @router.post("/{session_id}/gradient-check", response_model=GradientCheckResult, response_model_by_alias=True,
@@ -77,7 +78,7 @@ def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
     """Return exactly to a kept step: weights, optimizer state, batch position and loss curve."""
     with session.lock:
         session.rewind(req.step)
-        return session.state()
+        return session_state(session)
 
 
 @router.post("/{session_id}/parameters", response_model=SessionState,
@@ -86,7 +87,7 @@ def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
     """Set one weight or bias. Nothing else changes."""
     with session.lock:
         session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
-        return session.state()
+        return session_state(session)
 
 
 @router.post("/{session_id}/share", status_code=201, response_model=Share, responses={**NO_SESSION, **LIMITED})

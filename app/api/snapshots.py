@@ -1,6 +1,7 @@
 """JSON routes for shared snapshots: read one, or fork it into a new session. Snapshots never change."""
 from fastapi import APIRouter, HTTPException
 
+from app.api.answers import session_state
 from app.api.deps import LIMITED, NO_SNAPSHOT, SnapshotId, StoreDep
 from app.api.schemas import SessionState
 
@@ -15,7 +16,7 @@ def read_snapshot(store: StoreDep, snapshot_id: SnapshotId) -> dict:
     session = store.snapshot(snapshot_id)
     if session is None:
         raise HTTPException(404, UNKNOWN)
-    return session.state()
+    return session_state(session)
 
 
 @router.post("/{snapshot_id}/fork", status_code=201, response_model=SessionState,
@@ -25,4 +26,4 @@ def fork_snapshot(store: StoreDep, snapshot_id: SnapshotId) -> dict:
     session = store.fork(snapshot_id)
     if session is None:
         raise HTTPException(404, UNKNOWN)
-    return session.state()
+    return session_state(session)

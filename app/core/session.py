@@ -1,4 +1,8 @@
-"""Training sessions: a config, its dataset and a trainer behind a lock, kept in a bounded store."""
+"""A training session: its recipe, dataset and trainer behind a lock, with the loss curve and rewind points.
+
+This is the state the page and the JSON API share. It knows nothing of either: the page keeps its own view state
+in `page` (stored with the session) and `view` (this process only), and the API shapes its answers itself.
+"""
 import bisect
 import math
 import secrets
@@ -10,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
 from app.engine import DivergenceError, FieldError, Trace, TrainConfig, Trainer
@@ -34,14 +38,14 @@ class Session:
     history_generation: int = 0
     # Rewind points: step -> the trainer's state after that step.
     snapshots: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    playing: bool = False
-    # Page state: what the diagram shows instead of the last step (a phase, a prediction), and the
-    # detailed-step mode with its next phase.
-    display: object = None
+    # Detailed-step mode: a step is taken one phase at a time. Shares and exports keep it.
     detailed: bool = False
-    phase: tuple | None = None  # (phase name, weight layer, proposal) of the detailed step in progress
-    gradcheck_shown: bool = False
-    notice: str | None = None  # said once, on the next page load (after opening a share link)
+    # Bumped by every change of the trainer's state; what was drawn from an older state is stale.
+    changes: int = 0
+    # The page's own state, which this module never reads: `page` holds JSON values that storage keeps with the
+    # session, `view` what lives in this process only (app.web.view_state).
+    page: dict = field(default_factory=dict)
+    view: object = field(default=None, repr=False)
     # A plain lock until a SessionStore takes the session; its lock also loads and saves (app.store).
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -49,9 +53,9 @@ class Session:
         if not self.history:
             self.history.append((self.trainer.step_count, *self.evaluate()))
         if not self.snapshots:
-            self._snapshot()
+            self.keep_rewind_point()
 
-    def _snapshot(self) -> None:
+    def keep_rewind_point(self) -> None:
         """Keep the current state as the rewind point of the current step (replacing an older one).
 
         At most rewind_steps points, and at most rewind_bytes of them: a large network keeps fewer.
@@ -83,7 +87,7 @@ class Session:
         for later in [k for k in self.snapshots if k > step]:
             del self.snapshots[later]
         self.last_trace = None
-        self.forget_views()
+        self.changes += 1
 
     def back(self) -> None:
         """Undo one step (to the newest kept step before the current one)."""
@@ -106,14 +110,9 @@ class Session:
         else:
             self.history.append(point)
         self.last_trace = None
-        self.forget_views()
-        self._snapshot()
+        self.changes += 1
+        self.keep_rewind_point()
         return old
-
-    def forget_views(self) -> None:
-        """Drop what the page shows besides the last step (a detailed step in progress, a prediction): the
-        state it was computed from has changed."""
-        self.display, self.phase = None, None
 
     def gradient_check(self) -> dict:
         rows, _, _ = self.trainer.next_batch()
@@ -147,15 +146,15 @@ class Session:
         so that requests already waiting on the lock train the new network. The caller holds the lock.
         Returns a function that undoes it, for a request that fails after the change."""
         before = (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.snapshots,
-                  self.last_trace, self.display, self.phase)
+                  self.last_trace, self.changes)
 
         def undo() -> None:
             (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.snapshots,
-             self.last_trace, self.display, self.phase) = before
+             self.last_trace, self.changes) = before
 
         self.request, self.dataset, self.trainer = fresh.request, fresh.dataset, fresh.trainer
         self.history, self.snapshots, self.last_trace = fresh.history, fresh.snapshots, None
-        self.display, self.phase = None, None
+        self.changes += 1
         return undo
 
     def config(self) -> dict:
@@ -242,10 +241,10 @@ class Session:
                                           "ask for fewer steps.")
             points.append((t.step_count, *evaluation))
             self.history.append(points[-1])
-            self._snapshot()
+            self.keep_rewind_point()
 
         history_len, snapshots = len(self.history), OrderedDict(self.snapshots)
-        self.forget_views()
+        self.changes += 1
         try:
             self.last_trace = trainer.run(n, after_step=record)
         except Exception:  # diverged, over the time cap, or anything else: the trainer rolled back, so do we
@@ -259,27 +258,8 @@ class Session:
             self.history_generation += 1
         return points
 
-    def state(self) -> dict:
-        t, d = self.trainer, self.dataset
-        train, test = self.current_losses()
-        return {
-            "id": self.id,
-            "config": self.config(),
-            "step": t.step_count,
-            "epoch": t.epoch,
-            "weights": [w.tolist() for w in t.net.weights],
-            "biases": [b.tolist() for b in t.net.biases],
-            "loss": {"train": train, "test": test},
-            "kept_steps": list(self.kept_steps),
-            "data": {
-                "name": d.name, "title": d.title, "task": d.task,
-                "train_size": len(d.train_x), "test_size": len(d.test_x),
-                "input_names": list(d.input_names), "feature_names": list(d.feature_names),
-                "target_names": list(d.target_names), "classes": None if d.classes is None else list(d.classes),
-            },
-        }
-
-    def predict(self, raw_inputs: list[list[float]]) -> dict:
+    def predict(self, raw_inputs: list[list[float]]) -> list[np.ndarray]:
+        """Every layer's activations for raw dataset inputs (the data's features and scaling applied first)."""
         width = len(self.dataset.input_names)
         if any(len(row) != width for row in raw_inputs):
             raise FieldError("inputs", f"each row of inputs needs {width} values ({', '.join(self.dataset.input_names)}).")
@@ -290,7 +270,7 @@ class Session:
         if not finite.all():
             raise FieldError("inputs", f"row {int(np.argmin(finite))} is so far outside the data that the network "
                                        "overflows: its values become infinite.")
-        return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}
+        return acts
 
 
 def build_session(req: CreateSession, session_id: str | None = None, hidden: list[int] | None = None) -> Session:

@@ -3,7 +3,7 @@ curve and the rewind points. The dataset is never stored; the recipe rebuilds it
 import time
 from collections import OrderedDict
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.core.session import Session, build_session
 
 from .codec import pack, unpack
@@ -14,7 +14,7 @@ def recipe_bytes(session: Session) -> bytes:
 
 
 def state_bytes(session: Session) -> bytes:
-    return pack({"trainer": session.trainer.state_dict(), "detailed": session.detailed, "playing": session.playing})
+    return pack({"trainer": session.trainer.state_dict(), "detailed": session.detailed, "page": session.page})
 
 
 def rewind_bytes(state: dict) -> bytes:
@@ -27,11 +27,13 @@ def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tu
     session = build_session(CreateSession.model_validate_json(recipe), sid)
     state = unpack(state) if isinstance(state, (bytes, str)) else state
     session.trainer.load_state_dict(state["trainer"])
-    session.detailed, session.playing = state.get("detailed", False), state.get("playing", False)
+    session.detailed = state.get("detailed", False)
+    # Sessions stored before the page kept its own state stored only whether Play was running.
+    session.page = state["page"] if "page" in state else {"playing": True} if state.get("playing") else {}
     session.history = history or [(session.trainer.step_count, *session.evaluate())]
     session.snapshots = OrderedDict((step, unpack(data)) for step, data in sorted((rewind or {}).items()))
     if session.trainer.step_count not in session.snapshots:
-        session._snapshot()
+        session.keep_rewind_point()
     return session
 
 

@@ -25,15 +25,16 @@ log = logging.getLogger(__name__)
 
 
 def _marks(session: Session) -> tuple:
-    """What a save depends on. Objects are compared by identity: every change replaces one of them."""
+    """What a save depends on. Objects are compared by identity (every change replaces one of them), numbers and
+    the page's values by equality."""
     t = session.trainer
     return (session.request, t, t.config, t.step_count, t.epoch, t.position, session.history, len(session.history),
             session.history_generation, next(reversed(session.snapshots.values())), len(session.snapshots),
-            session.detailed, session.playing)
+            session.detailed, tuple(session.page.items()))
 
 
 def _same(a: tuple, b: tuple) -> bool:
-    return all(x == y if isinstance(x, int) else x is y for x, y in zip(a, b, strict=True))
+    return all(x == y if isinstance(x, (int, tuple)) else x is y for x, y in zip(a, b, strict=True))
 
 
 @dataclass
@@ -194,7 +195,7 @@ class SessionStore:
         fresh = records.restore(sid, stored.recipe, stored.state, unpack_points(stored.history), stored.rewind)
         session = entry.session
         session.become(fresh)
-        session.detailed, session.playing = fresh.detailed, fresh.playing
+        session.detailed, session.page = fresh.detailed, fresh.page
         entry.version = stored.version
         self._mark_saved(entry, len(session.history))
         entry.saved_rewind = dict(session.snapshots)

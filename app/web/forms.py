@@ -1,43 +1,50 @@
-"""Turn the controls form into config changes, and errors back into messages next to their controls."""
+"""Turn the settings form into config changes, and errors back into messages next to their controls."""
 from typing import Any
 
 from pydantic import ValidationError
 
+from app.core.options import OPTIONS
 from app.engine import FieldError
 
-# Form control name -> dotted config field, where they differ.
-DATASET_CONTROLS = {"dataset": "name", "noise": "noise", "samples": "samples", "train_percent": "train_fraction",
-                    "features": "features"}
-TRAINING_CONTROLS = ("hidden_activation", "output_activation", "loss", "optimizer", "learning_rate", "momentum",
-                     "beta1", "beta2", "eps", "regularization", "regularization_rate", "batch_size", "init", "seed")
-CHECKBOXES = ("shuffle", "train_biases")
-CONTROL_OF_FIELD = {f"dataset.{field}": control for control, field in DATASET_CONTROLS.items()}
+# The error of a data field goes beside its control: dataset.train_fraction -> train_percent.
+CONTROL_OF_FIELD = {o.field: o.form_name for o in OPTIONS if o.is_data and o.control}
 
 
 def config_changes(form, current: dict) -> dict[str, Any]:
-    """The new config the form asks for, as a dict CreateSession can validate. Raw strings are kept so that
-    validation, not this function, reports bad numbers."""
-    changes: dict[str, Any] = {k: form[k] for k in TRAINING_CONTROLS if k in form}
-    for k in CHECKBOXES:
-        if f"{k}__present" in form:
-            changes[k] = k in form
+    """The new config the settings form asks for (current is Session.config()), as a dict CreateSession can
+    validate. Raw strings are kept so that validation, not this function, reports bad numbers."""
+    changes: dict[str, Any] = {}
+    for option in OPTIONS:
+        if option.control is None or option.is_data:
+            continue
+        name = option.form_name
+        if option.control.kind == "checkbox":
+            if f"{name}__present" in form:  # an unticked box sends nothing, so the form says it was there
+                changes[option.name] = name in form
+        elif name in form:
+            changes[option.name] = form[name]
     dataset = dict(current["dataset"])
     if "dataset" in form and form["dataset"] != dataset.get("name"):
         # A new dataset starts from its own defaults: the other data controls described the old one.
         changes["dataset"] = {"name": form["dataset"]}
         return changes
-    for control, field in DATASET_CONTROLS.items():
-        if control in ("dataset", "features") or control not in form or form[control] == "":
+    for option in OPTIONS:
+        if option.control is None or not option.is_data or option.field == "dataset.name":
             continue
-        value = form[control]
-        if control in ("noise", "train_percent"):
+        name = option.form_name
+        if option.control.kind == "chips":
+            if f"{name}__present" in form:
+                dataset[option.name] = form.getlist(name)
+            continue
+        if name not in form or form[name] == "":
+            continue
+        value = form[name]
+        if option.control.percent:
             try:
                 value = float(value) / 100
             except ValueError:
                 pass
-        dataset[field] = value
-    if "features__present" in form:
-        dataset["features"] = form.getlist("features")
+        dataset[option.name] = value
     changes["dataset"] = dataset
     return changes
 

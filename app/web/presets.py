@@ -1,7 +1,7 @@
 """Worked examples, each a link: /?preset=NAME."""
 from dataclasses import dataclass
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,17 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from app.datasets import DATASETS, FEATURES
-from app.engine import (HIDDEN_ACTIVATIONS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, REGULARIZATIONS,
-                        FieldError)
-from app.engine.losses import incompatibility
+from app.core.options import OPTIONS
+from app.datasets import DATASETS
+from app.engine import FieldError
 from app.core.session import Session
 from app.settings import get_settings
 from app.views import inspector, metrics, network, numbers, output, shown
 
-from .forms import DATASET_CONTROLS, TRAINING_CONTROLS
+from . import controls
 from .presets import PRESETS
 from .setup_links import session_query
+from .view_state import view_of
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -33,43 +33,22 @@ def script_json(value) -> Markup:
 
 templates.env.filters["tojson_compact"] = script_json
 
-LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
-REG_RATES = ("0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
-FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1_sq": "x₁²", "x2_sq": "x₂²", "x1_x2": "x₁x₂", "sin_x1": "sin(x₁)",
-                  "sin_x2": "sin(x₂)"}
 PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS = 6, 8
-CHOICES = {
-    "datasets": [(name, info.title) for name, info in DATASETS.items() if name != "csv"],
-    "dataset_names": [name for name in DATASETS if name != "csv"],
-    "features": [(f, FEATURE_LABELS[f]) for f in FEATURES],
-    "hidden_activations": HIDDEN_ACTIVATIONS,
-    "output_activations": OUTPUT_ACTIVATIONS,
-    "losses": tuple(LOSSES),
-    "optimizers": OPTIMIZERS,
-    "regularizations": REGULARIZATIONS,
-    "inits": INIT_SCHEMES,
-    "learning_rates": LEARNING_RATES,
-    "reg_rates": REG_RATES,
-}
 
 
 def next_phase(session: Session) -> tuple[str, str]:
     """The detailed step's next click: (short name, accessible label)."""
-    name, layer, _ = session.phase or ("update", None, None)
-    if name == "update":
-        return "forward", "Forward"
-    if name == "forward":
-        return "loss", "Loss"
-    if name == "loss" or layer > 0:
-        target = session.trainer.net.n_layers - 1 if name == "loss" else layer - 1
-        where = "output" if target == session.trainer.net.n_layers - 1 else f"hidden {target + 1}"
-        return "backward", f"Backward ({where})"
-    return "update", "Update"
+    weight_layers = session.trainer.net.n_layers
+    phase, layer = view_of(session).step.following(weight_layers)
+    if phase == "backward":
+        return phase, f"Backward ({'output' if layer == weight_layers - 1 else f'hidden {layer + 1}'})"
+    return phase, phase.capitalize()
 
 
 def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None:
     """The inspector for an edge (kind "weight"/"edge") or a node, from the phase in progress or the last step."""
-    trace = session.phase[2] if session.phase else session.last_trace
+    step = view_of(session).step
+    trace = step.trace if step.phase else session.last_trace
     names = shown.node_names(session)
     net = session.trainer.net
     try:
@@ -125,6 +104,16 @@ class LazyConfig(Mapping):
         return len(self._get())
 
 
+class LazyControls:
+    """The settings form's fieldsets (app/web/controls.py), made when a template first draws them."""
+
+    def __init__(self, session: Session, cfg: LazyConfig, errors: dict):
+        self._session, self._cfg, self._errors = session, cfg, errors
+
+    def __iter__(self):
+        return iter(controls.fieldsets(self._cfg, self._session.dataset.title, self._errors))
+
+
 class LazySetupUrl:
     """The page's setup link ("/?..."), made when a template first prints it (see LazyConfig)."""
 
@@ -141,15 +130,12 @@ class LazySetupUrl:
         return str(escape(str(self)))
 
 
-# An optimizer's own settings have a control on the page only while that optimizer is chosen.
-OPTIMIZER_CONTROLS = {"momentum": ("momentum",), "adam": ("beta1", "beta2", "eps")}
-OTHER_PANELS = ("edit", "predict", "import")  # errors the inspector, predict and share panels show
+OTHER_PANELS = ("csv", "edit", "predict", "import")  # errors the upload, inspector, predict and share panels show
 
 
-def form_errors(errors: dict, optimizer: str) -> list[tuple[str, str]]:
+def form_errors(errors: dict, config: dict, info) -> list[tuple[str, str]]:
     """Errors with no control on the page to show them beside, shown at the top of the controls form."""
-    hidden = {c for name, controls in OPTIMIZER_CONTROLS.items() if name != optimizer for c in controls}
-    on_page = {"csv", *DATASET_CONTROLS, *TRAINING_CONTROLS, *OTHER_PANELS} - hidden
+    on_page = {o.form_name for o in OPTIONS if o.control and o.control.shown(config, info)} | set(OTHER_PANELS)
     return [(field, message) for field, message in errors.items() if field not in on_page]
 
 
@@ -160,15 +146,15 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = LazyConfig(session)
     config = session.trainer.config
+    view = view_of(session)
     info = DATASETS.get(session.dataset.name)
     hidden = list(config.layers[1:-1])
     return {
         "session": session,
         "cfg": cfg,
         "data_info": info,
-        "choices": CHOICES,
-        "loss_reasons": {loss: incompatibility(config.output_activation, loss) for loss in LOSSES},
-        "diagram": network.build(session, session.display or shown.from_step(session), session.detailed),
+        "controls": LazyControls(session, cfg, errors or {}),
+        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed),
         "output": output.build(session) if loss_points is None else output.update(session),
         "metrics": metrics.build(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
@@ -177,12 +163,12 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "shape": {"hidden": hidden, "can_add_layer": len(hidden) < PAGE_MAX_HIDDEN_LAYERS,
                   "max_neurons": PAGE_MAX_NEURONS},
         "errors": errors or {},
-        "form_errors": form_errors(errors or {}, config.optimizer),
+        "form_errors": form_errors(errors, cfg, info) if errors else [],
         "message": message,
         "notice": notice,
-        "playing": session.playing,
+        "playing": view.playing,
         "detailed": session.detailed,
-        "phase": session.phase[0] if session.phase else None,
+        "phase": view.step.phase,
         "next_phase": next_phase(session),
         "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
         "gradcheck": gradcheck,

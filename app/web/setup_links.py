@@ -7,13 +7,16 @@ Repeated parameters are refused rather than letting the last one win: `lr=0.1&lr
 than a choice. Booleans are written 1 / 0 and read as 1, 0, true or false.
 """
 from collections.abc import Mapping
+from types import UnionType
+from typing import Union, get_args, get_origin
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from app.api.schemas import CreateSession
+from app.core.options import ALWAYS_IN_LINKS, OPTIONS
+from app.core.recipe import CreateSession
 from app.datasets import DATASETS
-from app.datasets.features import DEFAULT_FEATURES, check_features
+from app.datasets.features import check_features
 from app.engine import FieldError
 
 # Page parameters that are not part of a setup; request_from_query leaves them to their handlers.
@@ -59,36 +62,19 @@ def _str(name: str, text: str) -> str:
     return text
 
 
-# Query name: (config field, reader). The order is the order of a written link.
-_SPEC = {
-    "dataset": ("dataset.name", _str),
-    "samples": ("dataset.samples", _int),
-    "noise": ("dataset.noise", _float),
-    "train": ("dataset.train_fraction", _float),
-    "data_seed": ("dataset.seed", _int),
-    "features": ("dataset.features", _names),
-    "standardize": ("dataset.standardize", _bool),
-    "layers": ("layers", _ints),
-    "activation": ("hidden_activation", _str),
-    "output": ("output_activation", _str),
-    "loss": ("loss", _str),
-    "optimizer": ("optimizer", _str),
-    "lr": ("learning_rate", _float),
-    "momentum": ("momentum", _float),
-    "beta1": ("beta1", _float),
-    "beta2": ("beta2", _float),
-    "eps": ("eps", _float),
-    "batch": ("batch_size", _int),
-    "regularization": ("regularization", _str),
-    "reg_rate": ("regularization_rate", _float),
-    "shuffle": ("shuffle", _bool),
-    "train_biases": ("train_biases", _bool),
-    "init": ("init", _str),
-    "seed": ("seed", _int),
-}
+def _reader(type_):
+    """How a link's text is read for a setting of this type (app/core/options.py)."""
+    kinds = [t for t in get_args(type_) if t is not type(None)] if get_origin(type_) in (Union, UnionType) else [type_]
+    kind = kinds[0]
+    if get_origin(kind) is list:
+        return _ints if get_args(kind) == (int,) else _names
+    return {bool: _bool, int: _int, float: _float}.get(kind, _str)
+
+
+# Query name: (config field, reader), in the order of a written link.
+_SPEC = {o.link: (o.field, _reader(o.type)) for o in OPTIONS if o.link}
 PARAMS = {name: field for name, (field, _) in _SPEC.items()}
 _PARAM_OF_FIELD = {field: name for name, field in PARAMS.items()}
-ALWAYS = ("dataset", "layers", "activation", "output", "loss", "optimizer", "lr", "batch", "seed")
 
 
 def param_of(field: str) -> str:
@@ -120,29 +106,14 @@ def setup_query(config: dict) -> str | None:
     info = DATASETS.get(data.get("name"))
     if info is None or info.name == "csv" or config.get("weights") is not None or config.get("biases") is not None:
         return None  # inline data has no registry entry
-    generated = not info.fixed
-    default = CreateSession()
-    values = {name: data.get(field.removeprefix("dataset.")) if field.startswith("dataset.") else config[field]
-              for name, field in PARAMS.items()}
-    reg = config["regularization"] != "none"
-    wanted = {
-        "samples": generated and values["samples"] != info.default_samples,
-        "noise": generated and values["noise"] != 0,
-        "train": values["train"] != info.default_train_fraction,
-        "data_seed": values["data_seed"] != config["seed"],
-        "features": info.takes_features and tuple(values["features"]) != DEFAULT_FEATURES,
-        "standardize": values["standardize"],
-        "momentum": config["optimizer"] == "momentum" and config["momentum"] != default.momentum,
-        "beta1": config["optimizer"] == "adam" and config["beta1"] != default.beta1,
-        "beta2": config["optimizer"] == "adam" and config["beta2"] != default.beta2,
-        "eps": config["optimizer"] == "adam" and config["eps"] != default.eps,
-        "regularization": reg,
-        "reg_rate": reg and config["regularization_rate"] != default.regularization_rate,
-        "shuffle": not config["shuffle"],
-        "train_biases": not config["train_biases"],
-        "init": config["init"] != default.init,
-    }
-    pairs = [(name, _text(values[name])) for name in PARAMS if name in ALWAYS or wanted.get(name)]
+    pairs = []
+    for option in OPTIONS:
+        if not option.link:
+            continue
+        value = data.get(option.name) if option.is_data else config[option.field]
+        usual = option.usual(config, info) if option.usual else option.default
+        if option.link in ALWAYS_IN_LINKS or (option.applies(config, info) and value != usual):
+            pairs.append((option.link, _text(value)))
     return urlencode(pairs, safe=",")
 
 

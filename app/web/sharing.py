@@ -10,12 +10,14 @@ from pydantic import ValidationError
 from app.api.deps import SNAPSHOT_ID, StoreDep
 from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
-from app.session_document import SessionDocument, from_document, to_document
+from app.core.document import SessionDocument, from_document, to_document
 
 from .csrf import same_site_post
 from .forms import error_text
 from .render import templates
-from .routes import Current, panels, replace, set_cookie
+from .view_state import view_of
+from .deps import Current, set_cookie
+from .panels import panels, replace
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
@@ -26,7 +28,7 @@ def open_share(request: Request, store: StoreDep, snapshot_id: str) -> Response:
     session = store.fork(snapshot_id) if re.fullmatch(SNAPSHOT_ID, snapshot_id) else None
     if session is None:
         return templates.TemplateResponse(request, "not_found.html", {"what": "shared network"}, status_code=404)
-    session.notice = (f"This is your own copy of a shared network, at step {session.trainer.step_count}. "
+    view_of(session).notice = (f"This is your own copy of a shared network, at step {session.trainer.step_count}. "
                       "Train it as you like: the shared link stays as it was.")
     response = RedirectResponse("/", status_code=303)
     set_cookie(response, session)

@@ -7,14 +7,15 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app.api.schemas import CreateSession
+from app.core.recipe import CreateSession
 from app.datasets.csv_upload import decode
 from app.engine import FieldError
 from app.settings import get_settings
 
 from .csrf import same_site_post
 from .forms import control_errors
-from .routes import Current, _rebuild, panels
+from .deps import Current
+from .panels import panels, rebuild
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
@@ -34,7 +35,7 @@ def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, F
             dataset = {"name": "csv", "csv": text, "target_columns": columns, "task": task,
                        "standardize": True}
             req = CreateSession(**{**cfg, "layers": None, "weights": None, "biases": None, "dataset": dataset})
-            return _rebuild(request, session, req, f"Loaded {file.filename or 'your CSV'}: predicting "
+            return rebuild(request, session, req, f"Loaded {file.filename or 'your CSV'}: predicting "
                             f"{', '.join(columns)} ({task}).", hidden=cfg["layers"][1:-1])
         except (ValidationError, FieldError) as exc:
             message = "; ".join(control_errors(exc).values())

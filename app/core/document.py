@@ -5,7 +5,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from app.api.schemas import CreateSession, Finite, Strict
+from app.core.recipe import CreateSession, Finite, Strict
 from app.engine import FieldError
 from app.core.session import MAX_HISTORY, Session, build_session, finite_losses
 
@@ -84,5 +84,5 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
     # The current point is recomputed, never taken from the document.
     session.history = [tuple(p) for p in doc.history if p[0] < doc.step] + [(doc.step, *evaluation)]
     session.snapshots = OrderedDict()
-    session._snapshot()
+    session.keep_rewind_point()
     return session

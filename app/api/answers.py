@@ -1,0 +1,35 @@
+"""The JSON answers' shapes, made from a session (app/api/schemas.py documents them)."""
+from app.core.session import Session
+
+
+def session_state(session: Session) -> dict:
+    """SessionState: the config, step, weights, losses and data summary of a session (or of a snapshot)."""
+    t, d = session.trainer, session.dataset
+    train, test = session.current_losses()
+    return {
+        "id": session.id,
+        "config": session.config(),
+        "step": t.step_count,
+        "epoch": t.epoch,
+        "weights": [w.tolist() for w in t.net.weights],
+        "biases": [b.tolist() for b in t.net.biases],
+        "loss": {"train": train, "test": test},
+        "kept_steps": list(session.kept_steps),
+        "data": {
+            "name": d.name, "title": d.title, "task": d.task,
+            "train_size": len(d.train_x), "test_size": len(d.test_x),
+            "input_names": list(d.input_names), "feature_names": list(d.feature_names),
+            "target_names": list(d.target_names), "classes": None if d.classes is None else list(d.classes),
+        },
+    }
+
+
+def step_result(session: Session) -> dict:
+    """StepResult: the state after a step, with the last step's trace."""
+    return {**session_state(session), "trace": session.last_trace.as_dict()}
+
+
+def prediction(session: Session, inputs: list[list[float]]) -> dict:
+    """Prediction: the outputs of raw inputs, and every layer's activations."""
+    acts = session.predict(inputs)
+    return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}

@@ -1,0 +1,232 @@
+"""Every training and data setting, declared once: its type, default, bounds, help, form control, setup-link name,
+and whether changing it builds a new network.
+
+Everything else is derived from this table: the request model (app/core/recipe.py), the page's controls and the
+parsing of their form (app/web/controls.py, app/web/forms.py), setup links (app/web/setup_links.py) and the
+README's settings list (`python -m app.core.options`). Adding a setting touches this table and the code that uses
+the setting, nothing else. TF Playground's `State.PROPS` (src/state.ts) is the model.
+
+The rows are in the order of a setup link's parameters and of the request model's fields.
+"""
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Literal
+
+from app.datasets import DATASETS
+from app.datasets.features import DEFAULT_FEATURES, FEATURES
+from app.engine import (HIDDEN_ACTIVATIONS, HYPERPARAMETERS, INIT_SCHEMES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS,
+                        REGULARIZATIONS, TrainConfig)
+
+SEED_MAX = 2**32 - 1
+# The data sets the page offers: CSV data arrives through the upload form instead.
+PAGE_DATASETS = tuple(name for name in DATASETS if name != "csv")
+# The engine's defaults: a training setting takes the default of TrainConfig's field of the same name.
+ENGINE_DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
+
+
+def always(config: dict, info) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Control:
+    """A setting's control in the page's settings form.
+
+    `fieldset` and `at` place it (controls sort by `at` within their fieldset); controls sharing a `row` sit side
+    by side. `shown(config, info)` says whether the page offers it for this config and data set (info is the
+    DATASETS entry, None for inline data). A `percent` control shows the value times 100.
+    """
+
+    kind: Literal["select", "number", "range", "chips", "checkbox"]
+    label: str
+    fieldset: str
+    at: int
+    name: str | None = None  # the form field's name, when it is not the setting's own
+    row: str | None = None
+    suggestions: tuple[str, ...] = ()  # a number's datalist
+    percent: bool = False
+    range: tuple[int, int, int] | None = None  # a range's min, max and step, as shown
+    unit: str = ""  # after a range's value
+    shown: Callable[[dict, Any], bool] = always
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting. `field` is its name in the request; data settings are `dataset.<name>`.
+
+    A setup link leaves a setting out when it has its usual value: `usual(config, info)` when given, else the
+    default; and always leaves it out when it does not apply (`applies`), e.g. Adam's betas under sgd. Settings
+    in `ALWAYS_IN_LINKS` are always written.
+    """
+
+    field: str
+    type: Any
+    default: Any
+    help: str
+    bounds: dict = field(default_factory=dict)  # pydantic's ge, gt, le, lt
+    link: str | None = None
+    rebuilds: bool = True  # False: applies from the next step and keeps the weights
+    control: Control | None = None
+    applies: Callable[[dict, Any], bool] = always
+    usual: Callable[[dict, Any], Any] | None = None
+    default_words: str | None = None  # the default in words, where it is not one value (for the README)
+
+    @property
+    def name(self) -> str:
+        """The field's own name, without `dataset.`."""
+        return self.field.removeprefix("dataset.")
+
+    @property
+    def is_data(self) -> bool:
+        return self.field.startswith("dataset.")
+
+    @property
+    def form_name(self) -> str | None:
+        """The name of its control's form field (None without a control)."""
+        if self.control is None:
+            return None
+        return self.control.name or ("dataset" if self.field == "dataset.name" else self.name)
+
+
+def trained(name: str, type_, help: str, **kw) -> Option:
+    """A setting the engine trains with: its default is TrainConfig's, and it rebuilds the network unless the
+    engine can change it mid-training (HYPERPARAMETERS)."""
+    return Option(name, type_, ENGINE_DEFAULTS[name], help, rebuilds=name not in HYPERPARAMETERS, **kw)
+
+
+def _generated(config: dict, info) -> bool:
+    return info is not None and not info.fixed
+
+
+def _two_d(config: dict, info) -> bool:
+    return info is not None and info.takes_features
+
+
+def _optimizer(name: str) -> Callable[[dict, Any], bool]:
+    return lambda config, info: config["optimizer"] == name
+
+
+LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
+REG_RATES = ("0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
+
+OPTIONS: tuple[Option, ...] = (
+    # The data.
+    Option("dataset.name", str | None, None,
+           "circle, xor, gauss, spiral, plane, multi-gauss, moons, sine, xor-table, mazur, test-score, iris, or csv.",
+           link="dataset", control=Control("select", "Dataset", "Data", 0), default_words="circle"),
+    Option("dataset.samples", int | None, None, "Rows to generate (generated sets only). Default 500.",
+           bounds={"ge": 2}, link="samples", applies=_generated, usual=lambda config, info: info.default_samples,
+           default_words="500",
+           control=Control("number", "Samples", "Data", 2, suggestions=("100", "200", "500", "1000", "2000"),
+                           shown=_generated)),
+    Option("dataset.noise", float, 0.0, "TF Playground's noise fraction; its slider's 0–50 is 0–0.5.",
+           bounds={"ge": 0, "le": 1}, link="noise", applies=_generated,
+           control=Control("range", "Noise", "Data", 1, percent=True, range=(0, 50, 5), shown=_generated)),
+    Option("dataset.train_fraction", float | None, None, "Share of rows used for training.",
+           bounds={"gt": 0, "le": 1}, link="train", usual=lambda config, info: info.default_train_fraction,
+           default_words="0.5 generated, 0.7 iris, 0.8 CSV, 1 the worked examples",
+           control=Control("range", "Training share", "Data", 3, name="train_percent", percent=True,
+                           range=(10, 90, 10), unit="%",
+                           # The worked examples' small tables train on every row.
+                           shown=lambda config, info: info is None or info.default_train_fraction < 1)),
+    Option("dataset.seed", int | None, None, "Defaults to the session's seed.", bounds={"ge": 0, "le": SEED_MAX},
+           link="data_seed", usual=lambda config, info: config["seed"], default_words="`seed`"),
+    Option("dataset.features", list[str] | None, None,
+           f"2-D sets: {', '.join(FEATURES)}.", link="features", applies=_two_d,
+           usual=lambda config, info: list(DEFAULT_FEATURES), default_words=", ".join(DEFAULT_FEATURES),
+           control=Control("chips", "Input features", "Data", 4, shown=_two_d)),
+    Option("dataset.standardize", bool, False, "Scale each network input to mean 0, std 1 (training rows).",
+           link="standardize"),
+    Option("dataset.csv", str | None, None, "CSV text: a header row, then numeric rows."),
+    Option("dataset.target_columns", list[str] | None, None, "CSV columns to predict."),
+    Option("dataset.task", Literal["regression", "classification"], "regression",
+           "CSV only: classification reads one integer target column as class ids."),
+    # The network and its training.
+    Option("layers", list[int] | None, None,
+           "Sizes from input to output, e.g. [2, 4, 2, 1]. Default: 4 and 2 hidden nodes, with input and output "
+           "sizes taken from the dataset.", link="layers", default_words="data inputs, 4, 2, data outputs"),
+    trained("hidden_activation", Literal[HIDDEN_ACTIVATIONS], "The hidden layers' activation function.",
+            link="activation", control=Control("select", "Hidden activation", "Functions", 0)),
+    trained("output_activation", Literal[OUTPUT_ACTIVATIONS], "The output layer's activation function.",
+            link="output", control=Control("select", "Output activation", "Functions", 1)),
+    trained("loss", Literal[tuple(LOSSES)], "The error each output row is scored by: half_sse = ½ Σ (t − o)², "
+            "mse, bce (sigmoid outputs) or cross_entropy (softmax outputs).",
+            link="loss", control=Control("select", "Loss", "Functions", 2)),
+    trained("optimizer", Literal[OPTIMIZERS], "sgd: w ← w − η·g; momentum; or adam.",
+            link="optimizer", control=Control("select", "Optimizer", "Training", 0)),
+    trained("learning_rate", float, "η, the step size of every update.", bounds={"gt": 0, "le": 100}, link="lr",
+            control=Control("number", "Learning rate η", "Training", 1, suggestions=LEARNING_RATES)),
+    trained("momentum", float, "μ of the momentum optimizer: v ← μ·v + g.", bounds={"ge": 0, "lt": 1},
+            link="momentum", applies=_optimizer("momentum"),
+            control=Control("number", "Momentum μ", "Training", 2, suggestions=("0.5", "0.9", "0.99"),
+                            shown=_optimizer("momentum"))),
+    trained("beta1", float, "Adam's decay of the mean gradient m.", bounds={"ge": 0, "lt": 1}, link="beta1",
+            applies=_optimizer("adam"),
+            control=Control("number", "β₁", "Training", 3, row="adam", shown=_optimizer("adam"))),
+    trained("beta2", float, "Adam's decay of the mean squared gradient v.", bounds={"ge": 0, "lt": 1},
+            link="beta2", applies=_optimizer("adam"),
+            control=Control("number", "β₂", "Training", 4, row="adam", shown=_optimizer("adam"))),
+    trained("eps", float, "Adam's ε, added to √v.", bounds={"gt": 0, "le": 1}, link="eps",
+            applies=_optimizer("adam"),
+            control=Control("number", "ε", "Training", 5, row="adam", shown=_optimizer("adam"))),
+    trained("batch_size", int, "Rows per step; a batch larger than the training set is the whole set.",
+            bounds={"ge": 1}, link="batch",
+            control=Control("number", "Batch size", "Training", 6, suggestions=("1", "10", "30", "100"))),
+    trained("regularization", Literal[REGULARIZATIONS], "A penalty on the weights (never the biases): l1 or l2.",
+            link="regularization", control=Control("select", "Regularisation", "Training", 7, row="penalty")),
+    trained("regularization_rate", float, "λ, the penalty's weight.", bounds={"ge": 0, "le": 10}, link="reg_rate",
+            applies=lambda config, info: config["regularization"] != "none",
+            control=Control("number", "Rate λ", "Training", 8, row="penalty", suggestions=REG_RATES)),
+    trained("shuffle", bool, "Shuffle the training rows each epoch.", link="shuffle",
+            control=Control("checkbox", "Shuffle rows each epoch", "Training", 11)),
+    trained("train_biases", bool, "Update the biases (off: they keep their starting values).",
+            link="train_biases", control=Control("checkbox", "Train biases", "Training", 12)),
+    trained("init", Literal[INIT_SCHEMES], "How the starting weights are drawn.", link="init",
+            control=Control("select", "Initialisation", "Training", 9, row="start")),
+    trained("seed", int, "Seeds the starting weights, the batch order and (unless dataset.seed is set) the data.",
+            bounds={"ge": 0, "le": SEED_MAX}, link="seed",
+            control=Control("number", "Seed", "Training", 10, row="start")),
+)
+BY_FIELD = {option.field: option for option in OPTIONS}
+BY_LINK = {option.link: option for option in OPTIONS if option.link}
+# Written in every setup link, so that a link says what it builds even where that is the default.
+ALWAYS_IN_LINKS = ("dataset", "layers", "activation", "output", "loss", "optimizer", "lr", "batch", "seed")
+FIELDSETS = ("Data", "Functions", "Training")
+
+
+def data_options() -> list[Option]:
+    return [o for o in OPTIONS if o.is_data]
+
+
+def training_options() -> list[Option]:
+    return [o for o in OPTIONS if not o.is_data]
+
+
+def keeps_weights() -> tuple[str, ...]:
+    """The settings that change without a new network."""
+    return tuple(o.field for o in OPTIONS if not o.rebuilds)
+
+
+def markdown() -> str:
+    """The README's settings list: one row per setting."""
+    rows = ["| setting | link | default | allowed | new network | what it is |", "|---|---|---|---|---|---|"]
+    for o in OPTIONS:
+        allowed = _allowed(o)
+        default = o.default_words or ("—" if o.default is None else f"`{json.dumps(o.default)}`")
+        rows.append(f"| `{o.field}` | {f'`{o.link}`' if o.link else '—'} | {default} | {allowed} | "
+                    f"{'yes' if o.rebuilds else 'no'} | {o.help} |")
+    return "\n".join(rows)
+
+
+def _allowed(o: Option) -> str:
+    choices = getattr(o.type, "__args__", ())
+    if choices and all(isinstance(c, str) for c in choices):
+        return ", ".join(choices)
+    if o.field == "dataset.name":
+        return ", ".join(DATASETS)
+    words = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+    return ", ".join(f"{words[k]} {v:,}" for k, v in o.bounds.items()) or "—"
+
+
+if __name__ == "__main__":
+    print(markdown())

@@ -1,0 +1,107 @@
+"""What a session is built from (CreateSession, the recipe that storage, shares and exports keep) and what edits it
+(ParameterEdit): the request bodies the page and the JSON API both take. Field names are the public contract."""
+import inspect
+from dataclasses import fields
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from app.datasets import build_dataset
+from app.engine import TrainConfig
+from app.settings import get_settings
+
+from .options import data_options, training_options
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Rows = list[list[Finite]]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _fields(options, builder_order: list[str]) -> dict:
+    """Pydantic fields of the settings in app/core/options.py, in the order of what they build: the engine's
+    TrainConfig for the network, build_dataset's parameters for the data (the table's own order is a link's)."""
+    ordered = sorted(options, key=lambda o: builder_order.index(o.name))
+    return {o.name: (o.type, Field(o.default, description=o.help, **o.bounds)) for o in ordered}
+
+
+class _DatasetChecks(Strict):
+    @model_validator(mode="after")
+    def _named_or_inline(self):
+        caps = get_settings()
+        if self.samples is not None and self.samples > caps.max_samples:
+            raise ValueError(f"samples is {self.samples} but the cap is {caps.max_samples}.")
+        inline = self.inputs is not None or self.targets is not None
+        if inline:
+            if self.name not in (None, "inline"):
+                raise ValueError("give either a dataset name or inline inputs and targets, not both.")
+            if self.inputs is None or self.targets is None:
+                raise ValueError("inline data needs both inputs and targets.")
+            if (self.test_inputs is None) != (self.test_targets is None):
+                raise ValueError("give test_inputs and test_targets together.")
+            rows = len(self.inputs) + len(self.test_inputs or [])
+            if rows > caps.max_samples:
+                raise ValueError(f"inline data has {rows} rows but the cap is {caps.max_samples}.")
+        elif self.name is None:
+            self.name = "circle"
+        if self.csv is not None and len(self.csv.encode()) > caps.max_csv_bytes:
+            raise ValueError(f"csv is larger than the cap of {caps.max_csv_bytes} bytes.")
+        return self
+
+
+DatasetSpec = create_model(
+    "DatasetSpec", __base__=_DatasetChecks,
+    __doc__="A named dataset with its options, or inline rows (`inputs` and `targets`).",
+    **_fields(data_options(), list(inspect.signature(build_dataset).parameters)),
+    inputs=(Rows | None, None), targets=(Rows | None, None),
+    test_inputs=(Rows | None, None), test_targets=(Rows | None, None),
+)
+
+
+class _RecipeChecks(Strict):
+    @field_validator("layers", check_fields=False)
+    @classmethod
+    def _layer_caps(cls, layers):
+        if layers is None:
+            return layers
+        caps = get_settings()
+        if len(layers) < 2:
+            raise ValueError("layers needs at least an input and an output size, e.g. [2, 1].")
+        if len(layers) - 2 > caps.max_hidden_layers:
+            raise ValueError(f"{len(layers) - 2} hidden layers is more than the cap of {caps.max_hidden_layers}.")
+        for i, n in enumerate(layers):
+            if not 1 <= n <= caps.max_neurons:
+                raise ValueError(f"layer {i} has {n} nodes; each layer needs 1 to {caps.max_neurons}.")
+        return layers
+
+    @field_validator("batch_size", check_fields=False)
+    @classmethod
+    def _batch_cap(cls, batch_size):
+        if batch_size > get_settings().max_samples:
+            raise ValueError(f"batch_size is larger than the sample cap of {get_settings().max_samples}.")
+        return batch_size
+
+
+CreateSession = create_model(
+    "CreateSession", __base__=_RecipeChecks,
+    __doc__="Every field is optional; the defaults are TF Playground's default setup on the circle set.",
+    **_fields(training_options(), [f.name for f in fields(TrainConfig)]),
+    weights=(list[list[list[Finite]]] | None,
+             Field(None, description="weights[l][j][i]: node i of layer l to node j of layer l+1. Overrides init.")),
+    biases=(list[list[Finite]] | None, Field(None, description="biases[l][j]: node j of layer l+1.")),
+    dataset=(DatasetSpec, Field(default_factory=DatasetSpec)),
+)
+
+
+class ParameterEdit(Strict):
+    """One weight (edge from node `from` of layer `layer` to node `to` of layer+1) or bias (node `to`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+    kind: Literal["weight", "bias"]
+    layer: int = Field(ge=0, description="The weight layer l: weights[l] / biases[l].")
+    to: int = Field(ge=0, description="Node j of layer l+1.")
+    source: int | None = Field(None, alias="from", ge=0, description="Node i of layer l (weights only).")
+    value: float = Field(ge=-1e6, le=1e6)

@@ -1,0 +1,54 @@
+"""What the page's routes share: the browser's session (from its cookie), the form, and the cookie itself."""
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app import quick
+from app.api.deps import StoreDep
+from app.core.session import Session
+from app.settings import get_settings
+
+COOKIE = "bp_session"
+
+
+async def session_from_cookie(request: Request, store: StoreDep) -> Session | None:
+    sid = request.cookies.get(COOKIE)
+    return await quick.find(store, sid) if sid else None
+
+
+CookieSession = Annotated[Session | None, Depends(session_from_cookie)]
+
+
+async def read_form(request: Request) -> FormData:
+    """The form, read on the event loop so the (sync) route can run its work in the threadpool: a route
+    waiting on a session's lock must never block the loop."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+
+
+def set_cookie(response: Response, session: Session) -> None:
+    response.set_cookie(COOKIE, session.id, httponly=True, samesite="lax", secure=get_settings().secure_cookies,
+                        max_age=30 * 24 * 3600)
+
+
+class NoSession(Exception):
+    """An action arrived without a live session cookie (new browser, or the session expired)."""
+
+
+async def current(session: CookieSession) -> Session:
+    if session is None:
+        raise NoSession
+    return session
+
+
+async def on_no_session(request: Request, exc: NoSession) -> Response:
+    if "hx-request" in request.headers:
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    return RedirectResponse("/", status_code=303)
+
+
+Current = Annotated[Session, Depends(current)]

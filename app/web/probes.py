@@ -1,0 +1,80 @@
+"""Looking into the network from the page: the inspector, setting a weight or bias, Predict, the gradient check."""
+import math
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from app.core.recipe import ParameterEdit
+from app.engine import FieldError
+from app.views.shown import from_forward
+
+from .csrf import same_site_post
+from .deps import Current, FormDep
+from .forms import error_text
+from .panels import panels
+from .render import inspector_for, templates
+from .view_state import view_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
+
+
+@router.post("/ui/gradient-check")
+def gradient_check(request: Request, session: Current) -> Response:
+    with session.lock:
+        try:
+            result = session.gradient_check()
+        except FieldError as exc:
+            return panels(request, session, message=exc.message, loss_points=[])
+        return panels(request, session, loss_points=[], gradcheck=result)
+
+
+@router.post("/ui/predict")
+def predict(request: Request, session: Current, form: FormDep) -> Response:
+    with session.lock:
+        names = session.dataset.input_names
+        try:
+            raw = [float(form.get(f"input_{k}", "")) for k in range(len(names))]
+            if not all(math.isfinite(v) and abs(v) <= 1e6 for v in raw):
+                raise ValueError
+        except ValueError:
+            return panels(request, session, loss_points=[], errors={"predict": "Enter a number (up to 1e6) "
+                                                                               "for every input."})
+        words = ", ".join(f"{n} = {v:g}" for n, v in zip(names, raw))
+        view = view_of(session)
+        view.forget()
+        view.show(from_forward(session, "predict", np.array([raw]), words))
+        return panels(request, session, loss_points=[], predicted=raw)
+
+
+@router.post("/ui/edit")
+def edit(request: Request, session: Current, form: FormDep) -> Response:
+    with session.lock:
+        try:
+            req = ParameterEdit(kind=form.get("kind"), layer=form.get("layer"), to=form.get("to"),
+                                source=form.get("from") or None, value=form.get("value"))
+            session.set_parameter(req.kind, req.layer, req.to, req.source, req.value)
+        except (ValidationError, FieldError) as exc:
+            message = error_text(exc)
+            target = (form.get("kind"), form.get("layer"), form.get("from"), form.get("to"))
+            # The message goes beside the inspector's edit form, which exists only for a real weight or bias.
+            if target[0] not in ("weight", "bias") or inspector_for(session, *target) is None:
+                return panels(request, session, loss_points=[], message=f"Nothing was edited. {message}")
+            return panels(request, session, loss_points=[], errors={"edit": message}, inspect=target)
+        rows, _, _ = session.trainer.next_batch()
+        raw = session.dataset.raw_train_x[rows]
+        view_of(session).show(from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
+                                                                 f"row{'s' * (len(rows) != 1)}) after the edit"))
+        return panels(request, session, loss_points=None,
+                      notice=f"Set {req.kind} to {req.value:g}. Nothing else changed.",
+                      inspect=(req.kind, req.layer, req.source, req.to))
+
+
+@router.get("/ui/inspect")
+def inspect(request: Request, session: Current, kind: str, layer: int, to: int,
+            source: int | None = Query(None, alias="from")) -> Response:
+    with session.lock:
+        return templates.TemplateResponse(request, "partials/inspector.html",
+                                          {"inspector": inspector_for(session, kind, layer, source, to),
+                                           "oob": False, "errors": {}})

@@ -1,0 +1,117 @@
+"""Training from the page: Step, Epoch, Play and Pause, the detailed step's phases, Back and rewind."""
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from app import quick
+from app.api.deps import StoreDep
+from app.core.session import Session
+from app.engine import DivergenceError, FieldError
+from app.views.shown import from_phase
+
+from .csrf import same_site_post
+from .deps import Current
+from .panels import panels
+from .view_state import view_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
+
+
+def _train(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
+    with session.lock:
+        return _train_held(request, session, steps, transport)
+
+
+def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
+    try:
+        points = session.train(steps)
+    except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
+        view_of(session).playing = False
+        return panels(request, session, message=exc.message, loss_points=[], transport=True)
+    return panels(request, session, loss_points=points, transport=transport)
+
+
+@router.post("/ui/step")
+async def step(request: Request, store: StoreDep, session: Current) -> Response:
+    return await quick.locked(store, session, lambda: _train_held(request, session, 1),
+                              quick.step_cost(session, 1, pictures=True))
+
+
+@router.post("/ui/epoch")
+def epoch(request: Request, session: Current) -> Response:
+    return _train(request, session, None)
+
+
+@router.post("/ui/play")
+async def play(request: Request, store: StoreDep, session: Current) -> Response:
+    def work() -> Response:
+        view_of(session).playing = True
+        return _train_held(request, session, 1, transport=True)
+
+    return await quick.locked(store, session, work, quick.step_cost(session, 1, pictures=True))
+
+
+@router.post("/ui/play-frame")
+async def play_frame(request: Request, store: StoreDep, session: Current) -> Response:
+    def work() -> Response:
+        if not view_of(session).playing:
+            return panels(request, session, loss_points=[], transport=True)
+        return _train_held(request, session, 1)
+
+    return await quick.locked(store, session, work, quick.step_cost(session, 1, pictures=True))
+
+
+@router.post("/ui/pause")
+async def pause(request: Request, store: StoreDep, session: Current) -> Response:
+    def work() -> Response:
+        view_of(session).playing = False
+        return panels(request, session, loss_points=[], transport=True)
+
+    return await quick.locked(store, session, work, quick.step_cost(session, 0, pictures=True))
+
+
+@router.post("/ui/detailed")
+def toggle_detailed(request: Request, session: Current, detailed: Annotated[str, Form()] = "") -> Response:
+    with session.lock:
+        session.detailed = detailed == "on"
+        view = view_of(session)
+        view.forget()
+        view.playing = False
+        return panels(request, session, loss_points=[], transport=True)
+
+
+@router.post("/ui/phase")
+def next_phase(request: Request, session: Current) -> Response:
+    """One click of the detailed step: forward, loss, backward one layer at a time, update."""
+    with session.lock:
+        view = view_of(session)
+        try:
+            step, points = view.step.advance(session)
+        except (DivergenceError, FieldError) as exc:
+            view.forget()
+            view.playing = False
+            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+        view.show(from_phase(session, step.phase, step.layer, step.trace), step)
+        return panels(request, session, loss_points=points, transport=True)
+
+
+@router.post("/ui/back")
+def back(request: Request, session: Current) -> Response:
+    with session.lock:
+        try:
+            session.back()
+        except FieldError as exc:
+            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+        return panels(request, session, transport=True)
+
+
+@router.post("/ui/rewind")
+def rewind(request: Request, session: Current, step: Annotated[str, Form()]) -> Response:
+    with session.lock:
+        try:
+            session.rewind(int(step))
+        except (ValueError, FieldError) as exc:
+            text = exc.message if isinstance(exc, FieldError) else "step must be a whole number."
+            return panels(request, session, message=text, loss_points=[], transport=True)
+        return panels(request, session, transport=True)
