@@ -20,8 +20,8 @@ SLOT = 90  # vertical room per node: the square and up to four lines of numbers
 LEFT, RIGHT, TOP = 60, 84, 14
 WIDTH = 600
 HEATMAP_GRID = 16
-# The nodes' 16 x 16 pictures are stored uncompressed: on every step that saves 90 µs of zlib set-up for 1.9 KB
-# more (8.1 instead of 6.2 KB for the default network's).
+# The nodes' 16 x 16 pictures are stored uncompressed: they are re-sent on every step, where zlib's set-up costs
+# more time than its bytes save (bench/README.md).
 HEATMAP_ZLIB_LEVEL = 0
 MAX_EDGE_WIDTH = 8.0
 

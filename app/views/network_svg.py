@@ -75,7 +75,7 @@ def label_markup(e: "Edge") -> str:
 @lru_cache(maxsize=1024)
 def _label_place(x: float, y: float) -> tuple[str, str]:
     """An edge label's coordinates as printed. They, and a node's below, only change with the layout, so each is
-    formatted once rather than on every step (formatting floats was half of the markup's time)."""
+    formatted once rather than on every step (formatting floats was most of the markup's cost)."""
     return "%.1f" % x, "%.1f" % y
 
 
