@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from app.engine import LOSSES, MLP, DivergenceError, FieldError, TrainConfig, Trainer
+from app.engine import (LOSSES, MLP, DivergenceError, FieldError, TrainConfig, Trainer, class_threshold, make_optimizer,
+                        predicted_classes)
 from app.engine.gradcheck import numerical_gradient, relative_error
 from problems import random_targets
 
@@ -244,3 +245,121 @@ def test_stable_losses_stay_finite_for_huge_logits():
     t = np.array([[0.0, 1.0]])
     assert np.isfinite(LOSSES["bce"].value(None, t, z)).all()
     assert LOSSES["cross_entropy"].value(None, t, z)[0] == pytest.approx(1600.0)
+
+
+def bits(a) -> bytes:
+    return np.asarray(a, dtype=np.float64).tobytes()
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_an_update_rule_gives_one_parameter_the_bits_it_gives_the_whole_vector(name):
+    rng = np.random.default_rng(11)
+    n = 40
+    params, grad = rng.normal(size=n), rng.normal(size=n) * 10.0 ** rng.integers(-9, 3, size=n)
+    optimizer = make_optimizer(name, n, learning_rate=0.07, momentum=0.6, beta1=0.8, beta2=0.99, eps=1e-7)
+    optimizer.load_state_dict({"velocity": rng.normal(size=n), "t": 4, "m": rng.normal(size=n),
+                               "v": rng.random(n)})
+    whole = optimizer.rule(params, grad, optimizer.terms())
+    new_params, state = optimizer.propose(params, grad)
+    assert bits(new_params) == bits(whole["params"]) and bits(whole["params"]) == bits(params - whole["step"])
+    assert {"sgd": set(), "momentum": {"velocity"}, "adam": {"t", "m", "v"}}[name] == set(optimizer.describe(state))
+    for k in range(n):
+        at = slice(k, k + 1)
+        state = {key: v[at] if isinstance(v, np.ndarray) else v for key, v in optimizer.terms().items()}
+        one = optimizer.rule(params[at], grad[at], state)
+        for key, value in whole.items():
+            assert bits(one[key]) == (bits(value[k]) if np.ndim(value) else bits(value)), key
+
+
+def test_adams_named_terms_are_its_formula():
+    optimizer = make_optimizer("adam", 1, learning_rate=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
+    u = optimizer.rule(np.array([1.0]), np.array([2.0]), {"t": 0, "m": np.zeros(1), "v": np.zeros(1)})
+    assert u["t"] == 1 and u["m"][0] == pytest.approx(0.2) and u["v"][0] == pytest.approx(0.004)
+    assert u["bc1"] == pytest.approx(0.1) and u["bc2"] == pytest.approx(0.001) and u["step_size"] == pytest.approx(1.0)
+    assert u["sqrt_v"][0] == pytest.approx(0.004**0.5) and u["denom"][0] == pytest.approx(2.0, rel=1e-7)
+    assert u["step"][0] == pytest.approx(0.1, rel=1e-7) and u["params"][0] == pytest.approx(0.9, rel=1e-7)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("reg,train_biases", [("none", True), ("l1", False), ("l2", True), ("l2", False)])
+def test_the_trace_keeps_the_gradient_applied_and_rebuilds_each_parameters_update(optimizer, reg, train_biases):
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+    trainer = Trainer(TrainConfig(layers=(2, 3, 1), optimizer=optimizer, regularization=reg,
+                                  regularization_rate=0.05 if reg != "none" else 0.0, batch_size=4,
+                                  train_biases=train_biases), x, y)
+    trainer.run(3)
+    trace = trainer.step()
+    net = trace.net
+    weights = 1.0 - net.bias_mask()
+    expected = trace.pass_.grad + (0.0 if trace.reg_grad is None else trace.reg_grad)
+    if not train_biases:
+        expected = expected * weights
+    assert bits(trace.applied_grad) == bits(expected)
+    for k in range(net.n_params):
+        u = trace.update_terms(k)
+        kind = net.locate(k)[0]
+        assert (u["before"], u["after"]) == (trace.params_before[k], trace.params_after[k])
+        assert u["data_grad"] == trace.pass_.grad[k] and u["grad"] == trace.applied_grad[k]
+        assert u["params"] == u["after"] and u["before"] - u["step"] == u["after"]
+        if kind == "bias" and not train_biases:
+            assert u["grad"] == 0.0
+        if reg == "none":
+            assert u["reg"] is None
+        else:
+            assert u["reg"]["term"] == trace.reg_grad[k] and (kind == "weight" or u["reg"]["term"] == 0.0)
+            assert ("sign" in u["reg"]) == (reg == "l1")
+        for name, value in trace.optimizer_after.items():
+            assert u[name] == (value[k] if isinstance(value, np.ndarray) else value)
+        assert all(type(v) in (float, int) for key, v in u.items() if key != "reg")
+
+
+def test_locate_and_flat_index_name_where_each_parameter_sits():
+    net = MLP([3, 2, 4])
+    where = [net.locate(k) for k in range(net.n_params)]
+    assert where[:7] == [("weight", 0, 0, 0), ("weight", 0, 0, 1), ("weight", 0, 0, 2), ("weight", 0, 1, 0),
+                         ("weight", 0, 1, 1), ("weight", 0, 1, 2), ("bias", 0, 0, None)]
+    for k, (kind, layer, to, source) in enumerate(where):
+        flat = np.zeros(net.n_params)
+        flat[k] = 1.0
+        weights, biases = net.views(flat)
+        assert (weights[layer][to, source] if kind == "weight" else biases[layer][to]) == 1.0
+        assert net.flat_index(kind, layer, to, source) == k
+    for k in (-1, net.n_params):
+        with pytest.raises(IndexError):
+            net.locate(k)
+
+
+@pytest.mark.parametrize("name", ["half_sse", "mse", "bce", "cross_entropy"])
+def test_a_losss_value_is_the_sum_of_its_per_output_terms(name):
+    rng = np.random.default_rng(2)
+    z = rng.normal(0, 3, (6, 3))
+    o = {"bce": 1.0 / (1.0 + np.exp(-z)),
+         "cross_entropy": np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)}.get(name, z)
+    t = random_targets(rng, name, 6, 3)
+    loss = LOSSES[name]
+    terms = loss.terms(o, t, z)
+    assert terms.shape == (6, 3)
+    np.testing.assert_allclose(loss.value(o, t, z), terms.sum(axis=1), rtol=1e-15)
+    by_hand = {"half_sse": lambda: 0.5 * (t - o) ** 2, "mse": lambda: (t - o) ** 2 / 3,
+               "bce": lambda: -(t * np.log(o) + (1 - t) * np.log(1 - o)),
+               "cross_entropy": lambda: -t * np.log(o)}[name]()
+    np.testing.assert_allclose(terms, by_hand, rtol=1e-12, atol=1e-15)
+
+
+def test_a_saturated_cross_entropy_keeps_its_zeros_sign():
+    """Minus a sum of t·log o, as the loss always was: a row whose softmax is exactly one-hot loses -0.0, which
+    the sum of the negated terms (+0.0) would not give."""
+    z, t = np.array([[50.0, 0.0, -3.0]]), np.array([[1.0, 0.0, 0.0]])
+    value = LOSSES["cross_entropy"].value(None, t, z)
+    zmax = z.max(axis=1, keepdims=True)
+    old = -(t * (z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))).sum(axis=1)
+    assert bits(value) == bits(old) and np.signbit(value[0])
+
+
+def test_the_predicted_class_of_one_output_node_switches_at_its_threshold():
+    assert [class_threshold(a) for a in ("sigmoid", "relu", "tanh", "linear")] == [0.5, 0.5, 0.0, 0.0]
+    o = np.array([[0.49], [0.5], [-0.1], [0.0]])
+    assert predicted_classes(o, "sigmoid").tolist() == [0, 1, 0, 0]
+    assert predicted_classes(o, "tanh").tolist() == [1, 1, 0, 1]
+    assert predicted_classes(np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]]), "softmax").tolist() == [1, 0]

@@ -11,6 +11,7 @@ from app.api.schemas import CreateSession
 from app.engine import LOSSES, FieldError, TrainConfig, Trainer
 from app.core.session import build_session
 from app.views import inspector
+from app.views.numbers import significant
 from app.web.render import templates
 from problems import random_targets
 
@@ -281,6 +282,19 @@ def test_frozen_biases_still_moved_by_earlier_optimizer_state(optimizer):
     assert "still moves" in render(d)
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_an_update_is_shown_with_its_own_steps_settings_after_they_change(optimizer):
+    trainer = random_trainer(6, "tanh", "linear", "half_sse", optimizer, "l1", 4, True)
+    trainer.step()
+    trace = trainer.step()
+    trainer.reconfigure(learning_rate=0.9, momentum=0.1, beta1=0.5, regularization="l2", train_biases=False)
+    trainer.step()
+    names = names_for(trace.net.sizes)
+    u = check_edge(trace, names, 0, 0, 0)["weight_update"]
+    assert value(u["lr"]) == 0.05 and u["reg"]["kind"] == "l1" and value(u["reg"]["sign"]) in (-1.0, 1.0)
+    assert check_node(trace, names, 1, 0)["bias_update"]["frozen"] is False
+
+
 def test_frozen_biases_stay_put():
     trainer = random_trainer(4, "relu", "sigmoid", "bce", "adam", "l1", 3, False)
     trace = trainer.step()
@@ -340,7 +354,7 @@ def test_every_rendered_number_carries_its_full_value():
     spans = re.findall(r'<span class="insp-num" data-value="([^"]*)">([^<]*)</span>', html)
     assert len(spans) > 15
     for full, text in spans:
-        assert inspector.number_text(float(full)) == text
+        assert significant(float(full)) == text
 
 
 def test_hint_without_a_trace_and_oob_flag():
@@ -351,8 +365,8 @@ def test_hint_without_a_trace_and_oob_flag():
     assert 'hx-swap-oob="true"' in html
 
 
-def test_number_text():
-    t = inspector.number_text
+def test_significant_gives_five_digits_a_real_minus_and_powers_of_ten():
+    t = significant
     assert t(0.138498562) == "0.1385" and t(0.082167041) == "0.082167" and t(-0.35891648) == "−0.35892"
     assert t(0) == "0" and t(2.0) == "2" and t(123456.7) == "123457" and t(1e-8) == "1×10⁻⁸"
     assert t(-2.5e-5) == "−2.5×10⁻⁵" and t(3.2e7) == "3.2×10⁷"

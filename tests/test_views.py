@@ -1,4 +1,5 @@
 import zlib
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from app.api.schemas import CreateSession
 from app.core.session import build_session
 from app.views import metrics, network, output, shown
 from app.views.colors import hex_color, rgb
+from app.views.numbers import exact, short_label, significant, six_digits, value_and_text
 from app.views.png import encode_png
 
 MAZUR = CreateSession(
@@ -31,9 +33,26 @@ def test_png_encoder_round_trips_pixels(level):
     assert (rows[:, 0] == 0).all() and (rows[:, 1:].reshape(2, 3, 3) == pixels).all()
 
 
-def test_fmt_rounds_for_display_only():
-    assert network.fmt(0.59326999) == "0.5933" and network.fmt(None) == "–"
-    assert network.fmt(5.8e-5) == "5.80e-05" and network.fmt(0.1) == "0.1" and network.fmt(2.0) == "2"
+def test_short_label_rounds_for_display_only():
+    assert short_label(0.59326999) == "0.5933" and short_label(None) == "–"
+    assert short_label(5.8e-5) == "5.80e-05" and short_label(0.1) == "0.1" and short_label(2.0) == "2"
+    assert short_label(0.59326999, 6) == "0.59327" and short_label(-12345.6) == "-1.23e+04"
+    assert short_label(0.0) == "0" and short_label(-0.0) == "-0" and short_label(1e-3, 3) == "0.001"
+
+
+def test_exact_reads_back_as_the_same_float():
+    for v in (0.1 + 0.2, -1e-300, 5e-324, 123456789.123, np.float64(0.593269992110187)):
+        assert float(exact(v)) == v and exact(v) == repr(float(v))
+    assert exact(None) == "" and exact(np.float64(2)) == "2.0"
+
+
+def test_six_digits_and_the_inspectors_value_and_text():
+    assert six_digits(0.593269992) == "0.59327" and six_digits(2.0) == "2" and six_digits(1.5e-7) == "1.5e-07"
+    assert six_digits(np.float64(-0.298371109)) == "-0.298371"
+    n = value_and_text(np.float64(-2.5e-5))
+    assert n == {"value": -2.5e-5, "text": "−2.5×10⁻⁵"} and type(n["value"]) is float
+    assert significant(0.123456789, 3) == "0.123" and significant(float("nan")) == "NaN"
+    assert significant(-float("inf")) == "−∞"
 
 
 def test_diagram_before_any_step_has_weights_but_no_pass_values():
@@ -91,3 +110,149 @@ def test_the_narration_names_the_biggest_change_even_when_only_biases_moved():
     frozen = build_session(CreateSession(init="zeros", train_biases=False))
     frozen.train(1)
     assert shown.from_step(frozen).narration.endswith("No weight or bias changed.")
+
+
+def svg_of(diagram):
+    """The diagram's edges and nodes as the page holds them, parsed."""
+    return ElementTree.fromstring(f'<svg><g class="edges">{diagram.edges_svg}</g>'
+                                  f'<g class="nodes">{diagram.nodes_svg}</g></svg>')
+
+
+def mazur_after_a_step(detailed=False):
+    session = build_session(MAZUR)
+    session.detailed = detailed
+    session.train(1)
+    return session, session.last_trace
+
+
+def test_each_edge_is_drawn_with_its_id_and_the_engines_full_numbers():
+    session, trace = mazur_after_a_step()
+    d = network.build(session, shown.from_step(session), False)
+    net, names = trace.net, shown.node_names(session)
+    grads = net.views(trace.pass_.grad)[0]
+    before, after = net.views(trace.params_before)[0], net.views(trace.params_after)[0]
+    edges = svg_of(d).find("g[@class='edges']")
+    assert len(edges) == 8
+    for g in edges:
+        l, i, j = (int(g.get(k)) for k in ("data-layer", "data-from", "data-to"))
+        assert g.get("id") == f"edge-{l}-{i}-{j}" and g.get("tabindex") == "0" and g.get("role") == "img"
+        # Full floats: the attribute reads back as the engine's number, bit for bit.
+        assert g.get("data-weight") == repr(float(after[l][j, i]))
+        assert g.get("data-grad") == repr(float(grads[l][j, i]))
+        assert g.get("data-change") == repr(float(after[l][j, i] - before[l][j, i]))
+        hit, line = g.find("path[@class='hit']"), g.find("path[@class='line']")
+        assert hit.get("d") == line.get("d") and line.get("d").startswith("M")
+        assert line.get("stroke") == hex_color(after[l][j, i])
+        assert g.find("title").text == g.get("aria-label")
+        assert g.get("aria-label").startswith(f"{names[l][i]} → {names[l + 1][j]}: w = ")
+        label = g.find("text")
+        assert label.get("class") == "num" and label.text == short_label(float(after[l][j, i]), 3)
+    w5 = edges.find("g[@id='edge-1-0-0']")
+    assert w5.get("aria-label") == ("h1.1 → o1: w = 0.3589, ∂L/∂w = 0.0822 (batch mean), "
+                                    "changed by -0.0411 in the last update")
+
+
+def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
+    session, trace = mazur_after_a_step()
+    d = network.build(session, shown.from_step(session), False)
+    p, net = trace.pass_, trace.net
+    scale = max(float(np.abs(d.mean(axis=0)).max()) for d in p.delta)  # the largest |δ| gets the darkest ring
+    nodes = svg_of(d).find("g[@class='nodes']")
+    assert [g.get("id") for g in nodes] == ["node-0-0", "node-0-1", "node-1-0", "node-1-1", "node-2-0", "node-2-1"]
+    for g in nodes:
+        l, j = int(g.get("data-layer")), int(g.get("data-index"))
+        assert g.get("style") == f"--layer: {l}" and g.find("title").text == g.get("aria-label")
+        assert g.get("data-activation") == repr(float(p.a[l].mean(axis=0)[j]))
+        assert g.get("data-delta") == ("" if l == 0 else repr(float(p.delta[l - 1].mean(axis=0)[j])))
+        assert g.get("data-bias") == ("" if l == 0 else repr(float(net.biases[l - 1][j])))
+        picture = g.find("image")
+        assert picture.get("href").startswith("data:image/png;base64,") and picture.get("width") == "34"
+        ring = g.find("rect[@class='ring']")
+        delta = None if l == 0 else float(p.delta[l - 1].mean(axis=0)[j])
+        assert ring.get("stroke") == ("#9aa5b1" if delta is None else hex_color(delta / scale))
+        names = g.findall("text[@class]")
+        side = {0: "node-name left", 2: "node-name right"}.get(l)
+        assert [t.get("class") for t in names if t.get("class").startswith("node-name")] == ([side] if side else [])
+        numbers = [t.text for t in names if t.get("class").startswith("val")]
+        assert numbers[0] == f"a {short_label(float(p.a[l].mean(axis=0)[j]), 3)}"
+        assert len(numbers) == (1 if l == 0 else 3) and (l == 0 or numbers[1].startswith("δ "))
+    assert nodes.find("g[@id='node-0-0']/text[@class='node-name left']").text == "x1"
+    assert nodes.find("g[@id='node-2-1']/text[@class='node-name right']").text == "o2"
+
+
+def test_no_picture_without_2d_inputs_and_dashes_before_the_first_step():
+    session = build_session(CreateSession(dataset={"name": "sine"}))
+    nodes = svg_of(network.build(session, None, False)).find("g[@class='nodes']")
+    assert nodes.find(".//image") is None and len(nodes.findall(".//rect[@class='plain']")) == len(nodes)
+    assert all(g.get("data-activation") == "" and g.find("text[@class='val']").text == "a –" for g in nodes)
+
+
+def test_the_edges_the_update_changed_most_have_a_halo():
+    session = build_session(CreateSession(seed=3))
+    session.train(2)
+    trace = session.last_trace
+    d = network.build(session, shown.from_step(session), False)
+    change = [after - before for before, after in zip(*(trace.net.views(p)[0] for p in (trace.params_before,
+                                                                                           trace.params_after)))]
+    biggest = max(float(np.abs(c).max()) for c in change)
+    halos = 0
+    for g in svg_of(d).find("g[@class='edges']"):
+        l, i, j = (int(g.get(k)) for k in ("data-layer", "data-from", "data-to"))
+        most = abs(change[l][j, i]) >= 0.6 * biggest
+        halo = g.find("path[@class='halo']")
+        assert (g.get("class") == "edge changed") == most == (halo is not None)
+        if most:
+            halos += 1
+            line = g.find("path[@class='line']")
+            assert halo.get("d") == line.get("d") and float(halo.get("stroke-width")) > float(line.get("stroke-width"))
+    assert 1 <= halos < len(d.edges)
+
+
+def test_the_update_phase_labels_every_edge_old_to_new_and_the_backward_phase_its_gradients():
+    session = build_session(MAZUR)
+    proposal = session.trainer.propose()
+    trace, net = proposal.trace, proposal.trace.net
+    d = network.build(session, shown.from_phase(session, "backward", 1, trace), True)
+    grads = net.views(trace.pass_.grad)[0]
+    for e in d.edges:
+        if e.layer == 1:
+            assert e.label == f"∂ {short_label(float(grads[1][e.target, e.source]), 6)}" and e.label_always
+        else:
+            assert e.grad is None and e.label == short_label(e.weight, 6) and not e.label_always
+    d = network.build(session, shown.from_phase(session, "forward", None, trace), True)
+    h1 = next(n for n in d.nodes if n.id == "node-1-0")
+    assert [cls for cls, _ in h1.lines] == ["val z", "val", "val bias"]
+    assert h1.lines[0][1] == f"z {short_label(float(trace.pass_.z[0][0, 0]), 6)}"
+    d = network.build(session, shown.from_phase(session, "loss", None, trace), True)
+    o1 = next(n for n in d.nodes if n.id == "node-2-0")
+    assert [text for cls, text in o1.lines if cls == "val target"] == ["t 0.01", "E 0.274811"]
+    session.trainer.commit(proposal)
+    d = network.build(session, shown.from_phase(session, "update", None, trace), True)
+    for e in d.edges:
+        old, new = (float(net.views(p)[0][e.layer][e.target, e.source]) for p in (trace.params_before,
+                                                                                     trace.params_after))
+        assert e.label == f"{short_label(old, 6)} → {short_label(new, 6)}" and e.label_always
+    svg = svg_of(d)
+    assert {t.get("class") for t in svg.findall("g[@class='edges']/g/text")} == {"num always"}
+    assert svg.find("g[@class='edges']/g[@id='edge-1-0-0']/text").text == "0.4 → 0.358916"  # Mazur's w5
+    biases = [t.text for t in svg.findall("g[@class='nodes']/g/text[@class='val bias']")]
+    assert biases == ["b 0.35", "b 0.35", "b 0.6", "b 0.6"]  # frozen biases: no arrow
+
+
+def test_hostile_names_are_escaped_everywhere_they_are_drawn(monkeypatch):
+    hostile = ['<script>alert(1)</script>', 'say "hi" & \'bye\'']
+
+    def names(session):
+        return [[hostile[j % 2] + str(j) for j in range(n)] for n in session.trainer.net.sizes]
+
+    monkeypatch.setattr(network, "node_names", names)
+    session = build_session(CreateSession(seed=2))
+    session.train(2)
+    d = network.build(session, shown.from_step(session), False)
+    markup = d.edges_svg + d.nodes_svg
+    assert "<script>" not in markup and '"hi"' not in markup and "&lt;script&gt;" in markup
+    svg = svg_of(d)  # parses: no name broke out of its attribute or element
+    assert svg.find("g[@class='nodes']/g[@id='node-0-0']/text[@class='node-name left']").text == hostile[0] + "0"
+    assert svg.find("g[@class='nodes']/g[@id='node-0-1']").get("aria-label").startswith(hostile[1] + "1: a = ")
+    edge = svg.find("g[@class='edges']/g[@id='edge-0-1-0']")
+    assert edge.find("title").text.startswith(f"{hostile[1]}1 → {hostile[0]}0: w = ")

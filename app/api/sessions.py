@@ -3,7 +3,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from app import quick
-from app.api.answers import prediction, session_state, step_result
+from app.api.answers import gradient_check, prediction, session_state, step_result
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
@@ -70,7 +70,7 @@ def predict(session: SessionDep, req: PredictRequest) -> dict:
 def check_gradients(session: SessionDep) -> dict:
     """Backprop's gradient on the next batch against finite differences, for every parameter."""
     with session.lock:
-        return session.gradient_check()
+        return gradient_check(session)
 
 
 @router.post("/{session_id}/rewind", response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})

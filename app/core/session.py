@@ -17,7 +17,8 @@ import numpy as np
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
-from app.engine import DivergenceError, FieldError, Trace, TrainConfig, Trainer
+from app.engine import DivergenceError, FieldError, Trace, TrainConfig, Trainer, predicted_classes
+from app.engine.gradcheck import GradientCheck
 from app.settings import get_settings
 
 DEFAULT_HIDDEN = (4, 2)
@@ -114,7 +115,9 @@ class Session:
         self.keep_rewind_point()
         return old
 
-    def gradient_check(self) -> dict:
+    def gradient_check(self) -> tuple[GradientCheck, np.ndarray]:
+        """Backprop's gradient on the next batch against finite differences, and the batch's rows. Raises
+        FieldError when it would take more work than one request may do."""
         rows, _, _ = self.trainer.next_batch()
         work = 4 * self.trainer.net.n_params * len(rows)
         cap = get_settings().max_sample_passes_per_request
@@ -122,24 +125,7 @@ class Session:
             raise FieldError("batch_size", f"a gradient check here needs {work} sample passes (4 per parameter "
                                            f"per batch row), more than the {cap} one request may run; use a "
                                            "smaller batch or network.")
-        check = self.trainer.check_gradients()
-        net = self.trainer.net
-        where = [None] * net.n_params  # flat index -> (kind, layer, to, from)
-        for l, (w_slice, shape, b_slice) in enumerate(net._layout):
-            for k in range(w_slice.start, w_slice.stop):
-                where[k] = ("weight", l, *divmod(k - w_slice.start, shape[1]))
-            for k in range(b_slice.start, b_slice.stop):
-                where[k] = ("bias", l, k - b_slice.start, None)
-        disagreeing = [
-            {"kind": where[k][0], "layer": where[k][1], "to": where[k][2], "from": where[k][3],
-             "analytic": float(check.analytic[k]), "numeric": float(check.numeric[k]),
-             "relative_error": float(check.errors[k])}
-            for k in check.disagreeing
-        ]
-        return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params),
-                "rows": rows.tolist(), "disagreeing": disagreeing,
-                "method": "fourth-order central differences (h = 1e-4) of the batch-mean data loss on the next "
-                          "batch; relative error |a - n| / max(|a|, |n|, 1e-5)"}
+        return self.trainer.check_gradients(), rows
 
     def become(self, fresh: "Session") -> Callable[[], None]:
         """Take over a fresh build's data, network and curve, keeping this object, its id and its lock,
@@ -192,15 +178,9 @@ class Session:
             with np.errstate(all="ignore"):
                 zs, acts = t.net.forward(x)
                 losses.append(float(t.loss.value(acts[-1], y, zs[-1]).mean()))
-            accuracies.append(float((self._classes(acts[-1]) == labels).mean()) if classify else None)
+            accuracies.append(float((predicted_classes(acts[-1], t.config.output_activation) == labels).mean())
+                              if classify else None)
         return losses[0], losses[1], accuracies[0], accuracies[1]
-
-    def _classes(self, o: np.ndarray) -> np.ndarray:
-        """Class ids from outputs: argmax over one node per class, or a threshold on a single node."""
-        if o.shape[1] > 1:
-            return o.argmax(axis=1)
-        threshold = 0.5 if self.trainer.config.output_activation in ("sigmoid", "relu") else 0.0
-        return (o[:, 0] >= threshold).astype(np.int64)
 
     def current_evaluation(self) -> tuple:
         """evaluate() for the current weights: the loss curve's last point when it is this step's."""

@@ -50,3 +50,16 @@ ACTIVATIONS: dict[str, Activation] = {
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "linear", "relu", "softmax")
+
+
+def class_threshold(output_activation: str) -> float:
+    """The output value from which a single output node predicts class 1: 0.5 for sigmoid and relu outputs
+    (trained on 0/1 targets), else 0 (tanh and linear, trained on −1/1)."""
+    return 0.5 if output_activation in ("sigmoid", "relu") else 0.0
+
+
+def predicted_classes(o: np.ndarray, output_activation: str) -> np.ndarray:
+    """o: (n, K) -> class ids (n,): the argmax over one node per class, or class_threshold on a single node."""
+    if o.shape[1] > 1:
+        return o.argmax(axis=1)
+    return (o[:, 0] >= class_threshold(output_activation)).astype(np.int64)

@@ -26,11 +26,6 @@ def numerical_gradient(net: MLP, loss: Loss, x: np.ndarray, t: np.ndarray, h: fl
     return grad
 
 
-def relative_errors(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-8) -> np.ndarray:
-    """|a - n| / max(|a|, |n|, floor), elementwise; the floor keeps near-zero gradients from dividing by 0."""
-    return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
-
-
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     """‖a - n‖ / (‖a‖ + ‖n‖) over all parameters: near 0 when they agree, 1 when they are unrelated."""
     scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)

@@ -1,20 +1,25 @@
 """Loss functions. Each is defined per sample (summed over the K outputs) and averaged over the batch rows.
 
-`value(o, t, z) -> (n,)` per-sample loss; z is the output pre-activation, used for numerically stable
-cross-entropies. `grad(o, t) -> (n, K)` is dL_s/do. `fused` names the output activation whose
-delta dL_s/dz simplifies to o - t (sigmoid + BCE, softmax + cross-entropy).
+`terms(o, t, z) -> (n, K)` is each output's share of the per-sample loss, and `value(o, t, z) -> (n,)` the
+per-sample loss, their sum (mse: their mean's exact form); z is the output pre-activation, used for numerically
+stable cross-entropies. Each formula is written once and both derive from it with the same operations the loss
+always used, so values keep their bits. `grad(o, t) -> (n, K)` is dL_s/do. `fused` names the output activation
+whose delta dL_s/dz simplifies to o - t (sigmoid + BCE, softmax + cross-entropy).
 """
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+Terms = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
 
 @dataclass(frozen=True)
 class Loss:
     name: str
     formula: str
-    value: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    terms: Terms
+    value: Terms
     grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
     fused: str | None = None
 
@@ -22,15 +27,19 @@ class Loss:
         return f"Loss({self.name!r})"
 
 
-def _bce(o, t, z):
+def _squared_errors(o, t):
+    return (t - o) ** 2
+
+
+def _bce_terms(o, t, z):
     # log(1 + e^z) - t z, written so that neither exp nor log overflows.
-    return (np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+    return np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
 
 
-def _cross_entropy(o, t, z):
+def _target_log_probabilities(t, z):
+    """t_k log softmax(z)_k, from z without overflow; the loss is minus their sum."""
     zmax = z.max(axis=1, keepdims=True)
-    log_softmax = z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
-    return -(t * log_softmax).sum(axis=1)
+    return t * (z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))
 
 
 def _bce_grad(o, t):
@@ -41,15 +50,24 @@ def _bce_grad(o, t):
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in [
-        Loss("half_sse", "½ Σₖ (tₖ − oₖ)²", lambda o, t, z: 0.5 * ((t - o) ** 2).sum(axis=1), lambda o, t: o - t),
-        Loss(
-            "mse",
-            "(1/K) Σₖ (tₖ − oₖ)²",
-            lambda o, t, z: ((t - o) ** 2).mean(axis=1),
-            lambda o, t: (2.0 / o.shape[1]) * (o - t),
-        ),
-        Loss("bce", "−Σₖ [tₖ log oₖ + (1 − tₖ) log(1 − oₖ)]", _bce, _bce_grad, fused="sigmoid"),
-        Loss("cross_entropy", "−Σₖ tₖ log oₖ", _cross_entropy, lambda o, t: -t / o, fused="softmax"),
+        Loss("half_sse", "½ Σₖ (tₖ − oₖ)²",
+             terms=lambda o, t, z: 0.5 * _squared_errors(o, t),
+             value=lambda o, t, z: 0.5 * _squared_errors(o, t).sum(axis=1),
+             grad=lambda o, t: o - t),
+        Loss("mse", "(1/K) Σₖ (tₖ − oₖ)²",
+             terms=lambda o, t, z: _squared_errors(o, t) / o.shape[1],
+             # The mean, not the sum of the terms: sum/K rounds differently from a sum of x/K.
+             value=lambda o, t, z: _squared_errors(o, t).mean(axis=1),
+             grad=lambda o, t: (2.0 / o.shape[1]) * (o - t)),
+        Loss("bce", "−Σₖ [tₖ log oₖ + (1 − tₖ) log(1 − oₖ)]",
+             terms=_bce_terms,
+             value=lambda o, t, z: _bce_terms(o, t, z).sum(axis=1),
+             grad=_bce_grad, fused="sigmoid"),
+        Loss("cross_entropy", "−Σₖ tₖ log oₖ",
+             terms=lambda o, t, z: -_target_log_probabilities(t, z),
+             # Minus the sum, not the sum of minus the terms: the two differ in a zero's sign.
+             value=lambda o, t, z: -_target_log_probabilities(t, z).sum(axis=1),
+             grad=lambda o, t: -t / o, fused="softmax"),
     ]
 }
 
@@ -60,19 +78,6 @@ COMPATIBLE_OUTPUTS = {
     "bce": ("sigmoid",),
     "cross_entropy": ("softmax",),
 }
-
-
-def output_terms(name: str, o: np.ndarray, t: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Each output's share of the per-sample loss, (n, K); the loss of a row is their sum."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if name == "half_sse":
-            return 0.5 * (t - o) ** 2
-        if name == "mse":
-            return (t - o) ** 2 / o.shape[1]
-        if name == "bce":
-            return np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
-        zmax = z.max(axis=1, keepdims=True)
-        return -t * (z - zmax - np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)))
 
 
 def incompatibility(output_activation: str, loss: str) -> str | None:

@@ -53,6 +53,21 @@ class MLP:
         """Split a flat parameter-shaped vector into per-layer (out, in) weight and (out,) bias views."""
         return [flat[w].reshape(shape) for w, shape, _ in self._layout], [flat[b] for _, _, b in self._layout]
 
+    def locate(self, k: int) -> tuple[str, int, int, int | None]:
+        """Where flat parameter k sits: ("weight", layer, to, from) for weights[layer][to, from], or
+        ("bias", layer, to, None) for biases[layer][to]."""
+        for l, (w, (_, n_in), b) in enumerate(self._layout):
+            if w.start <= k < w.stop:
+                return ("weight", l, *divmod(k - w.start, n_in))
+            if b.start <= k < b.stop:
+                return "bias", l, k - b.start, None
+        raise IndexError(f"parameter {k} out of range: this network has {self.n_params}")
+
+    def flat_index(self, kind: str, layer: int, to: int, source: int | None = None) -> int:
+        """The inverse of locate: the flat index of weights[layer][to, source] or of biases[layer][to]."""
+        w, (_, n_in), b = self._layout[layer]
+        return w.start + to * n_in + source if kind == "weight" else b.start + to
+
     def bias_mask(self) -> np.ndarray:
         """1.0 where the flat vector holds a bias, 0.0 where it holds a weight."""
         mask = np.zeros(self.n_params)

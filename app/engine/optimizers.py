@@ -2,6 +2,10 @@
 
 Each optimizer first `propose`s an update without touching anything, so a step that would produce
 NaN or Inf can be refused; `commit` then keeps the proposed optimizer state.
+
+`rule(params, grad, state)` is the update rule itself, returning its named intermediate terms and the new
+"params". It is elementwise, so it gives the same bits on the whole parameter vector (`propose`) and on one
+parameter's 1-element slice (the inspector, through Trace.update_terms). `state` is named like `terms()`.
 """
 import math
 
@@ -18,8 +22,12 @@ class SGD:
     def __init__(self, n_params: int, learning_rate: float = 0.03, **_):
         self.learning_rate = learning_rate
 
+    def rule(self, params: np.ndarray, grad: np.ndarray, state: dict) -> dict:
+        step = self.learning_rate * grad
+        return {"step": step, "params": params - step}
+
     def propose(self, params: np.ndarray, grad: np.ndarray):
-        return params - self.learning_rate * grad, None
+        return self.rule(params, grad, {})["params"], None
 
     def commit(self, state) -> None:
         pass
@@ -49,9 +57,14 @@ class Momentum(SGD):
         self.momentum = momentum
         self.velocity = np.zeros(n_params)
 
+    def rule(self, params, grad, state):
+        velocity = self.momentum * state["velocity"] + grad
+        step = self.learning_rate * velocity
+        return {"velocity": velocity, "step": step, "params": params - step}
+
     def propose(self, params, grad):
-        velocity = self.momentum * self.velocity + grad
-        return params - self.learning_rate * velocity, velocity
+        terms = self.rule(params, grad, self.terms())
+        return terms["params"], terms["velocity"]
 
     def commit(self, velocity) -> None:
         self.velocity = velocity
@@ -84,13 +97,22 @@ class Adam(SGD):
         self.m = np.zeros(n_params)
         self.v = np.zeros(n_params)
 
+    def rule(self, params, grad, state):
+        t = state["t"] + 1
+        m = state["m"] + (1.0 - self.beta1) * (grad - state["m"])  # torch's lerp form of b1 m + (1-b1) g
+        g_squared = grad * grad
+        v = self.beta2 * state["v"] + (1.0 - self.beta2) * g_squared
+        bc1, bc2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t  # bias corrections
+        step_size = self.learning_rate / bc1
+        sqrt_v, sqrt_bc2 = np.sqrt(v), math.sqrt(bc2)
+        denom = sqrt_v / sqrt_bc2 + self.eps
+        step = step_size * (m / denom)
+        return {"t": t, "m": m, "v": v, "g_squared": g_squared, "bc1": bc1, "bc2": bc2, "step_size": step_size,
+                "sqrt_v": sqrt_v, "sqrt_bc2": sqrt_bc2, "denom": denom, "step": step, "params": params - step}
+
     def propose(self, params, grad):
-        t = self.t + 1
-        m = self.m + (1.0 - self.beta1) * (grad - self.m)  # torch's lerp form of b1 m + (1-b1) g
-        v = self.beta2 * self.v + (1.0 - self.beta2) * (grad * grad)
-        step_size = self.learning_rate / (1.0 - self.beta1**t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - self.beta2**t) + self.eps
-        return params - step_size * (m / denom), (t, m, v)
+        terms = self.rule(params, grad, self.terms())
+        return terms["params"], (terms["t"], terms["m"], terms["v"])
 
     def commit(self, state) -> None:
         self.t, self.m, self.v = state

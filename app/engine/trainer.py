@@ -56,11 +56,21 @@ class TrainConfig:
         return {k: getattr(self, k) for k in ("learning_rate", "momentum", "beta1", "beta2", "eps")}
 
 
+def regularization_terms(kind: str, rate: float, w: np.ndarray) -> dict:
+    """The penalty's gradient, "term": rate·w for l2 (of rate·½Σw²), rate·sign(w) for l1 (of rate·Σ|w|), with
+    l1's "sign". `w` is the weights with the biases zeroed, whole or one element's slice."""
+    if kind == "l2":
+        return {"term": rate * w}
+    sign = np.sign(w)
+    return {"sign": sign, "term": rate * sign}
+
+
 @dataclass
 class Trace:
     """Everything one step computed. Per-sample arrays have one row per batch row; gradients are batch means.
 
-    `grad` is the data-loss gradient; `reg_grad` the regularisation term, kept separate (None when off).
+    `pass_.grad` is the data-loss gradient; `reg_grad` the regularisation term, kept separate (None when off);
+    `applied_grad` what the optimizer was given: their sum, with the biases' zeroed when biases are frozen.
     `params_before` / `params_after` are flat, laid out like `MLP.params`.
     """
 
@@ -70,6 +80,7 @@ class Trace:
     targets: np.ndarray
     pass_: Pass
     reg_grad: np.ndarray | None
+    applied_grad: np.ndarray
     params_before: np.ndarray
     params_after: np.ndarray
     net: MLP = field(repr=False)
@@ -86,6 +97,24 @@ class Trace:
         """Batch-mean data loss before the update (regularisation penalty excluded)."""
         o, z = self.pass_.a[-1], self.pass_.z[-1]
         return float(LOSSES[self.loss_name].value(o, self.targets, z).mean())
+
+    def update_terms(self, k: int) -> dict:
+        """How flat parameter k moved, as Python numbers by name: "before", "after", "data_grad", "reg" (None when
+        regularisation is off, else regularization_terms of this parameter), "grad" (the gradient applied), then
+        the optimizer rule's terms ("step"; "velocity"; Adam's "t", "m", "v", "step_size", "denom", ...). The rule
+        runs again on this one parameter, which gives the step's own bits (the rule is elementwise)."""
+        at = slice(k, k + 1)
+        before = {name: value[at] if isinstance(value, np.ndarray) else value
+                  for name, value in self.optimizer_before.items()}
+        optimizer = make_optimizer(self.config.optimizer, 0, **self.config.optimizer_settings())
+        terms = optimizer.rule(self.params_before[at], self.applied_grad[at], before)
+        reg = None
+        if self.reg_grad is not None:
+            weight = self.params_before[at] * (1.0 if self.net.locate(k)[0] == "weight" else 0.0)
+            reg = _floats(regularization_terms(self.config.regularization, self.config.regularization_rate, weight))
+        return {"before": float(self.params_before[k]), "after": float(self.params_after[k]),
+                "data_grad": float(self.pass_.grad[k]), "reg": reg, "grad": float(self.applied_grad[k]),
+                **_floats(terms)}
 
     def as_dict(self) -> dict:
         net = self.net
@@ -125,6 +154,11 @@ class Trace:
             else:
                 out[name] = value
         return out
+
+
+def _floats(terms: dict) -> dict:
+    """1-element arrays as Python floats; other values as they are."""
+    return {name: float(value[0]) if isinstance(value, np.ndarray) else value for name, value in terms.items()}
 
 
 @dataclass
@@ -201,7 +235,7 @@ class Trainer:
         grad, reg_grad = pass_.grad, None
         if cfg.regularization != "none" and cfg.regularization_rate:
             w = net.params * self._weight_mask
-            reg_grad = cfg.regularization_rate * (w if cfg.regularization == "l2" else np.sign(w))
+            reg_grad = regularization_terms(cfg.regularization, cfg.regularization_rate, w)["term"]
             grad = grad + reg_grad
         if not cfg.train_biases:
             grad = grad * self._weight_mask
@@ -215,7 +249,7 @@ class Trainer:
                 "applied.",
             )
         trace = Trace(self.step_count + 1, self.epoch + (hi == len(self.train_x)), self._order[lo:hi], t, pass_,
-                      reg_grad, net.params.copy(), new_params, net, cfg, self.optimizer.terms(),
+                      reg_grad, grad, net.params.copy(), new_params, net, cfg, self.optimizer.terms(),
                       self.optimizer.describe(opt_state))
         return Proposal(trace, opt_state, hi)
 

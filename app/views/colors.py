@@ -17,8 +17,8 @@ def rgb(values: np.ndarray) -> np.ndarray:
     """Values in [-1, 1] (clipped) -> uint8 RGB, shape values.shape + (3,).
 
     Each channel is rint(neutral + (end - neutral) * |v|), end the negative colour where v < 0, else the
-    positive one; computed one channel at a time on 1-D temporaries (several times faster than broadcasting
-    to (..., 3), and the same floating-point operations in the same order, so the same pixels).
+    positive one; computed one channel at a time on 1-D temporaries (faster than broadcasting to (..., 3):
+    bench/README.md), with the same floating-point operations in the same order, so the same pixels.
     """
     v = np.clip(np.asarray(values, dtype=np.float64), -1.0, 1.0)
     negative = v < 0

@@ -1,26 +1,24 @@
 """The Inspector: the real numbers of the last step, showing why a weight's gradient, a node's δ and an
 update are what they are (templates/partials/inspector.html draws them).
 
-Every number is read from the Trace. Where the inspector has to combine values (a product, the hidden
-layer's Σ w·δ, an optimizer update), it combines the trace's own arrays with the operations the engine used,
-in the same order, so each result is bit-for-bit the number the JSON API reports.
+Every number is read from the Trace. An update's terms (regularisation, the gradient applied, the optimizer's
+intermediates) come from the engine itself (Trace.update_terms). Where the inspector combines values for display
+(a product, the hidden layer's Σ w·δ), it uses the trace's own arrays with the operations the engine used, in
+the same order, so each result is bit-for-bit the number the JSON API reports.
 
-A number is a dict {"value": float (full precision), "text": str (5 significant digits, for display)}.
+A number is numbers.value_and_text: {"value": float (full precision), "text": str (5 significant digits)}.
 Dict keys avoid the names of dict methods (items, values, update, ...) so that Jinja's `x.key` finds them.
 The first row of the batch is the one expanded; `row` is its index among the training rows.
 """
-import math
-
 import numpy as np
 
-from app.engine import ACTIVATIONS, LOSSES, FieldError, Trace
+from app.engine import LOSSES, FieldError, Trace
 from app.engine.activations import LEAKY_SLOPE
 
+from .numbers import value_and_text
 from .shown import node_names
 
 MAX_ROWS = 8  # batch rows listed before "… n more rows"
-DIGITS = 5
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 ACTIVATION_FORMULAS = {
     "sigmoid": "1 / (1 + e^(−z))",
@@ -48,30 +46,6 @@ FUSED_REASONS = {
 }
 
 
-def number_text(value: float, digits: int = DIGITS) -> str:
-    """A number with `digits` significant digits: 0.13850, 12.346, 1.2346×10⁻⁵ (trailing zeros dropped)."""
-    v = float(value)
-    if v == 0:
-        return "0"
-    if not math.isfinite(v):
-        return "NaN" if math.isnan(v) else ("−∞" if v < 0 else "∞")
-    a = abs(v)
-    if 1e-4 <= a < 1e6:
-        text = f"{a:.{max(0, digits - 1 - math.floor(math.log10(a)))}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-    else:
-        mantissa, exponent = f"{a:.{digits - 1}e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        text = f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    return ("−" if v < 0 else "") + text
-
-
-def num(value) -> dict:
-    v = float(value)
-    return {"value": v, "text": number_text(v)}
-
-
 def _name(names, layer: int, index: int) -> str:
     try:
         return str(names[layer][index])
@@ -97,12 +71,12 @@ def _batch(trace: Trace) -> dict:
 
 def _derivative(name: str, z: float, a: float, df: float) -> dict:
     """f′(z) of one node with the numbers its formula uses; `df` is the engine's own value."""
-    out = {"name": name, "formula": DERIVATIVE_FORMULAS.get(name, "f′(z)"), "z": num(z), "a": num(a),
-           "df": num(df)}
+    out = {"name": name, "formula": DERIVATIVE_FORMULAS.get(name, "f′(z)"), "z": value_and_text(z),
+           "a": value_and_text(a), "df": value_and_text(df)}
     if name == "sigmoid":
-        out["one_minus_a"] = num(1.0 - a)
+        out["one_minus_a"] = value_and_text(1.0 - a)
     elif name == "tanh":
-        out["a_squared"] = num(a * a)
+        out["a_squared"] = value_and_text(a * a)
     elif name in ("relu", "leaky_relu"):
         out["positive"] = bool(z > 0)
     return out
@@ -116,18 +90,20 @@ def _delta(trace: Trace, names, layer: int, j: int) -> dict:
     z, a = p.z[d][:1], p.a[layer][:1]
     out = {
         "layer": layer, "index": j, "name": _name(names, layer, j), "row": int(trace.rows[0]),
-        "activation": act.name, "value": num(p.delta[d][0, j]), "z": num(z[0, j]), "a": num(a[0, j]),
+        "activation": act.name, "value": value_and_text(p.delta[d][0, j]), "z": value_and_text(z[0, j]),
+        "a": value_and_text(a[0, j]),
     }
     if layer == net.n_layers:
         loss = LOSSES[trace.config.loss]
         t = trace.targets[:1]
         out.update(role="output", loss=loss.name, loss_title=LOSS_TITLES.get(loss.name, loss.name),
-                   o=num(a[0, j]), t=num(t[0, j]), o_minus_t=num((a - t)[0, j]), outputs=int(a.shape[1]))
+                   o=value_and_text(a[0, j]), t=value_and_text(t[0, j]), o_minus_t=value_and_text((a - t)[0, j]),
+                   outputs=int(a.shape[1]))
         if loss.fused == act.name:
             out.update(kind="fused", reason=FUSED_REASONS.get(act.name, "The loss and output activation fuse."))
         else:
             out.update(kind="output", dl_do_formula=DL_DO_FORMULAS.get(loss.name, "∂L/∂o"),
-                       dl_do=num(loss.grad(a, t)[0, j]), scale=num(2.0 / a.shape[1]),
+                       dl_do=value_and_text(loss.grad(a, t)[0, j]), scale=value_and_text(2.0 / a.shape[1]),
                        derivative=_derivative(act.name, z[0, j], a[0, j], act.df(z, a)[0, j]))
         return out
     # Hidden: delta_d = (delta_{d+1} @ W_before[layer]) * f'(z_d), as in MLP.backward, same operands and shapes.
@@ -136,67 +112,42 @@ def _delta(trace: Trace, names, layer: int, j: int) -> dict:
     terms = []
     for k in range(w_before.shape[0]):
         w, dk = float(w_before[k, j]), float(p.delta[layer][0, k])
-        terms.append({"index": k, "name": _name(names, layer + 1, k), "w": num(w), "delta": num(dk),
-                      "product": num(w * dk)})
+        terms.append({"index": k, "name": _name(names, layer + 1, k), "w": value_and_text(w),
+                      "delta": value_and_text(dk), "product": value_and_text(w * dk)})
     df = act.df(p.z[d], p.a[layer])[0, j]
-    out.update(role="hidden", kind="hidden", terms=terms, total=num(total),
+    out.update(role="hidden", kind="hidden", terms=terms, total=value_and_text(total),
                derivative=_derivative(act.name, z[0, j], a[0, j], df))
     return out
 
 
-def _update(trace: Trace, kind: str, layer: int, index: tuple) -> dict:
-    """How one weight or bias moved: regularisation, total gradient g, then the optimizer's rule.
-
-    Replays Trainer.propose and the optimizer's propose on this one parameter, operation for operation,
-    so `before - step` is exactly `after`, and m, v, velocity are exactly the trace's optimizer state.
-    """
-    net, cfg = trace.net, trace.config
-    part = 0 if kind == "weight" else 1
-
-    def pick(flat):
-        return float(net.views(flat)[part][layer][index])
-
-    before, after = pick(trace.params_before), pick(trace.params_after)
-    data = pick(trace.pass_.grad)
-    g, reg = data, None
-    if trace.reg_grad is not None:
-        r = pick(trace.reg_grad)
-        g = g + r
-        if kind == "weight":
-            reg = {"kind": cfg.regularization, "rate": num(cfg.regularization_rate), "w": num(before),
-                   "term": num(r)}
-            if cfg.regularization == "l1":
-                reg["sign"] = num(np.sign(before))
-    frozen = kind == "bias" and not cfg.train_biases
-    if not cfg.train_biases:
-        g = g * (0.0 if kind == "bias" else 1.0)
-    lr = cfg.learning_rate
+def _parameter_update(trace: Trace, kind: str, layer: int, index: tuple) -> dict:
+    """How one weight or bias moved: regularisation, the gradient g applied, then the optimizer's rule, each
+    term as the engine computed it (Trace.update_terms), so `before - step` is exactly `after`."""
+    cfg = trace.config
+    k = trace.net.flat_index(kind, layer, *index)
+    u = trace.update_terms(k)
+    before, after = u["before"], u["after"]
+    reg = None
+    if u["reg"] is not None and kind == "weight":
+        reg = {"kind": cfg.regularization, "rate": value_and_text(cfg.regularization_rate),
+               "w": value_and_text(before), "term": value_and_text(u["reg"]["term"])}
+        if "sign" in u["reg"]:
+            reg["sign"] = value_and_text(u["reg"]["sign"])
     out = {
-        "param": kind, "optimizer": cfg.optimizer, "before": num(before), "after": num(after),
-        "change": num(after - before), "moved": after != before, "data_grad": num(data), "reg": reg,
-        "frozen": frozen, "g": num(g), "lr": num(lr),
+        "param": kind, "optimizer": cfg.optimizer, "before": value_and_text(before),
+        "after": value_and_text(after), "change": value_and_text(after - before), "moved": after != before,
+        "data_grad": value_and_text(u["data_grad"]), "reg": reg, "frozen": kind == "bias" and not cfg.train_biases,
+        "g": value_and_text(u["grad"]), "lr": value_and_text(cfg.learning_rate), "step": value_and_text(u["step"]),
     }
-    if cfg.optimizer == "sgd":
-        out["step"] = num(lr * g)
-    elif cfg.optimizer == "momentum":
-        v_old = pick(trace.optimizer_before["velocity"])
-        v = cfg.momentum * v_old + g
-        out.update(mu=num(cfg.momentum), v_old=num(v_old), v=num(pick(trace.optimizer_after["velocity"])),
-                   step=num(lr * v))
-    else:  # adam, torch.optim.Adam's operation order
-        b1, b2, eps = cfg.beta1, cfg.beta2, cfg.eps
-        t = int(trace.optimizer_after["t"])
-        m_old, v_old = pick(trace.optimizer_before["m"]), pick(trace.optimizer_before["v"])
-        m = m_old + (1.0 - b1) * (g - m_old)
-        v = b2 * v_old + (1.0 - b2) * (g * g)
-        bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
-        step_size = lr / bc1
-        sqrt_v, sqrt_bc2 = math.sqrt(v), math.sqrt(bc2)
-        denom = sqrt_v / sqrt_bc2 + eps
-        out.update(t=t, beta1=num(b1), beta2=num(b2), eps=num(eps), m_old=num(m_old), v_old=num(v_old),
-                   m=num(pick(trace.optimizer_after["m"])), v=num(pick(trace.optimizer_after["v"])),
-                   g_squared=num(g * g), bc1=num(bc1), bc2=num(bc2), step_size=num(step_size),
-                   sqrt_v=num(sqrt_v), sqrt_bc2=num(sqrt_bc2), denom=num(denom), step=num(step_size * (m / denom)))
+    old = {name: value[k] for name, value in trace.optimizer_before.items() if isinstance(value, np.ndarray)}
+    if cfg.optimizer == "momentum":
+        out.update(mu=value_and_text(cfg.momentum), v_old=value_and_text(old["velocity"]),
+                   v=value_and_text(u["velocity"]))
+    elif cfg.optimizer == "adam":
+        out.update(t=u["t"], beta1=value_and_text(cfg.beta1), beta2=value_and_text(cfg.beta2),
+                   eps=value_and_text(cfg.eps), m_old=value_and_text(old["m"]), v_old=value_and_text(old["v"]))
+        for name in ("m", "v", "g_squared", "bc1", "bc2", "step_size", "sqrt_v", "sqrt_bc2", "denom"):
+            out[name] = value_and_text(u[name])
     return out
 
 
@@ -211,18 +162,19 @@ def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
     terms = []
     for s in range(min(batch["n"], MAX_ROWS)):
         d, a = float(p.delta[l][s, j]), float(p.a[l][s, i])
-        terms.append({"row": batch["rows"][s], "delta": num(d), "a": num(a), "product": num(d * a)})
+        terms.append({"row": batch["rows"][s], "delta": value_and_text(d), "a": value_and_text(a),
+                      "product": value_and_text(d * a)})
     src, dst = _name(names, l, i), _name(names, l + 1, j)
     return {
         "kind": "edge", "step": trace.step, "layer": l, "source": i, "target": j,
         "source_name": src, "target_name": dst, "symbol_sub": f"{dst}←{src}",
         "batch": batch,
-        "weight_before": num(net.views(trace.params_before)[0][l][j, i]),
-        "weight_after": num(net.views(trace.params_after)[0][l][j, i]),
-        "gradient": {"value": num(net.views(p.grad)[0][l][j, i]), "n": batch["n"], "terms": terms,
+        "weight_before": value_and_text(net.views(trace.params_before)[0][l][j, i]),
+        "weight_after": value_and_text(net.views(trace.params_after)[0][l][j, i]),
+        "gradient": {"value": value_and_text(net.views(p.grad)[0][l][j, i]), "n": batch["n"], "terms": terms,
                      "more": batch["n"] - len(terms)},
         "delta": _delta(trace, names, l + 1, j),
-        "weight_update": _update(trace, "weight", l, (j, i)),
+        "weight_update": _parameter_update(trace, "weight", l, (j, i)),
     }
 
 
@@ -238,18 +190,20 @@ def node(trace: Trace, names, layer: int, index: int) -> dict:
     batch = _batch(trace)
     shown = min(batch["n"], MAX_ROWS)
     out = {"kind": "node", "step": trace.step, "layer": L, "index": j, "name": _name(names, L, j),
-           "batch": batch, "a": num(p.a[L][0, j]),
-           "mean_a": num(p.a[L].mean(axis=0)[j]) if batch["n"] > 1 else None}
+           "batch": batch, "a": value_and_text(p.a[L][0, j]),
+           "mean_a": value_and_text(p.a[L].mean(axis=0)[j]) if batch["n"] > 1 else None}
     if L == 0:
         out.update(role="input",
-                   samples=[{"row": batch["rows"][s], "a": num(p.a[0][s, j])} for s in range(shown)],
+                   samples=[{"row": batch["rows"][s], "a": value_and_text(p.a[0][s, j])} for s in range(shown)],
                    more=batch["n"] - shown)
         return out
     d = L - 1
     act = net.activations[d]
     w_before, b_before = net.views(trace.params_before)
-    forward = [{"index": i, "name": _name(names, d, i), "w": num(w_before[d][j, i]), "a": num(p.a[d][0, i]),
-                "product": num(float(w_before[d][j, i]) * float(p.a[d][0, i]))} for i in range(net.sizes[d])]
+    forward = [{"index": i, "name": _name(names, d, i), "w": value_and_text(w_before[d][j, i]),
+                "a": value_and_text(p.a[d][0, i]),
+                "product": value_and_text(float(w_before[d][j, i]) * float(p.a[d][0, i]))}
+               for i in range(net.sizes[d])]
     z, a = p.z[d][:1], p.a[L][:1]
     derivative = None
     if act.df is not None:
@@ -257,15 +211,15 @@ def node(trace: Trace, names, layer: int, index: int) -> dict:
     out.update(
         role="output" if L == net.n_layers else "hidden",
         activation=act.name, activation_formula=ACTIVATION_FORMULAS.get(act.name, "f(z)"),
-        z=num(z[0, j]), delta=num(p.delta[d][0, j]), derivative=derivative,
-        forward={"terms": forward, "bias": num(b_before[d][j]), "z": num(z[0, j])},
-        target=num(trace.targets[0, j]) if L == net.n_layers else None,
-        mean_z=num(p.z[d].mean(axis=0)[j]) if batch["n"] > 1 else None,
-        mean_delta=num(p.delta[d].mean(axis=0)[j]) if batch["n"] > 1 else None,
+        z=value_and_text(z[0, j]), delta=value_and_text(p.delta[d][0, j]), derivative=derivative,
+        forward={"terms": forward, "bias": value_and_text(b_before[d][j]), "z": value_and_text(z[0, j])},
+        target=value_and_text(trace.targets[0, j]) if L == net.n_layers else None,
+        mean_z=value_and_text(p.z[d].mean(axis=0)[j]) if batch["n"] > 1 else None,
+        mean_delta=value_and_text(p.delta[d].mean(axis=0)[j]) if batch["n"] > 1 else None,
         delta_expansion=_delta(trace, names, L, j),
-        bias_grad=num(net.views(p.grad)[1][d][j]),
+        bias_grad=value_and_text(net.views(p.grad)[1][d][j]),
         bias_frozen=not trace.config.train_biases,
-        bias_update=_update(trace, "bias", d, (j,)),
+        bias_update=_parameter_update(trace, "bias", d, (j,)),
     )
     return out
 

@@ -1,13 +1,16 @@
-"""The network diagram: node and edge geometry, colours, widths and labels for templates/partials/network.html."""
+"""The network diagram: node and edge geometry, colours, widths and labels for templates/partials/network.html.
+
+build = _layout (columns and node positions) + _nodes + _edges; app/views/network_svg.py draws them as SVG."""
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.core.session import Session
 
 from .colors import display_range, finite, hex_color, rgb
+from .network_svg import edges_markup, nodes_markup
+from .numbers import short_label
 from .output import cached, plane_inputs, plane_key
 from .png import data_uri, data_uris
 from .shown import Shown, node_names
@@ -17,8 +20,8 @@ SLOT = 90  # vertical room per node: the square and up to four lines of numbers
 LEFT, RIGHT, TOP = 60, 84, 14
 WIDTH = 600
 HEATMAP_GRID = 16
-# The nodes' 16 x 16 pictures are stored uncompressed: on every step that saves 90 µs of zlib set-up for 1.9 KB
-# more (8.1 instead of 6.2 KB for the default network's).
+# The nodes' 16 x 16 pictures are stored uncompressed: they are re-sent on every step, where zlib's set-up costs
+# more time than its bytes save (bench/README.md).
 HEATMAP_ZLIB_LEVEL = 0
 MAX_EDGE_WIDTH = 8.0
 
@@ -86,24 +89,9 @@ class Diagram:
     caption: str
     narration: str
     kind: str
-    # The edges' and nodes' SVG, drawn here rather than in a template loop (see edges_svg and nodes_svg).
+    # The edges' and nodes' SVG, drawn by app/views/network_svg.py rather than in a template loop.
     edges_svg: Markup = field(default_factory=Markup)
     nodes_svg: Markup = field(default_factory=Markup)
-
-
-# %-formatting: about twice as fast here as format() or an f-string with a format spec, and the same text.
-_FIXED = {d: f"%.{d}f" for d in range(10)}
-
-
-def fmt(value: float | None, digits: int = 4) -> str:
-    """Short label for a number; the full value travels in data-* attributes."""
-    if value is None:
-        return "–"
-    size = abs(value)
-    if (size >= 1e4 or size < 1e-3) and value != 0:
-        return "%.2e" % value
-    text = (_FIXED.get(digits) or f"%.{digits}f") % value
-    return text.rstrip("0").rstrip(".") if "." in text else f"{value}"
 
 
 def _column_means(a: np.ndarray) -> np.ndarray:
@@ -153,213 +141,213 @@ def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
     """The diagram of `shown` (a phase, a prediction, or the last step; None before the first step), with six
     significant digits in detailed mode and three otherwise."""
     net = session.trainer.net
-    sizes = net.sizes
-    height = TOP * 2 + max(sizes) * SLOT
-    names = node_names(session)
-    # Room for the input names on the left and the output names on the right, at about 7 px a character.
-    left = max(LEFT, 30 + 7 * max(len(n) for n in names[0]))
-    right = max(RIGHT, 30 + 7 * max(len(n) for n in names[-1]))
-    step_x = (WIDTH - left - right) / (len(sizes) - 1)
-    xs = [left + l * step_x for l in range(len(sizes))]
-
-    def y_of(layer: int, index: int) -> float:
-        return TOP + (height - 2 * TOP - sizes[layer] * SLOT) / 2 + (index + 0.5) * SLOT - 10
-
-    columns = []
-    for l, n in enumerate(sizes):
-        if l == 0:
-            title, subtitle = "Input", f"{n} feature{'s' * (n != 1)}"
-        elif l == len(sizes) - 1:
-            title, subtitle = "Output", net.output.name
-        else:
-            title, subtitle = f"Hidden {l}", net.hidden.name
-        columns.append(Column(l, xs[l], title, subtitle, n, 0 < l < len(sizes) - 1))
-
-    first_layer_with_delta = shown.delta_from if shown and shown.delta is not None else net.n_layers
-    mean_a = [_column_means(a) for a in shown.a] if shown else None
-    mean_d = [_column_means(d) if l >= first_layer_with_delta else None
-              for l, d in enumerate(shown.delta)] if shown and shown.delta is not None else [None] * net.n_layers
-    delta_scale = max((float(np.abs(d).max()) for d in mean_d if d is not None), default=0.0)
-    mean_t = _column_means(shown.targets) if shown and shown.targets is not None else None
-    mean_e = _column_means(shown.loss_terms) if shown and shown.loss_terms is not None else None
-    mean_z = [_column_means(z) for z in shown.z] if shown and shown.show_z else None
-    b_before = net.views(shown.params_before)[1] if shown and shown.params_before is not None else None
-    updating = bool(shown) and shown.kind == "update"
-    maps = heatmaps(session)
+    layout = _layout(session)
     digits = 6 if detailed else 3  # a detailed step reads like a worked example
-    # Python floats from here on (tolist() gives each element's float exactly, as float(array[i]) would): the
-    # loops below run for every node and edge, where indexing arrays element by element costs more than the rest.
-    last = len(sizes) - 1
-    a_rows = [m.tolist() for m in mean_a] if shown else None
-    d_rows = [None if d is None else d.tolist() for d in mean_d]
-    z_rows = [z.tolist() for z in mean_z] if mean_z is not None else None
-    t_row = mean_t.tolist() if mean_t is not None else None
-    e_row = mean_e.tolist() if mean_e is not None else None
-    bias_rows = [b.tolist() for b in net.biases]
-    b_before_rows = [b.tolist() for b in b_before] if updating else None
-    nodes = []
-    for l, n in enumerate(sizes):
-        x = xs[l]
-        layer_names = names[l]
-        layer_maps = maps[l] if maps else None
-        deltas = d_rows[l - 1] if l else None
-        for j in range(n):
-            delta = deltas[j] if deltas is not None else None
-            activation = a_rows[l][j] if shown else None
-            bias = bias_rows[l - 1][j] if l else None
-            shade = delta / delta_scale if delta is not None and delta_scale > 0 else 0.0
-            lines = [("val", f"a {fmt(activation, digits)}")]
-            if z_rows is not None and l:
-                lines.insert(0, ("val z", f"z {fmt(z_rows[l - 1][j], digits)}"))
-            if t_row is not None and l == last:
-                lines.append(("val target", f"t {fmt(t_row[j], digits)}"))
-            if e_row is not None and l == last:
-                lines.append(("val target", f"E {fmt(e_row[j], digits)}"))
-            if delta is not None:
-                lines.append(("val delta", f"δ {fmt(delta, digits)}"))
-            if bias is not None:
-                now = fmt(bias, digits)
-                text = f"b {now}"
-                if updating:  # the update phase prints old -> new, like the edges
-                    before = fmt(b_before_rows[l - 1][j], digits)
-                    text = f"b {before} → {now}" if before != now else text
-                lines.append(("val bias", text))
-            description = f"{layer_names[j]}: a = {fmt(activation)}"
-            if delta is not None:
-                description += f", δ = {fmt(delta)}"
-            if bias is not None:
-                description += f", bias b = {fmt(bias)}"
-            nodes.append(Node(
-                id=f"node-{l}-{j}", layer=l, index=j, name=layer_names[j], x=x, y=y_of(l, j),
-                heatmap=layer_maps[j] if layer_maps else None, activation=activation, delta=delta, bias=bias,
-                ring_color=hex_color(shade) if delta is not None else "#9aa5b1",
-                ring_width=1.5 + 3.5 * abs(shade), lines=lines, description=description,
-            ))
-
-    grad_w = net.views(shown.grad)[0] if shown and shown.grad is not None else None
-    change = shown.weight_change if shown else None
-    if change is not None:
-        biggest = max(float(np.abs(c).max()) for c in change)
-    backward = bool(shown) and shown.kind == "backward"  # gradients appear on the edges as deltas arrive
-    w_before = net.views(shown.params_before)[0] if updating else None
-    edges = []
-    for l, w in enumerate(net.weights):
-        x0, x1 = xs[l] + NODE / 2, xs[l + 1] - NODE / 2
-        mid = (x0 + x1) / 2
-        ys_from = [y_of(l, i) for i in range(w.shape[1])]
-        ys_to = [y_of(l + 1, j) for j in range(w.shape[0])]
-        # The curves' coordinates, each formatted once rather than once per edge through it.
-        from_text = [f"{y:.1f}" for y in ys_from]
-        to_text = [f"{y:.1f}" for y in ys_to]
-        start, middle, end = f"M{x0:.1f},", f" C{mid:.1f},", f" {mid:.1f},"
-        x1_text = f" {x1:.1f},"
-        from_names, to_names = names[l], names[l + 1]
-        grads = grad_w[l].tolist() if grad_w is not None and l >= first_layer_with_delta else None
-        changes = change[l].tolist() if change is not None else None
-        olds = w_before[l].tolist() if updating else None
-        for j, row in enumerate(w.tolist()):
-            y1 = ys_to[j]
-            for i, weight in enumerate(row):
-                y0 = ys_from[i]
-                grad = grads[j][i] if grads is not None else None
-                dw = changes[j][i] if changes is not None else None
-                text = f"{from_names[i]} → {to_names[j]}: w = {fmt(weight)}"
-                if grad is not None:
-                    text += f", ∂L/∂w = {fmt(grad)} (batch mean)"
-                if dw is not None:
-                    text += f", changed by {fmt(dw)} in the last update"
-                if updating:
-                    label = f"{fmt(olds[j][i], digits)} → {fmt(weight, digits)}"
-                elif backward and grad is not None:
-                    label = f"∂ {fmt(grad, digits)}"
-                else:
-                    label = fmt(weight, digits)
-                edges.append(Edge(
-                    id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j,
-                    path=f"{start}{from_text[i]}{middle}{from_text[i]}{end}{to_text[j]}{x1_text}{to_text[j]}",
-                    label_x=x0 + 0.62 * (x1 - x0), label_y=y0 + 0.62 * (y1 - y0) - 3,
-                    color=hex_color(weight), width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH),
-                    weight=weight, grad=grad, change=dw,
-                    changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
-                    description=text, label=label, label_always=updating or (backward and grad is not None),
-                ))
+    nodes = _nodes(layout, _node_values(net, shown), heatmaps(session), digits, bool(shown) and shown.kind == "update")
+    edges = _edges(layout, net, shown, digits)
     if shown:
         caption, narration, kind = shown.caption, shown.narration, shown.kind
     else:
         caption = ("No step yet: press Step to run a forward pass, a backward pass and an update. "
                    "Edges show the current weights.")
         narration, kind = "", "initial"
-    return Diagram(session.trainer.step_count, WIDTH, height, columns, nodes, edges, caption, narration, kind,
-                   edges_svg(edges), nodes_svg(nodes, sizes[-1]))
+    return Diagram(session.trainer.step_count, WIDTH, layout.height, _columns(net, layout), nodes, edges, caption,
+                   narration, kind, edges_markup(edges), nodes_markup(nodes))
 
 
-# The diagram's edges and nodes are drawn by the two functions below instead of a loop in
-# templates/partials/network.html: a Jinja loop over every attribute of every edge and node took more time than
-# the rest of the answer's HTML together. The markup, whitespace included, is what that loop drew. Numbers and
-# the view's own strings go in as they are; names (from CSV headers) are escaped.
+# Geometry
 
-def full(value: float | None) -> str:
-    """A number's full value for a data-* attribute (the templates' `full` filter)."""
-    return "" if value is None else repr(float(value))
+@dataclass
+class Layout:
+    """Where things go: each layer's column x, each node's centre y, the SVG's height, and the nodes' names."""
+    sizes: list[int]
+    names: list[list[str]]
+    xs: list[float]
+    height: int
 
-
-@lru_cache(maxsize=1024)
-def _label_place(x: float, y: float) -> tuple[str, str]:
-    """An edge label's coordinates as printed. They, and a node's below, only change with the layout, so each is
-    formatted once rather than on every step (formatting floats was half of the markup's time)."""
-    return "%.1f" % x, "%.1f" % y
+    def y(self, layer: int, index: int) -> float:
+        """The centre of node `index` of `layer`: the layer's nodes are centred vertically, SLOT px apart."""
+        return TOP + (self.height - 2 * TOP - self.sizes[layer] * SLOT) / 2 + (index + 0.5) * SLOT - 10
 
 
-@lru_cache(maxsize=1024)
-def _node_place(centre: float, x: float, y: float, lines: int) -> tuple:
-    """The coordinates a node's markup prints, from its centre x, its corner (x, y) and its number of lines."""
-    return (str(x), str(y), str(x - 2), str(y - 2), str(x - 8), str(y + 21), str(x + 44), str(centre),
-            tuple(str(y + 47 + 11 * i) for i in range(lines)))
+def _layout(session: Session) -> Layout:
+    sizes = session.trainer.net.sizes
+    names = node_names(session)
+    # Room for the input names on the left and the output names on the right, at about 7 px a character.
+    left = max(LEFT, 30 + 7 * max(len(n) for n in names[0]))
+    right = max(RIGHT, 30 + 7 * max(len(n) for n in names[-1]))
+    step_x = (WIDTH - left - right) / (len(sizes) - 1)
+    return Layout(sizes, names, [left + l * step_x for l in range(len(sizes))], TOP * 2 + max(sizes) * SLOT)
 
 
-def edges_svg(edges: list[Edge]) -> Markup:
-    parts = []
-    for e in edges:
-        text = escape(e.description)
-        halo = f'<path class="halo" d="{e.path}" stroke-width="{e.width + 7}"/>' if e.changed else ""
-        label_x, label_y = _label_place(e.label_x, e.label_y)
-        parts.append(
-            f'\n      <g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="0" role="img" '
-            f'aria-label="{text}"\n         data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"'
-            f'\n         data-weight="{full(e.weight)}" data-grad="{full(e.grad)}" data-change="{full(e.change)}">'
-            f'\n        <title>{text}</title>\n        {halo}\n        <path class="hit" d="{e.path}"/>'
-            f'\n        <path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{"%.2f" % e.width}"/>'
-            f'\n        <text class="num{" always" if e.label_always else ""}" x="{label_x}" '
-            f'y="{label_y}">{e.label}</text>\n      </g>\n    ')
-    return Markup("".join(parts))
-
-
-def nodes_svg(nodes: list[Node], outputs: int) -> Markup:
-    """The nodes' markup; the last `outputs` nodes are the output layer, named on their right."""
-    parts = []
-    right_from = len(nodes) - outputs
-    for k, n in enumerate(nodes):
-        x, y, ring_x, ring_y, left_x, name_y, right_x, centre, line_ys = _node_place(n.x, *n.corner, len(n.lines))
-        text = escape(n.description)
-        if n.heatmap:
-            picture = (f'<image href="{n.heatmap}" x="{x}" y="{y}" width="34" height="34" '
-                       'preserveAspectRatio="none"/>')
+def _columns(net, layout: Layout) -> list[Column]:
+    """The heading over each layer: Input, Hidden l (with buttons to add or remove a node), Output."""
+    columns, last = [], len(layout.sizes) - 1
+    for l, n in enumerate(layout.sizes):
+        if l == 0:
+            title, subtitle = "Input", f"{n} feature{'s' * (n != 1)}"
+        elif l == last:
+            title, subtitle = "Output", net.output.name
         else:
-            picture = f'<rect x="{x}" y="{y}" width="34" height="34" rx="4" class="plain"/>'
-        if n.layer == 0:
-            name = f'\n        <text class="node-name left" x="{left_x}" y="{name_y}">{escape(n.name)}</text>\n        '
-        elif k >= right_from:
-            name = f'\n        <text class="node-name right" x="{right_x}" y="{name_y}">{escape(n.name)}</text>\n        '
-        else:
-            name = ""
-        lines = "".join(f'<text class="{cls}" x="{centre}" y="{line_y}">{line}</text>\n        '
-                        for (cls, line), line_y in zip(n.lines, line_ys))
-        parts.append(
-            f'\n      \n      <g id="{n.id}" class="node" tabindex="0" role="img" style="--layer: {n.layer}"'
-            f'\n         aria-label="{text}"\n         data-layer="{n.layer}" data-index="{n.index}" '
-            f'data-activation="{full(n.activation)}"\n         data-delta="{full(n.delta)}" '
-            f'data-bias="{full(n.bias)}">\n        <title>{text}</title>\n        \n        {picture}\n        '
-            f'\n        <rect class="ring" x="{ring_x}" y="{ring_y}" width="38" height="38" rx="5"'
-            f'\n              stroke="{n.ring_color}" stroke-width="{"%.2f" % n.ring_width}"/>\n        '
-            f'{name}\n        {lines}\n      </g>\n    ')
-    return Markup("".join(parts))
+            title, subtitle = f"Hidden {l}", net.hidden.name
+        columns.append(Column(l, layout.xs[l], title, subtitle, n, 0 < l < last))
+    return columns
+
+
+# Nodes
+
+@dataclass
+class NodeValues:
+    """What the nodes show of `shown`, per layer, as Python floats: tolist() gives each element's float exactly, as
+    float(array[i]) would, and the loops over every node cost less than indexing arrays element by element."""
+    a: list[list[float]] | None  # per layer, batch means; None before the first step
+    z: list[list[float]] | None  # per weight layer, printed in the forward phase
+    delta: list[list[float] | None]  # per weight layer; None where the backward pass has not arrived
+    delta_scale: float  # the largest |δ| drawn, which gets the darkest ring
+    targets: list[float] | None  # the output layer's, in the loss phase
+    loss_terms: list[float] | None  # each output's share E of the loss, in the loss phase
+    biases: list[list[float]]  # per weight layer, current
+    biases_before: list[list[float]] | None  # in the update phase, printed as old → new
+
+
+def _first_layer_with_delta(net, shown: Shown | None) -> int:
+    return shown.delta_from if shown and shown.delta is not None else net.n_layers
+
+
+def _node_values(net, shown: Shown | None) -> NodeValues:
+    first = _first_layer_with_delta(net, shown)
+    deltas = [_column_means(d) if l >= first else None
+              for l, d in enumerate(shown.delta)] if shown and shown.delta is not None else [None] * net.n_layers
+    updating = bool(shown) and shown.kind == "update"
+    return NodeValues(
+        a=[_column_means(a).tolist() for a in shown.a] if shown else None,
+        z=[_column_means(z).tolist() for z in shown.z] if shown and shown.show_z else None,
+        delta=[None if d is None else d.tolist() for d in deltas],
+        delta_scale=max((float(np.abs(d).max()) for d in deltas if d is not None), default=0.0),
+        targets=_column_means(shown.targets).tolist() if shown and shown.targets is not None else None,
+        loss_terms=_column_means(shown.loss_terms).tolist() if shown and shown.loss_terms is not None else None,
+        biases=[b.tolist() for b in net.biases],
+        biases_before=[b.tolist() for b in net.views(shown.params_before)[1]] if updating else None,
+    )
+
+
+def _nodes(layout: Layout, values: NodeValues, maps: list[list[str]] | None, digits: int,
+           updating: bool) -> list[Node]:
+    return [_node(layout, values, l, j, maps[l][j] if maps else None, digits, updating)
+            for l, n in enumerate(layout.sizes) for j in range(n)]
+
+
+def _node(layout: Layout, values: NodeValues, l: int, j: int, heatmap: str | None, digits: int,
+          updating: bool) -> Node:
+    """Node j of layer l: its picture, its ring (colour and width from δ), its numbers and its description."""
+    delta = values.delta[l - 1][j] if l and values.delta[l - 1] is not None else None
+    activation = values.a[l][j] if values.a else None
+    bias = values.biases[l - 1][j] if l else None
+    shade = delta / values.delta_scale if delta is not None and values.delta_scale > 0 else 0.0
+    name = layout.names[l][j]
+    description = f"{name}: a = {short_label(activation)}"
+    if delta is not None:
+        description += f", δ = {short_label(delta)}"
+    if bias is not None:
+        description += f", bias b = {short_label(bias)}"
+    return Node(
+        id=f"node-{l}-{j}", layer=l, index=j, name=name, x=layout.xs[l], y=layout.y(l, j), heatmap=heatmap,
+        activation=activation, delta=delta, bias=bias,
+        ring_color=hex_color(shade) if delta is not None else "#9aa5b1", ring_width=1.5 + 3.5 * abs(shade),
+        lines=_node_lines(values, l, j, l == len(layout.sizes) - 1, digits, updating), description=description,
+    )
+
+
+def _node_lines(values: NodeValues, l: int, j: int, output: bool, digits: int,
+                updating: bool) -> list[tuple[str, str]]:
+    """The numbers under a node, top to bottom, each (css class, text): z (forward phase), a, then for outputs
+    t and E (loss phase), δ (once the backward pass has reached it), and b (old → new in the update phase)."""
+    lines = []
+    if values.z is not None and l:
+        lines.append(("val z", f"z {short_label(values.z[l - 1][j], digits)}"))
+    lines.append(("val", f"a {short_label(values.a[l][j] if values.a else None, digits)}"))
+    if values.targets is not None and output:
+        lines.append(("val target", f"t {short_label(values.targets[j], digits)}"))
+    if values.loss_terms is not None and output:
+        lines.append(("val target", f"E {short_label(values.loss_terms[j], digits)}"))
+    if l and values.delta[l - 1] is not None:
+        lines.append(("val delta", f"δ {short_label(values.delta[l - 1][j], digits)}"))
+    if l:
+        now = short_label(values.biases[l - 1][j], digits)
+        before = short_label(values.biases_before[l - 1][j], digits) if updating else now
+        lines.append(("val bias", f"b {before} → {now}" if before != now else f"b {now}"))
+    return lines
+
+
+# Edges
+
+def _edges(layout: Layout, net, shown: Shown | None, digits: int) -> list[Edge]:
+    """Every weight's curve, coloured by its sign and as wide as its size, with a label: the weight, its gradient
+    as the backward pass reaches it, or old → new in the update phase."""
+    first = _first_layer_with_delta(net, shown)
+    grad_w = net.views(shown.grad)[0] if shown and shown.grad is not None else None
+    change = shown.weight_change if shown else None
+    biggest = max(float(np.abs(c).max()) for c in change) if change is not None else 0.0
+    updating = bool(shown) and shown.kind == "update"
+    backward = bool(shown) and shown.kind == "backward"  # gradients appear on the edges as deltas arrive
+    w_before = net.views(shown.params_before)[0] if updating else None
+    edges = []
+    for l, w in enumerate(net.weights):
+        curves = Curves(layout, l)
+        from_names, to_names = layout.names[l], layout.names[l + 1]
+        grads = grad_w[l].tolist() if grad_w is not None and l >= first else None
+        changes = change[l].tolist() if change is not None else None
+        olds = w_before[l].tolist() if updating else None
+        for j, row in enumerate(w.tolist()):
+            for i, weight in enumerate(row):
+                grad = grads[j][i] if grads is not None else None
+                dw = changes[j][i] if changes is not None else None
+                if updating:
+                    label = f"{short_label(olds[j][i], digits)} → {short_label(weight, digits)}"
+                elif backward and grad is not None:
+                    label = f"∂ {short_label(grad, digits)}"
+                else:
+                    label = short_label(weight, digits)
+                label_x, label_y = curves.label_place(i, j)
+                edges.append(Edge(
+                    id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j, path=curves.path(i, j),
+                    label_x=label_x, label_y=label_y, color=hex_color(weight),
+                    width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH), weight=weight, grad=grad, change=dw,
+                    changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
+                    description=_edge_description(from_names[i], to_names[j], weight, grad, dw),
+                    label=label, label_always=updating or (backward and grad is not None),
+                ))
+    return edges
+
+
+def _edge_description(source: str, target: str, weight: float, grad: float | None, change: float | None) -> str:
+    text = f"{source} → {target}: w = {short_label(weight)}"
+    if grad is not None:
+        text += f", ∂L/∂w = {short_label(grad)} (batch mean)"
+    if change is not None:
+        text += f", changed by {short_label(change)} in the last update"
+    return text
+
+
+class Curves:
+    """The edges from layer l's column to the next: cubic curves M x0,y0 C mid,y0 mid,y1 x1,y1 from the right of
+    a node to the left of the next, their coordinates formatted once rather than once per edge."""
+
+    def __init__(self, layout: Layout, l: int):
+        self.x0, self.x1 = layout.xs[l] + NODE / 2, layout.xs[l + 1] - NODE / 2
+        mid = (self.x0 + self.x1) / 2
+        self.ys_from = [layout.y(l, i) for i in range(layout.sizes[l])]
+        self.ys_to = [layout.y(l + 1, j) for j in range(layout.sizes[l + 1])]
+        self.from_text = [f"{y:.1f}" for y in self.ys_from]
+        self.to_text = [f"{y:.1f}" for y in self.ys_to]
+        self.start, self.middle, self.end = f"M{self.x0:.1f},", f" C{mid:.1f},", f" {mid:.1f},"
+        self.x1_text = f" {self.x1:.1f},"
+
+    def path(self, i: int, j: int) -> str:
+        y0, y1 = self.from_text[i], self.to_text[j]
+        return f"{self.start}{y0}{self.middle}{y0}{self.end}{y1}{self.x1_text}{y1}"
+
+    def label_place(self, i: int, j: int) -> tuple[float, float]:
+        """62 % of the way along the chord, 3 px above it."""
+        y0, y1 = self.ys_from[i], self.ys_to[j]
+        return self.x0 + 0.62 * (self.x1 - self.x0), y0 + 0.62 * (y1 - y0) - 3

@@ -5,6 +5,7 @@ from collections import OrderedDict
 import numpy as np
 
 from app.core.session import Session
+from app.engine.activations import class_threshold
 
 from .colors import display_range, finite, rgb
 from .png import data_uri
@@ -19,8 +20,10 @@ def _signed_output(session: Session, o: np.ndarray) -> np.ndarray:
     name = session.trainer.config.output_activation
     if o.shape[1] == 2:
         return o[:, 1] - o[:, 0] if name in ("sigmoid", "softmax") else (o[:, 1] - o[:, 0]) / 2
-    # Centred on the threshold that decides the predicted class (0.5 for sigmoid and relu, else 0).
-    return np.clip(2.0 * o[:, 0] - 1.0 if name in ("sigmoid", "relu") else o[:, 0], -1, 1)
+    # Centred on the threshold that decides the predicted class: 0 already, or 0.5 for outputs in [0, 1].
+    if class_threshold(name) == 0.5:
+        return np.clip(2.0 * o[:, 0] - 1.0, -1, 1)
+    return np.clip(o[:, 0], -1, 1)
 
 
 def _target_colors(session: Session, raw_targets: np.ndarray, labels) -> list:

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine import Trace
-from app.engine.losses import output_terms
+from app.engine import LOSSES, Trace
 from app.core.session import Session
+
+from .numbers import six_digits
 
 PHASES = ("forward", "loss", "backward", "update")
 
@@ -31,16 +32,11 @@ class Shown:
     weight_change: list[np.ndarray] | None = None
 
 
-def num(value: float) -> str:
-    """Six significant digits: enough to recognise a worked example's numbers (0.593270, 0.298371)."""
-    return f"{value:.6g}"
-
-
 def _batch_words(session: Session, trace: Trace) -> str:
     rows = len(trace.rows)
     if rows == 1:
         raw = session.dataset.raw_train_x[int(trace.rows[0])]
-        inputs = ", ".join(f"{n} = {num(float(v))}" for n, v in zip(session.dataset.input_names, raw))
+        inputs = ", ".join(f"{n} = {six_digits(float(v))}" for n, v in zip(session.dataset.input_names, raw))
         return f"training row #{int(trace.rows[0])} ({inputs})"
     return f"the mean over the {rows} rows of the batch"
 
@@ -51,7 +47,7 @@ def _output_words(session: Session, trace: Trace) -> tuple[str, int]:
     k = int(np.argmax(np.abs(o - t)))
     name = node_names(session)[-1][k]
     mean = " (batch means)" if len(trace.rows) > 1 else ""
-    return f"the output {name} was {num(float(o[k]))} but the target is {num(float(t[k]))}{mean}", k
+    return f"the output {name} was {six_digits(float(o[k]))} but the target is {six_digits(float(t[k]))}{mean}", k
 
 
 def node_names(session: Session) -> list[list[str]]:
@@ -65,7 +61,7 @@ def node_names(session: Session) -> list[list[str]]:
     return names
 
 
-def _update(session: Session, trace: Trace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _weight_and_bias_changes(session: Session, trace: Trace) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """What the update did, after − before: per weight layer, the weights' and the biases' changes."""
     return session.trainer.net.views(trace.params_after - trace.params_before)
 
@@ -91,7 +87,7 @@ def _biggest_change(session: Session, trace: Trace, change: tuple[list[np.ndarra
 
 
 def _moved(old: float, new: float) -> str:
-    return f"went {'up' if new > old else 'down'} by {num(abs(new - old))}, from {num(old)} to {num(new)}"
+    return f"went {'up' if new > old else 'down'} by {six_digits(abs(new - old))}, from {six_digits(old)} to {six_digits(new)}"
 
 
 def from_step(session: Session) -> Shown | None:
@@ -102,9 +98,9 @@ def from_step(session: Session) -> Shown | None:
     p = trace.pass_
     output, _ = _output_words(session, trace)
     batch = _batch_words(session, trace)
-    change = _update(session, trace)
+    change = _weight_and_bias_changes(session, trace)
     narration = (f"Step {trace.step} used {batch}: {output}, so the batch loss was "
-                 f"{num(trace.loss_before)}. {_biggest_change(session, trace, change)}")
+                 f"{six_digits(trace.loss_before)}. {_biggest_change(session, trace, change)}")
     caption = (f"a and δ: {batch}, from the forward and backward pass before step "
                f"{trace.step}'s update. Weights and biases: after the update. Edge gradients ∂L/∂w: batch mean.")
     return Shown("step", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
@@ -117,11 +113,11 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
     names = node_names(session)
     batch = _batch_words(session, trace)
     if phase == "forward":
-        outs = ", ".join(f"{names[-1][k]} = {num(float(v))}" for k, v in enumerate(p.a[-1].mean(axis=0)))
+        outs = ", ".join(f"{names[-1][k]} = {six_digits(float(v))}" for k, v in enumerate(p.a[-1].mean(axis=0)))
         hidden = ""
         if n_layers > 1:
             hidden = "Hidden values: " + ", ".join(
-                f"{names[1][j]} = {num(float(v))}" for j, v in enumerate(p.a[1].mean(axis=0))) + ". "
+                f"{names[1][j]} = {six_digits(float(v))}" for j, v in enumerate(p.a[1].mean(axis=0))) + ". "
         narration = (f"Forward pass on {batch}: each node computes z = Σ w·a + b and applies its activation. "
                      f"{hidden}Outputs: {outs}.")
         return Shown("forward", p.a, p.z, None, n_layers, None, None, None, None, trace.rows.tolist(),
@@ -129,13 +125,14 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
                      "Weights not yet updated.", narration, show_z=True)
     if phase == "loss":
         output, _ = _output_words(session, trace)
-        narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch} is {num(trace.loss_before)}.")
-        terms = output_terms(trace.config.loss, p.a[-1], trace.targets, p.z[-1])
+        narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch} is {six_digits(trace.loss_before)}.")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = LOSSES[trace.config.loss].terms(p.a[-1], trace.targets, p.z[-1])
         return Shown("loss", p.a, p.z, None, n_layers, None, None, None, trace.targets, trace.rows.tolist(),
                      f"Loss of step {trace.step}: each output's target t and its share E of the "
                      f"{trace.config.loss} loss.", narration, loss_terms=terms)
     if phase == "backward":
-        deltas = ", ".join(f"δ {names[layer + 1][j]} = {num(float(v))}"
+        deltas = ", ".join(f"δ {names[layer + 1][j]} = {six_digits(float(v))}"
                            for j, v in enumerate(p.delta[layer].mean(axis=0)))
         where = "output layer" if layer == n_layers - 1 else f"hidden layer {layer + 1}"
         how = ("∂L/∂o · f′(z)" if layer == n_layers - 1 else "f′(z) · Σ w·δ, using the deltas of the layer after it")
@@ -147,8 +144,8 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
                      + "Gradients ∂L/∂w = δ·a appear on the edges. Weights not yet updated.",
                      narration)
     lr = trace.config.learning_rate
-    change = _update(session, trace)
-    narration = f"Update: every weight moves by −η·g with η = {num(lr)}. {_biggest_change(session, trace, change)}"
+    change = _weight_and_bias_changes(session, trace)
+    narration = f"Update: every weight moves by −η·g with η = {six_digits(lr)}. {_biggest_change(session, trace, change)}"
     return Shown("update", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
                  trace.rows.tolist(), f"Update of step {trace.step}: edges show old → new weights.", narration,
                  weight_change=change[0])
@@ -159,7 +156,7 @@ def from_forward(session: Session, kind: str, raw: np.ndarray, what: str) -> Sho
     with np.errstate(all="ignore"):
         zs, acts = session.trainer.net.forward(session.dataset.transform(raw))
     names = node_names(session)
-    outs = ", ".join(f"{names[-1][k]} = {num(float(v))}" for k, v in enumerate(acts[-1].mean(axis=0)))
+    outs = ", ".join(f"{names[-1][k]} = {six_digits(float(v))}" for k, v in enumerate(acts[-1].mean(axis=0)))
     return Shown(kind, acts, zs, None, session.trainer.net.n_layers, None, None, None, None, [],
                  f"Forward pass for {what} with the current weights; no deltas, nothing updated.",
                  f"For {what} the network outputs {outs}.")

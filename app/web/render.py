@@ -11,7 +11,7 @@ from app.datasets import DATASETS
 from app.engine import FieldError
 from app.core.session import Session
 from app.settings import get_settings
-from app.views import inspector, metrics, network, output, shown
+from app.views import inspector, metrics, network, numbers, output, shown
 
 from . import controls
 from .presets import PRESETS
@@ -21,8 +21,8 @@ from .view_state import view_of
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.auto_reload = False  # templates do not change while the server runs; skip the mtime checks
-templates.env.filters["fmt"] = network.fmt
-templates.env.filters["full"] = network.full
+templates.env.filters["fmt"] = numbers.short_label
+templates.env.filters["full"] = numbers.exact
 
 
 def script_json(value) -> Markup:

@@ -1,0 +1,154 @@
+"""The network diagram's SVG: what templates/partials/network.html puts inside <g class="edges"> and <g class="nodes">.
+
+Drawn here rather than in a Jinja loop, which took longer than the rest of the page's HTML together. Each edge
+and node is a <g> written as lines (_group indents them as in the page): its start tag, whose attributes continue
+on lines aligned under the first, then its children, one a line. GAP is a blank line where the old template had a
+tag of its own; the gaps are kept so that the page stays byte for byte what it was. Numbers and the view's own
+strings go in as they are; the names (from CSV headers) and the descriptions that contain them are escaped.
+"""
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
+
+from markupsafe import Markup, escape
+
+from .numbers import exact
+
+if TYPE_CHECKING:
+    from .network import Edge, Node
+
+GAP = ""
+ELEMENT_INDENT = "      "  # each edge's and node's <g> sits six spaces in, under <svg> and its <g class="...">
+CHILD_INDENT = "  "
+
+
+def edges_markup(edges: list["Edge"]) -> Markup:
+    """The edges, layer by layer."""
+    return Markup("".join([edge_markup(e) for e in edges]))
+
+
+def nodes_markup(nodes: list["Node"]) -> Markup:
+    """The nodes, in layer order; the first layer's names are drawn on their left, the last layer's on their right."""
+    last = nodes[-1].layer
+    return Markup("".join([node_markup(n, n.layer == last) for n in nodes]))
+
+
+_LINE = f"\n{ELEMENT_INDENT}"
+_CHILD_LINE = f"\n{ELEMENT_INDENT}{CHILD_INDENT}"
+
+
+def _group(start: list[str], children: list[str]) -> str:
+    """A <g> element at ELEMENT_INDENT: the lines of its start tag, its children indented, its end tag, then the
+    indentation of the parent's next line."""
+    return f"{_LINE}{_LINE.join(start)}{_CHILD_LINE}{_CHILD_LINE.join(children)}{_LINE}</g>\n    "
+
+
+# Edges
+
+def edge_markup(e: "Edge") -> str:
+    """One edge: its numbers in data-* attributes, a halo if the last update changed it most, a wide invisible path
+    to hover, the visible curve, and its label."""
+    text = escape(e.description)
+    return _group([
+        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="0" role="img" aria-label="{text}"',
+        f'   data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"',
+        f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}">',
+    ], [
+        f"<title>{text}</title>",
+        halo_markup(e),
+        f'<path class="hit" d="{e.path}"/>',
+        f'<path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{"%.2f" % e.width}"/>',
+        label_markup(e),
+    ])
+
+
+def halo_markup(e: "Edge") -> str:
+    """A wide pale band behind an edge the last update changed most; a blank line for the others."""
+    return f'<path class="halo" d="{e.path}" stroke-width="{e.width + 7}"/>' if e.changed else GAP
+
+
+def label_markup(e: "Edge") -> str:
+    """The edge's number, shown on hover, or always (class "always") in the update and backward phases."""
+    x, y = _label_place(e.label_x, e.label_y)
+    return f'<text class="num{" always" if e.label_always else ""}" x="{x}" y="{y}">{e.label}</text>'
+
+
+@lru_cache(maxsize=1024)
+def _label_place(x: float, y: float) -> tuple[str, str]:
+    """An edge label's coordinates as printed. They, and a node's below, only change with the layout, so each is
+    formatted once rather than on every step (formatting floats was most of the markup's cost)."""
+    return "%.1f" % x, "%.1f" % y
+
+
+# Nodes
+
+class NodePlace(NamedTuple):
+    """The coordinates a node's markup prints, as text."""
+    x: str  # the square's corner
+    y: str
+    ring_x: str
+    ring_y: str
+    left_x: str  # an input's name, right-aligned on the node's left
+    right_x: str  # an output's name, on its right
+    name_y: str
+    centre: str  # the numbers under the node, centred
+    line_ys: tuple[str, ...]
+
+
+@lru_cache(maxsize=1024)
+def _node_place(centre: float, x: float, y: float, lines: int) -> NodePlace:
+    """From a node's centre x, its corner (x, y) and its number of lines of numbers."""
+    return NodePlace(str(x), str(y), str(x - 2), str(y - 2), str(x - 8), str(x + 44), str(y + 21), str(centre),
+                     tuple(str(y + 47 + 11 * i) for i in range(lines)))
+
+
+def node_markup(n: "Node", last_layer: bool) -> str:
+    """One node: its numbers in data-* attributes, its picture in a ring coloured by δ, its name if it is an input
+    or an output, and its numbers underneath."""
+    place = _node_place(n.x, *n.corner, len(n.lines))
+    text = escape(n.description)
+    return _group([
+        GAP,
+        f'<g id="{n.id}" class="node" tabindex="0" role="img" style="--layer: {n.layer}"',
+        f'   aria-label="{text}"',
+        f'   data-layer="{n.layer}" data-index="{n.index}" data-activation="{exact(n.activation)}"',
+        f'   data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}">',
+    ], [
+        f"<title>{text}</title>",
+        GAP,
+        picture_markup(n, place),
+        GAP,
+        *ring_markup(n, place),
+        GAP,
+        *name_markup(n, place, last_layer),
+        *numbers_markup(n, place),
+        GAP,
+    ])
+
+
+def picture_markup(n: "Node", place: NodePlace) -> str:
+    """The node's output over the input plane (a 16 x 16 heatmap), or a plain square without 2-D inputs."""
+    if n.heatmap:
+        return (f'<image href="{n.heatmap}" x="{place.x}" y="{place.y}" width="34" height="34" '
+                'preserveAspectRatio="none"/>')
+    return f'<rect x="{place.x}" y="{place.y}" width="34" height="34" rx="4" class="plain"/>'
+
+
+def ring_markup(n: "Node", place: NodePlace) -> list[str]:
+    """The ring around the picture, whose colour and width show δ."""
+    return [f'<rect class="ring" x="{place.ring_x}" y="{place.ring_y}" width="38" height="38" rx="5"',
+            f'      stroke="{n.ring_color}" stroke-width="{"%.2f" % n.ring_width}"/>']
+
+
+def name_markup(n: "Node", place: NodePlace, last_layer: bool) -> list[str]:
+    """An input's name on its left, an output's on its right (each followed by a gap); none for hidden nodes."""
+    if n.layer == 0:
+        return [f'<text class="node-name left" x="{place.left_x}" y="{place.name_y}">{escape(n.name)}</text>', GAP]
+    if last_layer:
+        return [f'<text class="node-name right" x="{place.right_x}" y="{place.name_y}">{escape(n.name)}</text>', GAP]
+    return []
+
+
+def numbers_markup(n: "Node", place: NodePlace) -> list[str]:
+    """The lines of numbers under the node (z, a, t, E, δ, b), each with its css class."""
+    return [f'<text class="{cls}" x="{place.centre}" y="{y}">{line}</text>'
+            for (cls, line), y in zip(n.lines, place.line_ys)]
