@@ -14,6 +14,18 @@ _MAZUR = dict(
     biases=[[0.35, 0.35], [0.60, 0.60]], dataset={"name": "mazur"})
 
 
+def mazur_trainer(**overrides):
+    """Mazur's example for the engine alone: its Trainer (the config overridable), before the first step."""
+    import numpy as np
+
+    from app.engine import TrainConfig, Trainer
+
+    setup = mazur_setup()
+    config = TrainConfig(layers=tuple(setup["layers"]), hidden_activation="sigmoid", output_activation="sigmoid",
+                         loss="half_sse", learning_rate=0.5, batch_size=1, train_biases=False, **overrides)
+    return Trainer(config, np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]]), setup["weights"], setup["biases"])
+
+
 def mazur_setup() -> dict:
     """Mazur's example as a CreateSession's fields (also the JSON body of POST /api/sessions); a fresh copy."""
     return copy.deepcopy(_MAZUR)

@@ -2,15 +2,13 @@
 import numpy as np
 import pytest
 
+from helpers import mazur_setup
 from app.core.detailed_step import DetailedStep
 from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.engine import DivergenceError
 
-MAZUR = CreateSession(
-    layers=[2, 2, 2], hidden_activation="sigmoid", output_activation="sigmoid", learning_rate=0.5, batch_size=1,
-    train_biases=False, weights=[[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
-    biases=[[0.35, 0.35], [0.60, 0.60]], dataset={"name": "mazur"})
+MAZUR = CreateSession(**mazur_setup())
 
 
 def walk(session, clicks):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from helpers import mazur_setup, mazur_trainer
 from app.engine import (LOSSES, MLP, DivergenceError, FieldError, TrainConfig, Trainer, class_threshold, make_optimizer,
                         predicted_classes)
 from app.engine.gradcheck import numerical_gradient, relative_error
@@ -70,14 +71,7 @@ def test_regularisation_term_is_the_gradient_of_its_penalty(reg):
     assert all((b == 0).all() for b in net.views(trace.reg_grad)[1])
 
 
-MAZUR_WEIGHTS = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
-
-
-def mazur_trainer(**overrides):
-    config = TrainConfig(layers=(2, 2, 2), hidden_activation="sigmoid", output_activation="sigmoid",
-                         loss="half_sse", learning_rate=0.5, batch_size=1, train_biases=False, **overrides)
-    return Trainer(config, np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]]), MAZUR_WEIGHTS,
-                   [[0.35, 0.35], [0.60, 0.60]])
+MAZUR_WEIGHTS = mazur_setup()["weights"]
 
 
 def test_mazur_worked_example_number_for_number():

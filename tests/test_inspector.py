@@ -7,9 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from app.api.schemas import CreateSession
+from helpers import mazur_trainer
 from app.engine import LOSSES, FieldError, TrainConfig, Trainer
-from app.core.session import build_session
 from app.views import inspector
 from app.views.numbers import significant
 from app.web.render import templates
@@ -304,11 +303,7 @@ def test_frozen_biases_stay_put():
 
 
 def mazur_trace():
-    config = TrainConfig(layers=(2, 2, 2), hidden_activation="sigmoid", output_activation="sigmoid",
-                         loss="half_sse", learning_rate=0.5, batch_size=1, train_biases=False)
-    trainer = Trainer(config, np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]]),
-                      [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]], [[0.35, 0.35], [0.6, 0.6]])
-    return trainer.step()
+    return mazur_trainer().step()
 
 
 MAZUR_NAMES = [["i1", "i2"], ["h1", "h2"], ["o1", "o2"]]
@@ -388,11 +383,8 @@ def test_bad_indices_are_field_errors():
     assert err.value.field == "layer"
 
 
-def test_for_session_uses_the_last_trace_and_node_names():
-    session = build_session(CreateSession(
-        layers=[2, 2, 2], hidden_activation="sigmoid", output_activation="sigmoid", learning_rate=0.5,
-        batch_size=1, train_biases=False, weights=[[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
-        biases=[[0.35, 0.35], [0.60, 0.60]], dataset={"name": "mazur"}))
+def test_for_session_uses_the_last_trace_and_node_names(mazur):
+    session = mazur
     assert inspector.for_session(session, "edge", 1, 0, 0) is None
     session.train(1)
     e = inspector.for_session(session, "edge", 1, 0, 0)

@@ -4,6 +4,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
+from helpers import mazur_setup
 from app.api.schemas import CreateSession
 from app.core.session import build_session
 from app.views import metrics, network, output, shown
@@ -11,10 +12,7 @@ from app.views.colors import hex_color, rgb
 from app.views.numbers import exact, short_label, significant, six_digits, value_and_text
 from app.views.png import encode_png
 
-MAZUR = CreateSession(
-    layers=[2, 2, 2], hidden_activation="sigmoid", output_activation="sigmoid", learning_rate=0.5, batch_size=1,
-    train_biases=False, weights=[[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
-    biases=[[0.35, 0.35], [0.60, 0.60]], dataset={"name": "mazur"})
+MAZUR = CreateSession(**mazur_setup())
 
 
 def test_diverging_scale_is_tf_playgrounds():
