@@ -1,3 +1,4 @@
+import os
 import zlib
 from xml.etree import ElementTree
 
@@ -10,7 +11,7 @@ from app.core.session import build_session
 from app.views import metrics, network, output, shown
 from app.views.colors import hex_color, rgb
 from app.views.numbers import exact, short_label, significant, six_digits, value_and_text
-from app.views.png import encode_png
+from app.views.png import STORED_MAX, _stored, encode_png
 
 MAZUR = CreateSession(**mazur_setup())
 
@@ -254,3 +255,47 @@ def test_hostile_names_are_escaped_everywhere_they_are_drawn(monkeypatch):
     assert svg.find("g[@class='nodes']/g[@id='node-0-1']").get("aria-label").startswith(hostile[1] + "1: a = ")
     edge = svg.find("g[@class='edges']/g[@id='edge-0-1-0']")
     assert edge.find("title").text.startswith(f"{hostile[1]}1 → {hostile[0]}0: w = ")
+
+
+@pytest.mark.parametrize("size", [0, 1, 49, 16 * 49, 64 * 193, STORED_MAX])
+def test_stored_deflate_is_zlibs_level_0(size):
+    data = os.urandom(size)
+    assert _stored(data) == zlib.compress(data, 0)
+
+
+def test_png_bytes_do_not_depend_on_the_image_layout():
+    pixels = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    strided = np.repeat(pixels, 2, axis=1)[:, ::2]  # the same pixels, not contiguous
+    assert encode_png(strided, 0) == encode_png(pixels, 0)
+    assert zlib.decompress(encode_png(pixels, 0)[41:-16]) == zlib.decompress(encode_png(pixels, 1)[41:-16])
+
+
+def test_column_means_are_numpys():
+    rng = np.random.default_rng(3)
+    for shape in ((1, 3), (10, 4), (7, 1), (4096, 2), (33, 5)):
+        a = rng.normal(size=shape) * 10.0 ** rng.integers(-8, 8, size=shape)
+        assert network._column_means(a).tobytes() == a.mean(axis=0).tobytes()
+
+
+def test_colours_round_to_the_nearest_shade_between_grey_and_each_end():
+    # Grey e8eaeb to blue 0877bd, a quarter of the way: (232 - 56, 234 - 28.75, 235 - 11.5) -> 176, 205, 224 (half
+    # to even); to orange f59322: (232 + 3.25, 234 - 21.75, 235 - 50.25) -> 235, 212, 185.
+    assert hex_color(0.25) == "#b0cde0" and hex_color(-0.25) == "#ebd4b9" and hex_color(-0.0) == "#e8eaeb"
+    assert hex_color(float("inf")) == "#0877bd" and hex_color(-2.0) == "#f59322"
+    assert rgb(np.array([0.25, -0.25])).tolist() == [[176, 205, 224], [235, 212, 185]]
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_many_pictures_at_once_are_each_alone(level):
+    from app.views.png import data_uri, data_uris
+
+    pixels = np.random.default_rng(5).integers(0, 256, (256, 7, 3), dtype=np.uint8)
+    stack = pixels.transpose(1, 0, 2).reshape(-1, 16, 16, 3)
+    assert data_uris(stack, level) == [data_uri(pixels[:, k].reshape(16, 16, 3), level) for k in range(7)]
+
+
+def test_finite_is_nan_to_num():
+    from app.views.colors import finite
+
+    for values in (np.array([0.5, -0.0, 1e300]), np.array([[np.nan, 1.0], [np.inf, -np.inf]])):
+        assert finite(values).tobytes() == np.nan_to_num(values).tobytes()

@@ -5,7 +5,10 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
+from app.core.recipe import CreateSession
+from app.core.session import build_session
 from app.settings import get_settings
 from app.web.view_state import view_of
 from helpers import HX, everything, page_session
@@ -294,3 +297,17 @@ def test_rewind_after_changing_the_optimizer_starts_it_fresh(client, before, aft
     assert state["step"] == 1 and state["weights"] == early["weights"] and state["loss"] == early["loss"]
     assert state["config"]["optimizer"] == after
     assert client.post(f"/api/sessions/{sid}/step", json={"steps": 2}).status_code == 200
+
+
+def test_the_contexts_lazy_config_and_setup_link_are_the_sessions():
+    from app.web.render import context
+    from app.web.setup_links import session_query
+
+    session = build_session(CreateSession(seed=9, learning_rate=0.1))
+    session.train(3)
+    ctx = context(session, loss_points=[])
+    assert dict(ctx["cfg"]) == session.config() and ctx["cfg"]["dataset"] == session.config()["dataset"]
+    assert str(ctx["setup_url"]) == "/?" + session_query(session)
+    assert ctx["setup_url"].__html__() == str(escape("/?" + session_query(session)))
+    assert ctx["shape"]["hidden"] == session.config()["layers"][1:-1]
+    assert ctx["loss_curve"]["loss"] == session.config()["loss"]
