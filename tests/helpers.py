@@ -1,7 +1,9 @@
-"""Helpers the test files share (fixtures are in conftest.py): Mazur's worked example, and the page's and the
-API's round trips that many tests repeat."""
+"""Helpers the test files share (fixtures are in conftest.py): Mazur's worked example, random problems for the
+engine, and the page's and the API's round trips that many tests repeat."""
 import copy
 from contextlib import contextmanager
+
+import numpy as np
 
 from fastapi.testclient import TestClient
 
@@ -16,8 +18,6 @@ _MAZUR = dict(
 
 def mazur_trainer(**overrides):
     """Mazur's example for the engine alone: its Trainer (the config overridable), before the first step."""
-    import numpy as np
-
     from app.engine import TrainConfig, Trainer
 
     setup = mazur_setup()
@@ -75,3 +75,12 @@ CSV_CASES = [
     (b"x,y\n1e308,1\n-1e308,2\n", "is too large"),  # finite, but the plots' ranges would overflow
     (b"x,label\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(100)), "100 classes"),
 ]
+
+
+def random_targets(rng: np.random.Generator, loss: str, rows: int, k: int) -> np.ndarray:
+    """Targets a loss accepts: 0/1 for bce, one-hot for cross-entropy, anything for squared errors."""
+    if loss == "bce":
+        return rng.integers(0, 2, (rows, k)).astype(float)
+    if loss == "cross_entropy":
+        return np.eye(k)[rng.integers(0, k, rows)]
+    return rng.normal(0, 1, (rows, k))

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
 
-from helpers import mazur_setup, mazur_trainer
+from helpers import mazur_setup, mazur_trainer, random_targets
 from app.engine import (LOSSES, MLP, DivergenceError, FieldError, TrainConfig, Trainer, class_threshold, make_optimizer,
                         predicted_classes)
 from app.engine.gradcheck import numerical_gradient, relative_error
-from problems import random_targets
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
 OUTPUT_LOSS = [

@@ -7,12 +7,11 @@ import re
 import numpy as np
 import pytest
 
-from helpers import mazur_trainer
+from helpers import mazur_trainer, random_targets
 from app.engine import LOSSES, FieldError, TrainConfig, Trainer
 from app.views import inspector
 from app.views.numbers import significant
 from app.web.render import templates
-from problems import random_targets
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
 OUTPUT_LOSS = [("sigmoid", "half_sse"), ("tanh", "mse"), ("linear", "half_sse"), ("relu", "mse"),
