@@ -6,6 +6,7 @@ from starlette.datastructures import FormData
 
 from app.core.options import ALWAYS_IN_LINKS, BY_FIELD, OPTIONS, PAGE_DATASETS, markdown
 from app.core.recipe import CreateSession, DatasetSpec
+from app.core.session import build_session
 from app.engine import HYPERPARAMETERS, TrainConfig
 from app.web.controls import fieldsets
 from app.web.forms import CONTROL_OF_FIELD, config_changes
@@ -64,9 +65,23 @@ def test_a_new_setting_reaches_the_request_the_form_and_links(monkeypatch):
     monkeypatch.setattr(links, "_SPEC", {o.link: (o.field, links._reader(o.type)) for o in table if o.link})
     monkeypatch.setattr(links, "PARAMS", {n: f for n, (f, _) in links._SPEC.items()})
     assert request_from_query({"std": "1"}).dataset.standardize is True
-    config = {**CreateSession().model_dump(), "dataset": {"name": "circle", "noise": 0.0}}
+    config = {**CreateSession().model_dump(), "dataset": {"name": "circle", "noise": 0.0, "standardize": True}}
     names = [c.name for fs in controls.fieldsets(config, "Circle", {}) for row in fs.rows for c in row]
     assert "standardize" in names
+    unticked = forms.config_changes(FormData([("standardize__present", "1")]), config)
+    ticked = forms.config_changes(FormData([("standardize__present", "1"), ("standardize", "on")]), config)
+    assert unticked["dataset"]["standardize"] is False and ticked["dataset"]["standardize"] is True
+
+
+def test_every_setting_the_engine_trains_with_reaches_the_trainer():
+    unusual = {"hidden_activation": "relu", "output_activation": "sigmoid", "loss": "bce", "optimizer": "adam",
+               "learning_rate": 0.07, "momentum": 0.5, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6,
+               "regularization": "l1", "regularization_rate": 0.2, "batch_size": 7, "shuffle": False,
+               "train_biases": False, "init": "he", "seed": 11}
+    trained = [o.name for o in OPTIONS if not o.is_data and o.field != "layers"]
+    assert sorted(unusual) == sorted(trained)
+    config = build_session(CreateSession(**unusual)).trainer.config
+    assert {name: getattr(config, name) for name in unusual} == unusual
 
 
 def test_the_form_reads_each_kind_of_control():

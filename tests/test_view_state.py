@@ -39,7 +39,8 @@ def test_an_undone_rebuild_gives_back_what_was_drawn():
     step, _ = DetailedStep().advance(session)
     view.show(shown_prediction(session), step)
     undo = session.become(build_session(CreateSession(seed=3)))
-    undo()
+    assert view_of(session).display is None and view_of(session).step == DetailedStep()  # the panels read it
+    undo()  # ...then failed to draw
     assert view_of(session).display is not None and view_of(session).step is step
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from app.engine.gradcheck import GradientCheck
 from app.settings import get_settings
 
 DEFAULT_HIDDEN = (4, 2)
+TRAINED = {f.name for f in fields(TrainConfig)}
 # The loss curve keeps at most this many points; beyond it every other old point is dropped.
 MAX_HISTORY = 4000
 
@@ -114,6 +115,16 @@ class Session:
         self.changes += 1
         self.keep_rewind_point()
         return old
+
+    def reconfigure(self, **changes) -> None:
+        """Change settings that keep the weights (app/core/options.py: those that do not rebuild), from the next
+        step on; the recipe follows, so that a reset or a share keeps them."""
+        changes = {k: v for k, v in changes.items() if v != getattr(self.trainer.config, k)}
+        if not changes:
+            return
+        self.trainer.reconfigure(**changes)
+        self.request = self.request.model_copy(update=changes)
+        self.changes += 1
 
     def gradient_check(self) -> tuple[GradientCheck, np.ndarray]:
         """Backprop's gradient on the next batch against finite differences, and the batch's rows. Raises
@@ -281,13 +292,8 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
         what = "classes" if dataset.task == "classification" else "targets"
         raise FieldError("dataset", f"the data has {dataset.target_size} {what}, one output node each, but the cap "
                                     f"is {caps.max_neurons} nodes a layer.")
-    config = TrainConfig(
-        layers=tuple(layers),
-        **req.model_dump(include={
-            "hidden_activation", "output_activation", "loss", "optimizer", "learning_rate", "momentum", "beta1",
-            "beta2", "eps", "regularization", "regularization_rate", "batch_size", "shuffle", "train_biases",
-            "init", "seed"}),
-    )
+    # Every setting the engine trains with comes from the request (app/core/options.py declares them).
+    config = TrainConfig(layers=tuple(layers), **req.model_dump(include=TRAINED - {"layers"}))
     trainer = Trainer(config, dataset.train_x, dataset.train_y, req.weights, req.biases)
     session = Session(session_id or secrets.token_hex(16), req, dataset, trainer)
     if not finite_losses(session.history[0][1:]):

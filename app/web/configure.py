@@ -16,7 +16,6 @@ from .deps import Current, FormDep
 from .forms import config_changes, control_errors
 from .panels import panels, rebuild
 from .render import PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS
-from .view_state import view_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Changing these starts a new network (so does new data); the other settings keep the weights.
@@ -62,12 +61,7 @@ def change_config(request: Request, session: Current, form: FormDep) -> Response
                 # New data or functions may change the input and output sizes; the hidden layers stay.
                 merged = merged.model_copy(update={"layers": None, "weights": None, "biases": None})
                 return rebuild(request, session, merged, notice, hidden=cfg["layers"][1:-1])
-            hyper = {k: getattr(merged, k) for k in KEEPING
-                     if getattr(merged, k) != getattr(session.trainer.config, k)}
-            session.trainer.reconfigure(**hyper)
-            session.request = session.request.model_copy(update=hyper)
-            if hyper:
-                view_of(session).forget()
+            session.reconfigure(**{k: getattr(merged, k) for k in KEEPING})
         except (ValidationError, FieldError) as exc:
             return panels(request, session, controls=True, errors=control_errors(exc), loss_points=[])
         return panels(request, session, controls=True, loss_points=[])

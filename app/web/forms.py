@@ -13,30 +13,28 @@ CONTROL_OF_FIELD = {o.field: o.form_name for o in OPTIONS if o.is_data and o.con
 def config_changes(form, current: dict) -> dict[str, Any]:
     """The new config the settings form asks for (current is Session.config()), as a dict CreateSession can
     validate. Raw strings are kept so that validation, not this function, reports bad numbers."""
-    changes: dict[str, Any] = {}
-    for option in OPTIONS:
-        if option.control is None or option.is_data:
-            continue
-        name = option.form_name
-        if option.control.kind == "checkbox":
-            if f"{name}__present" in form:  # an unticked box sends nothing, so the form says it was there
-                changes[option.name] = name in form
-        elif name in form:
-            changes[option.name] = form[name]
     dataset = dict(current["dataset"])
     if "dataset" in form and form["dataset"] != dataset.get("name"):
         # A new dataset starts from its own defaults: the other data controls described the old one.
-        changes["dataset"] = {"name": form["dataset"]}
-        return changes
-    for option in OPTIONS:
-        if option.control is None or not option.is_data or option.field == "dataset.name":
-            continue
-        name = option.form_name
-        if option.control.kind == "chips":
+        changes = _read(form, [o for o in OPTIONS if o.control and not o.is_data])
+        return {**changes, "dataset": {"name": form["dataset"]}}
+    changes = _read(form, [o for o in OPTIONS if o.control and o.field != "dataset.name"])
+    dataset.update({name.removeprefix("dataset."): v for name, v in changes.items() if name.startswith("dataset.")})
+    return {**{name: v for name, v in changes.items() if not name.startswith("dataset.")}, "dataset": dataset}
+
+
+def _read(form, options) -> dict[str, Any]:
+    """Each option's value as its control sends it, keyed by the option's field; options the form leaves out
+    (or leaves empty) are not there."""
+    values: dict[str, Any] = {}
+    for option in options:
+        name, kind = option.form_name, option.control.kind
+        if kind in ("checkbox", "chips"):
+            # Unticked boxes send nothing, so the form says that the control was there.
             if f"{name}__present" in form:
-                dataset[option.name] = form.getlist(name)
+                values[option.field] = name in form if kind == "checkbox" else form.getlist(name)
             continue
-        if name not in form or form[name] == "":
+        if name not in form or form[name] == "" and option.is_data:
             continue
         value = form[name]
         if option.control.percent:
@@ -44,9 +42,8 @@ def config_changes(form, current: dict) -> dict[str, Any]:
                 value = float(value) / 100
             except ValueError:
                 pass
-        dataset[option.name] = value
-    changes["dataset"] = dataset
-    return changes
+        values[option.field] = value
+    return values
 
 
 def error_text(exc: Exception) -> str:

@@ -9,15 +9,32 @@ from app.views.shown import Shown
 
 @dataclass
 class ViewState:
-    """The page's state of one session in this process. `display` and `step` were drawn from the session's
-    state as it was at `drawn_at` (its `changes` count); once the state changes they are stale and dropped."""
+    """The page's state of one session in this process.
+
+    What the diagram shows (`display`) and the detailed step in progress (`step`) were drawn from the session's
+    state as it was at `drawn_at` (its `changes` count). Once the state changes they are stale and read as
+    nothing; should the change be undone (a rebuild whose page could not be drawn), they are current again.
+    """
 
     session: Session = field(repr=False)
-    display: Shown | None = None  # a phase, a prediction or an edit's forward pass, instead of the last step
-    step: DetailedStep = field(default_factory=DetailedStep)
+    drawn: Shown | None = None
+    drawn_step: DetailedStep = field(default_factory=DetailedStep)
+    drawn_at: int = 0
     gradcheck_shown: bool = False  # the gradient check's panel is on the page
     notice: str | None = None  # said once, on the next page load (after opening a share link)
-    drawn_at: int = 0
+
+    @property
+    def current(self) -> bool:
+        return self.drawn_at == self.session.changes
+
+    @property
+    def display(self) -> Shown | None:
+        """A phase, a prediction or an edit's forward pass, shown instead of the last step."""
+        return self.drawn if self.current else None
+
+    @property
+    def step(self) -> DetailedStep:
+        return self.drawn_step if self.current else DetailedStep()
 
     @property
     def playing(self) -> bool:
@@ -32,23 +49,18 @@ class ViewState:
             self.session.page.pop("playing", None)
 
     def show(self, display: Shown | None, step: DetailedStep | None = None) -> None:
-        """Draw `display` (and keep `step`) from the session's current state."""
-        self.display = display
-        if step is not None:
-            self.step = step
+        """Draw `display` (and keep `step`, else the step in progress) from the session's current state."""
+        self.drawn, self.drawn_step = display, self.step if step is None else step
         self.drawn_at = self.session.changes
 
     def forget(self) -> None:
         """Back to showing the last step, with no detailed step in progress."""
-        self.display, self.step = None, DetailedStep()
+        self.drawn, self.drawn_step = None, DetailedStep()
         self.drawn_at = self.session.changes
 
 
 def view_of(session: Session) -> ViewState:
-    """The session's view state, made on first use; what was drawn from an older state is forgotten."""
-    view = session.view
-    if view is None:
-        view = session.view = ViewState(session, drawn_at=session.changes)
-    elif view.drawn_at != session.changes:
-        view.forget()
-    return view
+    """The session's view state, made on first use."""
+    if session.view is None:
+        session.view = ViewState(session, drawn_at=session.changes)
+    return session.view
