@@ -26,6 +26,12 @@ def test_phases_run_forward_loss_backward_from_the_output_then_update(layers):
     _, seen = walk(session, 2 + weight_layers + 2)
     backward = [("backward", l, 0) for l in range(weight_layers - 1, -1, -1)]
     assert seen == [("forward", None, 0), ("loss", None, 0), *backward, ("update", None, 1), ("forward", None, 0)]
+    labels, step = [], DetailedStep()
+    for _ in range(len(seen)):
+        labels.append(step.next_label(weight_layers))
+        step, _ = step.advance(session)
+    hidden = [f"Backward (hidden {k})" for k in range(weight_layers - 1, 0, -1)]
+    assert labels == ["Forward", "Loss", "Backward (output)", *hidden, "Update", "Forward"]
 
 
 def test_nothing_is_applied_before_the_update_and_the_update_is_the_ordinary_step():

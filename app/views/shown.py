@@ -9,8 +9,6 @@ from app.core.session import Session
 
 from .numbers import six_digits
 
-PHASES = ("forward", "loss", "backward", "update")
-
 
 @dataclass
 class Shown:

@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from app.core.detailed_step import PHASES
 from app.core.options import OPTIONS
 from app.datasets import DATASETS
 from app.engine import FieldError
@@ -34,15 +35,6 @@ def script_json(value) -> Markup:
 templates.env.filters["tojson_compact"] = script_json
 
 PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS = 6, 8
-
-
-def next_phase(session: Session) -> tuple[str, str]:
-    """The detailed step's next click: (short name, accessible label)."""
-    weight_layers = session.trainer.net.n_layers
-    phase, layer = view_of(session).step.following(weight_layers)
-    if phase == "backward":
-        return phase, f"Backward ({'output' if layer == weight_layers - 1 else f'hidden {layer + 1}'})"
-    return phase, phase.capitalize()
 
 
 def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None:
@@ -169,7 +161,9 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "playing": view.playing,
         "detailed": session.detailed,
         "phase": view.step.phase,
-        "next_phase": next_phase(session),
+        "phases": PHASES,
+        "next_phase": (view.step.following(session.trainer.net.n_layers)[0],
+                       view.step.next_label(session.trainer.net.n_layers)),
         "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
         "gradcheck": gradcheck,
         "predict": {"names": list(session.dataset.input_names), "values": predicted},

@@ -82,7 +82,7 @@ def toggle_detailed(request: Request, session: Current, detailed: Annotated[str,
 
 
 @router.post("/ui/phase")
-def next_phase(request: Request, session: Current) -> Response:
+def take_phase(request: Request, session: Current) -> Response:
     """One click of the detailed step: forward, loss, backward one layer at a time, update."""
     with session.lock:
         view = view_of(session)
