@@ -12,22 +12,18 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.session import Session
 from app.store import SessionStore
-from app.views.network import HEATMAP_GRID
-from app.views.output import GRID
 
 T = TypeVar("T")
 
 # Multiply-adds a request may do on the event loop: a couple of milliseconds of NumPy at most.
 QUICK_WORK = 5_000_000
-# Rows the page's pictures evaluate on every step: the output's grid and the nodes' one.
-PICTURE_ROWS = GRID * GRID + HEATMAP_GRID * HEATMAP_GRID
 
 
-def step_cost(session: Session, steps: int, pictures: bool) -> int:
+def step_cost(session: Session, steps: int, picture_rows: int = 0) -> int:
     """Multiply-adds of `steps` steps, roughly: each batch forward and back (about 3 passes), the evaluation
-    of every row after each step, and (for the page) the pictures once."""
+    of every row after each step, and the rows the page's pictures evaluate once (`picture_rows`)."""
     data, trainer = session.dataset, session.trainer
-    rows = steps * (3 * trainer.batch_size + len(data.train_x) + len(data.test_x)) + (PICTURE_ROWS if pictures else 0)
+    rows = steps * (3 * trainer.batch_size + len(data.train_x) + len(data.test_x)) + picture_rows
     return rows * trainer.net.n_params
 
 

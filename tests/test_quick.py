@@ -11,6 +11,7 @@ import pytest
 from app import quick
 from app.core.recipe import CreateSession
 from app.core.session import build_session
+from app.web.training import PICTURE_ROWS
 from app.store import SessionStore
 from app.store.sqlite_backend import SQLiteBackend
 from helpers import HX, state
@@ -94,10 +95,10 @@ def test_an_error_in_the_work_releases_the_lock(store, stored):
 
 def test_a_default_step_is_quick_and_a_large_network_is_not():
     small = build_session(CreateSession())
-    assert quick.step_cost(small, 1, pictures=True) < quick.QUICK_WORK / 10
-    assert quick.step_cost(small, 1000, pictures=False) > quick.QUICK_WORK  # many steps go to a thread
+    assert quick.step_cost(small, 1, PICTURE_ROWS) < quick.QUICK_WORK / 10
+    assert quick.step_cost(small, 1000) > quick.QUICK_WORK  # many steps go to a thread
     large = build_session(CreateSession(layers=[2, 64, 64, 64, 1], dataset={"name": "spiral", "samples": 2000}))
-    assert quick.step_cost(large, 1, pictures=True) > quick.QUICK_WORK
+    assert quick.step_cost(large, 1, PICTURE_ROWS) > quick.QUICK_WORK
 
 
 def test_steps_on_the_loop_and_a_long_run_in_a_thread_interleave_exactly(client):

@@ -33,21 +33,3 @@ def prediction(session: Session, inputs: list[list[float]]) -> dict:
     """Prediction: the outputs of raw inputs, and every layer's activations."""
     acts = session.predict(inputs)
     return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}
-
-
-GRADIENT_CHECK_METHOD = ("fourth-order central differences (h = 1e-4) of the batch-mean data loss on the next batch; "
-                         "relative error |a - n| / max(|a|, |n|, 1e-5)")
-
-
-def gradient_check(session: Session) -> dict:
-    """GradientCheckResult: the largest relative error, and every parameter whose error is above 1e-4."""
-    check, rows = session.gradient_check()
-    net = session.trainer.net
-    disagreeing = []
-    for k in check.disagreeing:
-        kind, layer, to, source = net.locate(int(k))
-        disagreeing.append({"kind": kind, "layer": layer, "to": to, "from": source,
-                            "analytic": float(check.analytic[k]), "numeric": float(check.numeric[k]),
-                            "relative_error": float(check.errors[k])})
-    return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params),
-            "rows": rows.tolist(), "disagreeing": disagreeing, "method": GRADIENT_CHECK_METHOD}

@@ -1,23 +1,14 @@
-"""Shared route dependencies."""
+"""The API routes' dependencies: the session of a path's id, snapshot ids, and the answers they document."""
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path
 
 from app import quick
 from app.api.schemas import ErrorMessage
 from app.core.session import Session
-from app.store import SessionStore
+from app.deps import SESSION_ID, SNAPSHOT_ID, StoreDep
 
-SESSION_ID = r"^[0-9a-f]{32}$"
-# secrets.token_urlsafe(12): 96 random bits.
-SNAPSHOT_ID = r"^[A-Za-z0-9_-]{16}$"
-
-
-async def get_store(request: Request) -> SessionStore:
-    return request.app.state.sessions
-
-
-StoreDep = Annotated[SessionStore, Depends(get_store)]
+__all__ = ["SESSION_ID", "SNAPSHOT_ID", "StoreDep", "SessionDep", "SnapshotId"]
 
 
 async def get_session(store: StoreDep, session_id: Annotated[str, Path(pattern=SESSION_ID)]) -> Session:

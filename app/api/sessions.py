@@ -3,7 +3,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from app import quick
-from app.api.answers import gradient_check, prediction, session_state, step_result
+from app.api.answers import prediction, session_state, step_result
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
@@ -51,7 +51,7 @@ def _train_held(session: Session, steps: int | None) -> dict:
 async def step_session(store: StoreDep, session: SessionDep,
                        req: StepRequest = Body(default_factory=StepRequest)) -> dict:
     return await quick.locked(store, session, lambda: _train_held(session, req.steps),
-                              quick.step_cost(session, req.steps, pictures=False))
+                              quick.step_cost(session, req.steps))
 
 
 @router.post("/{session_id}/epoch", response_model=StepResult, responses=DIVERGED)
@@ -70,7 +70,7 @@ def predict(session: SessionDep, req: PredictRequest) -> dict:
 def check_gradients(session: SessionDep) -> dict:
     """Backprop's gradient on the next batch against finite differences, for every parameter."""
     with session.lock:
-        return gradient_check(session)
+        return session.gradient_report()
 
 
 @router.post("/{session_id}/rewind", response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})

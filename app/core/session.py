@@ -23,6 +23,9 @@ from app.settings import get_settings
 
 DEFAULT_HIDDEN = (4, 2)
 TRAINED = {f.name for f in fields(TrainConfig)}
+# How app/engine/gradcheck.py checks, in words (its h, and SMALL_GRADIENT as the floor of the relative error).
+GRADIENT_CHECK_METHOD = ("fourth-order central differences (h = 1e-4) of the batch-mean data loss on the next batch; "
+                         "relative error |a - n| / max(|a|, |n|, 1e-5)")
 # The loss curve keeps at most this many points; beyond it every other old point is dropped.
 MAX_HISTORY = 4000
 
@@ -137,6 +140,20 @@ class Session:
                                            f"per batch row), more than the {cap} one request may run; use a "
                                            "smaller batch or network.")
         return self.trainer.check_gradients(), rows
+
+    def gradient_report(self) -> dict:
+        """The gradient check as the page and the API show it (GradientCheckResult in app/api/schemas.py): the
+        largest relative error, and every parameter whose error is above the engine's DISAGREE."""
+        check, rows = self.gradient_check()
+        net = self.trainer.net
+        disagreeing = []
+        for k in check.disagreeing:
+            kind, layer, to, source = net.locate(int(k))
+            disagreeing.append({"kind": kind, "layer": layer, "to": to, "from": source,
+                                "analytic": float(check.analytic[k]), "numeric": float(check.numeric[k]),
+                                "relative_error": float(check.errors[k])})
+        return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params),
+                "rows": rows.tolist(), "disagreeing": disagreeing, "method": GRADIENT_CHECK_METHOD}
 
     def become(self, fresh: "Session") -> Callable[[], None]:
         """Take over a fresh build's data, network and curve, keeping this object, its id and its lock,

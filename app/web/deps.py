@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app import quick
-from app.api.deps import StoreDep
+from app.deps import StoreDep
 from app.core.session import Session
 from app.settings import get_settings
 

@@ -2,7 +2,7 @@
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.api.deps import StoreDep
+from app.deps import StoreDep
 from app.core.recipe import CreateSession
 from app.core.session import Session, build_session
 from app.engine import FieldError

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app.api import answers
 from app.core.recipe import ParameterEdit
 from app.engine import FieldError
 from app.views.shown import from_forward
@@ -25,7 +24,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 def gradient_check(request: Request, session: Current) -> Response:
     with session.lock:
         try:
-            result = answers.gradient_check(session)  # the page shows what the API answers
+            result = session.gradient_report()
         except FieldError as exc:
             return panels(request, session, message=exc.message, loss_points=[])
         return panels(request, session, loss_points=[], gradcheck=result)

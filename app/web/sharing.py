@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app.api.deps import SNAPSHOT_ID, StoreDep
+from app.deps import SNAPSHOT_ID, StoreDep
 from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.core.document import SessionDocument, from_document, to_document

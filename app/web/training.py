@@ -5,9 +5,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from app import quick
-from app.api.deps import StoreDep
+from app.deps import StoreDep
 from app.core.session import Session
 from app.engine import DivergenceError, FieldError
+from app.views.network import HEATMAP_GRID
+from app.views.output import GRID
 from app.views.shown import from_phase
 
 from .csrf import same_site_post
@@ -16,6 +18,8 @@ from .panels import panels
 from .view_state import view_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
+# Rows the pictures evaluate on every answer: the output's grid and the nodes' one.
+PICTURE_ROWS = GRID * GRID + HEATMAP_GRID * HEATMAP_GRID
 
 
 def _train(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
@@ -35,7 +39,7 @@ def _train_held(request: Request, session: Session, steps: int | None, transport
 @router.post("/ui/step")
 async def step(request: Request, store: StoreDep, session: Current) -> Response:
     return await quick.locked(store, session, lambda: _train_held(request, session, 1),
-                              quick.step_cost(session, 1, pictures=True))
+                              quick.step_cost(session, 1, PICTURE_ROWS))
 
 
 @router.post("/ui/epoch")
@@ -49,7 +53,7 @@ async def play(request: Request, store: StoreDep, session: Current) -> Response:
         view_of(session).playing = True
         return _train_held(request, session, 1, transport=True)
 
-    return await quick.locked(store, session, work, quick.step_cost(session, 1, pictures=True))
+    return await quick.locked(store, session, work, quick.step_cost(session, 1, PICTURE_ROWS))
 
 
 @router.post("/ui/play-frame")
@@ -59,7 +63,7 @@ async def play_frame(request: Request, store: StoreDep, session: Current) -> Res
             return panels(request, session, loss_points=[], transport=True)
         return _train_held(request, session, 1)
 
-    return await quick.locked(store, session, work, quick.step_cost(session, 1, pictures=True))
+    return await quick.locked(store, session, work, quick.step_cost(session, 1, PICTURE_ROWS))
 
 
 @router.post("/ui/pause")
@@ -68,7 +72,7 @@ async def pause(request: Request, store: StoreDep, session: Current) -> Response
         view_of(session).playing = False
         return panels(request, session, loss_points=[], transport=True)
 
-    return await quick.locked(store, session, work, quick.step_cost(session, 0, pictures=True))
+    return await quick.locked(store, session, work, quick.step_cost(session, 0, PICTURE_ROWS))
 
 
 @router.post("/ui/detailed")

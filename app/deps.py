@@ -1,0 +1,16 @@
+"""What the page's and the API's routes both depend on: the session store, and the form of its ids."""
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.store import SessionStore
+
+SESSION_ID = r"^[0-9a-f]{32}$"  # secrets.token_hex(16): 128 random bits
+SNAPSHOT_ID = r"^[A-Za-z0-9_-]{16}$"  # secrets.token_urlsafe(12): 96 random bits
+
+
+async def get_store(request: Request) -> SessionStore:
+    return request.app.state.sessions
+
+
+StoreDep = Annotated[SessionStore, Depends(get_store)]
