@@ -9,26 +9,24 @@ from fastapi.testclient import TestClient
 
 HX = {"HX-Request": "true"}
 
-# Matt Mazur's "A Step by Step Backpropagation Example": one row, 2-2-2 sigmoid network, biases kept fixed.
-_MAZUR = dict(
-    layers=[2, 2, 2], hidden_activation="sigmoid", output_activation="sigmoid", learning_rate=0.5, batch_size=1,
-    train_biases=False, weights=[[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
-    biases=[[0.35, 0.35], [0.60, 0.60]], dataset={"name": "mazur"})
+def mazur_setup() -> dict:
+    """Mazur's example ("A Step by Step Backpropagation Example": one row, a 2-2-2 sigmoid network, biases kept
+    fixed) as a CreateSession's fields, also the JSON body of POST /api/sessions: the preset's own, a fresh copy."""
+    from app.web.presets import PRESETS
+
+    return copy.deepcopy(PRESETS["mazur"].config)
 
 
 def mazur_trainer(**overrides):
     """Mazur's example for the engine alone: its Trainer (the config overridable), before the first step."""
+    from app.datasets.tables import mazur_table
     from app.engine import TrainConfig, Trainer
 
-    setup = mazur_setup()
-    config = TrainConfig(layers=tuple(setup["layers"]), hidden_activation="sigmoid", output_activation="sigmoid",
-                         loss="half_sse", learning_rate=0.5, batch_size=1, train_biases=False, **overrides)
-    return Trainer(config, np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]]), setup["weights"], setup["biases"])
-
-
-def mazur_setup() -> dict:
-    """Mazur's example as a CreateSession's fields (also the JSON body of POST /api/sessions); a fresh copy."""
-    return copy.deepcopy(_MAZUR)
+    setup, table = mazur_setup(), mazur_table()
+    fields = {k: setup[k] for k in ("hidden_activation", "output_activation", "loss", "learning_rate", "batch_size",
+                                    "train_biases")}
+    config = TrainConfig(layers=tuple(setup["layers"]), **{**fields, **overrides})
+    return Trainer(config, table.x, table.y, setup["weights"], setup["biases"])
 
 
 def new_session(client, **config) -> str:

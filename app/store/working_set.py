@@ -4,6 +4,7 @@ Memory holds the most recently used sessions (at most `max_sessions`); the rest 
 loaded again on their next request. Every session's `lock` is a StoredLock: taking it makes the session
 current (it reloads when another process saved a newer version) and releasing it saves what changed.
 """
+import json
 import logging
 import secrets
 import threading
@@ -30,11 +31,11 @@ def _marks(session: Session) -> tuple:
     t = session.trainer
     return (session.request, t, t.config, t.step_count, t.epoch, t.position, session.history, len(session.history),
             session.history_generation, next(reversed(session.snapshots.values())), len(session.snapshots),
-            session.detailed, tuple(session.page.items()))
+            session.detailed, json.dumps(session.page, sort_keys=True))
 
 
 def _same(a: tuple, b: tuple) -> bool:
-    return all(x == y if isinstance(x, (int, tuple)) else x is y for x, y in zip(a, b, strict=True))
+    return all(x == y if isinstance(x, (int, str)) else x is y for x, y in zip(a, b, strict=True))
 
 
 @dataclass

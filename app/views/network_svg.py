@@ -1,6 +1,6 @@
 """The network diagram's SVG: what templates/partials/network.html puts inside <g class="edges"> and <g class="nodes">.
 
-Drawn here rather than in a Jinja loop, which took longer than the rest of the page's HTML together. Each edge
+Drawn here rather than in a Jinja loop, which cost more than the rest of the page's HTML (bench/README.md). Each edge
 and node is a <g> written as lines (_group indents them as in the page): its start tag, whose attributes continue
 on lines aligned under the first, then its children, one a line. GAP is a blank line where the old template had a
 tag of its own; the gaps are kept so that the page stays byte for byte what it was. Numbers and the view's own

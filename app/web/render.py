@@ -22,8 +22,8 @@ from .view_state import view_of
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.auto_reload = False  # templates do not change while the server runs; skip the mtime checks
-templates.env.filters["fmt"] = numbers.short_label
-templates.env.filters["full"] = numbers.exact
+templates.env.filters["short_label"] = numbers.short_label
+templates.env.filters["exact"] = numbers.exact
 
 
 def script_json(value) -> Markup:
@@ -75,8 +75,7 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
 
 class LazyConfig(Mapping):
     """session.config(), made when a template first reads it. Only the controls, the code view and the setup
-    link read all of it, and a step's answer has none of them: config() and the setup link were an eighth of
-    its context's time."""
+    link read it, and a step's answer has none of them, so a step does not pay for it."""
 
     def __init__(self, session: Session):
         self._session, self._config = session, None
