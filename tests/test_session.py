@@ -180,3 +180,32 @@ def test_a_long_loss_curve_thins_its_older_half(mazur, monkeypatch):
     assert [p[0] for p in points] == list(range(1, 21))
     assert [p[0] for p in mazur.history] == [0, 2, 4, 6, 8, *range(10, 21)]
     assert mazur.history_generation == generation + 1
+
+
+def test_an_exploding_loss_is_named_with_where_it_grew_from():
+    exploding = build_session(CreateSession(learning_rate=10, hidden_activation="relu", output_activation="linear",
+                                            dataset={"name": "plane"}))
+    found = None
+    while found is None and exploding.trainer.step_count < 50:
+        exploding.train(1)
+        found = exploding.loss_explosion()
+    low, now, steps = found
+    assert now >= 100 * low and 1 <= steps <= 10 and now < 1e12  # caught long before 1e302
+    assert low == min(point[1] for point in exploding.history[-11:]) and now == exploding.history[-1][1]
+
+
+def test_ordinary_training_and_a_rise_from_a_tiny_loss_are_not_explosions():
+    session = build_session(CreateSession(learning_rate=0.3))
+    for _ in range(60):
+        session.train(10)
+        assert session.loss_explosion() is None
+    start = session.history[0]
+    # 500 times over in one step, but still below where training started: a tiny loss rising, not an explosion.
+    session.history = [start, (600, 1e-4, None, None, None), (601, 0.05, None, None, None)]
+    assert session.loss_explosion() is None
+    session.history = [start, (600, 0.01, None, None, None), (601, 0.3, None, None, None),
+                       (602, 10 * start[1], None, None, None)]
+    assert session.loss_explosion() == (0.01, 10 * start[1], 2)
+    # The window is the last ten steps: a low point longer ago does not count.
+    session.history = [start, (1, 0.001, None, None, None), *[(k, 6.0, None, None, None) for k in range(2, 13)]]
+    assert session.loss_explosion() is None

@@ -311,3 +311,33 @@ def test_the_contexts_lazy_config_and_setup_link_are_the_sessions():
     assert ctx["setup_url"].__html__() == str(escape("/?" + session_query(session)))
     assert ctx["shape"]["hidden"] == session.config()["layers"][1:-1]
     assert ctx["loss_curve"]["loss"] == session.config()["loss"]
+
+
+def test_play_pauses_when_the_loss_explodes_and_says_so(client):
+    client.get("/?dataset=plane&activation=relu&output=linear&lr=10")
+    r = client.post("/ui/play", headers=HX)
+    for _ in range(50):
+        if "Play paused" in r.text:
+            break
+        assert 'hx-post="/ui/play-frame"' in r.text  # still playing
+        r = client.post("/ui/play-frame", headers=HX)
+    message = re.search(r"Play paused: the loss grew from (\S+) to (\S+) in (\d+) steps?: lower the learning rate "
+                        r"or go Back\.", html.unescape(r.text))
+    assert message and float(message[2]) >= 100 * float(message[1]) and float(message[2]) < 1e12
+    assert 'hx-post="/ui/play-frame"' not in r.text and ">Play</button>" in r.text
+    step = int(re.search(r'data-step="(\d+)"', r.text)[1])
+    assert step <= 12
+    # The JSON API is not refused for a large loss, only for NaN or infinity.
+    sid = client.post("/api/sessions", json={"learning_rate": 10, "hidden_activation": "relu",
+                                             "output_activation": "linear", "dataset": {"name": "plane"}}).json()["id"]
+    first = client.get(f"/api/sessions/{sid}").json()["loss"]["train"]
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 3})
+    assert r.status_code == 200 and r.json()["loss"]["train"] > 1000 * first
+
+
+def test_play_runs_on_when_the_loss_falls(client):
+    client.get("/")
+    client.post("/ui/play", headers=HX)
+    for _ in range(30):
+        r = client.post("/ui/play-frame", headers=HX)
+        assert "Play paused" not in r.text and 'hx-post="/ui/play-frame"' in r.text

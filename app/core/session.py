@@ -28,6 +28,9 @@ GRADIENT_CHECK_METHOD = ("fourth-order central differences (h = 1e-4) of the bat
                          "relative error |a - n| / max(|a|, |n|, 1e-5)")
 # The loss curve keeps at most this many points; beyond it every other old point is dropped.
 MAX_HISTORY = 4000
+# The train loss explodes when, within the last EXPLOSION_WINDOW steps, it has grown EXPLOSION_GROWTH times over
+# and stands EXPLOSION_OVER_START times above where training started (so that a tiny loss rising is not one).
+EXPLOSION_WINDOW, EXPLOSION_GROWTH, EXPLOSION_OVER_START = 10, 100.0, 10.0
 
 
 @dataclass
@@ -209,6 +212,16 @@ class Session:
             accuracies.append(float((predicted_classes(acts[-1], t.config.output_activation) == labels).mean())
                               if classify else None)
         return losses[0], losses[1], accuracies[0], accuracies[1]
+
+    def loss_explosion(self) -> tuple[float, float, int] | None:
+        """(from, to, steps) when the train loss has grown by orders of magnitude over the last few steps: the
+        lowest loss of the window, the loss now, and the steps between them. None otherwise."""
+        recent = self.history[-(EXPLOSION_WINDOW + 1):]
+        low_at = min(range(len(recent)), key=lambda k: recent[k][1])
+        low, now = recent[low_at][1], recent[-1][1]
+        if now >= EXPLOSION_GROWTH * low and now >= EXPLOSION_OVER_START * self.history[0][1]:
+            return low, now, recent[-1][0] - recent[low_at][0]
+        return None
 
     def current_evaluation(self) -> tuple:
         """evaluate() for the current weights: the loss curve's last point when it is this step's."""

@@ -28,11 +28,19 @@ def _train(request: Request, session: Session, steps: int | None, transport: boo
 
 
 def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
+    view = view_of(session)
     try:
         points = session.train(steps)
     except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
-        view_of(session).playing = False
+        view.playing = False
         return panels(request, session, message=exc.message, loss_points=[], transport=True)
+    if view.playing and (explosion := session.loss_explosion()) is not None:
+        # The steps stand (they are finite), but Play stops before the loss becomes astronomically large.
+        low, now, steps_between = explosion
+        view.playing = False
+        return panels(request, session, loss_points=points, transport=True,
+                      message=f"Play paused: the loss grew from {low:.3g} to {now:.3g} in {steps_between} "
+                              f"step{'s' * (steps_between != 1)}: lower the learning rate or go Back.")
     return panels(request, session, loss_points=points, transport=transport)
 
 
