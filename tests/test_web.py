@@ -341,3 +341,11 @@ def test_play_runs_on_when_the_loss_falls(client):
     for _ in range(30):
         r = client.post("/ui/play-frame", headers=HX)
         assert "Play paused" not in r.text and 'hx-post="/ui/play-frame"' in r.text
+
+
+def test_the_loss_curve_names_the_loss_in_use(client):
+    assert "Mean half_sse over all train and test rows" in client.get("/").text
+    r = client.post("/ui/config", headers=HX, data={"output_activation": "sigmoid", "loss": "bce"})
+    hint = re.search(r'<p id="loss-hint"[^>]*hx-swap-oob="true"[^>]*>([^<]*)</p>', r.text)
+    assert hint and hint[1] == "Mean bce over all train and test rows after every step."
+    assert 'id="loss-hint"' not in client.post("/ui/step", headers=HX).text  # a step does not change it

@@ -25,7 +25,8 @@ def test_mazur_preset_shows_the_articles_numbers_at_every_phase(playground, live
     page = playground
     page.goto(live_server + "/?preset=mazur")
     expect(page.locator("#message")).to_contain_text("Mazur's worked example")
-    expect(page.get_by_role("button", name="Step", exact=True)).to_be_visible()
+    # The button's accessible name is what it shows (WCAG 2.5.3, label in name).
+    expect(page.get_by_role("button", name="Step: Forward", exact=True)).to_be_visible()
 
     next_phase(page, "Forward", "Forward pass")
     assert number(page, "#node-1-0", "data-activation") == pytest.approx(0.593269992, abs=1e-9)
@@ -64,7 +65,7 @@ def test_mazur_preset_shows_the_articles_numbers_at_every_phase(playground, live
     state = session_state(page, live_server)
     assert state["weights"][1][0][0] == number(page, "#edge-1-0-0", "data-weight")
     assert state["biases"] == [[0.35, 0.35], [0.6, 0.6]]
-    expect(page.get_by_role("button", name="Step", exact=True)).to_have_text("Step: Forward")
+    expect(page.get_by_role("button", name="Step: Forward", exact=True)).to_be_visible()
 
     page.locator("#edge-1-0-0").focus()
     insp = page.locator("#inspector")
