@@ -91,6 +91,8 @@ def test_the_default_link_is_short_and_stable():
 def test_every_parameter_names_a_config_field():
     config = build_session(CreateSession()).config()
     for name, field in PARAMS.items():
+        if field.startswith("page."):  # the page's own settings live with the session's page state
+            continue
         where = config["dataset"] if field.startswith("dataset.") else config
         assert field.removeprefix("dataset.") in where, name
 
@@ -191,3 +193,18 @@ def test_a_bad_setup_link_says_why_and_changes_nothing(client):
         message = html.unescape(re.search(r'<p class="message error" role="alert">([^<]*)</p>', page.text).group(1))
         assert "This link's setup cannot be used" in message and words in message
         assert client.get(f"/api/sessions/{sid}").json() == before
+
+
+def test_links_carry_plays_speed_for_a_new_session_only(client):
+    client.get("/?dataset=xor&speed=epoch")
+    sid = client.cookies["bp_session"]
+    session = client.app.state.sessions.get(sid)
+    assert session.page["speed"] == "epoch" and session_query(session).endswith("&seed=1&speed=epoch")
+    assert session_query(session, page=False).endswith("&seed=1")
+    page = client.get("/?" + session_query(session)).text  # a reload of its own link keeps the session
+    assert client.cookies["bp_session"] == sid and '<option value="epoch" selected>1 epoch</option>' in page
+    # The same setup at another speed is another link: a new session (a GET never changes an existing one).
+    client.get("/?" + session_query(session, page=False) + "&speed=10")
+    assert client.cookies["bp_session"] != sid and session.page["speed"] == "epoch"
+    bad = client.get("/?dataset=xor&speed=fast").text
+    assert "speed: speed must be one of 1, 10, epoch, 2-epochs, not &#39;fast&#39;." in bad

@@ -349,3 +349,26 @@ def test_the_loss_curve_names_the_loss_in_use(client):
     hint = re.search(r'<p id="loss-hint"[^>]*hx-swap-oob="true"[^>]*>([^<]*)</p>', r.text)
     assert hint and hint[1] == "Mean bce over all train and test rows after every step."
     assert 'id="loss-hint"' not in client.post("/ui/step", headers=HX).text  # a step does not change it
+
+
+@pytest.mark.parametrize("speed, steps", [("1", 1), ("10", 10), ("epoch", 25), ("2-epochs", 50)])
+def test_each_play_frame_trains_as_much_as_the_speed_says(client, speed, steps):
+    client.get("/")  # the circle: 250 training rows in batches of 10, 25 steps an epoch
+    r = client.post("/ui/speed", headers=HX, data={"speed": speed})
+    assert f'<option value="{speed}" selected>' in r.text and 'id="controls-form"' in r.text
+    assert ("speed=" in re.search(r'data-setup-url="([^"]*)"', r.text)[1]) == (speed != "1")
+    r = client.post("/ui/play", headers=HX)
+    assert re.search(r'<svg id="network" data-step="(\d+)"', r.text)[1] == str(steps)
+    r = client.post("/ui/play-frame", headers=HX)
+    assert re.search(r'<svg id="network" data-step="(\d+)"', r.text)[1] == str(2 * steps)
+    sid = client.cookies["bp_session"]
+    curve = client.get(f"/api/sessions/{sid}/export").json()["history"]
+    assert [p[0] for p in curve] == list(range(2 * steps + 1))  # every step has its loss point
+
+
+def test_a_bad_speed_is_refused_and_changes_nothing(client):
+    client.get("/")
+    r = client.post("/ui/speed", headers=HX, data={"speed": "warp"})
+    assert "Speed must be one of 1 step, 10 steps, 1 epoch, 2 epochs." in r.text
+    assert '<option value="1" selected>' in r.text
+    assert client.app.state.sessions.get(client.cookies["bp_session"]).page.get("speed") is None

@@ -73,19 +73,24 @@ class Option:
 
     @property
     def name(self) -> str:
-        """The field's own name, without `dataset.`."""
-        return self.field.removeprefix("dataset.")
+        """The field's own name, without `dataset.` (or `page.`)."""
+        return self.field.split(".")[-1]
 
     @property
     def is_data(self) -> bool:
         return self.field.startswith("dataset.")
 
     @property
+    def is_page(self) -> bool:
+        """A setting of the page, not of training: kept with the session's page state, carried by setup links."""
+        return self.field.startswith("page.")
+
+    @property
     def form_name(self) -> str | None:
         """The name of its control's form field (None without a control)."""
         if self.control is None:
             return None
-        return self.control.name or ("dataset" if self.field == "dataset.name" else self.name)
+        return self.control.name or ("dataset" if self.field == "dataset.name" else self.field.split(".")[-1])
 
 
 def trained(name: str, type_, help: str, **kw) -> Option:
@@ -106,6 +111,9 @@ def _optimizer(name: str) -> Callable[[dict, Any], bool]:
     return lambda config, info: config["optimizer"] == name
 
 
+# Play's speeds: steps ("1", "10") or epochs ("epoch", "2-epochs") per frame; the last is the fastest.
+SPEEDS = ("1", "10", "epoch", "2-epochs")
+SPEED_WORDS = {"1": "1 step", "10": "10 steps", "epoch": "1 epoch", "2-epochs": "2 epochs"}
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REG_RATES = ("0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 
@@ -186,6 +194,10 @@ OPTIONS: tuple[Option, ...] = (
     trained("seed", int, "Seeds the starting weights, the batch order and (unless dataset.seed is set) the data.",
             bounds={"ge": 0, "le": SEED_MAX}, link="seed",
             control=Control("number", "Seed", "Training", 10, row="start")),
+    # The page.
+    Option("page.speed", Literal[SPEEDS], "1", "How much Play trains between two pictures: 1 step (the default), "
+           "10 steps, 1 epoch or 2 epochs. Every step still adds its point to the loss curve.",
+           link="speed", rebuilds=False, control=Control("select", "Speed", "Transport", 0)),
 )
 BY_FIELD = {option.field: option for option in OPTIONS}
 BY_LINK = {option.link: option for option in OPTIONS if option.link}
@@ -199,7 +211,11 @@ def data_options() -> list[Option]:
 
 
 def training_options() -> list[Option]:
-    return [o for o in OPTIONS if not o.is_data]
+    return [o for o in OPTIONS if not o.is_data and not o.is_page]
+
+
+def page_options() -> list[Option]:
+    return [o for o in OPTIONS if o.is_page]
 
 
 def keeps_weights() -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from .render import PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Changing these starts a new network (so does new data); the other settings keep the weights.
 REBUILDING = tuple(o.field for o in OPTIONS if o.rebuilds and not o.is_data)
-KEEPING = tuple(o.field for o in OPTIONS if not o.rebuilds)
+KEEPING = tuple(o.field for o in OPTIONS if not o.rebuilds and not o.is_page)
 
 
 @router.post("/ui/reset")

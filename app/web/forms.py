@@ -16,9 +16,9 @@ def config_changes(form, current: dict) -> dict[str, Any]:
     dataset = dict(current["dataset"])
     if "dataset" in form and form["dataset"] != dataset.get("name"):
         # A new dataset starts from its own defaults: the other data controls described the old one.
-        changes = _read(form, [o for o in OPTIONS if o.control and not o.is_data])
+        changes = _read(form, [o for o in OPTIONS if o.control and not o.is_data and not o.is_page])
         return {**changes, "dataset": {"name": form["dataset"]}}
-    changes = _read(form, [o for o in OPTIONS if o.control and o.field != "dataset.name"])
+    changes = _read(form, [o for o in OPTIONS if o.control and not o.is_page and o.field != "dataset.name"])
     dataset.update({name.removeprefix("dataset."): v for name, v in changes.items() if name.startswith("dataset.")})
     return {**{name: v for name, v in changes.items() if not name.startswith("dataset.")}, "dataset": dataset}
 

@@ -12,7 +12,7 @@ from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
 from .presets import PRESETS
 from .render import context, templates
-from .setup_links import param_of, request_from_query, session_query
+from .setup_links import page_from_query, param_of, request_from_query, session_query
 from .view_state import view_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
@@ -25,11 +25,12 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
     (then a reload keeps the training). A GET never changes an existing session."""
     chosen = PRESETS.get(preset) if preset else None
     message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
-    notice, fresh, counted = None, None, False
+    notice, fresh, counted, page = None, None, False, {}
     # A reload: the address bar holds the setup link the page put there, this session's own. Nothing to build.
     own_link = session is not None and not chosen and _is_own_link(session, request.url.query)
     try:
         linked = chosen.request() if chosen else None if own_link else request_from_query(request.query_params)
+        page = {} if own_link else page_from_query(request.query_params)  # Play's speed, for a new session
         if linked is not None:
             # Building is the expensive part, so it counts as a new session before it runs (a link to the setup
             # the session already has, written otherwise than the page writes it, spends a token too).
@@ -37,6 +38,7 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
                 return refused
             counted = True
             fresh = build_session(linked)
+            fresh.page.update(page)
             notice = f"{chosen.title}. {chosen.blurb}" if chosen else None
     except FieldError as exc:
         field = param_of(exc.field) if not chosen else exc.field
@@ -49,6 +51,7 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
         if not counted and (refused := too_many(request, CREATE)) is not None:
             return refused
         session = fresh or build_session(CreateSession())
+        session.page.update(page)
         store.add(session)
     with session.lock:
         view = view_of(session)

@@ -7,7 +7,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from app.core.detailed_step import PHASES
-from app.core.options import OPTIONS
+from app.core.options import OPTIONS, SPEED_WORDS, SPEEDS
 from app.datasets import DATASETS
 from app.engine import FieldError
 from app.core.session import Session
@@ -158,6 +158,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "message": message,
         "notice": notice,
         "playing": view.playing,
+        "speed": {"value": view.speed, "choices": [(value, SPEED_WORDS[value]) for value in SPEEDS]},
         "detailed": session.detailed,
         "phase": view.step.phase,
         "phases": PHASES,

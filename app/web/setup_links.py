@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from app.core.options import ALWAYS_IN_LINKS, OPTIONS
+from app.core.options import ALWAYS_IN_LINKS, BY_LINK, OPTIONS
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS
 from app.datasets.features import check_features
@@ -75,6 +75,7 @@ def _reader(type_):
 _SPEC = {o.link: (o.field, _reader(o.type)) for o in OPTIONS if o.link}
 PARAMS = {name: field for name, (field, _) in _SPEC.items()}
 _PARAM_OF_FIELD = {field: name for name, field in PARAMS.items()}
+PAGE_PARAMS = frozenset(o.link for o in OPTIONS if o.is_page and o.link)
 
 
 def param_of(field: str) -> str:
@@ -110,32 +111,35 @@ def setup_query(config: dict) -> str | None:
     for option in OPTIONS:
         if not option.link:
             continue
-        value = data.get(option.name) if option.is_data else config[option.field]
+        if option.is_page:
+            value = config.get("page", {}).get(option.name, option.default)
+        else:
+            value = data.get(option.name) if option.is_data else config[option.field]
         usual = option.usual(config, info) if option.usual else option.default
         if option.link in ALWAYS_IN_LINKS or (option.applies(config, info) and value != usual):
             pairs.append((option.link, _text(value)))
     return urlencode(pairs, safe=",")
 
 
-def session_query(session, config: dict | None = None) -> str | None:
-    """setup_query of a session (whose config() may be passed in), None when it started from explicit weights."""
+def session_query(session, config: dict | None = None, page: bool = True) -> str | None:
+    """setup_query of a session (whose config() may be passed in), None when it started from explicit weights.
+    With `page`, the page's settings (Play's speed) are in it too, as in the address bar."""
     config = session.config() if config is None else config
-    return setup_query({**config, "weights": session.request.weights, "biases": session.request.biases})
+    return setup_query({**config, "weights": session.request.weights, "biases": session.request.biases,
+                        "page": session.page if page else {}})
 
 
 def request_from_query(params: Mapping[str, str]) -> CreateSession | None:
     """The CreateSession a link describes, or None when it has no setup parameter. Missing parameters take
     CreateSession's defaults. Raises FieldError naming the query parameter for unknown, repeated, unreadable
     or invalid parameters. `params` may be a plain mapping or a multi-dict such as Starlette's QueryParams."""
-    names = [name for name in params if name not in OTHER_PARAMS and not name.startswith("utm_")]
+    names = _setup_names(params)
     if not any(name in PARAMS for name in names):
         return None
-    for name in names:
-        if name not in PARAMS:
-            raise FieldError(name, f"Unknown setup parameter {name!r}; the known ones are {', '.join(PARAMS)}.")
-        given = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
-        if len(given) > 1:
-            raise FieldError(name, f"{name} is given {len(given)} times; give it once.")
+    _check_names(params, names)
+    names = [name for name in names if name not in PAGE_PARAMS]
+    if not names:
+        return None
     fields: dict = {"dataset": {}}
     for name in names:
         text = params[name].strip()
@@ -154,6 +158,37 @@ def request_from_query(params: Mapping[str, str]) -> CreateSession | None:
         if field == "dataset" and message.startswith("samples "):  # DatasetSpec's own check of the cap
             field = "dataset.samples"
         raise FieldError(param_of(field), message) from None
+
+
+def page_from_query(params: Mapping[str, str]) -> dict:
+    """The page's settings a link gives (its `page` values, e.g. {"speed": "epoch"}); FieldError names a bad one."""
+    names = _setup_names(params)
+    if not PAGE_PARAMS & set(names):
+        return {}
+    _check_names(params, names)
+    page = {}
+    for name in names:
+        if name in PAGE_PARAMS:
+            option = BY_LINK[name]
+            text = params[name].strip()
+            if text not in get_args(option.type):
+                raise FieldError(name, f"{name} must be one of {', '.join(get_args(option.type))}, not {text!r}.")
+            page[option.name] = text
+    return page
+
+
+def _setup_names(params: Mapping[str, str]) -> list[str]:
+    return [name for name in params if name not in OTHER_PARAMS and not name.startswith("utm_")]
+
+
+def _check_names(params: Mapping[str, str], names: list[str]) -> None:
+    """FieldError for an unknown or repeated parameter."""
+    for name in names:
+        if name not in PARAMS:
+            raise FieldError(name, f"Unknown setup parameter {name!r}; the known ones are {', '.join(PARAMS)}.")
+        given = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        if len(given) > 1:
+            raise FieldError(name, f"{name} is given {len(given)} times; give it once.")
 
 
 def _check_dataset(data: dict) -> None:

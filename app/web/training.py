@@ -6,6 +6,7 @@ from fastapi.responses import Response
 
 from app import quick
 from app.deps import StoreDep
+from app.core.options import SPEED_WORDS, SPEEDS
 from app.core.session import Session
 from app.engine import DivergenceError, FieldError
 from app.views.network import HEATMAP_GRID
@@ -58,20 +59,38 @@ def epoch(request: Request, session: Current) -> Response:
 @router.post("/ui/play")
 async def play(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
-        view_of(session).playing = True
-        return _train_held(request, session, 1, transport=True)
+        view = view_of(session)
+        view.playing = True
+        return _train_held(request, session, view.frame_steps(), transport=True)
 
-    return await quick.locked(store, session, work, quick.step_cost(session, 1, PICTURE_ROWS))
+    return await quick.locked(store, session, work, frame_cost(session))
 
 
 @router.post("/ui/play-frame")
 async def play_frame(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
-        if not view_of(session).playing:
+        view = view_of(session)
+        if not view.playing:
             return panels(request, session, loss_points=[], transport=True)
-        return _train_held(request, session, 1)
+        return _train_held(request, session, view.frame_steps())
 
-    return await quick.locked(store, session, work, quick.step_cost(session, 1, PICTURE_ROWS))
+    return await quick.locked(store, session, work, frame_cost(session))
+
+
+def frame_cost(session: Session) -> int:
+    """A Play frame's work, estimated before its lock is taken (quick.locked decides where it runs)."""
+    return quick.step_cost(session, view_of(session).frame_steps(), PICTURE_ROWS)
+
+
+@router.post("/ui/speed")
+def change_speed(request: Request, session: Current, speed: Annotated[str, Form()] = "") -> Response:
+    """Play's speed. The settings form is sent back too: it carries the setup link the address bar shows."""
+    with session.lock:
+        if speed not in SPEEDS:
+            return panels(request, session, loss_points=[], transport=True,
+                          message=f"Speed must be one of {', '.join(SPEED_WORDS.values())}.")
+        view_of(session).speed = speed
+        return panels(request, session, loss_points=[], controls=True)
 
 
 @router.post("/ui/pause")

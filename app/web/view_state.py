@@ -1,8 +1,10 @@
 """What the page keeps for a session besides its training state: whether Play runs, what the diagram shows
 instead of the last step, the detailed step in progress, and a notice to say once."""
+import math
 from dataclasses import dataclass, field
 
 from app.core.detailed_step import DetailedStep
+from app.core.options import BY_FIELD
 from app.core.session import Session
 from app.views.shown import Shown
 
@@ -47,6 +49,27 @@ class ViewState:
             self.session.page["playing"] = True
         else:
             self.session.page.pop("playing", None)
+
+    @property
+    def speed(self) -> str:
+        """How much each Play frame trains (app/core/options.py SPEEDS), kept with the session like Play."""
+        return self.session.page.get("speed", BY_FIELD["page.speed"].default)
+
+    @speed.setter
+    def speed(self, value: str) -> None:
+        if value == BY_FIELD["page.speed"].default:
+            self.session.page.pop("speed", None)
+        else:
+            self.session.page["speed"] = value
+
+    def frame_steps(self) -> int:
+        """The steps one Play frame runs at this speed: a number of steps, or whole epochs' worth."""
+        speed = self.speed
+        if speed.isdigit():
+            return int(speed)
+        trainer = self.session.trainer
+        per_epoch = math.ceil(len(trainer.train_x) / trainer.batch_size)
+        return per_epoch * (1 if speed == "epoch" else int(speed.split("-")[0]))
 
     def show(self, display: Shown | None, step: DetailedStep | None = None) -> None:
         """Draw `display` (and keep `step`, else the step in progress) from the session's current state."""

@@ -166,3 +166,19 @@ def test_first_paint_and_step_work_without_javascript(browser, live_server):
     page.wait_for_load_state()
     assert page.locator("#network").get_attribute("data-step") == "1"
     context.close()
+
+
+def test_play_at_the_fastest_speed_learns_the_circle_within_seconds(playground):
+    page = playground
+    page.get_by_label("Speed").select_option("2-epochs")
+    expect(page.get_by_label("Speed")).to_have_value("2-epochs")
+    page.wait_for_timeout(300)
+    page.get_by_role("button", name="Play", exact=True).click()
+    # 50 steps a frame (two epochs of 25 batches), and the test loss shown falls below 0.05.
+    page.wait_for_function("() => Number(document.getElementById('metrics').dataset.testLoss) < 0.05", timeout=10_000)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    page.wait_for_timeout(500)
+    step = int(page.locator("#network").get_attribute("data-step"))
+    assert step % 50 == 0 and step >= 500
+    assert "speed=2-epochs" in page.url  # the address bar's setup link carries it
