@@ -33,8 +33,20 @@
       var t = lossTraces(pendingLoss);
       Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
       if (loss.data[0].mode !== "lines" && loss.data[0].x.length >= 40) Plotly.restyle(loss, { mode: "lines" });
+      thinLoss(loss);
     }
     pendingLoss = [];
+  }
+
+  // A long curve is thinned as the server thins its own (app/core/session.py MAX_HISTORY): beyond the limit every
+  // other point of the older half goes, so that fast Play does not redraw an ever longer line.
+  function thinLoss(loss) {
+    var max = Number(loss.dataset.maxPoints) || 4000, n = loss.data[0].x.length;
+    if (n <= max) return;
+    var half = Math.floor(n / 2);
+    var keep = function (v, i) { return i >= half || i % 2 === 0; };
+    Plotly.restyle(loss, { x: [loss.data[0].x.filter(keep), loss.data[1].x.filter(keep)],
+                           y: [loss.data[0].y.filter(keep), loss.data[1].y.filter(keep)] }, [0, 1]);
   }
 
   function drawOutput() {

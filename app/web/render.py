@@ -10,7 +10,7 @@ from app.core.detailed_step import PHASES
 from app.core.options import OPTIONS, SPEED_WORDS, SPEEDS
 from app.datasets import DATASETS
 from app.engine import FieldError
-from app.core.session import Session
+from app.core.session import MAX_HISTORY, Session
 from app.settings import get_settings
 from app.views import inspector, metrics, network, numbers, output, shown
 
@@ -151,6 +151,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
                        "points": session.history if loss_points is None else loss_points,
                        "loss": config.loss},
+        "loss_max_points": MAX_HISTORY,
         "shape": {"hidden": hidden, "can_add_layer": len(hidden) < PAGE_MAX_HIDDEN_LAYERS,
                   "max_neurons": PAGE_MAX_NEURONS},
         "errors": errors or {},

@@ -182,3 +182,23 @@ def test_play_at_the_fastest_speed_learns_the_circle_within_seconds(playground):
     step = int(page.locator("#network").get_attribute("data-step"))
     assert step % 50 == 0 and step >= 500
     assert "speed=2-epochs" in page.url  # the address bar's setup link carries it
+
+
+def test_a_long_loss_curve_is_thinned_as_the_server_thins_it(playground):
+    page = playground
+    assert page.locator("#loss-plot").get_attribute("data-max-points") == "4000"
+    page.evaluate("""() => {
+        const loss = document.getElementById('loss-plot');
+        loss.dataset.maxPoints = '100';
+    }""")
+    page.get_by_label("Speed").select_option("2-epochs")
+    page.wait_for_timeout(300)
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function("() => Number(document.getElementById('network').dataset.step) >= 400", timeout=15_000)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.wait_for_timeout(600)
+    xs = page.evaluate("() => document.getElementById('loss-plot').data[0].x")
+    # Thinned: without it the curve would hold a point for every one of the steps; with it, the limit plus the
+    # points of the frames since the last redraw (redraws are at most every 150 ms).
+    assert len(xs) < (xs[-1] + 1) / 1.5 and len(xs) <= 100 + 300
+    assert xs == sorted(xs) and xs[0] == 0 and xs[-1] >= 400  # the start and the latest step are kept
