@@ -90,7 +90,7 @@ class Option:
         """The name of its control's form field (None without a control)."""
         if self.control is None:
             return None
-        return self.control.name or ("dataset" if self.field == "dataset.name" else self.field.split(".")[-1])
+        return self.control.name or ("dataset" if self.field == "dataset.name" else self.name)
 
 
 def trained(name: str, type_, help: str, **kw) -> Option:

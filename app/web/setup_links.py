@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from app.core.options import ALWAYS_IN_LINKS, BY_LINK, OPTIONS
+from app.core.options import ALWAYS_IN_LINKS, BY_LINK, OPTIONS, page_options
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS
 from app.datasets.features import check_features
@@ -75,7 +75,7 @@ def _reader(type_):
 _SPEC = {o.link: (o.field, _reader(o.type)) for o in OPTIONS if o.link}
 PARAMS = {name: field for name, (field, _) in _SPEC.items()}
 _PARAM_OF_FIELD = {field: name for name, field in PARAMS.items()}
-PAGE_PARAMS = frozenset(o.link for o in OPTIONS if o.is_page and o.link)
+PAGE_PARAMS = frozenset(o.link for o in page_options() if o.link)
 
 
 def param_of(field: str) -> str:
