@@ -28,7 +28,7 @@ def test_phases_run_forward_loss_backward_from_the_output_then_update(layers):
     assert seen == [("forward", None, 0), ("loss", None, 0), *backward, ("update", None, 1), ("forward", None, 0)]
     labels, step = [], DetailedStep()
     for _ in range(len(seen)):
-        labels.append(step.next_label(weight_layers))
+        labels.append(step.next_click(weight_layers)[1])
         step, _ = step.advance(session)
     hidden = [f"Backward (hidden {k})" for k in range(weight_layers - 1, 0, -1)]
     assert labels == ["Forward", "Loss", "Backward (output)", *hidden, "Update", "Forward"]

@@ -34,12 +34,12 @@ class DetailedStep:
             return "backward", self.layer - 1
         return "update", None
 
-    def next_label(self, weight_layers: int) -> str:
-        """The next click's name: Forward, Loss, Backward (output) or Backward (hidden k), or Update."""
+    def next_click(self, weight_layers: int) -> tuple[str, str]:
+        """The next click's phase and name: Forward, Loss, Backward (output) or Backward (hidden k), or Update."""
         phase, layer = self.following(weight_layers)
         if phase == "backward":
-            return f"Backward ({'output' if layer == weight_layers - 1 else f'hidden {layer + 1}'})"
-        return phase.capitalize()
+            return phase, f"Backward ({'output' if layer == weight_layers - 1 else f'hidden {layer + 1}'})"
+        return phase, phase.capitalize()
 
     def advance(self, session: Session) -> tuple["DetailedStep", list[tuple]]:
         """The next phase, and the loss-curve points it added (only the update adds one). The caller holds the

@@ -90,7 +90,7 @@ class Option:
         """The name of its control's form field (None without a control)."""
         if self.control is None:
             return None
-        return self.control.name or ("dataset" if self.field == "dataset.name" else self.name)
+        return self.control.name or self.name
 
 
 def trained(name: str, type_, help: str, **kw) -> Option:
@@ -121,7 +121,7 @@ OPTIONS: tuple[Option, ...] = (
     # The data.
     Option("dataset.name", str | None, None,
            "circle, xor, gauss, spiral, plane, multi-gauss, moons, sine, xor-table, mazur, test-score, iris, or csv.",
-           link="dataset", control=Control("select", "Dataset", "Data", 0), default_words="circle"),
+           link="dataset", control=Control("select", "Dataset", "Data", 0, name="dataset"), default_words="circle"),
     Option("dataset.samples", int | None, None, "Rows to generate (generated sets only). Default 500.",
            bounds={"ge": 2}, link="samples", applies=_generated, usual=lambda config, info: info.default_samples,
            default_words="500",

@@ -7,7 +7,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from app.core.detailed_step import PHASES
-from app.core.options import OPTIONS, SPEED_WORDS, SPEEDS
+from app.core.options import OPTIONS, SPEED_WORDS
 from app.datasets import DATASETS
 from app.engine import FieldError
 from app.core.session import MAX_HISTORY, Session
@@ -159,12 +159,11 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "message": message,
         "notice": notice,
         "playing": view.playing,
-        "speed": {"value": view.speed, "choices": [(value, SPEED_WORDS[value]) for value in SPEEDS]},
+        "speed": {"value": view.speed, "choices": SPEED_WORDS.items()},
         "detailed": session.detailed,
         "phase": view.step.phase,
         "phases": PHASES,
-        "next_phase": (view.step.following(session.trainer.net.n_layers)[0],
-                       view.step.next_label(session.trainer.net.n_layers)),
+        "next_phase": view.step.next_click(session.trainer.net.n_layers),
         "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
         "gradcheck": gradcheck,
         "predict": {"names": list(session.dataset.input_names), "values": predicted},
