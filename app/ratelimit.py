@@ -51,6 +51,7 @@ RULES = [
     ("POST", re.compile(r"^/ui/(back|rewind|edit|detailed|pause|speed)$|^/api/sessions/[0-9a-f]{32}/(parameters|rewind)$"),
      PAGE),
     ("GET", re.compile(r"^/ui/inspect$"), PAGE),
+    ("POST", re.compile(r"^/ui/inspect(/close)?$"), PAGE),
 ]
 MAX_BUCKETS = 100_000
 

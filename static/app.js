@@ -117,21 +117,75 @@
 
   var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset", "b": "btn-back" };
 
-  // The inspector: clicking or focusing an edge or a node asks the server for its numbers.
-  var inspected = null;
-  function inspect(event) {
-    var el = event.target.closest && event.target.closest(".edge, .node");
+  // The inspector: clicking an edge or a node, or Enter on it, selects it; the server then draws it with every
+  // later change of state until it is closed (Esc or ×).
+  function inspect(el) {
     if (!el || !window.htmx) return;
-    var d = el.dataset, url;
-    if (el.classList.contains("edge")) {
-      url = "/ui/inspect?kind=edge&layer=" + d.layer + "&from=" + d.from + "&to=" + d.to;
-    } else {
-      url = "/ui/inspect?kind=node&layer=" + d.layer + "&to=" + d.index;
-    }
-    if (url === inspected && event.type === "focusin") return;
-    inspected = url;
-    htmx.ajax("GET", url, { target: "#inspector", swap: "outerHTML" });
+    var d = el.dataset, values;
+    if (el.classList.contains("edge")) values = { kind: "edge", layer: d.layer, from: d.from, to: d.to };
+    else values = { kind: "node", layer: d.layer, to: d.index };
+    htmx.ajax("POST", "/ui/inspect", { target: "#inspector", swap: "outerHTML", values: values });
   }
+
+  function closeInspector() {
+    var panel = document.getElementById("inspector");
+    if (!panel || !panel.classList.contains("open")) return false;
+    panel.classList.remove("open");
+    if (window.htmx) htmx.ajax("POST", "/ui/inspect/close", { swap: "none" });
+    return true;
+  }
+
+  // The diagram is one tab stop (roving tabindex). Arrow keys: up and down move within a layer's nodes, or
+  // among the edges that leave the same node; right and left go from a node to its outgoing or incoming edges
+  // and from an edge to the node at its head or its tail.
+  var diagramFocus = null;  // the id of the diagram element that holds the tab stop, kept across redraws
+  function neighbour(el, key) {
+    var svg = document.getElementById("network"), d = el.dataset;
+    var pick = function (selector) { return svg.querySelector(selector); };
+    var all = function (selector) { return Array.prototype.slice.call(svg.querySelectorAll(selector)); };
+    var step = function (list, delta) {
+      var i = list.indexOf(el);
+      return list[Math.min(list.length - 1, Math.max(0, i + delta))];
+    };
+    var layer = Number(d.layer);
+    if (el.classList.contains("node")) {
+      if (key === "ArrowUp" || key === "ArrowDown") return step(all('.node[data-layer="' + layer + '"]'), key === "ArrowUp" ? -1 : 1);
+      if (key === "ArrowRight") return pick('.edge[data-layer="' + layer + '"][data-from="' + d.index + '"]');
+      return pick('.edge[data-layer="' + (layer - 1) + '"][data-to="' + d.index + '"]');
+    }
+    if (key === "ArrowUp" || key === "ArrowDown") return step(all('.edge[data-layer="' + layer + '"][data-from="' + d.from + '"]'), key === "ArrowUp" ? -1 : 1);
+    if (key === "ArrowRight") return pick('.node[data-layer="' + (layer + 1) + '"][data-index="' + d.to + '"]');
+    return pick('.node[data-layer="' + layer + '"][data-index="' + d.from + '"]');
+  }
+
+  function rove(el, focus) {
+    var svg = document.getElementById("network");
+    if (!svg || !el) return;
+    var current = svg.querySelector('[tabindex="0"]');
+    if (current && current !== el) current.setAttribute("tabindex", "-1");
+    el.setAttribute("tabindex", "0");
+    diagramFocus = el.id;
+    if (focus) el.focus();
+  }
+
+  // After a redraw the tab stop stays on the same node or edge, and keeps the focus if it had it.
+  function restoreDiagramFocus(hadFocus) {
+    var el = diagramFocus && document.getElementById(diagramFocus);
+    if (el) rove(el, hadFocus);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var el = event.target.closest && event.target.closest("#network .edge, #network .node");
+    if (!el) return;
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      inspect(el);
+    } else if (/^Arrow(Up|Down|Left|Right)$/.test(event.key)) {
+      event.preventDefault();
+      var next = neighbour(el, event.key);
+      if (next) rove(next, true);
+    }
+  });
 
   // Clicking the 2-D output plot predicts that point: the click position in data coordinates.
   function predictAt(event) {
@@ -148,6 +202,7 @@
   }
 
   document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && closeInspector()) { event.preventDefault(); return; }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "select" || tag === "textarea" || tag === "button" || event.target.isContentEditable) return;
@@ -178,9 +233,29 @@
 
   document.addEventListener("mouseover", describe);
   document.addEventListener("focusin", describe);
-  document.addEventListener("click", inspect);
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    var el = event.target.closest("#network .edge, #network .node");
+    if (el) { rove(el, false); inspect(el); }
+    if (event.target.closest("#insp-close")) closeInspector();
+    var dismiss = event.target.closest("#message .dismiss");
+    if (dismiss) dismiss.closest(".message").remove();
+  });
   document.addEventListener("focusin", function (event) {
-    if (event.target.closest && event.target.closest("#network")) inspect(event);
+    var el = event.target.closest && event.target.closest("#network .edge, #network .node");
+    if (el) rove(el, false);
+  });
+  // The diagram is redrawn after every action: note whether it had the focus, to give it back.
+  var diagramHadFocus = false;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    if (event.target.id !== "network-panel") return;
+    diagramHadFocus = !!(document.activeElement && document.activeElement.closest &&
+                         document.activeElement.closest("#network"));
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.target.id !== "network-panel") return;
+    restoreDiagramFocus(diagramHadFocus);
+    diagramHadFocus = false;
   });
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("#output-plot")) predictAt(event);

@@ -354,7 +354,7 @@ def test_every_rendered_number_carries_its_full_value():
 def test_hint_without_a_trace_and_oob_flag():
     html = render(None)
     assert 'id="inspector"' in html and 'aria-live="polite"' in html and "hx-swap-oob" not in html
-    assert "Click or focus an edge or a node in the diagram to see how its numbers are computed." in html
+    assert "Click an edge or a node in the diagram, or focus the diagram and press Enter, to see how" in html
     html = templates.get_template("partials/inspector.html").render(inspector=None, oob=True)
     assert 'hx-swap-oob="true"' in html
 

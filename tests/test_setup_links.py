@@ -190,7 +190,7 @@ def test_a_bad_setup_link_says_why_and_changes_nothing(client):
                          ("output=linear&loss=bce", "loss")):
         page = client.get("/?" + query)
         assert page.status_code == 200
-        message = html.unescape(re.search(r'<p class="message error" role="alert">([^<]*)</p>', page.text).group(1))
+        message = html.unescape(re.search(r'<p class="message error" role="alert">([^<]*)<', page.text).group(1))
         assert "This link's setup cannot be used" in message and words in message
         assert client.get(f"/api/sessions/{sid}").json() == before
 

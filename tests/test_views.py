@@ -124,6 +124,14 @@ def mazur_after_a_step(detailed=False):
     return session, session.last_trace
 
 
+def test_the_diagram_is_one_tab_stop():
+    session, _ = mazur_after_a_step()
+    svg = svg_of(network.build(session, shown.from_step(session), False))
+    stops = [g.get("id") for g in svg.iter() if g.get("tabindex") == "0"]
+    assert stops == ["node-0-0"]
+    assert len([g for g in svg.iter() if g.get("tabindex") == "-1"]) == 8 + 6 - 1
+
+
 def test_each_edge_is_drawn_with_its_id_and_the_engines_full_numbers():
     session, trace = mazur_after_a_step()
     d = network.build(session, shown.from_step(session), False)
@@ -134,7 +142,8 @@ def test_each_edge_is_drawn_with_its_id_and_the_engines_full_numbers():
     assert len(edges) == 8
     for g in edges:
         l, i, j = (int(g.get(k)) for k in ("data-layer", "data-from", "data-to"))
-        assert g.get("id") == f"edge-{l}-{i}-{j}" and g.get("tabindex") == "0" and g.get("role") == "img"
+        # The diagram is one tab stop, its first node: edges are reached with the arrow keys.
+        assert g.get("id") == f"edge-{l}-{i}-{j}" and g.get("tabindex") == "-1" and g.get("role") == "button"
         # Full floats: the attribute reads back as the engine's number, bit for bit.
         assert g.get("data-weight") == repr(float(after[l][j, i]))
         assert g.get("data-grad") == repr(float(grads[l][j, i]))

@@ -170,7 +170,7 @@ def test_a_detailed_step_in_progress_is_cancelled_when_the_state_changes(client)
 def test_inspector_ignores_negative_indices(client):
     client.get("/")
     r = client.get("/ui/inspect?kind=weight&layer=-1&to=0&from=0")
-    assert r.status_code == 200 and "Click or focus an edge" in r.text and "insp-edit" not in r.text
+    assert r.status_code == 200 and "Click an edge or a node" in r.text and "insp-edit" not in r.text
 
 
 @pytest.mark.parametrize("control, value, words", [

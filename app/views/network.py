@@ -148,9 +148,9 @@ def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
     if shown:
         caption, narration, kind = shown.caption, shown.narration, shown.kind
     else:
-        caption = ("No step yet: press Step to run a forward pass, a backward pass and an update. "
-                   "Edges show the current weights.")
-        narration, kind = "", "initial"
+        caption = "No step yet. Edges show the current weights; nodes show their biases."
+        narration, kind = ("Press Step: one mini-batch runs forward through the network, its loss is measured, the "
+                           "deltas flow back layer by layer, and every weight moves by −η·g."), "initial"
     return Diagram(session.trainer.step_count, WIDTH, layout.height, _columns(net, layout), nodes, edges, caption,
                    narration, kind, edges_markup(edges), nodes_markup(nodes))
 

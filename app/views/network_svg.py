@@ -29,7 +29,7 @@ def edges_markup(edges: list["Edge"]) -> Markup:
 def nodes_markup(nodes: list["Node"]) -> Markup:
     """The nodes, in layer order; the first layer's names are drawn on their left, the last layer's on their right."""
     last = nodes[-1].layer
-    return Markup("".join([node_markup(n, n.layer == last) for n in nodes]))
+    return Markup("".join([node_markup(n, n.layer == last, i == 0) for i, n in enumerate(nodes)]))
 
 
 _LINE = f"\n{ELEMENT_INDENT}"
@@ -49,7 +49,7 @@ def edge_markup(e: "Edge") -> str:
     to hover, the visible curve, and its label."""
     text = escape(e.description)
     return _group([
-        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="0" role="img" aria-label="{text}"',
+        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="-1" role="button" aria-label="{text}"',
         f'   data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"',
         f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}">',
     ], [
@@ -101,14 +101,15 @@ def _node_place(centre: float, x: float, y: float, lines: int) -> NodePlace:
                      tuple(str(y + 47 + 11 * i) for i in range(lines)))
 
 
-def node_markup(n: "Node", last_layer: bool) -> str:
+def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
     """One node: its numbers in data-* attributes, its picture in a ring coloured by δ, its name if it is an input
-    or an output, and its numbers underneath."""
+    or an output, and its numbers underneath. The diagram is one tab stop, its `entry` node; arrow keys move on
+    from there (static/app.js)."""
     place = _node_place(n.x, *n.corner, len(n.lines))
     text = escape(n.description)
     return _group([
         GAP,
-        f'<g id="{n.id}" class="node" tabindex="0" role="img" style="--layer: {n.layer}"',
+        f'<g id="{n.id}" class="node" tabindex="{0 if entry else -1}" role="button" style="--layer: {n.layer}"',
         f'   aria-label="{text}"',
         f'   data-layer="{n.layer}" data-index="{n.index}" data-activation="{exact(n.activation)}"',
         f'   data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}">',

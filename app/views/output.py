@@ -189,7 +189,8 @@ def build(session: Session) -> dict:
     figure = {"boundary": boundary, "curve": curve, "scatter": predicted_vs_actual}[kind](session)
     titles = {"boundary": "Network output over the input plane", "curve": "Fitted curve",
               "scatter": "Predicted versus actual"}
-    figure["layout"].update(margin={"l": 48, "r": 12, "t": 8, "b": 40}, showlegend=True,
-                            legend={"orientation": "h", "y": -0.18}, plot_bgcolor="#ffffff",
+    figure["layout"].update(margin={"l": 48, "r": 12, "t": 24, "b": 40}, showlegend=True,
+                            legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+                            plot_bgcolor="#ffffff",
                             paper_bgcolor="rgba(0,0,0,0)", font={"size": 11})
     return {"kind": kind, "title": titles[kind], "figure": figure, "step": session.trainer.step_count}

@@ -1,8 +1,9 @@
 """Looking into the network from the page: the inspector, setting a weight or bias, Predict, the gradient check."""
 import math
+from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -74,7 +75,29 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
 @router.get("/ui/inspect")
 def inspect(request: Request, session: Current, kind: str, layer: int, to: int,
             source: int | None = Query(None, alias="from")) -> Response:
+    """A look at one edge or node, without selecting it."""
     with session.lock:
         return templates.TemplateResponse(request, "partials/inspector.html",
                                           {"inspector": inspector_for(session, kind, layer, source, to),
+                                           "inspector_step": session.trainer.step_count, "oob": False, "errors": {}})
+
+
+@router.post("/ui/inspect")
+def select(request: Request, session: Current, kind: Annotated[str, Form()], layer: Annotated[int, Form()],
+           to: Annotated[int, Form()], source: Annotated[int | None, Form(alias="from")] = None) -> Response:
+    """Select an edge or a node: the inspector shows it now and follows every later change of state."""
+    with session.lock:
+        target = (kind, layer, source, to)
+        found = inspector_for(session, *target)
+        view_of(session).selected = target if found is not None else None
+        return templates.TemplateResponse(request, "partials/inspector.html",
+                                          {"inspector": found, "inspector_step": session.trainer.step_count,
                                            "oob": False, "errors": {}})
+
+
+@router.post("/ui/inspect/close", status_code=204)
+def close_inspector(session: Current) -> Response:
+    """Nothing selected: the inspector closes and is no longer drawn."""
+    with session.lock:
+        view_of(session).selected = None
+    return Response(status_code=204)

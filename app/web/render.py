@@ -138,6 +138,15 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
     cfg = LazyConfig(session)
     config = session.trainer.config
     view = view_of(session)
+    if inspect is not None:
+        view.selected = inspect
+    selected = view.selected
+    found = inspector_for(session, *selected) if selected else None
+    gone = None
+    if selected and found is None:
+        gone = (f"The selected {'edge' if selected[0] in ('edge', 'weight') else 'node'} is no longer in the "
+                "network. Click an edge or a node to inspect it.")
+        view.selected = None
     info = DATASETS.get(session.dataset.name)
     hidden = list(config.layers[1:-1])
     return {
@@ -167,8 +176,10 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
         "gradcheck": gradcheck,
         "predict": {"names": list(session.dataset.input_names), "values": predicted},
-        "inspector": inspector_for(session, *inspect) if inspect else None,
-        "with_inspector": inspect is not None,
+        "inspector": found,
+        "inspector_gone": gone,
+        "inspector_step": session.trainer.step_count,
+        "with_inspector": selected is not None,
         "presets": [(name, p.title) for name, p in PRESETS.items()],
         "shared": shared,
         "max_csv_bytes": get_settings().max_csv_bytes,

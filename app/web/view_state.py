@@ -23,6 +23,8 @@ class ViewState:
     drawn_step: DetailedStep = field(default_factory=DetailedStep)
     drawn_at: int = 0
     gradcheck_shown: bool = False  # the gradient check's panel is on the page
+    # The edge or node the inspector follows, as (kind, layer, from, to); app/web/render.py inspector_for.
+    selected: tuple | None = None
     notice: str | None = None  # said once, on the next page load (after opening a share link)
 
     @property

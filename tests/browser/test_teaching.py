@@ -68,6 +68,7 @@ def test_mazur_preset_shows_the_articles_numbers_at_every_phase(playground, live
     expect(page.get_by_role("button", name="Step: Forward", exact=True)).to_be_visible()
 
     page.locator("#edge-1-0-0").focus()
+    page.keyboard.press("Enter")
     insp = page.locator("#inspector")
     expect(insp).to_contain_text("Weight h1.1 → o1")
     values = [float(v) for v in insp.locator(".insp-num").evaluate_all("els => els.map(e => e.dataset.value)")]
@@ -81,6 +82,7 @@ def test_inspector_numbers_equal_the_api_trace(playground, live_server):
     trace = page.request.post(f"{live_server}/api/sessions/{sid}/step", data={"steps": 3}).json()["trace"]
     page.reload()
     page.locator("#edge-1-2-1").focus()
+    page.keyboard.press("Enter")
     insp = page.locator("#inspector")
     expect(insp).to_contain_text("Weight h1.3 → h2.2")
     values = [float(v) for v in insp.locator(".insp-num").evaluate_all("els => els.map(e => e.dataset.value)")]
@@ -120,6 +122,7 @@ def test_editing_a_weight_changes_exactly_that_weight(playground, live_server):
     page = playground
     before = diagram_weights(page)
     page.locator("#edge-0-1-2").focus()
+    page.keyboard.press("Enter")
     expect(page.locator("#inspector")).to_contain_text("Weight x2 → h1.3")
     page.locator("#insp-edit-value").fill("0.75")
     page.locator("#inspector").get_by_role("button", name="Set").click()

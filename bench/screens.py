@@ -1,0 +1,116 @@
+"""Screenshots of the page as a newcomer sees it, for review and for the README.
+
+Starts the app (as bench/server.py does) and drives Debian's Chromium headless through Playwright.
+  --review DIR   viewport shots at 1280x800 and 390x844 of: the default page after one Step, the inspector open on
+                 an edge, Mazur's detailed step at each phase, and the spiral preset; full-page shots at 390x844.
+  --readme       rewrites docs/screenshot.png, docs/share.png and docs/mazur.png.
+Run: `.venv/bin/python bench/screens.py --review /tmp/shots` or `.venv/bin/python bench/screens.py --readme`.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from server import running_server  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def ready(page) -> None:
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    page.wait_for_timeout(300)
+
+
+def step(page, times: int = 1) -> None:
+    for _ in range(times):
+        before = page.get_attribute("#network", "data-step")
+        page.click("#btn-step")
+        page.wait_for_function(f"() => document.getElementById('network').dataset.step !== '{before}'")
+    page.wait_for_timeout(250)
+
+
+def open_first_edge(page) -> None:
+    page.locator("svg#network .edge").first.click()
+    page.wait_for_timeout(300)
+
+
+def review(url: str, out: Path, browser) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = browser.new_page(viewport=viewport)
+        page.goto(url + "/")
+        ready(page)
+        page.screenshot(path=str(out / f"{name}-fresh.png"))
+        step(page)
+        page.screenshot(path=str(out / f"{name}-step.png"))
+        page.screenshot(path=str(out / f"{name}-step-full.png"), full_page=True)
+        open_first_edge(page)
+        page.screenshot(path=str(out / f"{name}-inspector.png"))
+        page.goto(url + "/?preset=mazur&detailed=1")
+        ready(page)
+        page.screenshot(path=str(out / f"{name}-mazur-0.png"))
+        for n in range(1, 5):
+            page.click("#btn-step")
+            page.wait_for_timeout(600)
+            page.screenshot(path=str(out / f"{name}-mazur-{n}.png"))
+        page.goto(url + "/?preset=spiral&detailed=1")
+        ready(page)
+        for n in range(1, 5):
+            page.click("#btn-step")
+            page.wait_for_timeout(600)
+        page.screenshot(path=str(out / f"{name}-spiral-update.png"))
+        page.close()
+    print(f"screenshots in {out}")
+
+
+def readme(url: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url + "/")
+    ready(page)
+    for _ in range(6):
+        page.click("#btn-epoch")
+        page.wait_for_timeout(150)
+    step(page)
+    open_first_edge(page)
+    page.screenshot(path=str(DOCS / "screenshot.png"))
+    page.click("#btn-share")
+    page.wait_for_selector("#share-url")
+    page.locator("#share").scroll_into_view_if_needed()
+    page.locator("#share").screenshot(path=str(DOCS / "share.png"))
+    page.goto(url + "/?preset=mazur&detailed=1")
+    ready(page)
+    for _ in range(2):
+        page.click("#btn-step")
+        page.wait_for_timeout(600)
+    page.locator("svg#network .edge").nth(4).click()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "mazur.png"))
+    page.close()
+    print(f"README screenshots written to {DOCS}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--review", type=Path, help="directory for review screenshots")
+    parser.add_argument("--readme", action="store_true", help="rewrite the README's screenshots in docs/")
+    args = parser.parse_args()
+    if not args.review and not args.readme:
+        parser.error("give --review DIR, --readme or both")
+    with running_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if args.review:
+            review(url, args.review, browser)
+        if args.readme:
+            readme(url, browser)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
