@@ -99,7 +99,7 @@ def test_the_narration_names_the_biggest_change_even_when_only_biases_moved():
 
     s = build_session(MAZUR)
     s.train(1)
-    assert shown.from_step(s).narration.endswith("The biggest change: the weight h1.2 → o1 went down by 0.0413338, "
+    assert shown.from_step(s).narration.endswith("The biggest change: the weight w6 (h2 → o1) went down by 0.0413338, "
                                                  "from 0.45 to 0.408666.")  # Mazur's w6
     # All-zero weights: tanh(0) = 0 hides every input, so only the biases get a gradient.
     s = build_session(CreateSession(init="zeros"))
@@ -152,11 +152,12 @@ def test_each_edge_is_drawn_with_its_id_and_the_engines_full_numbers():
         assert hit.get("d") == line.get("d") and line.get("d").startswith("M")
         assert line.get("stroke") == hex_color(after[l][j, i])
         assert g.find("title").text == g.get("aria-label")
-        assert g.get("aria-label").startswith(f"{names[l][i]} → {names[l + 1][j]}: w = ")
+        # Mazur's own weight names: w1 … w4 into the hidden layer, w5 … w8 out of it, target by target.
+        assert g.get("aria-label").startswith(f"w{4 * l + 2 * j + i + 1}: {names[l][i]} → {names[l + 1][j]}: w = ")
         label = g.find("text")
         assert label.get("class") == "num" and label.text == short_label(float(after[l][j, i]), 3)
     w5 = edges.find("g[@id='edge-1-0-0']")
-    assert w5.get("aria-label") == ("h1.1 → o1: w = 0.3589, ∂L/∂w = 0.0822 (batch mean), "
+    assert w5.get("aria-label") == ("w5: h1 → o1: w = 0.3589, ∂L/∂w = 0.0822, "
                                     "changed by -0.0411 in the last update")
 
 
@@ -184,7 +185,7 @@ def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
         numbers = [t.text for t in names if t.get("class").startswith("val")]
         assert numbers[0] == f"a {short_label(float(p.a[l].mean(axis=0)[j]), 3)}"
         assert len(numbers) == (1 if l == 0 else 3) and (l == 0 or numbers[1].startswith("δ "))
-    assert nodes.find("g[@id='node-0-0']/text[@class='node-name left']").text == "x1"
+    assert nodes.find("g[@id='node-0-0']/text[@class='node-name left']").text == "i1"  # Mazur's own name
     assert nodes.find("g[@id='node-2-1']/text[@class='node-name right']").text == "o2"
 
 

@@ -372,3 +372,58 @@ def test_a_bad_speed_is_refused_and_changes_nothing(client):
     assert "Speed must be one of 1 step, 10 steps, 1 epoch, 2 epochs." in r.text
     assert '<option value="1" selected>' in r.text
     assert client.app.state.sessions.get(client.cookies["bp_session"]).page.get("speed") is None
+
+
+def inspector_of(text: str) -> tuple[str | None, str]:
+    """The inspector in an answer: its data-step and its text (None when the answer does not draw it)."""
+    m = re.search(r'<section id="inspector" class="([^"]*)"[^>]*data-step="(\d*)"[^>]*>(.*?)</section>', text, re.S)
+    return (None, "") if m is None else (m.group(2), ("open " if "open" in m.group(1).split() else "") + m.group(3))
+
+
+def test_the_inspector_follows_every_change_of_state_until_closed(client):
+    client.get("/?preset=xor")
+    client.post("/ui/step", headers=HX)
+    r = client.post("/ui/inspect", data={"kind": "edge", "layer": "1", "from": "0", "to": "0"}, headers=HX)
+    step, text = inspector_of(r.text)
+    assert step == "1" and text.startswith("open") and "step 1 · 4 rows" in text
+    for action, expected in [("/ui/step", "2"), ("/ui/epoch", "3"), ("/ui/back", "2"), ("/ui/step", "3")]:
+        step, text = inspector_of(client.post(action, headers=HX).text)
+        assert step == expected and text.startswith("open"), action
+    assert f"step {expected} · 4 rows" in text
+    # The selection outlives a rebuild only while it exists: removing the hidden layer's last node removes it.
+    step, text = inspector_of(client.post("/ui/edit", data={"kind": "weight", "layer": "1", "to": "0", "from": "0",
+                                                            "value": "0.5"}, headers=HX).text)
+    assert text.startswith("open") and 'value="0.5"' in text
+    assert client.post("/ui/inspect/close", headers=HX).status_code == 204
+    assert inspector_of(client.post("/ui/step", headers=HX).text)[0] is None
+
+
+def test_a_selection_that_is_gone_says_so_once(client):
+    client.get("/?preset=xor")
+    client.post("/ui/inspect", data={"kind": "node", "layer": "1", "to": "1"}, headers=HX)
+    r = client.post("/ui/shape", data={"action": "remove-neuron", "layer": "1"}, headers=HX)
+    step, text = inspector_of(r.text)
+    assert text.startswith("open") and "no longer in the network" in text
+    assert inspector_of(client.post("/ui/step", headers=HX).text)[0] is None
+
+
+def test_detailed_inspector_shows_only_what_the_phases_have_computed(client):
+    client.get("/?preset=mazur")
+    hidden_edge = {"kind": "edge", "layer": "0", "from": "0", "to": "0"}
+    output_edge = {"kind": "edge", "layer": "1", "from": "0", "to": "0"}
+    client.post("/ui/phase", headers=HX)  # forward
+    for target in (hidden_edge, output_edge):
+        text = inspector_of(client.post("/ui/inspect", data=target, headers=HX).text)[1]
+        assert "not yet updated" in text and "Gradient" not in text and "Why" not in text and "Update:" not in text
+    text = inspector_of(client.post("/ui/inspect", data={"kind": "node", "layer": "2", "to": "0"}, headers=HX).text)[1]
+    assert "0.593269992" in text.replace("0.59327", "0.593269992") and "Why" not in text  # out_h1 forward only
+    client.post("/ui/phase", headers=HX)  # loss
+    client.post("/ui/phase", headers=HX)  # backward, output layer
+    assert "Why" in inspector_of(client.post("/ui/inspect", data=output_edge, headers=HX).text)[1]
+    text = inspector_of(client.post("/ui/inspect", data=hidden_edge, headers=HX).text)[1]
+    assert "Why" not in text and "backward pass reaches h1" in text
+    client.post("/ui/phase", headers=HX)  # backward, hidden layer
+    text = inspector_of(client.post("/ui/inspect", data=hidden_edge, headers=HX).text)[1]
+    assert "Why" in text and "Update:" not in text and "comes in the Update phase" in text
+    text = inspector_of(client.post("/ui/phase", headers=HX).text)[1]  # update: the selection follows
+    assert "Update: sgd" in text and "0.149780716" in text

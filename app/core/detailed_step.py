@@ -22,6 +22,15 @@ class DetailedStep:
     trace: Trace | None = None
     layer: int | None = None
 
+    def computed(self, weight_layer: int) -> dict[str, bool]:
+        """What the phases so far have computed for weight layer `weight_layer` (its weights, and the biases and
+        deltas of the nodes it feeds): the deltas and gradients arrive going backward, the update last. Outside a
+        detailed step everything has been."""
+        if self.phase is None or self.phase == "update":
+            return {"backward": True, "updated": True}
+        backward = self.phase == "backward" and weight_layer >= self.layer
+        return {"backward": backward, "updated": False}
+
     def following(self, weight_layers: int) -> tuple[str, int | None]:
         """The phase the next click shows, with its weight layer when it goes backward."""
         if self.phase in (None, "update"):

@@ -45,6 +45,8 @@ class Dataset:
     features: tuple[str, ...] | None = None
     mean: np.ndarray | None = None
     std: np.ndarray | None = None  # zero spreads are stored as 1, so those columns are only centred
+    hidden_names: tuple[tuple[str, ...], ...] = ()  # a worked example's own names (app/datasets/tables.py Table)
+    numbered_weights: bool = False
 
     @property
     def input_size(self):

@@ -166,6 +166,8 @@ def assemble(name, title, table, train_idx, test_idx, *, features, standardize, 
         features=features,
         mean=mean,
         std=std,
+        hidden_names=table.hidden_names,
+        numbered_weights=table.numbered_weights,
     )
 
 

@@ -22,6 +22,10 @@ class Table:
     y: np.ndarray
     classes: tuple[str, ...] | None = None
     scale_by_max: bool = False  # divide inputs by the column max of the training rows
+    # A worked example's own names for its network: hidden nodes per hidden layer (used when the network has those
+    # layers), and whether its weights are numbered w1, w2, ... (target by target, layer by layer).
+    hidden_names: tuple[tuple[str, ...], ...] = ()
+    numbered_weights: bool = False
 
 
 def xor_table():
@@ -35,7 +39,7 @@ def mazur_table():
     """Matt Mazur's step-by-step backprop example: x (1, 2), targets (1, 2)."""
     x = np.array([[0.05, 0.10]], dtype=np.float64)
     y = np.array([[0.01, 0.99]], dtype=np.float64)
-    return Table(("i1", "i2"), ("o1", "o2"), x, y)
+    return Table(("i1", "i2"), ("o1", "o2"), x, y, hidden_names=(("h1", "h2"),), numbered_weights=True)
 
 
 def score_table():

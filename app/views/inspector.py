@@ -151,6 +151,10 @@ def _parameter_update(trace: Trace, kind: str, layer: int, index: tuple) -> dict
     return out
 
 
+# A whole step's numbers: the detailed step narrows this to its phases so far (app/core/detailed_step.py computed).
+ALL_COMPUTED = {"backward": True, "updated": True}
+
+
 def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
     """Weight weights[layer][target, source]: its batch-mean gradient, the δ behind it, and its update."""
     net, p = trace.net, trace.pass_
@@ -175,6 +179,7 @@ def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
                      "more": batch["n"] - len(terms)},
         "delta": _delta(trace, names, l + 1, j),
         "weight_update": _parameter_update(trace, "weight", l, (j, i)),
+        "computed": dict(ALL_COMPUTED), "phase": None,
     }
 
 
@@ -190,6 +195,7 @@ def node(trace: Trace, names, layer: int, index: int) -> dict:
     batch = _batch(trace)
     shown = min(batch["n"], MAX_ROWS)
     out = {"kind": "node", "step": trace.step, "layer": L, "index": j, "name": _name(names, L, j),
+           "computed": dict(ALL_COMPUTED), "phase": None,
            "batch": batch, "a": value_and_text(p.a[L][0, j]),
            "mean_a": value_and_text(p.a[L].mean(axis=0)[j]) if batch["n"] > 1 else None}
     if L == 0:

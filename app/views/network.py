@@ -13,7 +13,7 @@ from .network_svg import edges_markup, nodes_markup
 from .numbers import short_label
 from .output import cached, plane_inputs, plane_key
 from .png import data_uri, data_uris
-from .shown import Shown, node_names
+from .shown import Shown, node_names, weight_name
 
 NODE = 34  # node square side, px
 SLOT = 90  # vertical room per node: the square and up to four lines of numbers
@@ -144,7 +144,7 @@ def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
     layout = _layout(session)
     digits = 6 if detailed else 3  # a detailed step reads like a worked example
     nodes = _nodes(layout, _node_values(net, shown), heatmaps(session), digits, bool(shown) and shown.kind == "update")
-    edges = _edges(layout, net, shown, digits)
+    edges = _edges(layout, net, shown, digits, lambda l, i, j: weight_name(session, l, i, j))
     if shown:
         caption, narration, kind = shown.caption, shown.narration, shown.kind
     else:
@@ -281,7 +281,7 @@ def _node_lines(values: NodeValues, l: int, j: int, output: bool, digits: int,
 
 # Edges
 
-def _edges(layout: Layout, net, shown: Shown | None, digits: int) -> list[Edge]:
+def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> list[Edge]:
     """Every weight's curve, coloured by its sign and as wide as its size, with a label: the weight, its gradient
     as the backward pass reaches it, or old → new in the update phase."""
     first = _first_layer_with_delta(net, shown)
@@ -291,6 +291,7 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int) -> list[Edge]:
     updating = bool(shown) and shown.kind == "update"
     backward = bool(shown) and shown.kind == "backward"  # gradients appear on the edges as deltas arrive
     w_before = net.views(shown.params_before)[0] if updating else None
+    batch_rows = len(shown.rows) if shown and shown.rows is not None else 1
     edges = []
     for l, w in enumerate(net.weights):
         curves = Curves(layout, l)
@@ -298,6 +299,7 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int) -> list[Edge]:
         grads = grad_w[l].tolist() if grad_w is not None and l >= first else None
         changes = change[l].tolist() if change is not None else None
         olds = w_before[l].tolist() if updating else None
+        featured = _featured(w.size, changes if updating else grads)
         for j, row in enumerate(w.tolist()):
             for i, weight in enumerate(row):
                 grad = grads[j][i] if grads is not None else None
@@ -314,16 +316,30 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int) -> list[Edge]:
                     label_x=label_x, label_y=label_y, color=hex_color(weight),
                     width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH), weight=weight, grad=grad, change=dw,
                     changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
-                    description=_edge_description(from_names[i], to_names[j], weight, grad, dw),
-                    label=label, label_always=updating or (backward and grad is not None),
+                    description=_edge_description(from_names[i], to_names[j], own_name(l, i, j), weight, grad, dw,
+                                                  batch_rows),
+                    label=label, label_always=(updating or (backward and grad is not None)) and featured(j, i),
                 ))
     return edges
 
 
-def _edge_description(source: str, target: str, weight: float, grad: float | None, change: float | None) -> str:
-    text = f"{source} → {target}: w = {short_label(weight)}"
+LABELLED_EDGES = 4  # a layer with more edges prints only its largest label; the rest show on hover and focus
+
+
+def _featured(count: int, values: list[list[float]] | None):
+    """Which of a layer's edges print their label (old → new, or ∂) without hover: all of a small layer's, else
+    the one with the largest |value|, so that labels never pile up on each other or on the nodes."""
+    if count <= LABELLED_EDGES or values is None:
+        return lambda j, i: True
+    best = max(((abs(v), j, i) for j, row in enumerate(values) for i, v in enumerate(row)), default=(0, -1, -1))
+    return lambda j, i: (j, i) == best[1:]
+
+
+def _edge_description(source: str, target: str, own: str | None, weight: float, grad: float | None,
+                      change: float | None, batch_rows: int) -> str:
+    text = f"{own + ': ' if own else ''}{source} → {target}: w = {short_label(weight)}"
     if grad is not None:
-        text += f", ∂L/∂w = {short_label(grad)} (batch mean)"
+        text += f", ∂L/∂w = {short_label(grad)}" + (f" (mean over {batch_rows} rows)" if batch_rows > 1 else "")
     if change is not None:
         text += f", changed by {short_label(change)} in the last update"
     return text

@@ -6,6 +6,7 @@ import numpy as np
 
 from app.engine import LOSSES, Trace
 from app.core.session import Session
+from app.datasets.features import DEFAULT_FEATURES
 
 from .numbers import six_digits
 
@@ -36,7 +37,7 @@ def _batch_words(session: Session, trace: Trace) -> str:
         raw = session.dataset.raw_train_x[int(trace.rows[0])]
         inputs = ", ".join(f"{n} = {six_digits(float(v))}" for n, v in zip(session.dataset.input_names, raw))
         return f"training row #{int(trace.rows[0])} ({inputs})"
-    return f"the mean over the {rows} rows of the batch"
+    return f"a batch of {rows} rows, each run through the network on its own"
 
 
 def _output_words(session: Session, trace: Trace) -> tuple[str, int]:
@@ -44,19 +45,41 @@ def _output_words(session: Session, trace: Trace) -> tuple[str, int]:
     o, t = trace.pass_.a[-1].mean(axis=0), trace.targets.mean(axis=0)
     k = int(np.argmax(np.abs(o - t)))
     name = node_names(session)[-1][k]
-    mean = " (batch means)" if len(trace.rows) > 1 else ""
-    return f"the output {name} was {six_digits(float(o[k]))} but the target is {six_digits(float(t[k]))}{mean}", k
+    if len(trace.rows) > 1:
+        return (f"averaged over those rows, the output {name} was {six_digits(float(o[k]))} against a mean target of "
+                f"{six_digits(float(t[k]))}"), k
+    return f"the output {name} was {six_digits(float(o[k]))} but the target is {six_digits(float(t[k]))}", k
 
 
 def node_names(session: Session) -> list[list[str]]:
-    """Per layer: the input features, h{layer}.{n} for hidden nodes, then the targets (or o1, o2, ...)."""
+    """Per layer: the input features, h{layer}.{n} for hidden nodes (or a worked example's own names, when the
+    network has its hidden layers), then the targets (or o1, o2, ...)."""
     sizes = session.trainer.net.sizes
-    names = [list(session.dataset.feature_names)]
-    for l in range(1, len(sizes) - 1):
-        names.append([f"h{l}.{j + 1}" for j in range(sizes[l])])
+    data = session.dataset
+    # Inputs passed on as they are go by the data's own column names ("i1" in Mazur's example, not "x1").
+    plain = data.features is None or list(data.features) == list(DEFAULT_FEATURES[:len(data.input_names)])
+    names = [list(data.input_names if plain and len(data.input_names) == sizes[0] else data.feature_names)]
+    own = session.dataset.hidden_names if _own_names_fit(session) else [
+        [f"h{l}.{j + 1}" for j in range(sizes[l])] for l in range(1, len(sizes) - 1)]
+    names.extend(list(layer) for layer in own)
     targets = list(session.dataset.target_names)
     names.append(targets if len(targets) == sizes[-1] else [f"o{j + 1}" for j in range(sizes[-1])])
     return names
+
+
+def weight_name(session: Session, layer: int, source: int, target: int) -> str | None:
+    """A worked example's own name for weights[layer][target, source] ("w5" in Mazur's), or None."""
+    if not (session.dataset.numbered_weights and _own_names_fit(session)):
+        return None
+    sizes = session.trainer.net.sizes
+    before = sum(sizes[l] * sizes[l + 1] for l in range(layer))
+    return f"w{before + target * sizes[layer] + source + 1}"
+
+
+def _own_names_fit(session: Session) -> bool:
+    """The network has the hidden layers the worked example names."""
+    own = session.dataset.hidden_names
+    return bool(own) and [len(layer) for layer in own] == list(session.trainer.net.sizes[1:-1])
 
 
 def _weight_and_bias_changes(session: Session, trace: Trace) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -77,7 +100,9 @@ def _biggest_change(session: Session, trace: Trace, change: tuple[list[np.ndarra
                          for params in (trace.params_before, trace.params_after))
         if kind == "weight":
             j, i = divmod(k, layers[l].shape[1])
-            return f"The biggest change: the weight {names[l][i]} → {names[l + 1][j]} {_moved(float(before), float(after))}."
+            own = weight_name(session, l, i, j)
+            return (f"The biggest change: the weight {f'{own} ({names[l][i]} → {names[l + 1][j]})' if own else f'{names[l][i]} → {names[l + 1][j]}'} "
+                    f"{_moved(float(before), float(after))}.")
         # Only biases moved: every weight gradient was zero, or too small to change a weight in float64.
         return (f"No weight changed; the biggest change: the bias of {names[l + 1][k]} "
                 f"{_moved(float(before), float(after))}.")
@@ -97,10 +122,17 @@ def from_step(session: Session) -> Shown | None:
     output, _ = _output_words(session, trace)
     batch = _batch_words(session, trace)
     change = _weight_and_bias_changes(session, trace)
-    narration = (f"Step {trace.step} used {batch}: {output}, so the batch loss was "
-                 f"{six_digits(trace.loss_before)}. {_biggest_change(session, trace, change)}")
-    caption = (f"a and δ: {batch}, from the forward and backward pass before step "
-               f"{trace.step}'s update. Weights and biases: after the update. Edge gradients ∂L/∂w: batch mean.")
+    if len(trace.rows) > 1:  # the loss of a batch is the mean of its rows' losses, not the loss of its means
+        narration = (f"Step {trace.step} used {batch}. {output[0].upper()}{output[1:]}; the batch loss, the mean of "
+                     f"the rows' own losses, was {six_digits(trace.loss_before)}.")
+    else:
+        narration = f"Step {trace.step} used {batch}: {output}, so the loss was {six_digits(trace.loss_before)}."
+    narration += f" {_biggest_change(session, trace, change)}"
+    each = (f"each node's average over the batch's {len(trace.rows)} rows" if len(trace.rows) > 1
+             else batch)
+    caption = (f"a and δ: {each}, from the forward and backward pass before step {trace.step}'s update. "
+               f"Weights and biases: after the update. Edge gradients ∂L/∂w: "
+               f"{'the mean over the batch' if len(trace.rows) > 1 else 'this row'}.")
     return Shown("step", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
                  trace.rows.tolist(), caption, narration, weight_change=change[0])
 
@@ -114,16 +146,18 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
         outs = ", ".join(f"{names[-1][k]} = {six_digits(float(v))}" for k, v in enumerate(p.a[-1].mean(axis=0)))
         hidden = ""
         if n_layers > 1:
-            hidden = "Hidden values: " + ", ".join(
+            hidden = ("Hidden values" + (" (averaged over the rows)" if len(trace.rows) > 1 else "") + ": ") + ", ".join(
                 f"{names[1][j]} = {six_digits(float(v))}" for j, v in enumerate(p.a[1].mean(axis=0))) + ". "
         narration = (f"Forward pass on {batch}: each node computes z = Σ w·a + b and applies its activation. "
-                     f"{hidden}Outputs: {outs}.")
+                     f"{hidden}Outputs{' (averaged over the rows)' if len(trace.rows) > 1 else ''}: {outs}.")
         return Shown("forward", p.a, p.z, None, n_layers, None, None, None, None, trace.rows.tolist(),
                      f"Forward pass of step {trace.step} on {batch}, layer by layer: z = Σ w·a + b, then a = f(z). "
                      "Weights not yet updated.", narration, show_z=True)
     if phase == "loss":
         output, _ = _output_words(session, trace)
-        narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch} is {six_digits(trace.loss_before)}.")
+        mean = ", the mean of the rows' own losses," if len(trace.rows) > 1 else ""
+        narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch}{mean} is "
+                     f"{six_digits(trace.loss_before)}.")
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = LOSSES[trace.config.loss].terms(p.a[-1], trace.targets, p.z[-1])
         return Shown("loss", p.a, p.z, None, n_layers, None, None, None, trace.targets, trace.rows.tolist(),

@@ -54,20 +54,26 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
                 source = int(source)
                 return {"kind": "plain", "param": "weight", "layer": layer, "to": to, "source": source,
                         "value": float(net.weights[layer][to, source]), "label": "w",
-                        "title": f"Weight {names[layer][source]} → {names[layer + 1][to]}"}
+                        "title": f"Weight {own + ': ' if (own := shown.weight_name(session, layer, source, to)) else ''}"
+                                 f"{names[layer][source]} → {names[layer + 1][to]}"}
             if node_layer == 0:
                 return None
             return {"kind": "plain", "param": "bias", "layer": node_layer - 1, "to": to, "source": None,
                     "value": float(net.biases[node_layer - 1][to]), "label": "b",
                     "title": f"Bias of {names[node_layer][to]}"}
-        # During a detailed step the trace is a proposal, so the edit form starts from the current value.
+        # During a detailed step the trace is a proposal, so the edit form starts from the current value, and
+        # only what the phases so far have computed is shown.
         if kind in ("edge", "weight"):
             found = inspector.edge(trace, names, layer, int(source), to)
             found["current"] = float(net.weights[layer][to, int(source)])
+            found["own_name"] = shown.weight_name(session, layer, int(source), to)
+            found["computed"] = step.computed(layer)
         else:
             found = inspector.node(trace, names, node_layer, to)
             if node_layer:
                 found["current"] = float(net.biases[node_layer - 1][to])
+            found["computed"] = step.computed(max(node_layer - 1, 0))
+        found["phase"] = step.phase
         return found
     except (TypeError, ValueError, IndexError, FieldError):
         return None

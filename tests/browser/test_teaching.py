@@ -70,7 +70,7 @@ def test_mazur_preset_shows_the_articles_numbers_at_every_phase(playground, live
     page.locator("#edge-1-0-0").focus()
     page.keyboard.press("Enter")
     insp = page.locator("#inspector")
-    expect(insp).to_contain_text("Weight h1.1 → o1")
+    expect(insp).to_contain_text("Weight w5: h1 → o1")  # Mazur's own names
     values = [float(v) for v in insp.locator(".insp-num").evaluate_all("els => els.map(e => e.dataset.value)")]
     for expected in (0.082167041, 0.138498562, 0.593269992, 0.35891648):
         assert any(abs(v - expected) < 1e-8 for v in values), expected
