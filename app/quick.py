@@ -11,6 +11,7 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from app.core.session import Session
+from app.ratelimit import Budget
 from app.store import SessionStore
 
 T = TypeVar("T")
@@ -27,14 +28,25 @@ def step_cost(session: Session, steps: int, picture_rows: int = 0) -> int:
     return rows * trainer.net.n_params
 
 
+def steps_within(session: Session, work: int, picture_rows: int = 0) -> int:
+    """The most steps whose step_cost stays within `work` (0 when not even one does)."""
+    data, trainer = session.dataset, session.trainer
+    per_step = (3 * trainer.batch_size + len(data.train_x) + len(data.test_x)) * trainer.net.n_params
+    return max(0, (work - picture_rows * trainer.net.n_params) // per_step)
+
+
 async def find(store: SessionStore, sid: str) -> Session | None:
     """store.get: on the loop when storage is local (a lookup in memory, rarely a load from the file)."""
     return store.get(sid) if store.local else await run_in_threadpool(store.get, sid)
 
 
-async def locked(store: SessionStore, session: Session, work: Callable[[], T], cost: int) -> T:
+async def locked(store: SessionStore, session: Session, work: Callable[[], T], cost: int,
+                 budget: Budget | None = None) -> T:
     """work() under the session's lock: on the event loop when it is short, storage is local and the lock is
-    free at once; otherwise in the threadpool, waiting there for the lock."""
+    free at once; otherwise in the threadpool, waiting there for the lock. With a `budget`, the cost is spent
+    from the session's share of work first (app/ratelimit.py): it may wait for it, or be refused with a 429."""
+    if budget is not None:
+        await budget.spend(session.id, cost)
     if cost <= QUICK_WORK and store.local and session.lock.acquire(blocking=False):
         try:
             return work()

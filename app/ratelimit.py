@@ -3,7 +3,14 @@
 A client is its session for work on a session (so a class behind one NAT address is not one client), and its
 address for what creates sessions or snapshots. Buckets live in each process: with several workers a client
 gets up to that many times the rate.
+
+Most limits count requests, and the middleware takes their token before the route runs. Training counts work
+too (`counts="work"`): the work a request does grows with the network, the data and Play's speed, so the route,
+which knows its session, spends its estimate (app/quick.py step_cost: multiply-adds) through a `Budget`. Work
+over the budget waits its turn, as nginx's limit_req delays a burst, and only a queue longer than MAX_DELAY is
+refused: one page playing on a large network slows down instead of failing.
 """
+import asyncio
 import json
 import math
 import re
@@ -12,6 +19,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from fastapi import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,10 +33,17 @@ class Limit:
     per_second: float
     burst: float
     by: str  # "session" or "address"
+    counts: str = "requests"  # or "work": multiply-adds, spent by the route (Budget)
 
 
 # Play sends about 30 steps a second; a class of 300 behind one address opens up to 600 sessions at once.
 TRAIN = Limit("training steps", 60, 120, "session")
+# ...and the work of those steps: the default network's Play at its fastest (2 epochs a frame, 7.7e5 multiply-adds)
+# at 60 frames a second spends 4.6e7 a second, a quarter of this. On the largest networks 2e8 a second is about a
+# tenth of one core (bench/README.md); a burst is the largest single page step (about 9e8).
+WORK = Limit("training work", 2e8, 1e9, "session", counts="work")
+# Work waits at most this long for its budget; beyond it the request is refused.
+MAX_DELAY = 5.0
 CHECK = Limit("gradient checks", 1, 5, "session")
 SHARE = Limit("shares", 1, 30, "session")
 CREATE = Limit("new sessions", 10, 600, "address")
@@ -42,6 +57,7 @@ PAGE = Limit("page actions", 60, 120, "session")
 RULES = [
     ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$"), TRAIN),
     ("POST", re.compile(r"^/ui/(step|epoch|play|play-frame|phase)$"), TRAIN),
+    ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$|^/ui/(step|epoch|play|play-frame)$"), WORK),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/gradient-check$"), CHECK),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/share$"), SHARE),
     ("POST", re.compile(r"^/api/sessions(/import)?$|^/api/snapshots/[^/]+/fork$|^/ui/import$"), CREATE),
@@ -62,8 +78,8 @@ def address(scope: Scope) -> str:
 
 
 class Buckets:
-    def __init__(self, scale: float, clock=time.monotonic):
-        self.scale, self.clock = scale, clock
+    def __init__(self, scale: float, clock=time.monotonic, sleep=asyncio.sleep):
+        self.scale, self.clock, self.sleep = scale, clock, sleep
         self._buckets: OrderedDict[tuple, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -91,6 +107,47 @@ class Buckets:
                 self._buckets.popitem(last=False)
         return wait
 
+    def spend(self, limit: Limit, key: str, amount: float) -> tuple[float, float]:
+        """Spend `amount` of a work limit: (seconds the work must first wait, 0), or (0, seconds until it may be
+        asked again) when it would wait longer than MAX_DELAY, and then nothing is spent.
+
+        Work waits until the bucket holds its amount, or a full bucket for work larger than the burst, which then
+        leaves the bucket in debt. Spending at once queues the next request behind this one."""
+        rate, burst = self.rate(limit)
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.pop((limit.name, key), (burst, now))
+            tokens = min(burst, tokens + (now - last) * rate)
+            wait = max(0.0, (min(amount, burst) - tokens) / rate)
+            if wait <= MAX_DELAY + 1e-9:
+                tokens -= amount
+            self._buckets[(limit.name, key)] = (tokens, now)
+            if len(self._buckets) > MAX_BUCKETS:
+                self._buckets.popitem(last=False)
+        return (wait, 0.0) if wait <= MAX_DELAY + 1e-9 else (0.0, wait - MAX_DELAY)
+
+
+class Budget:
+    """A request's work limit (the RULES' `counts="work"` limit of its path, if any) for the route to spend."""
+
+    def __init__(self, buckets: Buckets | None, limit: Limit | None):
+        self.buckets, self.limit = buckets, limit
+
+    async def spend(self, key: str, amount: float) -> None:
+        """Wait for `amount` of work, or raise a 429 with Retry-After when the wait would be too long."""
+        if self.buckets is None or self.limit is None:
+            return
+        wait, refused = self.buckets.spend(self.limit, key, amount)
+        if refused:
+            rate, burst = self.buckets.rate(self.limit)
+            seconds = max(1, math.ceil(refused))
+            raise HTTPException(429, headers={"Retry-After": str(seconds)},
+                                detail=f"Too much {self.limit.name} at once: one session may do about {rate:.2g} "
+                                       f"multiply-adds a second (bursts of {burst:.2g}), and these requests would "
+                                       f"wait longer than {MAX_DELAY:g} s for it. Try again in {seconds} s.")
+        if wait:
+            await self.buckets.sleep(wait)
+
 
 class RateLimit:
     def __init__(self, app: ASGIApp, buckets: Buckets | None):
@@ -99,11 +156,12 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.buckets is not None:
-            limit = next((l for method, path, l in RULES if scope["method"] == method and path.match(scope["path"])),
-                         None)
-            if limit is not None:
-                wait = self.buckets.take(limit, self._client(scope, limit))
-                if wait:
+            for method, path, limit in RULES:
+                if scope["method"] != method or not path.match(scope["path"]):
+                    continue
+                if limit.counts == "work":  # the route knows the work: it spends it (Budget)
+                    scope["work_limit"] = limit
+                elif wait := self.buckets.take(limit, self._client(scope, limit)):
                     return await self._refuse(send, *self.buckets.refusal(limit, wait))
         await self.app(scope, receive, send)
 

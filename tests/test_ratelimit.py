@@ -1,5 +1,6 @@
 """Rate limits (app/ratelimit.py): token buckets per session for training, checks, rebuilds, predictions and page
-actions, and per address for new sessions."""
+actions, and per address for new sessions; training's work, counted in multiply-adds, per session."""
+import asyncio
 import html
 import re
 
@@ -7,8 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.ratelimit import CHECK, Buckets
+from app.core.recipe import CreateSession
+from app.core.session import build_session
+from app.quick import step_cost
+from app import ratelimit
+from app.ratelimit import CHECK, MAX_DELAY, TRAIN, WORK, Buckets, Limit
 from app.settings import get_settings
+from app.web.training import FRAME_WORK, PICTURE_ROWS, frame_steps
+from app.web.view_state import view_of
 from helpers import HX, page_session, state
 
 
@@ -103,3 +110,92 @@ def test_reloading_the_page_keeps_the_session_and_spends_no_new_session(tmp_path
         assert c.cookies["bp_session"] == sid and state(c, sid)["step"] == 1
         other = c.get(link.replace("lr=0.03", "lr=0.1"))  # another setup: a new session of this browser
         assert other.status_code == 200 and c.cookies["bp_session"] != sid
+
+
+def fake_time(buckets: Buckets) -> tuple[list, list]:
+    """The buckets' clock as a list to move by hand, and their sleep recording each wait and moving the clock."""
+    clock, slept = [0.0], []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+
+    buckets.clock, buckets.sleep = (lambda: clock[0]), sleep
+    return clock, slept
+
+
+def test_work_waits_for_its_budget_and_only_a_long_queue_is_refused():
+    buckets = Buckets(1.0, clock=lambda: 0.0)
+    rate, burst = buckets.rate(WORK)
+    assert buckets.spend(WORK, "a", burst) == (0.0, 0.0)  # a full bucket's burst goes at once
+    assert buckets.spend(WORK, "a", rate) == (pytest.approx(1.0), 0.0)  # the next waits for its work
+    assert buckets.spend(WORK, "a", rate * (MAX_DELAY - 1)) == (pytest.approx(MAX_DELAY), 0.0)
+    wait, retry = buckets.spend(WORK, "a", rate)  # a sixth second in the queue: refused, nothing spent
+    assert wait == 0 and retry == pytest.approx(1.0)
+    assert buckets.spend(WORK, "b", 10 * burst) == (0.0, 0.0)  # more than a burst needs a full bucket...
+    wait, retry = buckets.spend(WORK, "b", 1)  # ...and leaves a debt of 9 bursts
+    assert retry == pytest.approx(9 * burst / rate - MAX_DELAY)
+
+
+def test_the_default_network_plays_at_its_fastest_60_frames_a_second_unrefused(client):
+    """2 epochs a frame, 60 frames a second for 5 s: never refused, never made to wait."""
+    client.get("/?speed=2-epochs")
+    session = client.app.state.sessions.get(client.cookies["bp_session"])
+    assert frame_steps(session) == 50  # not capped by FRAME_WORK
+    cost = step_cost(session, 50, PICTURE_ROWS)
+    buckets = Buckets(1.0, clock=lambda: 0.0)
+    clock, slept = fake_time(buckets)
+    for k in range(300):
+        clock[0] = k / 60
+        assert buckets.take(TRAIN, session.id) == 0 and buckets.spend(WORK, session.id, cost) == (0.0, 0.0), k
+    # And through the app: the route spends the frame's work from the session's budget.
+    clock, slept = fake_time(client.app.state.rate_limits)
+    assert client.post("/ui/play", headers=HX).status_code == 200
+    for k in range(1, 300):
+        clock[0] = k / 60
+        assert client.post("/ui/play-frame", headers=HX).status_code == 200
+    assert slept == [] and state(client, session.id)["step"] == 300 * 50
+
+
+def test_a_huge_network_at_the_fastest_speed_is_throttled_to_a_fair_share(client):
+    """The largest network and data the API allows: each frame is one step (FRAME_WORK), and a player gets
+    WORK's rate of multiply-adds a second, waiting for it rather than being refused."""
+    huge = build_session(CreateSession(layers=[2, *[64] * 8, 1], dataset={"name": "circle", "samples": 5000},
+                                       batch_size=100))
+    huge.page["speed"] = "2-epochs"
+    assert view_of(huge).frame_steps() == 50 and frame_steps(huge) == 1
+    cost = step_cost(huge, 1, PICTURE_ROWS)
+    assert cost > FRAME_WORK
+    buckets = Buckets(1.0)
+    clock, slept = fake_time(buckets)
+    rate, burst = buckets.rate(WORK)
+    frames = 0
+    while clock[0] < 60:  # a player asking for the next frame as soon as one is answered
+        wait, refused = buckets.spend(WORK, huge.id, cost)
+        assert not refused and wait <= MAX_DELAY
+        clock[0] += wait + 0.01
+        frames += 1
+    assert frames == pytest.approx((60 * rate + burst) / cost, abs=1.5)  # the share, not 30 frames a second
+
+
+def test_a_frame_waits_for_the_sessions_share_and_too_many_at_once_are_refused(client, monkeypatch):
+    small = Limit("training work", 2e6, 1e7, "session", counts="work")  # a 100th of WORK, on the same paths
+    monkeypatch.setattr(ratelimit, "RULES", [(m, path, small if limit is WORK else limit)
+                                             for m, path, limit in ratelimit.RULES])
+    clock, slept = fake_time(client.app.state.rate_limits)
+    client.get("/?speed=2-epochs&layers=2,8,8,1")
+    sid = client.cookies["bp_session"]
+    cost = step_cost(client.app.state.sessions.get(sid), 50, PICTURE_ROWS)
+    assert client.post("/ui/play", headers=HX).status_code == 200
+    for _ in range(5):
+        assert client.post("/ui/play-frame", headers=HX).status_code == 200
+    rate = 2e6
+    assert slept and sum(slept) == pytest.approx((6 * cost - 1e7) / rate)  # paced: no frame was refused
+    assert state(client, sid)["step"] == 6 * 50
+    # The clock stands still while other requests queue behind the work (an API client's threads, say).
+    client.app.state.rate_limits.sleep = lambda seconds: asyncio.sleep(0)
+    codes = [client.post(f"/api/sessions/{sid}/epoch").status_code for _ in range(40)]
+    assert 429 in codes
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 10})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "training work" in r.json()["detail"]
+    assert state(client, sid)["step"] == 6 * 50 + 25 * codes.count(200)  # a refused request did nothing

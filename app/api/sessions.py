@@ -5,6 +5,7 @@ from fastapi.responses import Response
 from app import quick
 from app.api.answers import prediction, session_state, step_result
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep
+from app.deps import BudgetDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
 from app.core.document import SessionDocument, from_document, to_document
@@ -37,26 +38,22 @@ def read_session(session: SessionDep) -> dict:
         return session_state(session)
 
 
-def _train(session: Session, steps: int | None) -> dict:
-    with session.lock:
-        return _train_held(session, steps)
-
-
 def _train_held(session: Session, steps: int | None) -> dict:
     session.train(steps)
     return step_result(session)
 
 
 @router.post("/{session_id}/step", response_model=StepResult, responses=DIVERGED)
-async def step_session(store: StoreDep, session: SessionDep,
+async def step_session(store: StoreDep, budget: BudgetDep, session: SessionDep,
                        req: StepRequest = Body(default_factory=StepRequest)) -> dict:
     return await quick.locked(store, session, lambda: _train_held(session, req.steps),
-                              quick.step_cost(session, req.steps))
+                              quick.step_cost(session, req.steps), budget)
 
 
 @router.post("/{session_id}/epoch", response_model=StepResult, responses=DIVERGED)
-def run_epoch(session: SessionDep) -> dict:
-    return _train(session, None)
+async def run_epoch(store: StoreDep, budget: BudgetDep, session: SessionDep) -> dict:
+    return await quick.locked(store, session, lambda: _train_held(session, None),
+                              quick.step_cost(session, session.trainer.steps_to_epoch_end()), budget)
 
 
 @router.post("/{session_id}/predict", response_model=Prediction, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from app import quick
-from app.deps import StoreDep
+from app.deps import BudgetDep, StoreDep
 from app.core.options import SPEED_WORDS, SPEEDS
 from app.core.session import Session
 from app.engine import DivergenceError, FieldError
@@ -21,11 +21,10 @@ from .view_state import view_of
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Rows the pictures evaluate on every answer: the output's grid and the nodes' one.
 PICTURE_ROWS = GRID * GRID + HEATMAP_GRID * HEATMAP_GRID
-
-
-def _train(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
-    with session.lock:
-        return _train_held(request, session, steps, transport)
+# A Play frame trains at most this much work (multiply-adds, quick.step_cost), and at least one step: on a large
+# network the fastest speeds train fewer steps a frame, so that each frame stays short and within half a second
+# of the session's share of work (app/ratelimit.py WORK) instead of running into a request's time cap.
+FRAME_WORK = 100_000_000
 
 
 def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
@@ -46,40 +45,47 @@ def _train_held(request: Request, session: Session, steps: int | None, transport
 
 
 @router.post("/ui/step")
-async def step(request: Request, store: StoreDep, session: Current) -> Response:
+async def step(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     return await quick.locked(store, session, lambda: _train_held(request, session, 1),
-                              quick.step_cost(session, 1, PICTURE_ROWS))
+                              quick.step_cost(session, 1, PICTURE_ROWS), budget)
 
 
 @router.post("/ui/epoch")
-def epoch(request: Request, session: Current) -> Response:
-    return _train(request, session, None)
+async def epoch(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
+    return await quick.locked(store, session, lambda: _train_held(request, session, None),
+                              quick.step_cost(session, session.trainer.steps_to_epoch_end(), PICTURE_ROWS), budget)
 
 
 @router.post("/ui/play")
-async def play(request: Request, store: StoreDep, session: Current) -> Response:
+async def play(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     def work() -> Response:
         view = view_of(session)
         view.playing = True
-        return _train_held(request, session, view.frame_steps(), transport=True)
+        return _train_held(request, session, frame_steps(session), transport=True)
 
-    return await quick.locked(store, session, work, frame_cost(session))
+    return await quick.locked(store, session, work, frame_cost(session), budget)
 
 
 @router.post("/ui/play-frame")
-async def play_frame(request: Request, store: StoreDep, session: Current) -> Response:
+async def play_frame(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     def work() -> Response:
         view = view_of(session)
         if not view.playing:
             return panels(request, session, loss_points=[], transport=True)
-        return _train_held(request, session, view.frame_steps())
+        return _train_held(request, session, frame_steps(session))
 
-    return await quick.locked(store, session, work, frame_cost(session))
+    return await quick.locked(store, session, work, frame_cost(session), budget)
+
+
+def frame_steps(session: Session) -> int:
+    """The steps of a Play frame: as many as the speed says, but no more than FRAME_WORK allows."""
+    return max(1, min(view_of(session).frame_steps(), quick.steps_within(session, FRAME_WORK, PICTURE_ROWS)))
 
 
 def frame_cost(session: Session) -> int:
-    """A Play frame's work, estimated before its lock is taken (quick.locked decides where it runs)."""
-    return quick.step_cost(session, view_of(session).frame_steps(), PICTURE_ROWS)
+    """A Play frame's work, estimated before its lock is taken (quick.locked decides where it runs and spends
+    it from the session's budget)."""
+    return quick.step_cost(session, frame_steps(session), PICTURE_ROWS)
 
 
 @router.post("/ui/speed")
