@@ -143,7 +143,7 @@ def test_each_edge_is_drawn_with_its_id_and_the_engines_full_numbers():
     for g in edges:
         l, i, j = (int(g.get(k)) for k in ("data-layer", "data-from", "data-to"))
         # The diagram is one tab stop, its first node: edges are reached with the arrow keys.
-        assert g.get("id") == f"edge-{l}-{i}-{j}" and g.get("tabindex") == "-1" and g.get("role") == "button"
+        assert g.get("id") == f"edge-{l}-{i}-{j}" and g.get("tabindex") == "-1" and g.get("role") == "img"
         # Full floats: the attribute reads back as the engine's number, bit for bit.
         assert g.get("data-weight") == repr(float(after[l][j, i]))
         assert g.get("data-grad") == repr(float(grads[l][j, i]))

@@ -49,7 +49,7 @@ def edge_markup(e: "Edge") -> str:
     to hover, the visible curve, and its label."""
     text = escape(e.description)
     return _group([
-        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="-1" role="button" aria-label="{text}"',
+        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="-1" role="img" aria-label="{text}"',
         f'   data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"',
         f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}">',
     ], [
@@ -98,7 +98,7 @@ class NodePlace(NamedTuple):
 def _node_place(centre: float, x: float, y: float, lines: int) -> NodePlace:
     """From a node's centre x, its corner (x, y) and its number of lines of numbers."""
     return NodePlace(str(x), str(y), str(x - 2), str(y - 2), str(x - 8), str(x + 44), str(y + 21), str(centre),
-                     tuple(str(y + 47 + 11 * i) for i in range(lines)))
+                     tuple(str(y + 47 + 12 * i) for i in range(lines)))
 
 
 def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
@@ -109,7 +109,7 @@ def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
     text = escape(n.description)
     return _group([
         GAP,
-        f'<g id="{n.id}" class="node" tabindex="{0 if entry else -1}" role="button" style="--layer: {n.layer}"',
+        f'<g id="{n.id}" class="node" tabindex="{0 if entry else -1}" role="img" style="--layer: {n.layer}"',
         f'   aria-label="{text}"',
         f'   data-layer="{n.layer}" data-index="{n.index}" data-activation="{exact(n.activation)}"',
         f'   data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}">',
