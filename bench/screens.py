@@ -80,16 +80,17 @@ def readme(url: str, browser) -> None:
     step(page)
     open_first_edge(page)
     page.screenshot(path=str(DOCS / "screenshot.png"))
-    page.click("#btn-share")
+    page.keyboard.press("Escape")  # the inspector covers the results column, where Share is
+    page.locator("#share-panel button", has_text="Share").first.click()
     page.wait_for_selector("#share-url")
-    page.locator("#share").scroll_into_view_if_needed()
-    page.locator("#share").screenshot(path=str(DOCS / "share.png"))
+    page.locator("#share-panel").scroll_into_view_if_needed()
+    page.locator("#share-panel").screenshot(path=str(DOCS / "share.png"))
     page.goto(url + "/?preset=mazur&detailed=1")
     ready(page)
-    for _ in range(2):
+    for _ in range(3):
         page.click("#btn-step")
         page.wait_for_timeout(600)
-    page.locator("svg#network .edge").nth(4).click()
+    page.locator("svg#network .edge").nth(4).click(force=True)
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "mazur.png"))
     page.close()
