@@ -64,7 +64,7 @@ RULES = [
     ("GET", re.compile(r"^/s/[^/]+$"), CREATE),
     ("POST", re.compile(r"^/ui/(config|reset|new-seed|regenerate|shape|upload)$"), REBUILD),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/predict$"), PREDICT),
-    ("POST", re.compile(r"^/ui/(back|rewind|edit|detailed|pause|speed)$|^/api/sessions/[0-9a-f]{32}/(parameters|rewind)$"),
+    ("POST", re.compile(r"^/ui/(back|forward|rewind|edit|detailed|pause|speed)$|^/api/sessions/[0-9a-f]{32}/(parameters|rewind)$"),
      PAGE),
     ("GET", re.compile(r"^/ui/inspect$"), PAGE),
     ("POST", re.compile(r"^/ui/inspect(/close)?$"), PAGE),

@@ -115,7 +115,7 @@
     if (el && !el.disabled) el.click();
   }
 
-  var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset", "b": "btn-back" };
+  var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset", "b": "btn-back", "f": "btn-forward" };
 
   // The inspector: clicking an edge or a node, or Enter on it, selects it; the server then draws it with every
   // later change of state until it is closed (Esc or ×).
@@ -210,7 +210,7 @@
     var id = KEYS[event.key.toLowerCase()];
     if (!id) return;
     event.preventDefault();
-    if (event.repeat && id !== "btn-step" && id !== "btn-back") return;  // holding R must not reset 30 times a second
+    if (event.repeat && id !== "btn-step" && id !== "btn-back" && id !== "btn-forward") return;  // holding R must not reset 30 times a second
     click(id);
   });
 
@@ -263,6 +263,8 @@
   // The scrubber is not re-sent with every step; the metrics carry the step and the kept range.
   function moveScrubber() {
     var m = document.getElementById("metrics"), range = document.getElementById("rewind-step");
+    var forward = document.getElementById("btn-forward");  // a new step discards the steps to redo
+    if (m && forward) forward.disabled = Number(m.dataset.step) >= Number(m.dataset.keptNewest);
     if (!m || !range || document.activeElement === range) return;
     range.min = m.dataset.keptOldest;
     range.max = m.dataset.keptNewest;

@@ -304,12 +304,31 @@ def test_rewind_then_restep_is_bit_identical(client, optimizer):
     first = client.post(f"/api/sessions/{sid}/step", json={"steps": 40}).json()
     curve = client.get(f"/api/sessions/{sid}").json()
     back = client.post(f"/api/sessions/{sid}/rewind", json={"step": 13}).json()
-    assert back["step"] == 13 and back["epoch"] == 0 and back["kept_steps"] == [0, 13]
+    # An undo, not a truncation: the later steps stay kept until a new step.
+    assert back["step"] == 13 and back["epoch"] == 0 and back["kept_steps"] == [0, 40]
+    assert back["redo_steps"] == [14, 40]
     again = client.post(f"/api/sessions/{sid}/step", json={"steps": 27}).json()
-    assert again["step"] == 40 and again["epoch"] == first["epoch"]
+    assert again["step"] == 40 and again["epoch"] == first["epoch"] and again["redo_steps"] == []
     assert again["weights"] == first["weights"] and again["biases"] == first["biases"]
     assert again["trace"] == first["trace"]  # same batch rows, same optimizer state, same numbers
     assert again["loss"] == curve["loss"]
+
+
+def test_rewind_returns_to_a_later_kept_step_exactly_until_a_new_step_or_edit(client):
+    sid = new_session(client, optimizer="momentum", batch_size=9, seed=5)
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 12})
+    twelfth = everything(client, sid)
+    back = client.post(f"/api/sessions/{sid}/rewind", json={"step": 4}).json()
+    assert back["step"] == 4 and back["kept_steps"] == [0, 12] and back["redo_steps"] == [5, 12]
+    assert client.get(f"/api/sessions/{sid}/export").json()["history"][-1][0] == 4  # the curve up to step 4
+    redo = client.post(f"/api/sessions/{sid}/rewind", json={"step": 12}).json()
+    assert redo["redo_steps"] == [] and everything(client, sid) == twelfth
+    client.post(f"/api/sessions/{sid}/rewind", json={"step": 7})
+    edited = client.post(f"/api/sessions/{sid}/parameters",
+                         json={"kind": "bias", "layer": 0, "to": 0, "value": 0.25}).json()
+    assert edited["kept_steps"] == [0, 7] and edited["redo_steps"] == []
+    r = client.post(f"/api/sessions/{sid}/rewind", json={"step": 12})
+    assert r.status_code == 422 and "rewind reaches steps 0 to 7" in r.json()["detail"][0]["msg"]
 
 
 def test_editing_a_weight_changes_exactly_that_weight(client):

@@ -136,9 +136,105 @@ def test_rewind_points_are_capped_in_number(mazur, monkeypatch):
     assert err.value.field == "step" and "reaches steps 8 to 10" in err.value.message
     assert mazur.trainer.step_count == 10
     mazur.rewind(8)
-    assert list(mazur.snapshots) == [8] and mazur.history[-1][0] == 8
+    assert list(mazur.snapshots) == [8, 9, 10] and mazur.history[-1][0] == 8  # 9 and 10 can be redone
     with pytest.raises(FieldError):
         mazur.back()  # nothing kept before step 8
+
+
+def everything(session) -> tuple:
+    """The training state a rewind restores, bitwise: weights, optimizer state, step, epoch, batch position and
+    the loss curve."""
+    state = session.trainer.state_dict()
+    optimizer = {k: v.tobytes() if hasattr(v, "tobytes") else v for k, v in state["optimizer"].items()}
+    return (state["params"].tobytes(), optimizer, state["step"], state["epoch"], state["position"],
+            list(session.history))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_rewind_is_an_undo_every_later_step_can_be_redone_exactly(optimizer):
+    session = build_session(CreateSession(optimizer=optimizer, learning_rate=0.05, batch_size=7, seed=4))
+    at = {}
+    for step in range(1, 7):
+        session.train(1)
+        at[step] = everything(session)
+    session.rewind(2)
+    assert everything(session) == at[2] and session.trainer.step_count == 2
+    assert session.kept_steps == (0, 6) and session.redo_steps == (3, 6)
+    assert [p[0] for p in session.history] == [0, 1, 2] and [p[0] for p in session.future] == [3, 4, 5, 6]
+    session.forward()
+    assert everything(session) == at[3] and session.redo_steps == (4, 6)
+    session.rewind(6)  # straight to the newest
+    assert everything(session) == at[6] and session.redo_steps is None and session.future == []
+    session.back()
+    session.back()
+    assert everything(session) == at[4] and session.kept_steps == (0, 6)
+    session.rewind(5)
+    assert everything(session) == at[5]
+
+
+def test_a_new_step_or_an_edit_discards_the_steps_to_redo(mazur):
+    mazur.train(5)
+    fifth = mazur.trainer.net.params.copy()
+    mazur.rewind(2)
+    mazur.train(1)
+    assert mazur.kept_steps == (0, 3) and mazur.redo_steps is None and mazur.future == []
+    assert [p[0] for p in mazur.history] == [0, 1, 2, 3]
+    with pytest.raises(FieldError) as err:
+        mazur.forward()
+    assert err.value.field == "step" and "no later step" in err.value.message
+    with pytest.raises(FieldError):
+        mazur.rewind(5)
+    mazur.train(2)
+    assert mazur.trainer.net.params.tolist() == fifth.tolist()  # the same steps again, computed again
+    mazur.back()
+    mazur.set_parameter("weight", 0, 0, 0, 0.5)
+    assert mazur.kept_steps == (0, 4) and mazur.redo_steps is None and [p[0] for p in mazur.history][-1] == 4
+
+
+def test_a_diverging_request_after_a_rewind_keeps_the_steps_to_redo():
+    session = build_session(CreateSession(**DIVERGES))
+    session.train(110)
+    session.rewind(100)
+    before, future = parts(session), list(session.future)
+    with pytest.raises(DivergenceError):
+        session.train(50)
+    assert parts(session) == before and session.future == future and session.redo_steps == (101, 110)
+
+
+def test_back_at_the_first_step_undoes_rebuilds_exactly(mazur, mazur_request):
+    mazur.train(4)
+    mazur.rewind(3)  # step 4 can be redone
+    before = (mazur.request, mazur.dataset, mazur.trainer, everything(mazur), list(mazur.future),
+              list(mazur.snapshots))
+    mazur.become(build_session(mazur_request.model_copy(update={"seed": 9, "weights": None})), replacing="New seed")
+    mazur.train(2)
+    rebuilt = mazur.trainer
+    mazur.become(build_session(mazur_request), replacing="Reset")
+    assert [r.what for r in mazur.replaced] == ["New seed", "Reset"] and mazur.kept_steps == (0, 0)
+    undone = mazur.back()
+    assert undone.what == "Reset" and mazur.trainer is rebuilt and mazur.trainer.step_count == 2
+    mazur.back()
+    mazur.back()
+    assert mazur.trainer.step_count == 0 and mazur.trainer is rebuilt
+    assert mazur.back().what == "New seed" and mazur.replaced == []
+    assert (mazur.request, mazur.dataset, mazur.trainer, everything(mazur), list(mazur.future),
+            list(mazur.snapshots)) == before
+    mazur.forward()
+    assert mazur.trainer.step_count == 4
+    mazur.rewind(0)
+    with pytest.raises(FieldError) as err:
+        mazur.back()
+    assert "no earlier step" in err.value.message
+
+
+def test_rebuilds_kept_are_bounded_in_number_and_bytes(mazur, mazur_request, monkeypatch):
+    for k in range(app.core.session.MAX_REPLACED + 2):
+        mazur.become(build_session(mazur_request), replacing=f"rebuild {k}")
+    assert [r.what for r in mazur.replaced] == [f"rebuild {k}" for k in range(2, 7)]
+    assert [r.number for r in mazur.replaced] == [3, 4, 5, 6, 7]
+    monkeypatch.setattr(get_settings(), "rewind_bytes", 1)  # the newest is always kept
+    mazur.become(build_session(mazur_request), replacing="Reset")
+    assert [r.what for r in mazur.replaced] == ["Reset"]
 
 
 def test_rewind_points_are_capped_in_bytes_but_the_current_one_is_always_kept(mazur, monkeypatch):

@@ -219,3 +219,60 @@ def test_a_restart_does_not_restart_the_idle_timer(tmp_path):
     reopened = SessionStore(SQLiteBackend(tmp_path / "s.db", ttl=100, clock=clock), 10, 100, clock=clock)
     clock.now += 20
     assert reopened.get(session.id) is None
+
+
+def _exact(session) -> tuple:
+    """A session's training state as bytes and plain values: weights, optimizer state, step, batch position,
+    the loss curve with its points to redo, and the rewind points' steps and weights."""
+    state = session.trainer.state_dict()
+    return (session.request.model_dump_json(), state["params"].tobytes(),
+            {k: v.tobytes() if hasattr(v, "tobytes") else v for k, v in state["optimizer"].items()},
+            state["step"], state["epoch"], state["position"], list(session.history), list(session.future),
+            [(step, s["params"].tobytes()) for step, s in session.snapshots.items()])
+
+
+def test_steps_to_redo_and_replaced_networks_survive_a_restart_and_reach_another_worker(tmp_path):
+    path = tmp_path / "s.db"
+    a = SessionStore(SQLiteBackend(path, ttl=3600), max_sessions=10, ttl=3600)
+    session = build_session(CreateSession(optimizer="adam", batch_size=5))
+    a.add(session)
+    with session.lock:
+        session.train(6)
+        session.rewind(2)  # steps 3 to 6 can be redone
+        first = _exact(session)
+        fresh = build_session(CreateSession(seed=11, hidden_activation="relu"), session.id)
+        session.become(fresh, replacing="New seed")
+        session.train(3)
+        session.back()  # step 3 of the new network can be redone too
+        second = _exact(session)
+    b = SessionStore(SQLiteBackend(path, ttl=3600), max_sessions=10, ttl=3600)  # a restart, or another worker
+    other = b.get(session.id)
+    with other.lock:
+        assert _exact(other) == second and other.redo_steps == (3, 3)
+        assert [(r.what, r.number) for r in other.replaced] == [("New seed", 1)]
+        assert other.back() is None and other.back() is None and other.trainer.step_count == 0
+        assert other.back().what == "New seed"
+        assert _exact(other) == first and other.redo_steps == (3, 6) and other.replaced == []
+        other.rewind(6)
+        sixth = _exact(other)
+    with session.lock:  # the first worker sees what the second saved
+        assert _exact(session) == sixth and session.replaced == []
+    stored = b.backend.load(session.id)
+    assert sorted(stored.rewind) == list(range(7))  # the replaced network's record is gone from storage
+
+
+def test_sessions_stored_before_redo_and_rebuild_undo_still_load(tmp_path):
+    from app.store import records
+    from app.store.codec import pack
+
+    backend = SQLiteBackend(tmp_path / "s.db", ttl=3600)
+    store = SessionStore(backend, max_sessions=10, ttl=3600)
+    session = build_session(CreateSession())
+    store.add(session)
+    with session.lock:
+        session.train(4)
+    stored = backend.load(session.id)
+    old_state = pack({"trainer": session.trainer.state_dict(), "detailed": False, "page": {}})  # no "future"
+    restored = records.restore(session.id, stored.recipe, old_state, unpack_points(stored.history), stored.rewind)
+    assert restored.future == [] and restored.replaced == [] and restored.kept_steps == (0, 4)
+    assert np.array_equal(params(restored), params(session)) and restored.history == session.history

@@ -374,6 +374,78 @@ def test_a_bad_speed_is_refused_and_changes_nothing(client):
     assert client.app.state.sessions.get(client.cookies["bp_session"]).page.get("speed") is None
 
 
+def _forward_disabled(text: str) -> bool:
+    button = re.search(r'<button id="btn-forward"[^>]*>', text).group(0)
+    return " disabled" in button
+
+
+def test_forward_redoes_what_back_undid_until_a_new_step(client):
+    r = client.get("/")
+    assert _forward_disabled(r.text)
+    sid = client.cookies["bp_session"]
+    for _ in range(3):
+        client.post("/ui/step", headers=HX)
+    third = everything(client, sid)
+    client.post("/ui/back", headers=HX)
+    r = client.post("/ui/back", headers=HX)
+    assert 'data-step="1"' in r.text and not _forward_disabled(r.text)
+    assert 'max="3"' in r.text and 'value="1"' in r.text  # the scrubber spans the steps to redo
+    assert client.get(f"/api/sessions/{sid}").json()["redo_steps"] == [2, 3]
+    client.post("/ui/forward", headers=HX)
+    r = client.post("/ui/forward", headers=HX)
+    assert r.status_code == 200 and 'data-step="3"' in r.text and _forward_disabled(r.text)
+    assert everything(client, sid) == third
+    r = client.post("/ui/forward", headers=HX)
+    assert "there is no later step to go forward to" in r.text and everything(client, sid) == third
+    client.post("/ui/rewind", headers=HX, data={"step": "1"})
+    client.post("/ui/step", headers=HX)  # a new step 2: step 3 is gone
+    state = client.get(f"/api/sessions/{sid}").json()
+    assert state["step"] == 2 and state["kept_steps"] == [0, 2] and state["redo_steps"] == []
+    assert "no later step" in client.post("/ui/forward", headers=HX).text
+
+
+@pytest.mark.parametrize("path, data, what", [
+    ("/ui/reset", {}, "Reset"),
+    ("/ui/new-seed", {}, "New seed"),
+    ("/ui/regenerate", {}, "new data"),
+    ("/ui/config", {"hidden_activation": "relu"}, "changing Hidden activation"),
+    ("/ui/config", {"dataset": "xor"}, "changing the data"),
+    ("/ui/shape", {"action": "add-layer"}, "changing the layers"),
+])
+def test_back_after_a_rebuild_returns_exactly_to_the_state_before_it(client, path, data, what):
+    client.get("/")
+    sid = client.cookies["bp_session"]
+    client.post("/ui/config", headers=HX, data={"optimizer": "adam"})  # keeps the network; Adam has state
+    for _ in range(4):
+        client.post("/ui/step", headers=HX)
+    client.post("/ui/back", headers=HX)  # step 4 can be redone
+    before = everything(client, sid)
+    r = client.post(path, headers=HX, data=data)
+    assert r.status_code == 200 and client.get(f"/api/sessions/{sid}").json()["step"] == 0
+    r = client.post("/ui/back", headers=HX)
+    assert f"Back to the network before {escape(what)}: step 3." in r.text
+    assert 'id="controls-form"' in r.text  # the settings are the old network's again
+    assert everything(client, sid) == before
+    assert client.get(f"/api/sessions/{sid}").json()["redo_steps"] == [4, 4]
+    r = client.post("/ui/back", headers=HX)
+    assert 'data-step="2"' in r.text
+
+
+def test_back_after_loading_a_csv_returns_to_the_data_before(client):
+    sid = page_session(client)
+    before = everything(client, sid)
+    csv = "a,b,y\n" + "".join(f"{i},{i % 3},{i * 2}\n" for i in range(20))
+    r = client.post("/ui/upload", headers=HX, files={"file": ("twice.csv", csv.encode(), "text/csv")})
+    assert "Loaded twice.csv" in r.text
+    assert client.get(f"/api/sessions/{sid}").json()["data"]["name"] == "csv"
+    r = client.post("/ui/back", headers=HX)
+    assert "Back to the network before loading twice.csv: step 1." in r.text
+    assert everything(client, sid) == before
+    r = client.post("/ui/back", headers=HX)
+    r = client.post("/ui/back", headers=HX)
+    assert "there is no earlier step to go back to" in r.text
+
+
 def inspector_of(text: str) -> tuple[str | None, str]:
     """The inspector in an answer: its data-step and its text (None when the answer does not draw it)."""
     m = re.search(r'<section id="inspector" class="([^"]*)"[^>]*data-step="(\d*)"[^>]*>(.*?)</section>', text, re.S)

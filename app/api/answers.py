@@ -15,6 +15,7 @@ def session_state(session: Session) -> dict:
         "biases": [b.tolist() for b in t.net.biases],
         "loss": {"train": train, "test": test},
         "kept_steps": list(session.kept_steps),
+        "redo_steps": list(session.redo_steps or ()),
         "data": {
             "name": d.name, "title": d.title, "task": d.task,
             "train_size": len(d.train_x), "test_size": len(d.test_x),

@@ -39,7 +39,8 @@ class PredictRequest(Strict):
 
 
 class RewindRequest(Strict):
-    step: int = Field(ge=0, description="A kept step (see kept_steps in the state) to return to exactly.")
+    step: int = Field(ge=0, description="A kept step (see kept_steps in the state), earlier or later than the "
+                                        "current one, to return to exactly.")
 
 
 class Disagreement(BaseModel):
@@ -85,7 +86,11 @@ class SessionState(BaseModel):
     weights: list[list[list[float]]]
     biases: list[list[float]]
     loss: Loss
-    kept_steps: list[int] = Field(description="Oldest and newest step that rewind can return to.")
+    kept_steps: list[int] = Field(description="Oldest and newest step that rewind can return to. After a rewind to "
+                                              "an earlier step the newest is later than `step`: see redo_steps.")
+    redo_steps: list[int] = Field(description="First and last kept step after `step`, which a rewind undid and can "
+                                              "return to until the next step or parameter edit discards them; empty "
+                                              "when there are none.")
     data: DataSummary
 
 

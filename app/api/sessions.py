@@ -72,7 +72,8 @@ def check_gradients(session: SessionDep) -> dict:
 
 @router.post("/{session_id}/rewind", response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
-    """Return exactly to a kept step: weights, optimizer state, batch position and loss curve."""
+    """Return exactly to a kept step, earlier or later (redo): weights, optimizer state, batch position and loss
+    curve. The kept steps after it stay until the next step or parameter edit."""
     with session.lock:
         session.rewind(req.step)
         return session_state(session)

@@ -31,6 +31,10 @@ MAX_HISTORY = 4000
 # The train loss explodes when, within the last EXPLOSION_WINDOW steps, it has grown EXPLOSION_GROWTH times over
 # and stands EXPLOSION_OVER_START times above where training started (so that a tiny loss rising is not one).
 EXPLOSION_WINDOW, EXPLOSION_GROWTH, EXPLOSION_OVER_START = 10, 100.0, 10.0
+# Back after a rebuild (Reset, New seed, a setting that starts a new network) returns to the network it replaced:
+# the last MAX_REPLACED of them are kept, and (the newest always) only while their rewind points together take
+# at most the settings' rewind_bytes.
+MAX_REPLACED = 5
 
 
 @dataclass
@@ -44,8 +48,13 @@ class Session:
     history: list[tuple] = field(default_factory=list)
     # Bumped by every change to the curve other than appending points (storage then rewrites it).
     history_generation: int = 0
-    # Rewind points: step -> the trainer's state after that step.
+    # Rewind points: step -> the trainer's state after that step, oldest first. Steps after the current one are
+    # those a rewind or Back undid: they can be returned to until a new step, an edit or a rebuild discards them.
     snapshots: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    # The loss curve's points after the current step, kept while those steps can be returned to.
+    future: list[tuple] = field(default_factory=list)
+    # The networks rebuilds replaced, oldest first (at most MAX_REPLACED): Back returns to the newest.
+    replaced: list["Replaced"] = field(default_factory=list, repr=False)
     # Detailed-step mode: a step is taken one phase at a time. Shares and exports keep it.
     detailed: bool = False
     # Bumped by every change of the trainer's state; what was drawn from an older state is stale.
@@ -72,37 +81,68 @@ class Session:
         state = self.trainer.state_dict()
         self.snapshots.pop(step, None)
         self.snapshots[step] = state
-        size = state["params"].nbytes + sum(v.nbytes for v in state["optimizer"].values() if hasattr(v, "nbytes"))
+        if next(reversed(self.snapshots)) != step:  # kept while later steps can still be returned to
+            self.snapshots = OrderedDict(sorted(self.snapshots.items()))
         settings = get_settings()
-        keep = max(1, min(settings.rewind_steps, settings.rewind_bytes // max(size, 1)))
+        keep = max(1, min(settings.rewind_steps, settings.rewind_bytes // max(point_size(state), 1)))
         while len(self.snapshots) > keep:
             self.snapshots.popitem(last=False)
 
     @property
     def kept_steps(self) -> tuple[int, int]:
-        """The oldest and newest step that rewind can return to."""
+        """The oldest and newest step that rewind can return to (the newest may be after the current step)."""
         return next(iter(self.snapshots)), next(reversed(self.snapshots))
 
+    @property
+    def redo_steps(self) -> tuple[int, int] | None:
+        """The first and last kept step after the current one (undone by a rewind or Back), or None."""
+        later = [k for k in self.snapshots if k > self.trainer.step_count]
+        return (later[0], later[-1]) if later else None
+
     def rewind(self, step: int) -> None:
-        """Return exactly to the state after `step`: weights, optimizer state, batch position, loss curve.
-        Settings stay as they are now. The caller holds the lock."""
+        """Return exactly to the state after `step`, earlier or later than now: weights, optimizer state, batch
+        position, loss curve. The steps after it stay kept (an undo, not a truncation) until a new step, an edit
+        or a rebuild. Settings stay as they are now. The caller holds the lock."""
         if step not in self.snapshots:
             oldest, newest = self.kept_steps
             raise FieldError("step", f"step {step} is not kept; rewind reaches steps {oldest} to {newest}.")
         self.trainer.load_state_dict(self.snapshots[step])
-        del self.history[bisect.bisect_right(self.history, step, key=lambda point: point[0]):]
+        points = self.history + self.future
+        cut = bisect.bisect_right(points, step, key=lambda point: point[0])
+        self.history, self.future = points[:cut], points[cut:]
         self.history_generation += 1
-        for later in [k for k in self.snapshots if k > step]:
-            del self.snapshots[later]
         self.last_trace = None
         self.changes += 1
 
-    def back(self) -> None:
-        """Undo one step (to the newest kept step before the current one)."""
+    def back(self) -> "Replaced | None":
+        """Undo one step (to the newest kept step before the current one). At the first kept step, undo the last
+        rebuild instead, and return what it was (None after an undone step)."""
         earlier = [k for k in self.snapshots if k < self.trainer.step_count]
-        if not earlier:
+        if earlier:
+            self.rewind(earlier[-1])
+            return None
+        if not self.replaced:
             raise FieldError("step", "there is no earlier step to go back to.")
-        self.rewind(earlier[-1])
+        last = self.replaced[-1]
+        rest = self.replaced[:-1]
+        self.become(last.state())
+        self.replaced = rest
+        return last
+
+    def forward(self) -> None:
+        """Redo one step that a rewind or Back undid (to the next kept step after the current one)."""
+        later = self.redo_steps
+        if later is None:
+            raise FieldError("step", "there is no later step to go forward to: a new step or edit discards the "
+                                     "steps that were undone.")
+        self.rewind(later[0])
+
+    def discard_future(self) -> None:
+        """Forget the steps after the current one: what changes the weights starts a new future."""
+        step = self.trainer.step_count
+        if self.future or next(reversed(self.snapshots)) > step:
+            self.future = []
+            self.snapshots = OrderedDict((k, v) for k, v in self.snapshots.items() if k <= step)
 
     def set_parameter(self, kind: str, layer: int, to: int, source: int | None, value: float) -> float:
         """Edit one weight or bias in place; the loss curve's current point and the rewind point follow."""
@@ -111,6 +151,7 @@ class Session:
         if not finite_losses(evaluation):
             self.trainer.set_parameter(kind, layer, to, source, old)
             raise FieldError("value", f"{value:g} makes the loss infinite; choose a smaller value.")
+        self.discard_future()
         point = (self.trainer.step_count, *evaluation)
         if self.history and self.history[-1][0] == point[0]:
             self.history[-1] = point
@@ -158,19 +199,29 @@ class Session:
         return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params),
                 "rows": rows.tolist(), "disagreeing": disagreeing, "method": GRADIENT_CHECK_METHOD}
 
-    def become(self, fresh: "Session") -> Callable[[], None]:
-        """Take over a fresh build's data, network and curve, keeping this object, its id and its lock,
-        so that requests already waiting on the lock train the new network. The caller holds the lock.
+    def become(self, fresh: "Session", replacing: str | None = None) -> Callable[[], None]:
+        """Take over a fresh build's data, network, curve and rewind points, keeping this object, its id and its
+        lock, so that requests already waiting on the lock train the new network. The caller holds the lock.
+
+        A rebuild names itself in `replacing` ("Reset"): the state it replaces is kept for Back (see
+        MAX_REPLACED). Without it, `fresh`'s own replaced networks come too (a newer copy from storage).
         Returns a function that undoes it, for a request that fails after the change."""
-        before = (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.snapshots,
-                  self.last_trace, self.changes)
+        before = (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.future,
+                  self.snapshots, self.replaced, self.last_trace, self.changes)
 
         def undo() -> None:
-            (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.snapshots,
-             self.last_trace, self.changes) = before
+            (self.request, self.dataset, self.trainer, self.history, self.history_generation, self.future,
+             self.snapshots, self.replaced, self.last_trace, self.changes) = before
 
+        if replacing is None:
+            self.replaced = fresh.replaced
+        else:
+            kept = Session(self.id, self.request, self.dataset, self.trainer, history=self.history,
+                           future=self.future, snapshots=self.snapshots)
+            number = self.replaced[-1].number + 1 if self.replaced else 1
+            self.replaced = bounded([*self.replaced, Replaced(replacing, number, kept)])
         self.request, self.dataset, self.trainer = fresh.request, fresh.dataset, fresh.trainer
-        self.history, self.snapshots, self.last_trace = fresh.history, fresh.snapshots, None
+        self.history, self.future, self.snapshots, self.last_trace = fresh.history, fresh.future, fresh.snapshots, None
         self.changes += 1
         return undo
 
@@ -264,14 +315,15 @@ class Session:
             self.history.append(points[-1])
             self.keep_rewind_point()
 
-        history_len, snapshots = len(self.history), OrderedDict(self.snapshots)
+        history_len, snapshots, future = len(self.history), OrderedDict(self.snapshots), self.future
+        self.discard_future()
         self.changes += 1
         try:
             self.last_trace = trainer.run(n, after_step=record)
         except Exception:  # diverged, over the time cap, or anything else: the trainer rolled back, so do we
             del self.history[history_len:]
             self.history_generation += 1
-            self.snapshots = snapshots
+            self.snapshots, self.future = snapshots, future
             raise
         if len(self.history) > MAX_HISTORY:
             half = len(self.history) // 2
@@ -292,6 +344,43 @@ class Session:
             raise FieldError("inputs", f"row {int(np.argmin(finite))} is so far outside the data that the network "
                                        "overflows: its values become infinite.")
         return acts
+
+
+class Replaced:
+    """A network that a rebuild replaced, kept exactly as it was so that Back can return to it: its request, data,
+    trainer, loss curve, rewind points and steps to redo. Storage may hand over a function that loads it."""
+
+    def __init__(self, what: str, number: int, state: "Session | Callable[[], Session]", size: int | None = None):
+        self.what = what  # the rebuild that replaced it, in words ("Reset")
+        self.number = number  # counts the session's kept rebuilds up from 1; storage keys it by this
+        self._state = state
+        # Bytes of its rewind points, which bound how many replaced networks are kept.
+        self.size = sum(point_size(s) for s in state.snapshots.values()) if size is None else size
+
+    def state(self) -> Session:
+        if not isinstance(self._state, Session):
+            self._state = self._state()
+        return self._state
+
+    def __repr__(self) -> str:
+        return f"Replaced by {self.what} ({self.size} bytes of rewind points)"
+
+
+def bounded(replaced: list[Replaced]) -> list[Replaced]:
+    """The newest MAX_REPLACED replaced networks, fewer when their rewind points would take more than
+    rewind_bytes (the newest is always kept)."""
+    kept, size = [], 0
+    for r in reversed(replaced[-MAX_REPLACED:]):
+        size += r.size
+        if kept and size > get_settings().rewind_bytes:
+            break
+        kept.append(r)
+    return kept[::-1]
+
+
+def point_size(state: dict) -> int:
+    """The memory a trainer state (a rewind point) takes: its parameters and optimizer arrays."""
+    return state["params"].nbytes + sum(v.nbytes for v in state["optimizer"].values() if hasattr(v, "nbytes"))
 
 
 def build_session(req: CreateSession, session_id: str | None = None, hidden: list[int] | None = None) -> Session:

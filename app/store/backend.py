@@ -6,7 +6,8 @@ from typing import Protocol
 
 @dataclass
 class Stored:
-    """A session as storage holds it. `history` is the loss curve in chunks, appended one save at a time."""
+    """A session as storage holds it. `history` is the loss curve in chunks, appended one save at a time; `rewind`
+    holds the rewind points by step and, under negative keys, the networks rebuilds replaced (records.py)."""
     version: int
     recipe: bytes
     state: bytes

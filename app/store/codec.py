@@ -32,14 +32,22 @@ def unpack(data: bytes | str):
 
 def pack_points(points: list[tuple]) -> bytes:
     """Loss-curve points (step, train, test, train accuracy, test accuracy), None stored as NaN."""
-    return np.array([[_nan_for_none(v) for v in p] for p in points], dtype="<f8").tobytes()
+    return points_array(points).tobytes()
 
 
 def unpack_points(chunks: list[bytes]) -> list[tuple]:
     if not chunks:
         return []
-    rows = np.frombuffer(b"".join(chunks), dtype="<f8").reshape(-1, 5)
-    return [(int(r[0]), *(None if v != v else float(v) for v in r[1:])) for r in rows.tolist()]
+    return array_points(np.frombuffer(b"".join(chunks), dtype="<f8"))
+
+
+def points_array(points: list[tuple]) -> np.ndarray:
+    """Loss-curve points as an (n, 5) array, None as NaN; array_points turns it back."""
+    return np.array([[_nan_for_none(v) for v in p] for p in points], dtype="<f8").reshape(-1, 5)
+
+
+def array_points(rows: np.ndarray) -> list[tuple]:
+    return [(int(r[0]), *(None if v != v else float(v) for v in r[1:])) for r in rows.reshape(-1, 5).tolist()]
 
 
 def _nan_for_none(value):

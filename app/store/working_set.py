@@ -31,7 +31,7 @@ def _marks(session: Session) -> tuple:
     t = session.trainer
     return (session.request, t, t.config, t.step_count, t.epoch, t.position, session.history, len(session.history),
             session.history_generation, next(reversed(session.snapshots.values())), len(session.snapshots),
-            session.detailed, json.dumps(session.page, sort_keys=True))
+            session.future, session.replaced, session.detailed, json.dumps(session.page, sort_keys=True))
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -174,7 +174,7 @@ class SessionStore:
             return None
         entry = self._remember(session, Entry(session, stored.version, touched=self.clock()))
         self._mark_saved(entry, len(session.history))
-        entry.saved_rewind = dict(session.snapshots)
+        entry.saved_rewind = records.kept(session)
         return session
 
     def _sweep(self, now: float) -> None:
@@ -199,7 +199,7 @@ class SessionStore:
         session.detailed, session.page = fresh.detailed, fresh.page
         entry.version = stored.version
         self._mark_saved(entry, len(session.history))
-        entry.saved_rewind = dict(session.snapshots)
+        entry.saved_rewind = records.kept(session)
 
     def _after_use(self, entry: Entry) -> None:
         now = self.clock()
@@ -222,14 +222,15 @@ class SessionStore:
                         and entry.saved_points <= len(s.history))
         new_points = s.history[entry.saved_points:] if history_kept else s.history
         saved_rewind = {} if full else entry.saved_rewind
+        kept = records.kept(s)
         change = Change(
             state=records.state_bytes(s),
             recipe=records.recipe_bytes(s) if full or s.request is not entry.saved_recipe else None,
             history=pack_points(new_points) if new_points else b"",
             rewrite_history=not history_kept,
-            rewind_put={step: records.rewind_bytes(state) for step, state in s.snapshots.items()
-                        if saved_rewind.get(step) is not state},
-            rewind_drop=[step for step in saved_rewind if step not in s.snapshots],
+            rewind_put={key: records.kept_bytes(key, value) for key, value in kept.items()
+                        if saved_rewind.get(key) is not value},
+            rewind_drop=[key for key in saved_rewind if key not in kept],
             rewrite_rewind=full,
         )
         try:
@@ -240,7 +241,7 @@ class SessionStore:
             return self._save(entry, full=True)
         entry.touched = self.clock()
         self._mark_saved(entry, len(s.history))
-        entry.saved_rewind = dict(s.snapshots)
+        entry.saved_rewind = kept
 
     def share(self, session: Session) -> str:
         """An immutable snapshot of the session (the caller holds its lock); returns its id."""

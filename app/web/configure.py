@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app.core.options import OPTIONS
+from app.core.options import BY_FIELD, OPTIONS
 from app.core.recipe import CreateSession
 from app.engine import FieldError
 from app.engine.losses import COMPATIBLE_OUTPUTS
@@ -26,7 +26,7 @@ KEEPING = tuple(o.field for o in OPTIONS if not o.rebuilds and not o.is_page)
 @router.post("/ui/reset")
 def reset(request: Request, session: Current) -> Response:
     with session.lock:
-        return rebuild(request, session, session.request)
+        return rebuild(request, session, session.request, "Reset")
 
 
 @router.post("/ui/new-seed")
@@ -35,14 +35,14 @@ def new_seed(request: Request, session: Current) -> Response:
         seed = random.SystemRandom().randrange(2**31)
         dataset = session.request.dataset.model_copy(update={"seed": None})
         req = session.request.model_copy(update={"seed": seed, "dataset": dataset, "weights": None, "biases": None})
-        return rebuild(request, session, req)
+        return rebuild(request, session, req, "New seed")
 
 
 @router.post("/ui/regenerate")
 def regenerate(request: Request, session: Current) -> Response:
     with session.lock:
         dataset = session.request.dataset.model_copy(update={"seed": random.SystemRandom().randrange(2**31)})
-        return rebuild(request, session, session.request.model_copy(update={"dataset": dataset}))
+        return rebuild(request, session, session.request.model_copy(update={"dataset": dataset}), "new data")
 
 
 @router.post("/ui/config")
@@ -59,12 +59,22 @@ def change_config(request: Request, session: Current, form: FormDep) -> Response
             if merged.dataset.model_dump(exclude_none=True) != cfg["dataset"] or any(
                     getattr(merged, f) != cfg[f] for f in REBUILDING):
                 # New data or functions may change the input and output sizes; the hidden layers stay.
+                what = _rebuilding_change(merged, cfg)
                 merged = merged.model_copy(update={"layers": None, "weights": None, "biases": None})
-                return rebuild(request, session, merged, notice, hidden=cfg["layers"][1:-1])
+                return rebuild(request, session, merged, what, notice, hidden=cfg["layers"][1:-1])
             session.reconfigure(**{k: getattr(merged, k) for k in KEEPING})
         except (ValidationError, FieldError) as exc:
             return panels(request, session, controls=True, errors=control_errors(exc), loss_points=[])
         return panels(request, session, controls=True, loss_points=[])
+
+
+def _rebuilding_change(merged: CreateSession, cfg: dict) -> str:
+    """The settings that start a new network, in words, as Back names the change: "changing Loss"."""
+    labels = [BY_FIELD[f].control.label for f in REBUILDING
+              if getattr(merged, f) != cfg[f] and BY_FIELD[f].control is not None]
+    if merged.dataset.model_dump(exclude_none=True) != cfg["dataset"]:
+        labels.insert(0, "the data")
+    return "changing " + (", ".join(labels) or "the settings")
 
 
 def _compatible_loss(changes: dict, current_loss: str) -> tuple[dict, str | None]:
@@ -97,4 +107,4 @@ def change_shape(request: Request, session: Current,
             return panels(request, session, loss_points=[])
         req = session.request.model_copy(update={"layers": [layers[0], *hidden, layers[-1]], "weights": None,
                                                  "biases": None})
-        return rebuild(request, session, req)
+        return rebuild(request, session, req, "changing the layers")

@@ -29,20 +29,23 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
     return templates.TemplateResponse(request, "partials/panels.html", ctx, status_code=status)
 
 
-def rebuild(request: Request, session: Session, req: CreateSession, notice: str | None = None,
+def rebuild(request: Request, session: Session, req: CreateSession, what: str, notice: str | None = None,
             hidden: list[int] | None = None) -> Response:
     """Rebuild the session's data and network in place from `req` (a reset), around `hidden` layers when the
-    request gives none; answered with every panel. The caller holds its lock."""
+    request gives none; answered with every panel. `what` names the rebuild for Back ("Reset"). The caller holds
+    its lock."""
     fresh = build_session(req, session.id, hidden=hidden)
     fresh.request = fresh.request.model_copy(update={"layers": list(fresh.trainer.config.layers)})
-    return replace(request, session, fresh, notice=notice)
+    return replace(request, session, fresh, what, notice=notice)
 
 
-def replace(request: Request, session: Session, fresh: Session, detailed: bool | None = None, **shown) -> Response:
-    """The session becomes `fresh` (and takes its detailed-step mode, when given), answered with every panel.
-    If those cannot be drawn the change is undone: an error answer says nothing was changed, and the old state
-    is one the page can load. The caller holds the lock."""
-    undo, was_detailed = session.become(fresh), session.detailed
+def replace(request: Request, session: Session, fresh: Session, what: str, detailed: bool | None = None,
+            **shown) -> Response:
+    """The session becomes `fresh` (and takes its detailed-step mode, when given), answered with every panel;
+    Back returns to the state it replaced, which `what` names ("Reset"). If the panels cannot be drawn the change
+    is undone: an error answer says nothing was changed, and the old state is one the page can load. The caller
+    holds the lock."""
+    undo, was_detailed = session.become(fresh, replacing=what), session.detailed
     if detailed is not None:
         session.detailed = detailed
     try:

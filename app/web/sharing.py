@@ -84,5 +84,6 @@ def import_state(request: Request, session: Current, file: Annotated[UploadFile,
         except (ValidationError, FieldError) as exc:
             message = error_text(exc)
             return panels(request, session, loss_points=[], errors={"import": message}, shared={})
-        return replace(request, session, restored, detailed=restored.detailed, transport=True,
+        return replace(request, session, restored, f"importing {file.filename or 'a file'}",
+                       detailed=restored.detailed, transport=True,
                        notice=f"Imported {file.filename or 'the file'}: step {restored.trainer.step_count}.")

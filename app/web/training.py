@@ -1,4 +1,4 @@
-"""Training from the page: Step, Epoch, Play and Pause, the detailed step's phases, Back and rewind."""
+"""Training from the page: Step, Epoch, Play and Pause, the detailed step's phases, Back, Forward and rewind."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -135,9 +135,24 @@ def take_phase(request: Request, session: Current) -> Response:
 
 @router.post("/ui/back")
 def back(request: Request, session: Current) -> Response:
+    """Undo one step; at the first kept step, undo the last rebuild (Reset, New seed, a new network's setting)."""
     with session.lock:
         try:
-            session.back()
+            replaced = session.back()
+        except FieldError as exc:
+            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+        if replaced is not None:
+            return panels(request, session, controls=True, notice=f"Back to the network before {replaced.what}: "
+                                                                  f"step {session.trainer.step_count}.")
+        return panels(request, session, transport=True)
+
+
+@router.post("/ui/forward")
+def forward(request: Request, session: Current) -> Response:
+    """Redo one step that Back or a rewind undid."""
+    with session.lock:
+        try:
+            session.forward()
         except FieldError as exc:
             return panels(request, session, message=exc.message, loss_points=[], transport=True)
         return panels(request, session, transport=True)

@@ -35,8 +35,9 @@ def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, F
             dataset = {"name": "csv", "csv": text, "target_columns": columns, "task": task,
                        "standardize": True}
             req = CreateSession(**{**cfg, "layers": None, "weights": None, "biases": None, "dataset": dataset})
-            return rebuild(request, session, req, f"Loaded {file.filename or 'your CSV'}: predicting "
-                            f"{', '.join(columns)} ({task}).", hidden=cfg["layers"][1:-1])
+            return rebuild(request, session, req, f"loading {file.filename or 'your CSV'}",
+                           f"Loaded {file.filename or 'your CSV'}: predicting {', '.join(columns)} ({task}).",
+                           hidden=cfg["layers"][1:-1])
         except (ValidationError, FieldError) as exc:
             message = "; ".join(control_errors(exc).values())
             return panels(request, session, controls=True, loss_points=[], errors={"csv": message})

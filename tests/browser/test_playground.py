@@ -202,3 +202,44 @@ def test_a_long_loss_curve_is_thinned_as_the_server_thins_it(playground):
     # points of the frames since the last redraw (redraws are at most every 150 ms).
     assert len(xs) < (xs[-1] + 1) / 1.5 and len(xs) <= 100 + 300
     assert xs == sorted(xs) and xs[0] == 0 and xs[-1] >= 400  # the start and the latest step are kept
+
+
+def test_forward_redoes_what_back_undid_and_back_undoes_a_reset(playground, live_server):
+    page = playground
+    forward = page.locator("#btn-forward")
+    expect(forward).to_be_disabled()
+    weights = {}
+    for n in (1, 2, 3):
+        page.get_by_role("button", name="Step", exact=True).click()
+        wait_step(page, n)
+        weights[n] = diagram_weights(page)
+    page.get_by_role("button", name="Back", exact=True).click()
+    wait_step(page, 2)
+    page.get_by_role("button", name="Back", exact=True).click()
+    wait_step(page, 1)
+    expect(page.locator("#rewind-step")).to_have_attribute("max", "3")
+    expect(forward).to_be_enabled()
+    expect(forward).to_have_attribute("title", re.compile(r"\(F\)"))
+    forward.click()
+    wait_step(page, 2)
+    assert diagram_weights(page) == weights[2]
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("f")
+    wait_step(page, 3)
+    expect(forward).to_be_disabled()
+    assert diagram_weights(page) == weights[3]
+    assert session_state(page, live_server)["redo_steps"] == []
+    expect(page.locator("footer")).to_contain_text("F Forward")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_step(page, 0)
+    page.get_by_role("button", name="Back", exact=True).click()
+    wait_step(page, 3)
+    expect(page.locator("#message")).to_contain_text("Back to the network before Reset: step 3.")
+    assert diagram_weights(page) == weights[3]
+    assert_diagram_matches_api(page, live_server)
+    page.get_by_role("button", name="Back", exact=True).click()
+    wait_step(page, 2)
+    expect(forward).to_be_enabled()
+    page.get_by_role("button", name="Step", exact=True).click()  # a new step 3: nothing left to redo
+    wait_step(page, 3)
+    expect(forward).to_be_disabled()
