@@ -389,13 +389,46 @@
     var path = event.detail.requestConfig && event.detail.requestConfig.path;
     var form = document.getElementById("controls-form");
     if (path === "/ui/config" && form) form.reset();  // refused: the controls go back to the settings in use
-    if (path === "/ui/play-frame" && (xhr.status === 429 || xhr.status === 503)) {
-      // Playing too fast for the limit: wait as long as the server asks, then ask for the next frame again
-      // (the server answers it with nothing if Pause was pressed meanwhile).
-      var wait = parseInt(xhr.getResponseHeader("Retry-After"), 10) || 1;
-      setTimeout(function () { htmx.ajax("POST", "/ui/play-frame", { source: "#player", swap: "none" }); }, wait * 1000);
-    }
   });
+
+  // Play: while #player says Play runs, the next frame is asked for as soon as one arrives, before it is drawn,
+  // so that the server trains frame k + 1 while the browser draws frame k. One frame is on its way at a time,
+  // so frames are drawn in order; an answer whose #player no longer says so (Pause, a stop, an explosion) ends
+  // the loop.
+  var framing = false;
+  function playerSaysPlay() {
+    var player = document.getElementById("player");
+    return !!(player && player.dataset.playing);
+  }
+
+  function nextFrame() {
+    framing = true;
+    fetch("/ui/play-frame", { method: "POST", headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          if (!response.ok) {
+            framing = false;
+            var xhr = { status: response.status, responseText: text };
+            showError(errorText(xhr));
+            if (response.status === 429 || response.status === 503) {
+              // Playing faster than the limit: wait as long as the server asks, then go on if still playing.
+              var wait = parseInt(response.headers.get("Retry-After"), 10) || 1;
+              setTimeout(function () { if (playerSaysPlay() && !framing) nextFrame(); }, wait * 1000);
+            }
+            return;
+          }
+          var more = /<div id="player"[^>]*data-playing="1"/.test(text);
+          if (more) nextFrame();
+          htmx.swap(document.body, text, { swapStyle: "none" });  // its swaps see the old #player: still framing
+          if (!more) framing = false;
+        });
+      }, function () {
+        framing = false;
+        showError("The server did not answer: check the connection and try again. Nothing was changed.");
+      });
+  }
+
+  function play() { if (!framing && window.htmx && playerSaysPlay()) nextFrame(); }
   document.addEventListener("htmx:sendError", function () {
     showError("The server did not answer: check the connection and try again. Nothing was changed.");
   });
@@ -420,8 +453,15 @@
     if (note && !text) note.remove();
   });
 
-  function refresh() { drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); syncAddress(); }
-  document.addEventListener("htmx:oobAfterSwap", refresh);
-  document.addEventListener("htmx:afterSettle", refresh);
+  function refresh() { refreshing = false; drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); syncAddress(); play(); }
+  // An answer swaps about eight panels one after another: the page is brought up to date once, after the last.
+  var refreshing = false;
+  function refreshSoon() {
+    if (refreshing) return;
+    refreshing = true;
+    queueMicrotask(refresh);
+  }
+  document.addEventListener("htmx:oobAfterSwap", refreshSoon);
+  document.addEventListener("htmx:afterSettle", refreshSoon);
   document.addEventListener("DOMContentLoaded", refresh);
 })();

@@ -97,13 +97,13 @@ def test_play_frames_chain_until_pause(client):
     client.get("/")
     r = client.post("/ui/play", headers=HX)
     assert 'id="transport"' in r.text and ">Pause</button>" in r.text
-    assert re.search(r'id="player"[^>]*hx-post="/ui/play-frame" hx-trigger="load"', r.text)
+    assert re.search(r'id="player"[^>]*data-playing="1"', r.text)
     r = client.post("/ui/play-frame", headers=HX)
-    assert 'data-step="2"' in r.text and 'hx-post="/ui/play-frame"' in r.text and 'id="transport"' not in r.text
+    assert 'data-step="2"' in r.text and 'data-playing="1"' in r.text and 'id="transport"' not in r.text
     r = client.post("/ui/pause", headers=HX)
-    assert ">Play</button>" in r.text and 'hx-post="/ui/play-frame"' not in r.text
+    assert ">Play</button>" in r.text and 'data-playing="1"' not in r.text
     r = client.post("/ui/play-frame", headers=HX)
-    assert 'data-step="2"' in r.text and 'hx-post="/ui/play-frame"' not in r.text
+    assert 'data-step="2"' in r.text and 'data-playing="1"' not in r.text
 
 
 def test_rebuilds_happen_in_place_so_waiting_requests_train_the_new_network(client):
@@ -319,12 +319,12 @@ def test_play_pauses_when_the_loss_explodes_and_says_so(client):
     for _ in range(50):
         if "Play paused" in r.text:
             break
-        assert 'hx-post="/ui/play-frame"' in r.text  # still playing
+        assert 'data-playing="1"' in r.text  # still playing
         r = client.post("/ui/play-frame", headers=HX)
     message = re.search(r"Play paused: the loss grew from (\S+) to (\S+) in (\d+) steps?: lower the learning rate "
                         r"or go Back\.", html.unescape(r.text))
     assert message and float(message[2]) >= 100 * float(message[1]) and float(message[2]) < 1e12
-    assert 'hx-post="/ui/play-frame"' not in r.text and ">Play</button>" in r.text
+    assert 'data-playing="1"' not in r.text and ">Play</button>" in r.text
     step = int(re.search(r'data-step="(\d+)"', r.text)[1])
     assert step <= 12
     # The JSON API is not refused for a large loss, only for NaN or infinity.
@@ -340,7 +340,7 @@ def test_play_runs_on_when_the_loss_falls(client):
     client.post("/ui/play", headers=HX)
     for _ in range(30):
         r = client.post("/ui/play-frame", headers=HX)
-        assert "Play paused" not in r.text and 'hx-post="/ui/play-frame"' in r.text
+        assert "Play paused" not in r.text and 'data-playing="1"' in r.text
 
 
 def test_the_loss_curve_names_the_loss_in_use(client):
