@@ -53,16 +53,18 @@ def review(url: str, out: Path, browser) -> None:
         page.screenshot(path=str(out / f"{name}-step-full.png"), full_page=True)
         open_first_edge(page)
         page.screenshot(path=str(out / f"{name}-inspector.png"))
-        page.goto(url + "/?preset=mazur&detailed=1")
+        page.goto(url + "/?preset=mazur")
         ready(page)
         page.screenshot(path=str(out / f"{name}-mazur-0.png"))
         for n in range(1, 5):
             page.click("#btn-step")
             page.wait_for_timeout(600)
             page.screenshot(path=str(out / f"{name}-mazur-{n}.png"))
-        page.goto(url + "/?preset=spiral&detailed=1")
+        page.goto(url + "/?preset=spiral")
         ready(page)
-        for n in range(1, 5):
+        page.click("#detailed")
+        page.wait_for_timeout(400)
+        for n in range(1, 7):
             page.click("#btn-step")
             page.wait_for_timeout(600)
         page.screenshot(path=str(out / f"{name}-spiral-update.png"))
@@ -85,7 +87,7 @@ def readme(url: str, browser) -> None:
     page.wait_for_selector("#share-url")
     page.locator("#share-panel").scroll_into_view_if_needed()
     page.locator("#share-panel").screenshot(path=str(DOCS / "share.png"))
-    page.goto(url + "/?preset=mazur&detailed=1")
+    page.goto(url + "/?preset=mazur")
     ready(page)
     for _ in range(3):
         page.click("#btn-step")

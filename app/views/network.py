@@ -24,6 +24,7 @@ HEATMAP_GRID = 16
 # more time than its bytes save (bench/README.md).
 HEATMAP_ZLIB_LEVEL = 0
 MAX_EDGE_WIDTH = 8.0
+LABELLED_EDGES = 4  # the most edges a layer may have and still print every label in the backward and update phases
 
 
 @dataclass
@@ -299,7 +300,9 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> l
         grads = grad_w[l].tolist() if grad_w is not None and l >= first else None
         changes = change[l].tolist() if change is not None else None
         olds = w_before[l].tolist() if updating else None
-        featured = _featured(w.size, changes if updating else grads)
+        # Labels midway between two columns run into each other and into the nodes' numbers when a layer has many
+        # edges: such a layer prints none by itself (they show on hover, on focus and in the inspector).
+        printed = w.size <= LABELLED_EDGES
         for j, row in enumerate(w.tolist()):
             for i, weight in enumerate(row):
                 grad = grads[j][i] if grads is not None else None
@@ -318,21 +321,9 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> l
                     changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
                     description=_edge_description(from_names[i], to_names[j], own_name(l, i, j), weight, grad, dw,
                                                   batch_rows),
-                    label=label, label_always=(updating or (backward and grad is not None)) and featured(j, i),
+                    label=label, label_always=(updating or (backward and grad is not None)) and printed,
                 ))
     return edges
-
-
-LABELLED_EDGES = 4  # a layer with more edges prints only its largest label; the rest show on hover and focus
-
-
-def _featured(count: int, values: list[list[float]] | None):
-    """Which of a layer's edges print their label (old → new, or ∂) without hover: all of a small layer's, else
-    the one with the largest |value|, so that labels never pile up on each other or on the nodes."""
-    if count <= LABELLED_EDGES or values is None:
-        return lambda j, i: True
-    best = max(((abs(v), j, i) for j, row in enumerate(values) for i, v in enumerate(row)), default=(0, -1, -1))
-    return lambda j, i: (j, i) == best[1:]
 
 
 def _edge_description(source: str, target: str, own: str | None, weight: float, grad: float | None,
