@@ -208,3 +208,16 @@ def test_links_carry_plays_speed_for_a_new_session_only(client):
     assert client.cookies["bp_session"] != sid and session.page["speed"] == "epoch"
     bad = client.get("/?dataset=xor&speed=fast").text
     assert "speed: speed must be one of 1, 10, epoch, 2-epochs, not &#39;fast&#39;." in bad
+
+
+def test_links_carry_plays_stop_conditions(client):
+    client.get("/?dataset=xor&stop_loss=0.05&stop_step=300")
+    sid = client.cookies["bp_session"]
+    session = client.app.state.sessions.get(sid)
+    assert session.page == {"stop_loss": 0.05, "stop_step": 300}
+    assert session_query(session).endswith("&seed=1&stop_loss=0.05&stop_step=300")
+    page = client.get("/?" + session_query(session)).text  # its own link: the same session
+    assert client.cookies["bp_session"] == sid and 'value="0.05"' in page and 'value="300"' in page
+    bad = html.unescape(client.get("/?dataset=xor&stop_step=-5").text)
+    assert "stop_step: stop_step must be at least 1, not -5; leave it blank for no limit." in bad
+    assert client.get("/?dataset=xor&stop_loss=").status_code == 200  # blank: off

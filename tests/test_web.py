@@ -499,3 +499,69 @@ def test_detailed_inspector_shows_only_what_the_phases_have_computed(client):
     assert "Why" in text and "Update:" not in text and "comes in the Update phase" in text
     text = inspector_of(client.post("/ui/phase", headers=HX).text)[1]  # update: the selection follows
     assert "Update: sgd" in text and "0.149780716" in text
+
+
+def _step_of(text: str) -> int:
+    return int(re.search(r'<svg id="network" data-step="(\d+)"', text)[1])
+
+
+def test_play_stops_exactly_at_the_stop_step_and_says_so(client):
+    client.get("/?speed=2-epochs&stop_step=30")  # 50 steps a frame, but not past step 30
+    r = client.post("/ui/play", headers=HX)
+    assert _step_of(r.text) == 30 and "Play stopped at step 30, as set." in r.text
+    assert re.search(r'<button id="btn-play"[^>]*>Play</button>', r.text) and "/ui/play-frame" not in r.text
+    sid = client.cookies["bp_session"]
+    assert [p[0] for p in client.get(f"/api/sessions/{sid}/export").json()["history"]] == list(range(31))
+    r = client.post("/ui/play", headers=HX)  # at the stop step: Play does not start
+    assert _step_of(r.text) == 30 and "Raise or clear “Stop at step” to train on." in r.text
+    client.post("/ui/config", headers=HX, data={"stop_step": "120"})  # raised: Play goes on to it, frame by frame
+    r = client.post("/ui/play", headers=HX)
+    assert _step_of(r.text) == 80 and "Play stopped" not in r.text
+    r = client.post("/ui/play-frame", headers=HX)
+    assert _step_of(r.text) == 120 and "Play stopped at step 120, as set." in r.text
+
+
+def test_play_stops_at_the_first_step_whose_train_loss_is_below_the_stop_loss(client):
+    sid = client.post("/api/sessions", json={}).json()["id"]  # the page's default setup, trained on its own
+    client.post(f"/api/sessions/{sid}/step", json={"steps": 300})
+    curve = client.get(f"/api/sessions/{sid}/export").json()["history"]
+    stop_loss = curve[140][1]
+    first = next(p for p in curve if p[1] < stop_loss)
+    client.get("/?speed=2-epochs")
+    client.post("/ui/config", headers=HX, data={"stop_loss": repr(stop_loss)})
+    r = client.post("/ui/play", headers=HX)
+    while "Play stopped" not in r.text and _step_of(r.text) < 300:
+        r = client.post("/ui/play-frame", headers=HX)
+    assert _step_of(r.text) == first[0]  # not the end of the frame it fell in
+    assert f"Play stopped: the train loss {first[1]:.3g} fell below {stop_loss:g} at step {first[0]}." in \
+        html.unescape(r.text)
+    page_sid = client.cookies["bp_session"]
+    assert client.get(f"/api/sessions/{page_sid}/export").json()["history"] == curve[:first[0] + 1]
+
+
+@pytest.mark.parametrize("field, text, words", [
+    ("stop_step", "0", "stop_step must be at least 1, not 0"),
+    ("stop_step", "ten", "stop_step must be a whole number, not 'ten'."),
+    ("stop_step", "2.5", "stop_step must be a whole number, not '2.5'."),
+    ("stop_loss", "0", "stop_loss must be more than 0, not 0"),
+    ("stop_loss", "-1", "stop_loss must be more than 0, not -1"),
+    ("stop_loss", "nan", "stop_loss must be a finite number, not 'nan'."),
+])
+def test_bad_stop_conditions_are_refused_beside_their_control_and_change_nothing(client, field, text, words):
+    client.get("/?stop_step=40&stop_loss=0.05")
+    session = client.app.state.sessions.get(client.cookies["bp_session"])
+    r = client.post("/ui/config", headers=HX, data={field: text, "learning_rate": "0.1"})
+    error = re.search(rf'<p class="field-error" id="error-{field}" role="alert">([^<]*)</p>', r.text)
+    assert error and words in html.unescape(error[1])
+    assert session.page == {"stop_step": 40, "stop_loss": 0.05} and session.trainer.config.learning_rate == 0.03
+
+
+def test_the_stop_conditions_are_in_the_settings_forms_play_fieldset_and_blank_turns_them_off(client):
+    page = client.get("/?stop_step=40").text
+    play = re.search(r"<legend>Play</legend>(.*?)</fieldset>", page, re.S)[1]
+    assert 'name="stop_step" type="text" inputmode="decimal" value="40"' in play
+    assert 'name="stop_loss" type="text" inputmode="decimal" value=""' in play
+    r = client.post("/ui/config", headers=HX, data={"stop_step": "", "stop_loss": "0.01"})
+    assert client.app.state.sessions.get(client.cookies["bp_session"]).page == {"stop_loss": 0.01}
+    assert "stop_step" not in re.search(r'data-setup-url="([^"]*)"', r.text)[1]
+    assert "stop_loss=0.01" in re.search(r'data-setup-url="([^"]*)"', r.text)[1]

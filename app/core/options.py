@@ -198,12 +198,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("page.speed", Literal[SPEEDS], "1", "How much Play trains between two pictures: 1 step (the default), "
            "10 steps, 1 epoch or 2 epochs. Every step still adds its point to the loss curve.",
            link="speed", rebuilds=False, control=Control("select", "Speed", "Transport", 0)),
+    # Play's stop conditions, as in the seeds' loop ("is the error small enough? then stop"); blank: off.
+    Option("page.stop_loss", float | None, None, "Play stops at the first step whose train loss is below this.",
+           bounds={"gt": 0}, link="stop_loss", rebuilds=False, default_words="off",
+           control=Control("number", "Stop when train loss <", "Play", 0, suggestions=("0.1", "0.05", "0.01"))),
+    Option("page.stop_step", int | None, None, "Play stops at this step.", bounds={"ge": 1}, link="stop_step",
+           rebuilds=False, default_words="off",
+           control=Control("number", "Stop at step", "Play", 1, suggestions=("100", "500", "1000"))),
 )
 BY_FIELD = {option.field: option for option in OPTIONS}
 BY_LINK = {option.link: option for option in OPTIONS if option.link}
 # Written in every setup link, so that a link says what it builds even where that is the default.
 ALWAYS_IN_LINKS = ("dataset", "layers", "activation", "output", "loss", "optimizer", "lr", "batch", "seed")
-FIELDSETS = ("Data", "Functions", "Training")
+FIELDSETS = ("Data", "Functions", "Training", "Play")  # the settings form's, in order
 
 
 def data_options() -> list[Option]:

@@ -286,8 +286,9 @@ class Session:
     def accuracy(self) -> tuple[float | None, float | None]:
         return self.current_evaluation()[2:]
 
-    def train(self, steps: int | None) -> list[tuple]:
-        """Run `steps` steps, or to the end of the epoch when None; return the new loss-curve points.
+    def train(self, steps: int | None, until: Callable[[tuple], bool] | None = None) -> list[tuple]:
+        """Run `steps` steps, or to the end of the epoch when None; return the new loss-curve points. With
+        `until`, stop after the first step whose loss-curve point it is true of (Play's stop conditions).
 
         The caller holds the lock. On any error nothing changes, the loss curve included.
         """
@@ -301,7 +302,7 @@ class Session:
                                       "passes one request may run; ask for fewer steps.")
         points = []
 
-        def record(t: Trainer) -> None:
+        def record(t: Trainer) -> bool:
             evaluation = self.evaluate()
             if not finite_losses(evaluation):
                 raise DivergenceError(t.step_count, f"Training diverged at step {t.step_count}: lower the learning "
@@ -314,6 +315,7 @@ class Session:
             points.append((t.step_count, *evaluation))
             self.history.append(points[-1])
             self.keep_rewind_point()
+            return until is not None and until(points[-1])
 
         history_len, snapshots, future = len(self.history), OrderedDict(self.snapshots), self.future
         self.discard_future()

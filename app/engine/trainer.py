@@ -299,15 +299,16 @@ class Trainer:
         """Run `steps` steps and return the last trace. All or nothing: if any step diverges, or `after_step`
         raises, none is kept.
 
-        `after_step(trainer)` is called after every step, for example to record the loss curve.
+        `after_step(trainer)` is called after every step, for example to record the loss curve; when it returns
+        True the run stops after that step.
         """
         saved = self.state_dict()
         try:
             with np.errstate(all="ignore"):
                 for _ in range(steps):
                     trace = self.step()
-                    if after_step is not None:
-                        after_step(self)
+                    if after_step is not None and after_step(self):
+                        break
         except Exception:
             self.load_state_dict(saved)
             raise

@@ -39,8 +39,9 @@ class Fieldset:
     rows: list[list[ControlView]]
 
 
-def fieldsets(config: dict, dataset_title: str, errors: dict[str, str]) -> list[Fieldset]:
-    """The controls the page offers for `config` (Session.config()), placed as the table says."""
+def fieldsets(config: dict, dataset_title: str, errors: dict[str, str], page: dict | None = None) -> list[Fieldset]:
+    """The controls the page offers for `config` (Session.config()) and the page's settings (`page`, the
+    session's), placed as the table says."""
     info = DATASETS.get(config["dataset"].get("name"))
     out = []
     for legend in FIELDSETS:
@@ -49,7 +50,7 @@ def fieldsets(config: dict, dataset_title: str, errors: dict[str, str]) -> list[
         rows: list[list[ControlView]] = []
         keys: list[str | None] = []
         for option in placed:
-            view = _control(option, config, info, dataset_title, errors)
+            view = _control(option, config, info, dataset_title, errors, page or {})
             if option.control.row is not None and keys and keys[-1] == option.control.row:
                 rows[-1].append(view)
             else:
@@ -59,9 +60,13 @@ def fieldsets(config: dict, dataset_title: str, errors: dict[str, str]) -> list[
     return out
 
 
-def _control(option: Option, config: dict, info, dataset_title: str, errors: dict) -> ControlView:
+def _control(option: Option, config: dict, info, dataset_title: str, errors: dict, page: dict) -> ControlView:
     c, name = option.control, option.form_name
-    value = config["dataset"].get(option.name) if option.is_data else config[option.name]
+    if option.is_page:
+        value = page.get(option.name, option.default)
+        value = "" if value is None else value  # off: blank
+    else:
+        value = config["dataset"].get(option.name) if option.is_data else config[option.name]
     view = ControlView(c.kind, name, c.label, value, suggestions=c.suggestions, range=c.range, unit=c.unit,
                        error=errors.get(name))
     if option.field == "dataset.name":

@@ -3,8 +3,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.core.options import OPTIONS
+from app.core.options import FIELDSETS, OPTIONS
 from app.engine import FieldError
+
+from .setup_links import page_value
 
 # The error of a data field goes beside its control: dataset.train_fraction -> train_percent.
 CONTROL_OF_FIELD = {o.field: o.form_name for o in OPTIONS if o.is_data and o.control}
@@ -21,6 +23,13 @@ def config_changes(form, current: dict) -> dict[str, Any]:
     changes = _read(form, [o for o in OPTIONS if o.control and not o.is_page and o.field != "dataset.name"])
     dataset.update({name.removeprefix("dataset."): v for name, v in changes.items() if name.startswith("dataset.")})
     return {**{name: v for name, v in changes.items() if not name.startswith("dataset.")}, "dataset": dataset}
+
+
+def page_changes(form) -> dict[str, Any]:
+    """The page's settings the form carries (Play's stop conditions), by name: None turns one off. FieldError
+    names a bad one (by its control's name, which is its link's)."""
+    return {o.name: page_value(o, form[o.form_name]) for o in OPTIONS
+            if o.is_page and o.control and o.control.fieldset in FIELDSETS and o.form_name in form}
 
 
 def _read(form, options) -> dict[str, Any]:

@@ -108,7 +108,7 @@ class LazyControls:
         self._session, self._cfg, self._errors = session, cfg, errors
 
     def __iter__(self):
-        return iter(controls.fieldsets(self._cfg, self._session.dataset.title, self._errors))
+        return iter(controls.fieldsets(self._cfg, self._session.dataset.title, self._errors, self._session.page))
 
 
 class LazySetupUrl:

@@ -6,6 +6,8 @@ of a config; request_from_query reads one into a CreateSession. Errors name the 
 Repeated parameters are refused rather than letting the last one win: `lr=0.1&lr=1` is more likely a mistake
 than a choice. Booleans are written 1 / 0 and read as 1, 0, true or false.
 """
+import math
+import operator
 from collections.abc import Mapping
 from types import UnionType
 from typing import Union, get_args, get_origin
@@ -23,6 +25,8 @@ from app.engine import FieldError
 # Not part of a setup: the preset (handled by the page) and the tracking tags chat apps and newsletters add.
 OTHER_PARAMS = frozenset({"preset", "fbclid", "gclid", "msclkid", "ref"})
 BOOLS = {"1": True, "true": True, "0": False, "false": False}
+BOUNDS = {"ge": (operator.ge, "at least"), "gt": (operator.gt, "more than"), "le": (operator.le, "at most"),
+          "lt": (operator.lt, "less than")}
 
 
 def _float(name: str, text: str) -> float:
@@ -168,13 +172,29 @@ def page_from_query(params: Mapping[str, str]) -> dict:
     _check_names(params, names)
     page = {}
     for name in names:
-        if name in PAGE_PARAMS:
-            option = BY_LINK[name]
-            text = params[name].strip()
-            if text not in get_args(option.type):
-                raise FieldError(name, f"{name} must be one of {', '.join(get_args(option.type))}, not {text!r}.")
-            page[option.name] = text
+        if name in PAGE_PARAMS and (value := page_value(BY_LINK[name], params[name])) is not None:
+            page[BY_LINK[name].name] = value
     return page
+
+
+def page_value(option, text: str):
+    """A page setting's value read from a link's or the settings form's text: one of its choices, or a number
+    within its bounds; blank is None (off) where the setting may be off. FieldError names its link name."""
+    name, text, kinds = option.link, text.strip(), get_args(option.type)
+    if kinds and all(isinstance(kind, str) for kind in kinds):
+        if text not in kinds:
+            raise FieldError(name, f"{name} must be one of {', '.join(kinds)}, not {text!r}.")
+        return text
+    if not text and type(None) in kinds:
+        return None
+    value = _reader(option.type)(name, text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FieldError(name, f"{name} must be a finite number, not {text!r}.")
+    for bound, limit in option.bounds.items():
+        holds, words = BOUNDS[bound]
+        if not holds(value, limit):
+            raise FieldError(name, f"{name} must be {words} {limit:g}, not {text}; leave it blank for no limit.")
+    return value
 
 
 def _setup_names(params: Mapping[str, str]) -> list[str]:

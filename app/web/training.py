@@ -27,13 +27,20 @@ PICTURE_ROWS = GRID * GRID + HEATMAP_GRID * HEATMAP_GRID
 FRAME_WORK = 100_000_000
 
 
-def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False) -> Response:
+def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False,
+                play: bool = False) -> Response:
+    """Train `steps` steps (None: to the end of the epoch). A Play frame (`play`) ends at the first step whose
+    train loss is below the stop loss, and then Play stops and says why, as it does at the stop step."""
     view = view_of(session)
+    stop_loss = view.stop_loss if play else None
     try:
-        points = session.train(steps)
+        points = session.train(steps, None if stop_loss is None else lambda point: point[1] < stop_loss)
     except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
         view.playing = False
         return panels(request, session, message=exc.message, loss_points=[], transport=True)
+    if play and (reason := view.stop_reason(points)) is not None:
+        view.playing = False
+        return panels(request, session, loss_points=points, transport=True, notice=reason)
     if view.playing and (explosion := session.loss_explosion()) is not None:
         # The steps stand (they are finite), but Play stops before the loss becomes astronomically large.
         low, now, steps_between = explosion
@@ -42,6 +49,15 @@ def _train_held(request: Request, session: Session, steps: int | None, transport
                       message=f"Play paused: the loss grew from {low:.3g} to {now:.3g} in {steps_between} "
                               f"step{'s' * (steps_between != 1)}: lower the learning rate or go Back.")
     return panels(request, session, loss_points=points, transport=transport)
+
+
+def _play_held(request: Request, session: Session, transport: bool = False) -> Response:
+    """One Play frame, unless a stop condition is met already (or was just set): then Play stops and says why."""
+    view = view_of(session)
+    if (reason := view.stop_reason([])) is not None:
+        view.playing = False
+        return panels(request, session, loss_points=[], transport=True, notice=reason)
+    return _train_held(request, session, frame_steps(session), transport, play=True)
 
 
 @router.post("/ui/step")
@@ -59,9 +75,8 @@ async def epoch(request: Request, store: StoreDep, budget: BudgetDep, session: C
 @router.post("/ui/play")
 async def play(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     def work() -> Response:
-        view = view_of(session)
-        view.playing = True
-        return _train_held(request, session, frame_steps(session), transport=True)
+        view_of(session).playing = True
+        return _play_held(request, session, transport=True)
 
     return await quick.locked(store, session, work, frame_cost(session), budget)
 
@@ -72,14 +87,16 @@ async def play_frame(request: Request, store: StoreDep, budget: BudgetDep, sessi
         view = view_of(session)
         if not view.playing:
             return panels(request, session, loss_points=[], transport=True)
-        return _train_held(request, session, frame_steps(session))
+        return _play_held(request, session)
 
     return await quick.locked(store, session, work, frame_cost(session), budget)
 
 
 def frame_steps(session: Session) -> int:
-    """The steps of a Play frame: as many as the speed says, but no more than FRAME_WORK allows."""
-    return max(1, min(view_of(session).frame_steps(), quick.steps_within(session, FRAME_WORK, PICTURE_ROWS)))
+    """The steps of a Play frame: as many as the speed says (up to the stop step), but no more than FRAME_WORK
+    allows, and at least one."""
+    steps = view_of(session).frame_steps()
+    return min(steps, max(1, quick.steps_within(session, FRAME_WORK, PICTURE_ROWS)))
 
 
 def frame_cost(session: Session) -> int:

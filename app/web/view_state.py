@@ -64,14 +64,53 @@ class ViewState:
         else:
             self.session.page["speed"] = value
 
+    @property
+    def stop_loss(self) -> float | None:
+        """Play stops at the first step whose train loss is below this (None: never)."""
+        return self.session.page.get("stop_loss")
+
+    @property
+    def stop_step(self) -> int | None:
+        """Play stops at this step (None: never)."""
+        return self.session.page.get("stop_step")
+
+    def set_page(self, settings: dict) -> None:
+        """Set page settings by name (app/core/options.py page_options); None turns one off."""
+        for name, value in settings.items():
+            if value is None:
+                self.session.page.pop(name, None)
+            else:
+                self.session.page[name] = value
+
     def frame_steps(self) -> int:
-        """The steps one Play frame runs at this speed: a number of steps, or whole epochs' worth."""
-        speed = self.speed
+        """The steps one Play frame runs at this speed: a number of steps, or whole epochs' worth; never past the
+        stop step."""
+        speed, trainer = self.speed, self.session.trainer
         if speed.isdigit():
-            return int(speed)
-        trainer = self.session.trainer
-        per_epoch = math.ceil(len(trainer.train_x) / trainer.batch_size)
-        return per_epoch * (1 if speed == "epoch" else int(speed.split("-")[0]))
+            steps = int(speed)
+        else:
+            per_epoch = math.ceil(len(trainer.train_x) / trainer.batch_size)
+            steps = per_epoch * (1 if speed == "epoch" else int(speed.split("-")[0]))
+        if self.stop_step is not None:
+            steps = min(steps, max(0, self.stop_step - trainer.step_count))
+        return steps
+
+    def stop_reason(self, points: list[tuple]) -> str | None:
+        """Why Play stops after a frame that added `points` (or before one, with none), in words; None: it goes on."""
+        if self.stop_loss is not None:
+            below = next((p for p in points if p[1] < self.stop_loss), None)
+            if below is not None:
+                return (f"Play stopped: the train loss {below[1]:.3g} fell below {self.stop_loss:g} at step "
+                        f"{below[0]}.")
+            if not points and self.session.current_losses()[0] < self.stop_loss:
+                return (f"Play stopped: the train loss {self.session.current_losses()[0]:.3g} is already below "
+                        f"{self.stop_loss:g}. Lower or clear “Stop when train loss <” to train on.")
+        if self.stop_step is not None and self.session.trainer.step_count >= self.stop_step:
+            if points:
+                return f"Play stopped at step {self.stop_step}, as set."
+            return (f"Play stopped: this is step {self.session.trainer.step_count}, and Play was set to stop at "
+                    f"step {self.stop_step}. Raise or clear “Stop at step” to train on.")
+        return None
 
     def show(self, display: Shown | None, step: DetailedStep | None = None) -> None:
         """Draw `display` (and keep `step`, else the step in progress) from the session's current state."""

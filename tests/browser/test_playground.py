@@ -150,7 +150,7 @@ def test_bad_input_shows_an_inline_message_and_changes_nothing(playground, live_
 def test_incompatible_output_and_loss_are_prevented(playground, live_server):
     page = playground
     page.get_by_label("Output activation").select_option("softmax")
-    expect(page.get_by_label("Loss")).to_have_value("cross_entropy")
+    expect(page.get_by_label("Loss", exact=True)).to_have_value("cross_entropy")
     expect(page.locator("#message")).to_contain_text("Loss switched to cross_entropy")
     assert page.locator("#f-loss option[value=half_sse]").is_disabled()
     assert session_state(page, live_server)["config"]["layers"] == [2, 4, 2, 2]
@@ -243,3 +243,16 @@ def test_forward_redoes_what_back_undid_and_back_undoes_a_reset(playground, live
     page.get_by_role("button", name="Step", exact=True).click()  # a new step 3: nothing left to redo
     wait_step(page, 3)
     expect(forward).to_be_disabled()
+
+
+def test_play_stops_at_the_stop_step_a_setup_link_sets(page, live_server, console_errors):
+    page.goto(live_server + "/?stop_step=20")
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    expect(page.get_by_label("Stop at step")).to_have_value("20")
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(page.locator("#message")).to_contain_text("Play stopped at step 20, as set.")
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    wait_step(page, 20)
+    page.wait_for_timeout(300)
+    assert step_of(page) == 20 and "stop_step=20" in page.url
+    assert console_errors == []
