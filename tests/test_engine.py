@@ -356,3 +356,17 @@ def test_the_predicted_class_of_one_output_node_switches_at_its_threshold():
     assert predicted_classes(o, "sigmoid").tolist() == [0, 1, 0, 0]
     assert predicted_classes(o, "tanh").tolist() == [1, 1, 0, 1]
     assert predicted_classes(np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]]), "softmax").tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("hidden, output", [("tanh", "tanh"), ("relu", "linear"), ("sigmoid", "softmax")])
+def test_outputs_under_many_parameter_vectors_equal_one_forward_pass_each_bit_for_bit(hidden, output):
+    rng = np.random.default_rng(3)
+    net = MLP([3, 5, 4, 3], hidden, output)
+    net.params[:] = rng.normal(size=net.n_params)
+    params = net.params + rng.normal(scale=0.1, size=(7, net.n_params))
+    x = rng.normal(size=(11, 3))
+    z, a = net.outputs_under(x, params)
+    assert z.shape == a.shape == (7 * 11, 3)
+    for s in range(7):
+        zs, acts = net.forward(x, params[s])
+        assert np.array_equal(z[s * 11:(s + 1) * 11], zs[-1]) and np.array_equal(a[s * 11:(s + 1) * 11], acts[-1])

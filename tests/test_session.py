@@ -305,3 +305,31 @@ def test_ordinary_training_and_a_rise_from_a_tiny_loss_are_not_explosions():
     # The window is the last ten steps: a low point longer ago does not count.
     session.history = [start, (1, 0.001, None, None, None), *[(k, 6.0, None, None, None) for k in range(2, 13)]]
     assert session.loss_explosion() is None
+
+
+@pytest.mark.parametrize("config", [{}, {"dataset": {"name": "spiral"}, "output_activation": "softmax",
+                                         "loss": "cross_entropy", "layers": [2, 6, 2]},
+                                    {"dataset": {"name": "sine"}, "output_activation": "linear", "loss": "mse",
+                                     "layers": [1, 8, 1]}])
+def test_a_runs_points_evaluated_in_chunks_equal_one_evaluation_per_step(config, monkeypatch):
+    """Session.train evaluates a run's loss-curve points in stacked chunks: bit for bit what evaluate() gives."""
+    chunked = build_session(CreateSession(**config))
+    chunked.train(60)
+    monkeypatch.setattr(app.core.session.Session, "_evaluation_chunk", lambda self: 1)
+    one_by_one = build_session(CreateSession(**config))
+    one_by_one.train(60)
+    assert chunked.history == one_by_one.history and len(chunked.history) == 61
+    assert chunked.history[-1][1:] == chunked.evaluate()
+
+
+def test_divergence_found_in_a_chunk_names_its_first_step_and_keeps_nothing():
+    session = build_session(CreateSession(hidden_activation="sigmoid", output_activation="linear", loss="mse",
+                                          learning_rate=10, dataset={"name": "sine"}))
+    with pytest.raises(DivergenceError) as first:
+        session.train(2000)
+    assert session.trainer.step_count == 0 and len(session.history) == 1
+    with pytest.raises(DivergenceError) as again:
+        session.train(first.value.step)
+    assert again.value.step == first.value.step and session.trainer.step_count == 0
+    session.train(first.value.step - 1)
+    assert session.trainer.step_count == first.value.step - 1

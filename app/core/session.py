@@ -28,6 +28,7 @@ GRADIENT_CHECK_METHOD = ("fourth-order central differences (h = 1e-4) of the bat
                          "relative error |a - n| / max(|a|, |n|, 1e-5)")
 # The loss curve keeps at most this many points; beyond it every other old point is dropped.
 MAX_HISTORY = 4000
+EVALUATION_VALUES = 1_000_000  # a stacked evaluation's largest layer, in float64s (8 MB)
 # The train loss explodes when, within the last EXPLOSION_WINDOW steps, it has grown EXPLOSION_GROWTH times over
 # and stands EXPLOSION_OVER_START times above where training started (so that a tiny loss rising is not one).
 EXPLOSION_WINDOW, EXPLOSION_GROWTH, EXPLOSION_OVER_START = 10, 100.0, 10.0
@@ -249,20 +250,34 @@ class Session:
     def evaluate(self) -> tuple[float, float | None, float | None, float | None]:
         """Mean data loss and accuracy over all training rows and all test rows, one forward pass per set.
         Test values are None without test rows; accuracies are None for regression."""
+        return self.evaluate_under(self.trainer.net.params[None])[0]
+
+    def evaluate_under(self, params: np.ndarray) -> list[tuple[float, float | None, float | None, float | None]]:
+        """evaluate() under each of S parameter vectors, params (S, n_params), one stacked pass per set of rows:
+        the same numbers as S evaluate() calls (MLP.outputs_under), for a fraction of their overhead."""
         t, d = self.trainer, self.dataset
+        count = len(params)
         classify = d.task == "classification"
-        losses, accuracies = [], []
+        columns = []
         for x, y, labels in ((d.train_x, d.train_y, d.train_labels), (d.test_x, d.test_y, d.test_labels)):
             if not len(x):
-                losses.append(None)
-                accuracies.append(None)
+                columns.append(([None] * count, [None] * count))
                 continue
             with np.errstate(all="ignore"):
-                zs, acts = t.net.forward(x)
-                losses.append(float(t.loss.value(acts[-1], y, zs[-1]).mean()))
-            accuracies.append(float((predicted_classes(acts[-1], t.config.output_activation) == labels).mean())
-                              if classify else None)
-        return losses[0], losses[1], accuracies[0], accuracies[1]
+                z, a = t.net.outputs_under(x, params)
+                losses = t.loss.value(a, np.tile(y, (count, 1)), z).reshape(count, len(x)).mean(axis=1)
+            accuracies = [None] * count
+            if classify:
+                right = predicted_classes(a, t.config.output_activation).reshape(count, len(x)) == labels
+                accuracies = right.mean(axis=1).tolist()
+            columns.append((losses.tolist(), accuracies))
+        (train, train_accuracy), (test, test_accuracy) = columns
+        return list(zip(train, test, train_accuracy, test_accuracy))
+
+    def _evaluation_chunk(self) -> int:
+        """How many steps' points to evaluate in one stacked pass: up to EVALUATION_VALUES numbers per layer."""
+        rows = max(len(self.dataset.train_x), len(self.dataset.test_x), 1)
+        return max(1, EVALUATION_VALUES // (rows * max(self.trainer.net.sizes)))
 
     def loss_explosion(self) -> tuple[float, float, int] | None:
         """(from, to, steps) when the train loss has grown by orders of magnitude over the last few steps: the
@@ -301,27 +316,43 @@ class Session:
             raise FieldError("steps", f"{n} steps of {trainer.batch_size} rows is more than the {cap} sample "
                                       "passes one request may run; ask for fewer steps.")
         points = []
+        # Each step's loss-curve point is evaluated in chunks of steps, one stacked pass per chunk: the same
+        # numbers as one evaluate() per step. A stop condition needs each step's point at once.
+        last, chunk = trainer.step_count + n, 1 if until is not None else self._evaluation_chunk()
+        pending = []  # (step, its parameters) still to evaluate
+
+        def evaluate_pending() -> None:
+            evaluations = self.evaluate_under(np.array([params for _, params in pending]))
+            for (step, _), evaluation in zip(pending, evaluations):
+                if not finite_losses(evaluation):  # the run is rolled back: no step of it is applied
+                    raise DivergenceError(step, f"Training diverged at step {step}: lower the learning rate or go "
+                                          "Back. The loss would have become infinite (learning rate "
+                                          f"{trainer.config.learning_rate:g}); the step was not applied.")
+                points.append((step, *evaluation))
+                self.history.append(points[-1])
+            pending.clear()
 
         def record(t: Trainer) -> bool:
-            evaluation = self.evaluate()
-            if not finite_losses(evaluation):
-                raise DivergenceError(t.step_count, f"Training diverged at step {t.step_count}: lower the learning "
-                                      "rate or go Back. The loss would have become infinite (learning rate "
-                                      f"{t.config.learning_rate:g}); the step was not applied.")
+            pending.append((t.step_count, t.net.params.copy()))
             if time.monotonic() > deadline:
                 raise FieldError("steps", f"this request would run longer than {settings.max_request_seconds:g} s "
-                                          f"(it had done {len(points) + 1} of {n} steps, none of which were kept); "
-                                          "ask for fewer steps.")
-            points.append((t.step_count, *evaluation))
-            self.history.append(points[-1])
+                                          f"(it had done {len(points) + len(pending)} of {n} steps, none of which "
+                                          "were kept); ask for fewer steps.")
             self.keep_rewind_point()
+            if len(pending) >= chunk or t.step_count == last:
+                evaluate_pending()
             return until is not None and until(points[-1])
 
         history_len, snapshots, future = len(self.history), OrderedDict(self.snapshots), self.future
         self.discard_future()
         self.changes += 1
         try:
-            self.last_trace = trainer.run(n, after_step=record)
+            try:
+                self.last_trace = trainer.run(n, after_step=record)
+            except DivergenceError:  # the engine's own check: an earlier step's loss may have diverged first
+                if pending:
+                    evaluate_pending()
+                raise
         except Exception:  # diverged, over the time cap, or anything else: the trainer rolled back, so do we
             del self.history[history_len:]
             self.history_generation += 1
