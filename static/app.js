@@ -247,13 +247,14 @@
   });
   // The diagram is redrawn after every action: note whether it had the focus, to give it back.
   var diagramHadFocus = false;
+  function redrawsDiagram(el) { return el.id === "network-panel" || el.id === "network"; }
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
-    if (event.target.id !== "network-panel") return;
+    if (!redrawsDiagram(event.target)) return;
     diagramHadFocus = !!(document.activeElement && document.activeElement.closest &&
                          document.activeElement.closest("#network"));
   });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
-    if (event.target.id !== "network-panel") return;
+    if (!redrawsDiagram(event.target)) return;
     restoreDiagramFocus(diagramHadFocus);
     diagramHadFocus = false;
   });

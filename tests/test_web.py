@@ -28,14 +28,19 @@ def test_step_answers_every_panel_out_of_band(client):
     client.get("/")
     r = client.post("/ui/step", headers=HX)
     assert r.status_code == 200
-    for panel in ["metrics", "message", "network-panel", "output-data", "loss-data", "player"]:
+    for panel in ["metrics", "message", "network", "narration", "diagram-caption", "output-data", "loss-data", "player"]:
         assert re.search(rf'id="{panel}"[^>]*hx-swap-oob="true"', r.text), panel
+    # The network bar and column heads only change with the settings: a step sends the diagram and its words.
+    assert 'id="network-panel"' not in r.text
     assert 'data-step="1"' in r.text and '"mode":"extend"' in r.text
     # Only what a step changes: the heatmap image, not the points; the toolbar stays put under the pointer.
     assert '"image":"data:image/png;base64,' in r.text and '"figure"' not in r.text
     assert 'id="transport"' not in r.text
     sid = client.cookies["bp_session"]
     assert client.get(f"/api/sessions/{sid}").json()["step"] == 1
+    r = client.post("/ui/shape", data={"action": "add-neuron", "layer": "1"}, headers=HX)
+    assert re.search(r'id="network-panel"[^>]*hx-swap-oob="true"', r.text) and r.text.count('hx-swap-oob="true"') > 8
+    assert not re.search(r'id="(network|narration)"[^>]*hx-swap-oob', r.text)  # inside the panel, not twice
 
 
 def test_actions_without_htmx_redirect_back_to_the_page(client):
