@@ -368,8 +368,12 @@
     p.className = "message error";
     p.setAttribute("role", "alert");
     p.textContent = text;
+    var dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "dismiss";
+    dismiss.setAttribute("aria-label", "Dismiss this message");
+    p.appendChild(dismiss);
     area.replaceChildren(p);
-    area.scrollIntoView({ block: "nearest" });
   }
 
   function errorText(xhr) {

@@ -155,7 +155,7 @@ def test_each_edge_is_drawn_with_its_id_and_the_engines_full_numbers():
         # Mazur's own weight names: w1 … w4 into the hidden layer, w5 … w8 out of it, target by target.
         assert g.get("aria-label").startswith(f"w{4 * l + 2 * j + i + 1}: {names[l][i]} → {names[l + 1][j]}: w = ")
         label = g.find("text")
-        assert label.get("class") == "num" and label.text == short_label(float(after[l][j, i]), 3)
+        assert label.get("class") == "num" and label.text == f"w{4 * l + 2 * j + i + 1} {short_label(float(after[l][j, i]), 3)}"
     w5 = edges.find("g[@id='edge-1-0-0']")
     assert w5.get("aria-label") == ("w5: h1 → o1: w = 0.3589, ∂L/∂w = 0.0822, "
                                     "changed by -0.0411 in the last update")
@@ -217,6 +217,11 @@ def test_the_edges_the_update_changed_most_have_a_halo():
     assert 1 <= halos < len(d.edges)
 
 
+def w(e) -> str:
+    """Mazur's own name of an edge: w1 … w4 into the hidden layer, w5 … w8 out of it, target by target."""
+    return f"w{4 * e.layer + 2 * e.target + e.source + 1}"
+
+
 def test_the_update_phase_labels_every_edge_old_to_new_and_the_backward_phase_its_gradients():
     session = build_session(MAZUR)
     proposal = session.trainer.propose()
@@ -225,9 +230,9 @@ def test_the_update_phase_labels_every_edge_old_to_new_and_the_backward_phase_it
     grads = net.views(trace.pass_.grad)[0]
     for e in d.edges:
         if e.layer == 1:
-            assert e.label == f"∂ {short_label(float(grads[1][e.target, e.source]), 6)}" and e.label_always
+            assert e.label == f"{w(e)} ∂ {short_label(float(grads[1][e.target, e.source]), 6)}" and e.label_always
         else:
-            assert e.grad is None and e.label == short_label(e.weight, 6) and not e.label_always
+            assert e.grad is None and e.label == f"{w(e)} {short_label(e.weight, 6)}" and not e.label_always
     d = network.build(session, shown.from_phase(session, "forward", None, trace), True)
     h1 = next(n for n in d.nodes if n.id == "node-1-0")
     assert [cls for cls, _ in h1.lines] == ["val z", "val", "val bias"]
@@ -309,3 +314,22 @@ def test_finite_is_nan_to_num():
 
     for values in (np.array([0.5, -0.0, 1e300]), np.array([[np.nan, 1.0], [np.inf, -np.inf]])):
         assert finite(values).tobytes() == np.nan_to_num(values).tobytes()
+
+
+def test_after_back_the_narration_says_the_state_is_restored_not_that_no_step_ran():
+    session = build_session(CreateSession())
+    session.train(3)
+    session.back()
+    d = network.build(session, shown.from_step(session), False)
+    assert d.narration.startswith("Back at step 2: the weights, biases, optimizer state and loss curve are exactly")
+    assert "press Step to compute step 3's" in d.narration and "No step yet" not in d.caption
+
+
+def test_the_forward_narration_names_every_hidden_layer_and_the_loss_narration_every_output():
+    session = build_session(CreateSession())  # 2-4-2-1
+    trace = session.trainer.propose().trace
+    forward = shown.from_phase(session, "forward", None, trace).narration
+    assert "h1.4 = " in forward and "; h2.1 = " in forward and "h2.2 = " in forward
+    mazur = build_session(MAZUR)
+    loss = shown.from_phase(mazur, "loss", None, mazur.trainer.propose().trace).narration
+    assert loss.startswith("Loss: the outputs o1 = 0.751365 (target 0.01), o2 = 0.772928 (target 0.99).")

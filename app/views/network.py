@@ -148,6 +148,13 @@ def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
     edges = _edges(layout, net, shown, digits, lambda l, i, j: weight_name(session, l, i, j))
     if shown:
         caption, narration, kind = shown.caption, shown.narration, shown.kind
+    elif session.trainer.step_count:  # Back, rewind or Forward: the state is restored, its step's pass is not kept
+        step = session.trainer.step_count
+        caption = f"Step {step}'s state. Edges show the current weights; nodes show their biases."
+        narration = (f"Back at step {step}: the weights, biases, optimizer state and loss curve are exactly as they "
+                     f"were after step {step}. Its forward and backward values are not kept: press Step to compute "
+                     f"step {step + 1}'s.")
+        kind = "initial"
     else:
         caption = "No step yet. Edges show the current weights; nodes show their biases."
         narration, kind = ("Press Step: one mini-batch runs forward through the network, its loss is measured, the "
@@ -313,13 +320,16 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> l
                     label = f"∂ {short_label(grad, digits)}"
                 else:
                     label = short_label(weight, digits)
+                own = own_name(l, i, j)
+                if own and not updating:  # a worked example's own name first ("w5 0.4"); old → new has no room
+                    label = f"{own} {label}"
                 label_x, label_y = curves.label_place(i, j)
                 edges.append(Edge(
                     id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j, path=curves.path(i, j),
                     label_x=label_x, label_y=label_y, color=hex_color(weight),
                     width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH), weight=weight, grad=grad, change=dw,
                     changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
-                    description=_edge_description(from_names[i], to_names[j], own_name(l, i, j), weight, grad, dw,
+                    description=_edge_description(from_names[i], to_names[j], own, weight, grad, dw,
                                                   batch_rows),
                     label=label, label_always=(updating or (backward and grad is not None)) and printed,
                 ))

@@ -145,9 +145,10 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
     if phase == "forward":
         outs = ", ".join(f"{names[-1][k]} = {six_digits(float(v))}" for k, v in enumerate(p.a[-1].mean(axis=0)))
         hidden = ""
-        if n_layers > 1:
-            hidden = ("Hidden values" + (" (averaged over the rows)" if len(trace.rows) > 1 else "") + ": ") + ", ".join(
-                f"{names[1][j]} = {six_digits(float(v))}" for j, v in enumerate(p.a[1].mean(axis=0))) + ". "
+        if n_layers > 1:  # every hidden layer, in order
+            hidden = ("Hidden values" + (" (averaged over the rows)" if len(trace.rows) > 1 else "") + ": ") + "; ".join(
+                ", ".join(f"{names[l][j]} = {six_digits(float(v))}" for j, v in enumerate(p.a[l].mean(axis=0)))
+                for l in range(1, n_layers)) + ". "
         narration = (f"Forward pass on {batch}: each node computes z = Σ w·a + b and applies its activation. "
                      f"{hidden}Outputs{' (averaged over the rows)' if len(trace.rows) > 1 else ''}: {outs}.")
         return Shown("forward", p.a, p.z, None, n_layers, None, None, None, None, trace.rows.tolist(),
@@ -155,6 +156,11 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
                      "Weights not yet updated.", narration, show_z=True)
     if phase == "loss":
         output, _ = _output_words(session, trace)
+        o, t = p.a[-1].mean(axis=0), trace.targets.mean(axis=0)
+        if 1 < len(o) <= 4:  # a few outputs: each with its target
+            means = " (averaged over the rows)" if len(trace.rows) > 1 else ""
+            output = f"the outputs{means} " + ", ".join(
+                f"{names[-1][k]} = {six_digits(float(o[k]))} (target {six_digits(float(t[k]))})" for k in range(len(o)))
         mean = ", the mean of the rows' own losses," if len(trace.rows) > 1 else ""
         narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch}{mean} is "
                      f"{six_digits(trace.loss_before)}.")

@@ -67,6 +67,8 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
             found = inspector.edge(trace, names, layer, int(source), to)
             found["current"] = float(net.weights[layer][to, int(source)])
             found["own_name"] = shown.weight_name(session, layer, int(source), to)
+            if found["own_name"]:  # w5 rather than w with the subscript o1←h1
+                found["symbol_sub"] = found["own_name"][1:]
             found["computed"] = step.computed(layer)
         else:
             found = inspector.node(trace, names, node_layer, to)

@@ -70,11 +70,7 @@ def test_labels_do_not_overlap_in_any_phase(page, live_server):
         for _ in range(7):
             page.click("#btn-step")
             page.wait_for_timeout(250)
-            boxes = page.evaluate("""() => [...document.querySelectorAll('#network text')]
-                .filter(t => getComputedStyle(t).display !== 'none' && t.textContent.trim())
-                .map(t => { const r = t.getBoundingClientRect(); return [t.textContent, r.left, r.top, r.right, r.bottom]; })""")
-            overlaps = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-                        if a[1] < b[3] - 1 and b[1] < a[3] - 1 and a[2] < b[4] - 1 and b[2] < a[4] - 1]
+            overlaps = overlapping_texts(page)
             assert overlaps == [], (preset, page.locator("#btn-step").text_content(), overlaps[:5])
             phases.append(page.locator("#btn-step").text_content())
         assert "Step: Forward" in phases and any("Backward" in p for p in phases)  # every phase was looked at
@@ -90,3 +86,14 @@ def test_at_phone_width_the_diagram_fits_and_the_order_is_the_loop(page, live_se
     tops = [box(page, s)["y"] for s in ["#btn-step", "svg#network", "#narration", "#output-plot", "#loss-plot",
                                         "#controls-form", "#share-panel"]]
     assert tops == sorted(tops), tops
+    page.click("#btn-step")
+    page.wait_for_function("() => document.getElementById('network').dataset.step === '1'")
+    assert overlapping_texts(page) == []
+
+
+def overlapping_texts(page) -> list[tuple[str, str]]:
+    boxes = page.evaluate("""() => [...document.querySelectorAll('#network text')]
+        .filter(t => getComputedStyle(t).display !== 'none' && t.textContent.trim())
+        .map(t => { const r = t.getBoundingClientRect(); return [t.textContent, r.left, r.top, r.right, r.bottom]; })""")
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[1] < b[3] - 1 and b[1] < a[3] - 1 and a[2] < b[4] - 1 and b[2] < a[4] - 1]
