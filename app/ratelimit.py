@@ -38,8 +38,8 @@ class Limit:
 
 # Play sends about 30 steps a second; a class of 300 behind one address opens up to 600 sessions at once.
 TRAIN = Limit("training steps", 60, 120, "session")
-# ...and the work of those steps: the default network's Play at its fastest (2 epochs a frame, 7.7e5 multiply-adds)
-# at 60 frames a second spends 4.6e7 a second, a quarter of this. On the largest networks 2e8 a second is about a
+# ...and the work of those steps: the default network's Play at its fastest (3 epochs a frame, 1.2e6 multiply-adds)
+# at 60 frames a second spends 6.9e7 a second, about a third of this. On the largest networks 2e8 a second is about a
 # tenth of one core (bench/README.md); a burst is the largest single page step (about 9e8).
 WORK = Limit("training work", 2e8, 1e9, "session", counts="work")
 # Work waits at most this long for its budget; beyond it the request is refused.

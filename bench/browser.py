@@ -5,7 +5,7 @@ Playwright (sync API, fresh context, 1280x800) on the default network.
 (a) Step: click to `<svg id="network">` carrying the new data-step, timed inside the page with performance.now()
     and a MutationObserver, the click issued by element.click() in the same evaluate, so no Playwright round trip
     is counted. Also shown: time to the next animation frame, and the XHR's own time from Resource Timing.
-(b) Play at each Speed (1 step, 10 steps, 1 epoch, 2 epochs a frame), from the initial weights: click Play, let it
+(b) Play at each Speed (1 step, 10 steps, 1, 2 and 3 epochs a frame), from the initial weights: click Play, let it
     run, count replacements of #network and the data-step advance, click Pause.
     Target: at least 30 UI updates per second for the default network at every speed.
 (c) Time to learn: at the fastest speed, from the initial weights, Play click to a test loss below 0.05 in the
@@ -26,6 +26,8 @@ from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from server import running_server  # noqa: E402
+
+from app.core.options import SPEEDS  # noqa: E402  (Play's speeds; the last is the fastest)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -111,7 +113,6 @@ LEARN_JS = """async ([goal, limitMs]) => {
   document.getElementById('btn-play').click();
   return await done;
 }"""
-SPEEDS = ("1", "10", "epoch", "2-epochs")
 LEARN_GOAL = 0.05
 
 

@@ -138,11 +138,11 @@ def test_work_waits_for_its_budget_and_only_a_long_queue_is_refused():
 
 
 def test_the_default_network_plays_at_its_fastest_60_frames_a_second_unrefused(client):
-    """2 epochs a frame, 60 frames a second for 5 s: never refused, never made to wait."""
-    client.get("/?speed=2-epochs")
+    """3 epochs a frame (the fastest), 60 frames a second for 5 s: never refused, never made to wait."""
+    client.get("/?speed=3-epochs")
     session = client.app.state.sessions.get(client.cookies["bp_session"])
-    assert frame_steps(session) == 50  # not capped by FRAME_WORK
-    cost = step_cost(session, 50, PICTURE_ROWS)
+    assert frame_steps(session) == 75  # not capped by FRAME_WORK
+    cost = step_cost(session, 75, PICTURE_ROWS)
     buckets = Buckets(1.0, clock=lambda: 0.0)
     clock, slept = fake_time(buckets)
     for k in range(300):
@@ -154,7 +154,7 @@ def test_the_default_network_plays_at_its_fastest_60_frames_a_second_unrefused(c
     for k in range(1, 300):
         clock[0] = k / 60
         assert client.post("/ui/play-frame", headers=HX).status_code == 200
-    assert slept == [] and state(client, session.id)["step"] == 300 * 50
+    assert slept == [] and state(client, session.id)["step"] == 300 * 75
 
 
 def test_a_huge_network_at_the_fastest_speed_is_throttled_to_a_fair_share(client):
@@ -162,8 +162,8 @@ def test_a_huge_network_at_the_fastest_speed_is_throttled_to_a_fair_share(client
     WORK's rate of multiply-adds a second, waiting for it rather than being refused."""
     huge = build_session(CreateSession(layers=[2, *[64] * 8, 1], dataset={"name": "circle", "samples": 5000},
                                        batch_size=100))
-    huge.page["speed"] = "2-epochs"
-    assert view_of(huge).frame_steps() == 50 and frame_steps(huge) == 1
+    huge.page["speed"] = "3-epochs"
+    assert view_of(huge).frame_steps() == 75 and frame_steps(huge) == 1
     cost = step_cost(huge, 1, PICTURE_ROWS)
     assert cost > FRAME_WORK
     buckets = Buckets(1.0)
@@ -183,19 +183,19 @@ def test_a_frame_waits_for_the_sessions_share_and_too_many_at_once_are_refused(c
     monkeypatch.setattr(ratelimit, "RULES", [(m, path, small if limit is WORK else limit)
                                              for m, path, limit in ratelimit.RULES])
     clock, slept = fake_time(client.app.state.rate_limits)
-    client.get("/?speed=2-epochs&layers=2,8,8,1")
+    client.get("/?speed=3-epochs&layers=2,8,8,1")
     sid = client.cookies["bp_session"]
-    cost = step_cost(client.app.state.sessions.get(sid), 50, PICTURE_ROWS)
+    cost = step_cost(client.app.state.sessions.get(sid), 75, PICTURE_ROWS)
     assert client.post("/ui/play", headers=HX).status_code == 200
     for _ in range(5):
         assert client.post("/ui/play-frame", headers=HX).status_code == 200
     rate = 2e6
     assert slept and sum(slept) == pytest.approx((6 * cost - 1e7) / rate)  # paced: no frame was refused
-    assert state(client, sid)["step"] == 6 * 50
+    assert state(client, sid)["step"] == 6 * 75
     # The clock stands still while other requests queue behind the work (an API client's threads, say).
     client.app.state.rate_limits.sleep = lambda seconds: asyncio.sleep(0)
     codes = [client.post(f"/api/sessions/{sid}/epoch").status_code for _ in range(40)]
     assert 429 in codes
     r = client.post(f"/api/sessions/{sid}/step", json={"steps": 10})
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "training work" in r.json()["detail"]
-    assert state(client, sid)["step"] == 6 * 50 + 25 * codes.count(200)  # a refused request did nothing
+    assert state(client, sid)["step"] == 6 * 75 + 25 * codes.count(200)  # a refused request did nothing

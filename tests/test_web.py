@@ -356,7 +356,7 @@ def test_the_loss_curve_names_the_loss_in_use(client):
     assert 'id="loss-hint"' not in client.post("/ui/step", headers=HX).text  # a step does not change it
 
 
-@pytest.mark.parametrize("speed, steps", [("1", 1), ("10", 10), ("epoch", 25), ("2-epochs", 50)])
+@pytest.mark.parametrize("speed, steps", [("1", 1), ("10", 10), ("epoch", 25), ("2-epochs", 50), ("3-epochs", 75)])
 def test_each_play_frame_trains_as_much_as_the_speed_says(client, speed, steps):
     client.get("/")  # the circle: 250 training rows in batches of 10, 25 steps an epoch
     r = client.post("/ui/speed", headers=HX, data={"speed": speed})
@@ -374,7 +374,7 @@ def test_each_play_frame_trains_as_much_as_the_speed_says(client, speed, steps):
 def test_a_bad_speed_is_refused_and_changes_nothing(client):
     client.get("/")
     r = client.post("/ui/speed", headers=HX, data={"speed": "warp"})
-    assert "Speed must be one of 1 step, 10 steps, 1 epoch, 2 epochs." in r.text
+    assert "Speed must be one of 1 step, 10 steps, 1 epoch, 2 epochs, 3 epochs." in r.text
     assert '<option value="1" selected>' in r.text
     assert client.app.state.sessions.get(client.cookies["bp_session"]).page.get("speed") is None
 

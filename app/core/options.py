@@ -111,9 +111,9 @@ def _optimizer(name: str) -> Callable[[dict, Any], bool]:
     return lambda config, info: config["optimizer"] == name
 
 
-# Play's speeds: steps ("1", "10") or epochs ("epoch", "2-epochs") per frame; the last is the fastest.
-SPEEDS = ("1", "10", "epoch", "2-epochs")
-SPEED_WORDS = {"1": "1 step", "10": "10 steps", "epoch": "1 epoch", "2-epochs": "2 epochs"}
+# Play's speeds: steps ("1", "10") or epochs ("epoch", "2-epochs", "3-epochs") per frame; the last is the fastest.
+SPEEDS = ("1", "10", "epoch", "2-epochs", "3-epochs")
+SPEED_WORDS = {"1": "1 step", "10": "10 steps", "epoch": "1 epoch", "2-epochs": "2 epochs", "3-epochs": "3 epochs"}
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REG_RATES = ("0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 
@@ -196,7 +196,7 @@ OPTIONS: tuple[Option, ...] = (
             control=Control("number", "Seed", "Training", 10, row="start")),
     # The page.
     Option("page.speed", Literal[SPEEDS], "1", "How much Play trains between two pictures: 1 step (the default), "
-           "10 steps, 1 epoch or 2 epochs. Every step still adds its point to the loss curve.",
+           "10 steps, 1, 2 or 3 epochs. Every step still adds its point to the loss curve.",
            link="speed", rebuilds=False, control=Control("select", "Speed", "Transport", 0)),
     # Play's stop conditions, as in the seeds' loop ("is the error small enough? then stop"); blank: off.
     Option("page.stop_loss", float | None, None, "Play stops at the first step whose train loss is below this.",
