@@ -438,6 +438,21 @@
     showError("The server did not answer: check the connection and try again. Nothing was changed.");
   });
 
+  // A newly chosen CSV predicts its own last column by default, not the previous file's target: the field is
+  // cleared (the server then takes the last column) and filled with that column's name once the header is read.
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "f-csv") return;
+    var targets = document.getElementById("f-targets"), file = event.target.files && event.target.files[0];
+    if (!targets) return;
+    targets.value = "";
+    if (!file || !file.slice) return;
+    file.slice(0, 65536).text().then(function (text) {
+      var header = (text.split(/\r?\n/).find(function (line) { return line.trim(); }) || "").split(",");
+      var last = header[header.length - 1].trim().replace(/^"(.*)"$/, "$1");
+      if (last && event.target.files[0] === file) targets.value = last;
+    }, function () { /* unreadable here: the server still takes the last column */ });
+  });
+
   // A file over the CSV cap is refused here, next to its control, instead of being sent only to be refused.
   document.addEventListener("change", function (event) {
     var input = event.target;

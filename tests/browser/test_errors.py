@@ -94,3 +94,22 @@ def test_a_refused_setting_puts_the_control_back_to_the_setting_in_use(page, liv
     rate.press("Tab")
     expect(page.locator("#message .message.error")).to_contain_text("Too many setting changes")
     expect(rate).to_have_value("0.03")  # what the engine still uses, not what was refused
+
+
+def test_a_second_and_third_csv_upload_predict_their_own_last_column(playground, tmp_path):
+    """Choosing a new file resets Target columns to that file's last column, so each upload works."""
+    page = playground
+    files = {"houses.csv": "size_m2,rooms,price\n50,2,100\n80,3,160\n120,4,240\n60,2,120\n90,3,180\n",
+             "scores.csv": 'hours,"sleep",score\n2,9,92\n1,5,86\n3,6,89\n4,8,95\n',
+             "plain.csv": "a,b\n1,2\n2,4\n3,6\n4,8\n"}
+    page.locator("details.upload summary").click()
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        page.set_input_files("#f-csv", str(path))
+        last = text.splitlines()[0].split(",")[-1]
+        expect(page.locator("#f-targets")).to_have_value(last)
+        page.locator("details.upload button[type=submit]").click()
+        expect(page.locator("#message")).to_contain_text(f"Loaded {name}: predicting {last}")
+        if page.locator("details.upload").get_attribute("open") is None:  # the redrawn form may be closed
+            page.locator("details.upload summary").click()
