@@ -124,7 +124,16 @@
     var d = el.dataset, values;
     if (el.classList.contains("edge")) values = { kind: "edge", layer: d.layer, from: d.from, to: d.to };
     else values = { kind: "node", layer: d.layer, to: d.index };
-    htmx.ajax("POST", "/ui/inspect", { target: "#inspector", swap: "outerHTML", values: values });
+    htmx.ajax("POST", "/ui/inspect", { target: "#inspector", swap: "outerHTML", values: values }).then(uncover);
+  }
+
+  // On a phone the inspector is a sheet over the bottom of the window: the page scrolls so that the diagram it
+  // explains stays in view above it.
+  function uncover() {
+    var sheet = document.getElementById("inspector"), svg = document.getElementById("network");
+    if (!sheet || !svg || !sheet.classList.contains("open") || !matchMedia("(max-width: 760px)").matches) return;
+    var hidden = svg.getBoundingClientRect().bottom - sheet.getBoundingClientRect().top;
+    if (hidden > 0) window.scrollBy(0, hidden + 8);
   }
 
   function closeInspector() {

@@ -73,8 +73,8 @@ class Session:
         if not self.snapshots:
             self.keep_rewind_point()
 
-    def keep_rewind_point(self) -> None:
-        """Keep the current state as the rewind point of the current step (replacing an older one).
+    def keep_rewind_point(self) -> dict:
+        """Keep the current state as the rewind point of the current step (replacing an older one); return it.
 
         At most rewind_steps points, and at most rewind_bytes of them: a large network keeps fewer.
         """
@@ -88,6 +88,7 @@ class Session:
         keep = max(1, min(settings.rewind_steps, settings.rewind_bytes // max(point_size(state), 1)))
         while len(self.snapshots) > keep:
             self.snapshots.popitem(last=False)
+        return state
 
     @property
     def kept_steps(self) -> tuple[int, int]:
@@ -333,12 +334,11 @@ class Session:
             pending.clear()
 
         def record(t: Trainer) -> bool:
-            pending.append((t.step_count, t.net.params.copy()))
+            pending.append((t.step_count, self.keep_rewind_point()["params"]))  # the rewind point's own copy
             if time.monotonic() > deadline:
                 raise FieldError("steps", f"this request would run longer than {settings.max_request_seconds:g} s "
                                           f"(it had done {len(points) + len(pending)} of {n} steps, none of which "
                                           "were kept); ask for fewer steps.")
-            self.keep_rewind_point()
             if len(pending) >= chunk or t.step_count == last:
                 evaluate_pending()
             return until is not None and until(points[-1])

@@ -121,6 +121,15 @@ def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, stan
                     symmetric=False, domain=bounding_box(table.x))
 
 
+def feature_names(features, input_names) -> list[str]:
+    """The network's input columns: a feature that passes a raw input on as it is ("x1") goes by that input's
+    own name ("i1" in Mazur's table, "hours_studied" in the test-score one)."""
+    if features is None:
+        return list(input_names)
+    plain = {f"x{k + 1}": name for k, name in enumerate(input_names)}
+    return [plain.get(f, f) for f in features]
+
+
 def assemble(name, title, table, train_idx, test_idx, *, features, standardize, activation, output_size,
              symmetric, domain):
     """Split table rows by index, build network inputs and encoded targets, and wrap them in a Dataset."""
@@ -159,7 +168,7 @@ def assemble(name, title, table, train_idx, test_idx, *, features, standardize, 
         test_labels=table.y[test_idx] if classes is not None else None,
         classes=classes,
         input_names=list(table.input_names),
-        feature_names=list(features) if features is not None else list(table.input_names),
+        feature_names=feature_names(features, table.input_names),
         target_names=target_names,
         domain=domain,
         input_scale=input_scale,

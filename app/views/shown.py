@@ -6,7 +6,6 @@ import numpy as np
 
 from app.engine import LOSSES, Trace
 from app.core.session import Session
-from app.datasets.features import DEFAULT_FEATURES
 
 from .numbers import six_digits
 
@@ -55,10 +54,7 @@ def node_names(session: Session) -> list[list[str]]:
     """Per layer: the input features, h{layer}.{n} for hidden nodes (or a worked example's own names, when the
     network has its hidden layers), then the targets (or o1, o2, ...)."""
     sizes = session.trainer.net.sizes
-    data = session.dataset
-    # Inputs passed on as they are go by the data's own column names ("i1" in Mazur's example, not "x1").
-    plain = data.features is None or list(data.features) == list(DEFAULT_FEATURES[:len(data.input_names)])
-    names = [list(data.input_names if plain and len(data.input_names) == sizes[0] else data.feature_names)]
+    names = [list(session.dataset.feature_names)]
     own = session.dataset.hidden_names if _own_names_fit(session) else [
         [f"h{l}.{j + 1}" for j in range(sizes[l])] for l in range(1, len(sizes) - 1)]
     names.extend(list(layer) for layer in own)

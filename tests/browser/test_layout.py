@@ -97,3 +97,18 @@ def overlapping_texts(page) -> list[tuple[str, str]]:
         .map(t => { const r = t.getBoundingClientRect(); return [t.textContent, r.left, r.top, r.right, r.bottom]; })""")
     return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
             if a[1] < b[3] - 1 and b[1] < a[3] - 1 and a[2] < b[4] - 1 and b[2] < a[4] - 1]
+
+
+def test_at_phone_width_the_inspector_sheet_leaves_the_diagram_in_view(page, live_server):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    page.click("#btn-step")
+    page.wait_for_function("() => document.getElementById('network').dataset.step === '1'")
+    page.locator("#node-0-0").focus()
+    page.keyboard.press("ArrowRight")  # x1's first edge
+    page.keyboard.press("Enter")
+    expect(page.locator("#inspector")).to_have_class("panel insp open")
+    page.wait_for_timeout(300)
+    svg, sheet = page.locator("svg#network").bounding_box(), page.locator("#inspector").bounding_box()
+    assert svg["y"] >= 0 and svg["y"] + svg["height"] <= sheet["y"] + 1, (svg, sheet)
