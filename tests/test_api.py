@@ -3,6 +3,7 @@ refusals that name the field and change nothing."""
 import json
 import re
 
+import numpy as np
 import pytest
 
 from app.settings import get_settings
@@ -87,9 +88,11 @@ def test_predict_returns_outputs_and_every_layer(client, mazur_json):
 
 
 def test_predict_applies_the_dataset_normalisation(client):
-    sid = client.post("/api/sessions", json={"dataset": {"name": "test-score"}, "output_activation": "sigmoid"}).json()
+    sid = client.post("/api/sessions", json={"dataset": {"name": "test-score", "standardize": True},
+                                             "output_activation": "sigmoid"}).json()
     r = client.post(f"/api/sessions/{sid['id']}/predict", json={"inputs": [[4, 8]]})
-    assert r.json()["a"][0][0] == pytest.approx([4 / 3, 8 / 9])
+    studied, slept = np.array([2, 1, 3]), np.array([9, 5, 6])  # the training rows' hours
+    assert r.json()["a"][0][0] == pytest.approx([(4 - studied.mean()) / studied.std(), (8 - slept.mean()) / slept.std()])
 
 
 @pytest.mark.parametrize("name,layers", [("xor-table", [2, 2, 1]), ("iris", [4, 4, 2, 3]), ("sine", [1, 8, 1]),

@@ -44,11 +44,11 @@ def upload(text, targets=("y",), task="regression", **limits):
 
 def test_registry_names_and_metadata():
     assert list(DATASETS) == ["circle", "xor", "gauss", "spiral", "plane", "multi-gauss", "moons", "sine",
-                              "xor-table", "mazur", "test-score", "iris", "csv"]
+                              "xor-table", "mazur", "chain-rule", "test-score", "iris", "csv"]
     assert DATASETS["moons"].title == "Two moons"
     assert {n for n, i in DATASETS.items() if i.symmetric_targets} == {"plane", "multi-gauss", "sine"}
     assert {n for n, i in DATASETS.items() if i.takes_features} == {
-        "circle", "xor", "gauss", "spiral", "plane", "multi-gauss", "moons", "xor-table", "mazur", "test-score"}
+        "circle", "xor", "gauss", "spiral", "plane", "multi-gauss", "moons"}
     assert DATASETS["iris"].classes == ("setosa", "versicolor", "virginica")
     assert DATASETS["iris"].dims == 4 and DATASETS["sine"].dims == 1
     assert all(not DATASETS[n].fixed and DATASETS[n].default_samples == 500 for n in GENERATED)
@@ -373,14 +373,15 @@ def test_transform_checks_width():
     assert "2 raw input values" in e.message
 
 
-def test_test_score_normalisation():
+def test_test_score_takes_raw_hours():
+    """The tutorial's forward pass runs on the hours themselves (2 studied, 9 slept), not on scaled ones."""
     d = build_dataset("test-score")
-    assert np.allclose(d.train_x, [[2 / 3, 1], [1 / 3, 5 / 9], [1, 6 / 9]])
-    assert np.allclose(d.train_y, [[0.92], [0.86], [0.89]])
-    assert np.allclose(d.transform([4, 8]), [4 / 3, 8 / 9])
-    assert np.allclose(d.transform(np.array([[4, 8]])), [[4 / 3, 8 / 9]])
-    assert np.array_equal(d.raw_train_x, [[2, 9], [1, 5], [3, 6]])
-    assert d.input_names == ["hours_studied", "hours_slept"] and d.target_names == ["test_score"]
+    assert np.array_equal(d.train_x, [[2, 9], [1, 5], [3, 6]]) and np.array_equal(d.raw_train_x, d.train_x)
+    assert np.array_equal(d.train_y, np.array([[92], [86], [89]]) / 100)
+    assert np.array_equal(d.transform([4, 8]), [4, 8])
+    assert np.array_equal(d.transform(np.array([[4, 8]])), [[4, 8]])
+    assert d.input_names == d.feature_names == ["hours_studied", "hours_slept"] and d.target_names == ["test_score"]
+    assert d.hidden_names == (("h1", "h2", "h3"),) and d.features is None
 
 
 def test_domains():

@@ -241,6 +241,8 @@ class Session:
                 cfg["dataset"]["samples"] = spec.samples or info.default_samples
             if info.takes_features:
                 cfg["dataset"]["features"] = list(self.dataset.features or DEFAULT_FEATURES)
+            else:
+                cfg["dataset"].pop("features", None)  # an older record's ["x1", "x2"] for a fixed table
         return cfg
 
     @property

@@ -37,7 +37,8 @@ GENERATORS = {
     "moons": generators.moons,
     "sine": generators.sine,
 }
-FIXED_TABLES = {"xor-table": tables.xor_table, "mazur": tables.mazur_table, "test-score": tables.score_table}
+FIXED_TABLES = {"xor-table": tables.xor_table, "mazur": tables.mazur_table, "chain-rule": tables.chain_rule_table,
+                "test-score": tables.score_table}
 PLANE_DOMAIN = ((-6.0, 6.0), (-6.0, 6.0))  # TF Playground's plotting box
 
 
@@ -58,8 +59,12 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
     if info.takes_features:
         features = check_features(DEFAULT_FEATURES if features is None else features)
     elif features is not None:
-        raise FieldError("dataset.features", f"Input features (x1, x1_sq, sin_x1, ...) need 2-D inputs; "
-                                             f"dataset '{name}' does not have them, so leave features out.")
+        # Records made when every 2-D table took features carry a fixed table's raw inputs as ["x1", "x2"].
+        if not (info.dims == 2 and isinstance(features, (list, tuple)) and tuple(features) == DEFAULT_FEATURES):
+            raise FieldError("dataset.features", f"Input features (x1, x1_sq, sin_x1, ...) are for the generated "
+                                                 f"2-D sets; dataset '{name}' takes its own inputs as they are, "
+                                                 "so leave features out.")
+        features = None
 
     if name in GENERATORS:
         n = check_samples(info.default_samples if samples is None else samples, limits.max_samples)
@@ -135,9 +140,6 @@ def assemble(name, title, table, train_idx, test_idx, *, features, standardize, 
     """Split table rows by index, build network inputs and encoded targets, and wrap them in a Dataset."""
     raw_train, raw_test = table.x[train_idx], table.x[test_idx]
     input_scale = None
-    if table.scale_by_max:
-        input_scale = raw_train.max(axis=0)
-        input_scale[input_scale == 0] = 1.0
     mean = std = None
     if standardize:
         x = prepare(raw_train, input_scale, features, None, None)

@@ -22,7 +22,9 @@ class DatasetInfo:
 
     @property
     def takes_features(self):
-        return self.dims == 2
+        """Input features (x₁², sin x₁, ...) are for the generated 2-D plane sets; a fixed table's inputs are its
+        own (Mazur's i1 and i2), taken as they are."""
+        return self.dims == 2 and not self.fixed
 
 
 XY = ("x1", "x2")
@@ -46,6 +48,8 @@ DATASETS = {info.name: info for info in [
     DatasetInfo("xor-table", "XOR truth table", "classification", XY, 2, ("0", "1"),
                 fixed=True, default_samples=4, default_train_fraction=1.0),
     DatasetInfo("mazur", "Mazur's worked example", "regression", ("i1", "i2"), 2, None,
+                fixed=True, default_samples=1, default_train_fraction=1.0),
+    DatasetInfo("chain-rule", "The chain rule through a linear 2-3-1 network", "regression", XY, 2, None,
                 fixed=True, default_samples=1, default_train_fraction=1.0),
     DatasetInfo("test-score", "Test score from hours studied and slept", "regression",
                 ("hours_studied", "hours_slept"), 2, None, fixed=True, default_samples=3, default_train_fraction=1.0),

@@ -1,4 +1,5 @@
-"""Small fixed tables: the XOR truth table, Mazur's worked example, the test-score tutorial, iris."""
+"""Small fixed tables: the XOR truth table, Mazur's worked example, the chain-rule example, the test-score tutorial,
+iris."""
 
 import csv
 import io
@@ -21,7 +22,6 @@ class Table:
     x: np.ndarray
     y: np.ndarray
     classes: tuple[str, ...] | None = None
-    scale_by_max: bool = False  # divide inputs by the column max of the training rows
     # A worked example's own names for its network: hidden nodes per hidden layer (used when the network has those
     # layers), and whether its weights are numbered w1, w2, ... (target by target, layer by layer).
     hidden_names: tuple[tuple[str, ...], ...] = ()
@@ -42,11 +42,21 @@ def mazur_table():
     return Table(("i1", "i2"), ("o1", "o2"), x, y, hidden_names=(("h1", "h2"),), numbered_weights=True)
 
 
+def chain_rule_table():
+    """One row for the chain rule through a 2-3-1 network with identity activations: x (1, 2), target (1, 1).
+
+    The article has no numbers, so these are small round ones. Its hidden nodes a²₁, a²₂, a²₃ are h1, h2, h3."""
+    x = np.array([[1.0, 2.0]], dtype=np.float64)
+    y = np.array([[1.0]], dtype=np.float64)
+    return Table(("x1", "x2"), ("y",), x, y, hidden_names=(("h1", "h2", "h3"),))
+
+
 def score_table():
-    """Hours studied and slept -> test score: x (3, 2) raw hours, targets (3, 1) as score / 100."""
+    """Hours studied and slept -> test score: x (3, 2) raw hours, as the tutorial's forward pass uses them,
+    targets (3, 1) as score / 100. Its hidden nodes are h1, h2, h3."""
     x = np.array([[2, 9], [1, 5], [3, 6]], dtype=np.float64)
     y = np.array([[92], [86], [89]], dtype=np.float64) / 100
-    return Table(("hours_studied", "hours_slept"), ("test_score",), x, y, scale_by_max=True)
+    return Table(("hours_studied", "hours_slept"), ("test_score",), x, y, hidden_names=(("h1", "h2", "h3"),))
 
 
 IRIS_CLASSES = ("setosa", "versicolor", "virginica")

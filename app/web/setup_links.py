@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from app.core.options import ALWAYS_IN_LINKS, BY_LINK, OPTIONS, page_options
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS
-from app.datasets.features import check_features
+from app.datasets.features import DEFAULT_FEATURES, check_features
 from app.engine import FieldError
 
 # Page parameters that are not part of a setup; request_from_query leaves them to their handlers.
@@ -219,10 +219,17 @@ def _check_dataset(data: dict) -> None:
     if name not in DATASETS:
         named = [n for n in DATASETS if n != "csv"]
         raise FieldError("dataset", f"Unknown dataset {name!r}; a link can name {', '.join(named)}.")
-    if "features" in data:
-        if not DATASETS[name].takes_features:
-            raise FieldError("features", f"dataset {name} does not have 2-D inputs, so it takes no features.")
+    info = DATASETS[name]
+    if "features" not in data:
+        return
+    if info.takes_features:
         try:
             check_features(data["features"])
         except FieldError as exc:
             raise FieldError("features", exc.message) from None
+    elif info.dims == 2 and data["features"] == list(DEFAULT_FEATURES):
+        del data["features"]  # a fixed table's own raw inputs, as links made when it took features said them
+    else:
+        reason = ("takes its own inputs as they are (features are for the generated 2-D sets)" if info.dims == 2
+                  else "does not have 2-D inputs, so it takes no features")
+        raise FieldError("features", f"dataset {name} {reason}.")
