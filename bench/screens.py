@@ -2,7 +2,8 @@
 
 Starts the app (as bench/server.py does) and drives Debian's Chromium headless through Playwright.
   --review DIR   viewport shots at 1280x800 and 390x844 of: the default page after one Step, the inspector open on
-                 an edge, Mazur's detailed step at each phase, and the spiral preset; full-page shots at 390x844.
+                 an edge, Mazur's detailed step at each phase, the spiral preset, and Predict on the house prices and on
+                 XOR; full-page shots at 390x844.
   --readme       rewrites docs/screenshot.png, docs/share.png and docs/mazur.png.
 Run: `.venv/bin/python bench/screens.py --review /tmp/shots` or `.venv/bin/python bench/screens.py --readme`.
 """
@@ -41,6 +42,29 @@ def open_first_edge(page) -> None:
     page.wait_for_timeout(300)
 
 
+def predict(page, *values: str) -> None:
+    for k, value in enumerate(values):
+        page.fill(f"#f-input_{k}", value)
+    page.click("#predict-form button[type=submit]")
+    page.wait_for_selector("#predict-answer .predict-for")
+    page.wait_for_timeout(400)
+
+
+def predictions(page, url: str, out: Path, name: str) -> None:
+    """The house prices in dollars after a step and a prediction, and the XOR table's class and probabilities."""
+    page.goto(url + "/?preset=house-price")
+    ready(page)
+    step(page)
+    predict(page, "100", "3")
+    page.screenshot(path=str(out / f"{name}-house-price.png"))
+    page.locator("#predict-panel").screenshot(path=str(out / f"{name}-house-predict.png"))
+    page.goto(url + "/?preset=xor")
+    ready(page)
+    predict(page, "0", "1")
+    page.locator("#predict-panel").screenshot(path=str(out / f"{name}-xor-predict.png"))
+    page.locator("#output-panel").screenshot(path=str(out / f"{name}-xor-output.png"))
+
+
 def review(url: str, out: Path, browser) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -68,6 +92,7 @@ def review(url: str, out: Path, browser) -> None:
             page.click("#btn-step")
             page.wait_for_timeout(600)
         page.screenshot(path=str(out / f"{name}-spiral-update.png"))
+        predictions(page, url, out, name)
         page.close()
     print(f"screenshots in {out}")
 

@@ -26,7 +26,9 @@
     var out = document.getElementById("output-plot"), loss = document.getElementById("loss-plot");
     if (pendingOutput && out && out.data) {
       if (pendingOutput.image) Plotly.relayout(out, { "images[0].source": pendingOutput.image });
-      if (pendingOutput.fit) Plotly.restyle(out, { y: [pendingOutput.fit] }, [out.data.length - 1]);
+      if (pendingOutput.fit) Plotly.restyle(out, { y: [pendingOutput.fit] }, [traceNamed(out, "network")]);
+      var mark = traceNamed(out, "your input");
+      if (pendingOutput.marker_y != null && mark >= 0) Plotly.restyle(out, { y: [pendingOutput.marker_y] }, [mark]);
     }
     pendingOutput = null;
     if (pendingLoss.length && loss && loss.data) {
@@ -36,6 +38,11 @@
       thinLoss(loss);
     }
     pendingLoss = [];
+  }
+
+  function traceNamed(div, name) {
+    for (var i = 0; i < div.data.length; i++) if (div.data[i].name === name) return i;
+    return -1;
   }
 
   // A long curve is thinned as the server thins its own (app/core/session.py MAX_HISTORY): beyond the limit every

@@ -129,7 +129,7 @@ def test_csv_dataset(client):
     ({"layers": [3, 4, 1]}, "layers"),
     ({"layers": [2, 4, 3]}, "layers"),
     ({"hidden_activation": "swish"}, "hidden_activation"),
-    ({"output_activation": "softmax"}, "loss"),
+    ({"output_activation": "softmax", "loss": "half_sse"}, "loss"),
     ({"loss": "hinge"}, "loss"),
     ({"optimizer": "rmsprop"}, "optimizer"),
     ({"batch_size": 0}, "batch_size"),

@@ -44,7 +44,7 @@ def upload(text, targets=("y",), task="regression", **limits):
 
 def test_registry_names_and_metadata():
     assert list(DATASETS) == ["circle", "xor", "gauss", "spiral", "plane", "multi-gauss", "moons", "sine",
-                              "xor-table", "mazur", "chain-rule", "test-score", "iris", "csv"]
+                              "xor-table", "mazur", "chain-rule", "test-score", "house-price", "iris", "csv"]
     assert DATASETS["moons"].title == "Two moons"
     assert {n for n, i in DATASETS.items() if i.symmetric_targets} == {"plane", "multi-gauss", "sine"}
     assert {n for n, i in DATASETS.items() if i.takes_features} == {
@@ -481,10 +481,10 @@ def test_csv_classification():
 
 def test_csv_dataset_split_and_names():
     text = "a,b,y\n" + "".join(f"{i},{-i},{i / 10}\n" for i in range(10))
-    d = build_dataset("csv", csv=text, target_columns=["y"], output_activation="sigmoid")
+    d = build_dataset("csv", csv=text, target_columns=["y"], output_activation="sigmoid", standardize=False)
     assert len(d.train_x) == 8 and len(d.test_x) == 2
     assert d.input_names == ["a", "b"] and d.target_names == ["y"] and d.name == "csv"
-    assert np.allclose(d.train_y[:, 0], d.raw_train_x[:, 0] / 10)  # used as given, even for sigmoid
+    assert np.allclose(d.train_y[:, 0], d.raw_train_x[:, 0] / 10)  # raw: used as given, even for sigmoid
     (x0, x1), _ = d.domain
     assert np.allclose([x0, x1], [-0.9, 9.9])
 
@@ -612,8 +612,13 @@ def test_inline_dataset():
     assert d.train_x.dtype == np.float64 and d.train_labels is None
     d = inline_dataset([[1], [2]], [[3, 4], [5, 6]], output_size=2, standardize=True, output_activation="sigmoid")
     assert d.test_x.shape == (0, 1) and d.test_y.shape == (0, 2)
-    assert np.allclose(d.train_x[:, 0], [-1, 1]) and np.array_equal(d.train_y, [[3, 4], [5, 6]])
+    # standardize scales inline targets too: a sigmoid output takes them in [0.1, 0.9]
+    assert np.allclose(d.train_x[:, 0], [-1, 1]) and np.allclose(d.train_y, [[0.1, 0.1], [0.9, 0.9]])
+    assert np.array_equal(d.raw_train_y, [[3, 4], [5, 6]]) and np.allclose(d.to_data(d.train_y), [[3, 4], [5, 6]])
     assert np.array_equal(d.transform([[1.5]]), [[0.0]])
+    d = inline_dataset([[1], [2]], [[3, 4], [5, 6]], output_size=2, standardize=True, scale_targets=False,
+                       output_activation="sigmoid")
+    assert np.array_equal(d.train_y, [[3, 4], [5, 6]]) and d.target_scaling is None
 
 
 def test_inline_errors():

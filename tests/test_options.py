@@ -31,14 +31,16 @@ def test_what_the_engine_trains_with_takes_the_engines_default_and_rebuilds_unle
     engine = {name: getattr(TrainConfig(), name) for name in TrainConfig.__dataclass_fields__}
     for option in OPTIONS:
         if option.name in engine and not option.is_data and option.field != "layers":
-            assert option.default == engine[option.name], option.field
+            # The output activation and the loss default by the data: None, resolved when the session is built.
+            by_data = option.field in ("output_activation", "loss")
+            assert option.default == (None if by_data else engine[option.name]), option.field
             assert option.rebuilds == (option.name not in HYPERPARAMETERS), option.field
 
 
 def test_the_request_models_fields_follow_what_they_build():
     assert list(CreateSession.model_fields)[:17] == [f for f in TrainConfig.__dataclass_fields__]
-    assert list(DatasetSpec.model_fields)[:10] == ["name", "samples", "noise", "train_fraction", "seed",
-                                                   "standardize", "features", "csv", "target_columns", "task"]
+    assert list(DatasetSpec.model_fields)[:11] == ["name", "samples", "noise", "train_fraction", "seed",
+                                                   "standardize", "scale_targets", "features", "csv", "target_columns", "task"]
 
 
 def test_link_names_and_form_names_are_unique_and_links_follow_the_table():
@@ -125,7 +127,8 @@ def test_controls_show_the_configs_values_and_choices():
 
 
 def test_links_leave_out_usual_values_and_what_does_not_apply():
-    config = {**CreateSession(layers=[2, 4, 2, 1], optimizer="adam", beta1=0.8, momentum=0.5).model_dump(),
+    config = {**CreateSession(layers=[2, 4, 2, 1], optimizer="adam", beta1=0.8, momentum=0.5,
+                              output_activation="tanh", loss="half_sse").model_dump(),
               "dataset": {"name": "circle", "samples": 500, "noise": 0.0, "train_fraction": 0.5, "seed": 1,
                           "standardize": False, "features": ["x1", "x2"]}}
     assert setup_query(config) == ("dataset=circle&layers=2,4,2,1&activation=tanh&output=tanh&loss=half_sse"

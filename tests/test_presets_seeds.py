@@ -225,8 +225,34 @@ def sine_numbers() -> list[str]:
             f"the test loss stays at {straight:.3f}"]
 
 
+def house_price_numbers() -> list[str]:
+    s = session("house-price")
+    d = s.dataset
+
+    def dollars(v: float) -> str:
+        return f"${v:,.0f}"
+
+    def rmse_at(steps: int) -> float:
+        run_to(s, steps)
+        error = d.to_data(s.trainer.net.predict(d.train_x)) - d.raw_train_y
+        return float(np.sqrt(np.mean(error ** 2)))
+
+    first = d.to_data(s.trainer.net.predict(d.train_x[:1]))[0, 0]
+    worth = d.raw_train_y[0, 0]
+    start, at_120, at_600 = rmse_at(0), rmse_at(120), rmse_at(600)
+    rule = 20_000 + 1_000 * 100 + 5_000 * 3  # the rule house_table's prices follow, give or take $5,000
+    fast = session("house-price", learning_rate=1.0)
+    run_to(fast, 60)
+    assert fast.evaluate()[0] > 1e6 * fast.history[0][1]  # the loss explodes
+    return [f"guesses the mean price, {dollars(d.raw_train_y.mean())}", f"worth {dollars(worth)}",
+            f"is predicted at {dollars(first)}, an error of {dollars(first - worth)}",
+            f"the RMSE falls from {dollars(start)} to {dollars(at_120)} by step 120 and {dollars(at_600)} by step 600",
+            f"says {dollars(rule)}", "Try a learning rate of 1"]
+
+
 BLURB_NUMBERS = {"mazur": mazur_numbers, "chain-rule": chain_rule_numbers, "xor": xor_numbers,
-                 "test-score": score_numbers, "spiral": spiral_numbers, "sine": sine_numbers}
+                 "test-score": score_numbers, "house-price": house_price_numbers, "spiral": spiral_numbers,
+                 "sine": sine_numbers}
 
 
 def test_every_preset_has_its_numbers_checked():

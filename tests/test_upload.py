@@ -26,7 +26,8 @@ def test_a_good_csv_upload_trains_on_it(client):
     rows = "\n".join(f"{x},{x / 2},{1 if x > 5 else 0}" for x in range(12))
     r = client.post("/ui/upload", headers=HX, files={"file": ("mine.csv", f"a,b,label\n{rows}\n", "text/csv")},
                     data={"targets": "label", "task": "classification"})
-    assert "Loaded mine.csv: predicting label (classification)." in r.text
+    assert ("Loaded mine.csv: predicting label (classification, 2 classes), with a sigmoid output and the bce "
+            "loss, picked for the task. The inputs are standardised.") in r.text
     s = state(client, sid)
     assert s["config"]["dataset"]["name"] == "csv" and s["data"]["input_names"] == ["a", "b"] and s["step"] == 0
     assert '<option value="csv" selected>' in client.get("/").text  # the select keeps showing the upload

@@ -1,5 +1,6 @@
 """The JSON answers' shapes, made from a session (app/api/schemas.py documents them)."""
 from app.core.session import Session
+from app.engine import predicted_classes
 
 
 def session_state(session: Session) -> dict:
@@ -31,6 +32,12 @@ def step_result(session: Session) -> dict:
 
 
 def prediction(session: Session, inputs: list[list[float]]) -> dict:
-    """Prediction: the outputs of raw inputs, and every layer's activations."""
+    """Prediction: the outputs of raw inputs in the data's units, the predicted class of each row (classification),
+    and every layer's activations (the network's own numbers)."""
     acts = session.predict(inputs)
-    return {"outputs": acts[-1].tolist(), "a": [a.tolist() for a in acts]}
+    d = session.dataset
+    classes = None
+    if d.task == "classification":
+        ids = predicted_classes(acts[-1], session.trainer.config.output_activation)
+        classes = [d.classes[int(k)] for k in ids]
+    return {"outputs": d.to_data(acts[-1]).tolist(), "classes": classes, "a": [a.tolist() for a in acts]}

@@ -120,7 +120,10 @@ class StepResult(SessionState):
 
 
 class Prediction(BaseModel):
-    outputs: list[list[float]]
+    outputs: list[list[float]] = Field(description="Each row's outputs in the data's own units: the network's outputs "
+                                                   "with the targets' scaling undone (the same numbers when the "
+                                                   "targets are not scaled).")
+    classes: list[str] | None = Field(None, description="Classification: each row's predicted class name.")
     a: list[list[list[float]]] = Field(description="Activations of every layer, a[0] being the network inputs.")
 
 

@@ -3,9 +3,9 @@ from collections import OrderedDict
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from app.core.recipe import CreateSession, Finite, Strict
+from app.core.recipe import CreateSession, Finite, Strict, from_before_scaled_targets
 from app.engine import FieldError
 from app.core.session import MAX_HISTORY, Session, build_session, finite_losses
 
@@ -32,6 +32,11 @@ class SessionDocument(Strict):
                                                description="Loss curve: step, train loss, test loss, train and "
                                                            "test accuracy. The current step's point is recomputed.")
     detailed: bool = False
+
+    @field_validator("request", mode="before")
+    @classmethod
+    def _older_request(cls, request):
+        return from_before_scaled_targets(request) if isinstance(request, dict) else request
 
 
 def to_document(session: Session) -> dict:

@@ -10,7 +10,8 @@ The rows are in the order of a setup link's parameters and of the request model'
 """
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Literal
+from types import UnionType
+from typing import Any, Callable, Literal, Union, get_args, get_origin
 
 from app.datasets import DATASETS
 from app.datasets.features import DEFAULT_FEATURES, FEATURES
@@ -77,6 +78,15 @@ class Option:
         return self.field.split(".")[-1]
 
     @property
+    def choices(self) -> tuple[str, ...]:
+        """The values a choice allows (a Literal's, optional or not); () for other settings."""
+        kinds = get_args(self.type) if get_origin(self.type) in (Union, UnionType) else (self.type,)
+        for kind in kinds:
+            if get_origin(kind) is Literal:
+                return get_args(kind)
+        return ()
+
+    @property
     def is_data(self) -> bool:
         return self.field.startswith("dataset.")
 
@@ -120,7 +130,7 @@ REG_RATES = ("0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"
 OPTIONS: tuple[Option, ...] = (
     # The data.
     Option("dataset.name", str | None, None,
-           "circle, xor, gauss, spiral, plane, multi-gauss, moons, sine, xor-table, mazur, test-score, iris, or csv.",
+           f"{', '.join(list(DATASETS)[:-1])} or {list(DATASETS)[-1]}.",
            link="dataset", control=Control("select", "Dataset", "Data", 0, name="dataset"), default_words="circle"),
     Option("dataset.samples", int | None, None, "Rows to generate (generated sets only). Default 500.",
            bounds={"ge": 2}, link="samples", applies=_generated, usual=lambda config, info: info.default_samples,
@@ -140,26 +150,36 @@ OPTIONS: tuple[Option, ...] = (
     Option("dataset.seed", int | None, None, "Defaults to the session's seed.", bounds={"ge": 0, "le": SEED_MAX},
            link="data_seed", usual=lambda config, info: config["seed"], default_words="`seed`"),
     Option("dataset.features", list[str] | None, None,
-           f"2-D sets: {', '.join(FEATURES)}.", link="features", applies=_two_d,
+           f"Generated 2-D sets: {', '.join(FEATURES)}.", link="features", applies=_two_d,
            usual=lambda config, info: list(DEFAULT_FEATURES), default_words=", ".join(DEFAULT_FEATURES),
            control=Control("chips", "Input features", "Data", 4, shown=_two_d)),
-    Option("dataset.standardize", bool, False, "Scale each network input to mean 0, std 1 (training rows).",
-           link="standardize"),
+    Option("dataset.standardize", bool | None, None, "Scale each network input to mean 0, std 1 (training rows).",
+           link="standardize", usual=lambda config, info: info.own_units, default_words="true for CSV data and the "
+           "house prices, false otherwise"),
+    Option("dataset.scale_targets", bool | None, None,
+           "Regression: scale the targets for the network from the training rows (standardised for a linear output, "
+           "mapped into the middle 80 % of a bounded one's range); what you read stays in the data's units.",
+           default_words="as `standardize` for CSV data, the house prices and inline rows; false otherwise"),
     Option("dataset.csv", str | None, None, "CSV text: a header row, then numeric rows."),
     Option("dataset.target_columns", list[str] | None, None, "CSV columns to predict."),
-    Option("dataset.task", Literal["regression", "classification"], "regression",
-           "CSV only: classification reads one integer target column as class ids."),
+    Option("dataset.task", Literal["regression", "classification"] | None, None,
+           "CSV and inline data: classification reads one integer target column as class ids (inline rows may "
+           "also be one-hot).", default_words="regression; inline one-hot targets under softmax: classification"),
     # The network and its training.
     Option("layers", list[int] | None, None,
            "Sizes from input to output, e.g. [2, 4, 2, 1]. Default: 4 and 2 hidden nodes, with input and output "
            "sizes taken from the dataset.", link="layers", default_words="data inputs, 4, 2, data outputs"),
     trained("hidden_activation", Literal[HIDDEN_ACTIVATIONS], "The hidden layers' activation function.",
             link="activation", control=Control("select", "Hidden activation", "Functions", 0)),
-    trained("output_activation", Literal[OUTPUT_ACTIVATIONS], "The output layer's activation function.",
-            link="output", control=Control("select", "Output activation", "Functions", 1)),
-    trained("loss", Literal[tuple(LOSSES)], "The error each output row is scored by: half_sse = ½ Σ (t − o)², "
-            "mse, bce (sigmoid outputs) or cross_entropy (softmax outputs).",
-            link="loss", control=Control("select", "Loss", "Functions", 2)),
+    # These two default by the data (app/datasets/encoding.py output_for_task, app/engine/losses.py loss_for).
+    Option("output_activation", Literal[OUTPUT_ACTIVATIONS] | None, None, "The output layer's activation function.",
+           link="output", control=Control("select", "Output activation", "Functions", 1),
+           default_words="tanh; for CSV data and the house prices, by task: linear for regression, sigmoid for 2 "
+                         "classes, softmax for 3 or more"),
+    Option("loss", Literal[tuple(LOSSES)] | None, None, "The error each output row is scored by: half_sse = "
+           "½ Σ (t − o)², mse, bce (sigmoid outputs) or cross_entropy (softmax outputs).",
+           link="loss", control=Control("select", "Loss", "Functions", 2),
+           default_words="half_sse; cross_entropy for softmax outputs, bce for sigmoid outputs picked for 2 classes"),
     trained("optimizer", Literal[OPTIMIZERS], "sgd: w ← w − η·g; momentum; or adam.",
             link="optimizer", control=Control("select", "Optimizer", "Training", 0)),
     trained("learning_rate", float, "η, the step size of every update.", bounds={"gt": 0, "le": 100}, link="lr",
@@ -242,9 +262,8 @@ def markdown() -> str:
 
 
 def _allowed(o: Option) -> str:
-    choices = getattr(o.type, "__args__", ())
-    if choices and all(isinstance(c, str) for c in choices):
-        return ", ".join(choices)
+    if o.choices:
+        return ", ".join(o.choices)
     if o.field == "dataset.name":
         return ", ".join(DATASETS)
     words = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}

@@ -1,6 +1,7 @@
 """What a session is built from (CreateSession, the recipe that storage, shares and exports keep) and what edits it
 (ParameterEdit): the request bodies the page and the JSON API both take. Field names are the public contract."""
 import inspect
+import json
 from dataclasses import fields
 from typing import Annotated, Literal
 
@@ -105,3 +106,17 @@ class ParameterEdit(Strict):
     to: int = Field(ge=0, description="Node j of layer l+1.")
     source: int | None = Field(None, alias="from", ge=0, description="Node i of layer l (weights only).")
     value: float = Field(ge=-1e6, le=1e6)
+
+
+def from_before_scaled_targets(request: dict) -> dict:
+    """A recipe stored or exported before regression targets could be scaled (it has no `scale_targets`: every
+    recipe since keeps the resolved value) trained on raw targets: it keeps doing so."""
+    dataset = request.get("dataset")
+    if isinstance(dataset, dict) and "scale_targets" not in dataset:
+        return {**request, "dataset": {**dataset, "scale_targets": False}}
+    return request
+
+
+def stored_recipe(data: str | bytes) -> CreateSession:
+    """A recipe as storage keeps it (CreateSession's JSON), older ones included."""
+    return CreateSession.model_validate(from_before_scaled_targets(json.loads(data)))

@@ -19,6 +19,7 @@ from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_datase
 from app.datasets.features import DEFAULT_FEATURES
 from app.engine import DivergenceError, FieldError, Trace, TrainConfig, Trainer, predicted_classes
 from app.engine.gradcheck import GradientCheck
+from app.engine.losses import loss_for
 from app.settings import get_settings
 
 DEFAULT_HIDDEN = (4, 2)
@@ -428,17 +429,24 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     seed = req.seed if spec.seed is None else spec.seed
     # Without explicit layers the output layer takes the size the data asks for.
     output_size = req.layers[-1] if req.layers else None
-    common = dict(standardize=spec.standardize, output_activation=req.output_activation, output_size=output_size)
+    common = dict(standardize=spec.standardize, scale_targets=spec.scale_targets, task=spec.task,
+                  output_activation=req.output_activation, output_size=output_size)
     if spec.inputs is not None:
         dataset = inline_dataset(spec.inputs, spec.targets, spec.test_inputs, spec.test_targets, **common)
     else:
         dataset = build_dataset(
             spec.name, samples=spec.samples, noise=spec.noise, train_fraction=spec.train_fraction, seed=seed,
-            features=spec.features, csv=spec.csv, target_columns=spec.target_columns, task=spec.task,
+            features=spec.features, csv=spec.csv, target_columns=spec.target_columns,
             limits=Limits(max_samples=caps.max_samples, max_csv_bytes=caps.max_csv_bytes,
                           max_columns=caps.max_neurons + 8),
             **common,
         )
+    # The recipe keeps what the defaults resolved to, so that a stored, shared or exported session rebuilds the
+    # same data even if a default changes (and one stored before scale_targets existed is told apart).
+    output = dataset.output_activation
+    loss = req.loss or loss_for(output, req.output_activation is None and dataset.task == "classification")
+    req = req.model_copy(update={"dataset": spec.model_copy(update=resolved_data(dataset)),
+                                 "output_activation": output, "loss": loss})
     layers = req.layers or [dataset.input_size, *(DEFAULT_HIDDEN if hidden is None else hidden), dataset.target_size]
     if dataset.input_size > caps.max_neurons:
         raise FieldError("dataset", f"the data has {dataset.input_size} inputs but the cap is {caps.max_neurons}.")
@@ -454,6 +462,12 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
         raise FieldError("weights" if req.weights or req.biases else "init",
                          "with these starting weights the loss is already infinite; use smaller weights.")
     return session
+
+
+def resolved_data(dataset: Dataset) -> dict:
+    """The data settings whose defaults depend on the data, as the dataset resolved them."""
+    return {"standardize": dataset.mean is not None, "task": dataset.task,
+            "scale_targets": dataset.target_scaling in ("standardised", "range")}
 
 
 def finite_losses(evaluation: tuple) -> bool:

@@ -47,6 +47,15 @@ class Dataset:
     std: np.ndarray | None = None  # zero spreads are stored as 1, so those columns are only centred
     hidden_names: tuple[tuple[str, ...], ...] = ()  # a worked example's own names (app/datasets/tables.py Table)
     numbered_weights: bool = False
+    # Regression: the targets in the data's own units, (n, T) and (m, T), and how the network's targets were made
+    # from them (app/datasets/encoding.py target_scaling): network = (data − target_shift) / target_spread.
+    raw_train_y: np.ndarray | None = None
+    raw_test_y: np.ndarray | None = None
+    target_scaling: str | None = None  # "standardised", "range", "symmetric", or None: taken as they are
+    target_shift: np.ndarray | None = None
+    target_spread: np.ndarray | None = None
+    unit: str = ""  # the targets' unit, "$" for dollars; "" when they have none
+    output_activation: str = "tanh"  # the output activation the targets are encoded for
 
     @property
     def input_size(self):
@@ -66,6 +75,12 @@ class Dataset:
         if x.ndim == 1:
             return prepare(x[None, :], self.input_scale, self.features, self.mean, self.std)[0]
         return prepare(x, self.input_scale, self.features, self.mean, self.std)
+
+    def to_data(self, outputs: np.ndarray) -> np.ndarray:
+        """Network outputs (..., T) -> the data's own units: the inverse of the targets' scaling."""
+        if self.target_shift is None:
+            return outputs
+        return outputs * self.target_spread + self.target_shift
 
     def __repr__(self):
         return (f"Dataset({self.name!r}, {len(self.train_x)} train + {len(self.test_x)} test, "

@@ -11,7 +11,7 @@ from app.engine.errors import FieldError
 from . import generators, tables
 from .csv_upload import parse_csv
 from .dataset import Dataset, prepare
-from .encoding import encode_classes, encode_targets
+from .encoding import check_regression, encode_classes, encode_targets, output_for_task, target_scaling
 from .features import DEFAULT_FEATURES, check_features
 from .messages import count, quote
 from .registry import DATASETS
@@ -38,16 +38,19 @@ GENERATORS = {
     "sine": generators.sine,
 }
 FIXED_TABLES = {"xor-table": tables.xor_table, "mazur": tables.mazur_table, "chain-rule": tables.chain_rule_table,
-                "test-score": tables.score_table}
+                "test-score": tables.score_table, "house-price": tables.house_table}
 PLANE_DOMAIN = ((-6.0, 6.0), (-6.0, 6.0))  # TF Playground's plotting box
 
 
 def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, train_fraction: float | None = None,
-                  seed: int = 1, standardize: bool = False, features: list[str] | None = None,
-                  csv: str | bytes | None = None, target_columns: list[str] | None = None, task: str = "regression",
-                  output_activation: str = "tanh", output_size: int | None = 1, limits: Limits = Limits()) -> Dataset:
+                  seed: int = 1, standardize: bool | None = None, scale_targets: bool | None = None,
+                  features: list[str] | None = None, csv: str | bytes | None = None,
+                  target_columns: list[str] | None = None, task: str | None = None, output_activation: str | None = None,
+                  output_size: int | None = 1, limits: Limits = Limits()) -> Dataset:
     """Generate or load a named data set, shuffle and split it, expand features, standardise, encode targets.
 
+    standardize and scale_targets default to true for data in its own units (a CSV, the house prices) and false
+    for the rest (see resolve_scaling); output_activation=None picks one (encoding.output_for_task).
     output_size=None means as many output nodes as the data needs.
     """
     if not isinstance(name, str) or name not in DATASETS:
@@ -83,8 +86,8 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
         elif csv is None:
             raise FieldError("dataset.csv", "Upload a CSV file to use the 'csv' dataset.")
         else:
-            table = parse_csv(csv, target_columns or [], task, limits.max_csv_bytes, limits.max_columns,
-                              limits.max_samples)
+            table = parse_csv(csv, target_columns or [], task or "regression", limits.max_csv_bytes,
+                              limits.max_columns, limits.max_samples)
         order = np.random.default_rng(seed).permutation(len(table.x))
 
     n_train = split_point(len(order), fraction)
@@ -92,14 +95,45 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
         domain = PLANE_DOMAIN
     else:
         domain = bounding_box(table.x)
+    standardize, scale_targets = resolve_scaling(standardize, scale_targets, own_units=info.own_units,
+                                                 usually=info.own_units, classification=table.classes is not None,
+                                                 name=name)
+    activation = output_activation or output_for_task(table.classes, info.own_units)
     return assemble(name, info.title, table, order[:n_train], order[n_train:], features=features,
-                    standardize=standardize, activation=output_activation, output_size=output_size,
-                    symmetric=info.symmetric_targets, domain=domain)
+                    standardize=standardize, scale_targets=scale_targets, activation=activation,
+                    output_size=output_size, symmetric=info.symmetric_targets, domain=domain)
 
 
-def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, standardize=False,
-                   output_activation="tanh", output_size=1) -> Dataset:
-    """Rows given in the request: inputs (n, d), targets (n, T), optional test rows; regression, no shuffling."""
+def resolve_scaling(standardize, scale_targets, *, own_units, usually, classification, name) -> tuple[bool, bool]:
+    """Whether to standardise the inputs and to scale the targets, defaults resolved; `usually` is the default
+    of standardize.
+
+    Data in its own units (a CSV, the house prices, inline rows) scales its targets as it standardises its
+    inputs; the CSV and the house prices standardise by default, inline rows do not (worked examples need their
+    exact numbers). The other named sets keep their targets, which already suit the outputs. Class labels are
+    never scaled.
+    """
+    if standardize is None:
+        standardize = usually
+    if classification:
+        if scale_targets:
+            raise FieldError("dataset.scale_targets", f"Dataset '{name}' is classification: its targets are classes, "
+                                                      "which are never scaled; leave scale_targets out.")
+        return standardize, False
+    if scale_targets is None:
+        scale_targets = standardize and own_units
+    return standardize, scale_targets
+
+
+def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, standardize=None, scale_targets=None,
+                   task=None, output_activation=None, output_size=1) -> Dataset:
+    """Rows given in the request: inputs (n, d), targets (n, T), optional test rows; no shuffling.
+
+    Regression unless task is "classification" (one-hot target rows, or one column of integer class ids), or the
+    targets are one-hot rows and the output is softmax. Raw unless standardize or scale_targets say otherwise.
+    The output activation defaults to tanh.
+    """
+    output_activation = output_activation or "tanh"
     x = as_matrix(inputs, "dataset.inputs")
     y = as_matrix(targets, "dataset.targets")
     if len(y) != len(x):
@@ -120,10 +154,43 @@ def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, stan
     def names(prefix, k):
         return (prefix,) if k == 1 else tuple(f"{prefix}{i}" for i in range(1, k + 1))
 
-    table = Table(names("x", x.shape[1]), names("y", y.shape[1]), np.concatenate([x, tx]), np.concatenate([y, ty]))
+    if task is None:
+        task = "classification" if output_activation == "softmax" and is_one_hot(y) else "regression"
+    x_names, all_x, all_y = names("x", x.shape[1]), np.concatenate([x, tx]), np.concatenate([y, ty])
+    if task == "classification":
+        labels, classes = class_ids(all_y, len(y))
+        table = Table(x_names, ("class",), all_x, labels, classes=classes)
+    else:
+        table = Table(x_names, names("y", y.shape[1]), all_x, all_y)
+    standardize, scale_targets = resolve_scaling(standardize, scale_targets, own_units=True, usually=False,
+                                                 classification=task == "classification", name="inline")
     return assemble("inline", "Inline data", table, np.arange(len(x)), np.arange(len(x), len(x) + len(tx)),
-                    features=None, standardize=standardize, activation=output_activation, output_size=output_size,
-                    symmetric=False, domain=bounding_box(table.x))
+                    features=None, standardize=standardize, scale_targets=scale_targets, activation=output_activation,
+                    output_size=output_size, symmetric=False, domain=bounding_box(table.x))
+
+
+def is_one_hot(y) -> bool:
+    """Rows of 0s with a single 1, at least two columns."""
+    return y.shape[1] >= 2 and bool(np.isin(y, (0.0, 1.0)).all()) and bool((y.sum(axis=1) == 1).all())
+
+
+def class_ids(y, n_train) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Inline classification targets -> (class ids (n,), class names): one-hot rows, column k being class k, or
+    one column of whole numbers 0 … C−1. The training rows (the first n_train) must hold at least two classes."""
+    if y.shape[1] >= 2:
+        if not is_one_hot(y):
+            raise FieldError("dataset.targets", "For classification, give one-hot target rows (all 0 but a single "
+                                                "1, in the column of the row's class) or one column of class ids.")
+        labels, n_classes = y.argmax(axis=1), y.shape[1]
+    else:
+        column = y[:, 0]
+        if not (np.all(column == np.round(column)) and column.min() >= 0):
+            raise FieldError("dataset.targets", "For classification, a single target column holds class ids: "
+                                                "whole numbers 0, 1, 2, …")
+        labels, n_classes = column.astype(np.int64), int(column.max()) + 1
+    if len(np.unique(labels[:n_train])) < 2:
+        raise FieldError("dataset.targets", "Classification needs at least two classes among the training rows.")
+    return labels.astype(np.int64), tuple(str(k) for k in range(n_classes))
 
 
 def feature_names(features, input_names) -> list[str]:
@@ -135,8 +202,8 @@ def feature_names(features, input_names) -> list[str]:
     return [plain.get(f, f) for f in features]
 
 
-def assemble(name, title, table, train_idx, test_idx, *, features, standardize, activation, output_size,
-             symmetric, domain):
+def assemble(name, title, table, train_idx, test_idx, *, features, standardize, scale_targets, activation,
+             output_size, symmetric, domain):
     """Split table rows by index, build network inputs and encoded targets, and wrap them in a Dataset."""
     raw_train, raw_test = table.x[train_idx], table.x[test_idx]
     input_scale = None
@@ -147,14 +214,19 @@ def assemble(name, title, table, train_idx, test_idx, *, features, standardize, 
         std = np.where(x.max(axis=0) > x.min(axis=0), x.std(axis=0), 1.0)  # constant columns are only centred
 
     classes = list(table.classes) if table.classes is not None else None
+    scaling = {}
     if classes is not None:
         train_y = encode_classes(table.y[train_idx], len(classes), activation, output_size, name)
         test_y = encode_classes(table.y[test_idx], len(classes), activation, output_size, name)
         target_names = list(table.target_names) if train_y.shape[1] == 1 else classes
     else:
-        train_y = encode_targets(table.y[train_idx], activation, output_size, symmetric, name)
-        test_y = encode_targets(table.y[test_idx], activation, output_size, symmetric, name)
+        raw_train_y, raw_test_y = table.y[train_idx], table.y[test_idx]
+        check_regression(raw_train_y, activation, output_size, name)
+        kind, shift, spread = target_scaling(raw_train_y, activation, symmetric, scale_targets)
+        train_y, test_y = encode_targets(raw_train_y, shift, spread), encode_targets(raw_test_y, shift, spread)
         target_names = list(table.target_names)
+        scaling = dict(raw_train_y=raw_train_y, raw_test_y=raw_test_y, target_scaling=kind, target_shift=shift,
+                       target_spread=spread)
 
     return Dataset(
         name=name,
@@ -179,6 +251,9 @@ def assemble(name, title, table, train_idx, test_idx, *, features, standardize, 
         std=std,
         hidden_names=table.hidden_names,
         numbered_weights=table.numbered_weights,
+        unit=table.unit,
+        output_activation=activation,
+        **scaling,
     )
 
 

@@ -19,6 +19,9 @@ class DatasetInfo:
     default_samples: int | None
     default_train_fraction: float
     symmetric_targets: bool = False  # targets lie in [-1, 1]; moved to [0, 1] for sigmoid or relu outputs
+    # Regression targets in the data's own units (dollars, say), far from any output's range: the inputs are
+    # standardised and the targets scaled for the network by default (app/datasets/pipeline.py resolve_scaling).
+    own_units: bool = False
 
     @property
     def takes_features(self):
@@ -53,9 +56,11 @@ DATASETS = {info.name: info for info in [
                 fixed=True, default_samples=1, default_train_fraction=1.0),
     DatasetInfo("test-score", "Test score from hours studied and slept", "regression",
                 ("hours_studied", "hours_slept"), 2, None, fixed=True, default_samples=3, default_train_fraction=1.0),
+    DatasetInfo("house-price", "House prices in dollars", "regression", ("size_m2", "rooms"), 2, None, fixed=True,
+                default_samples=12, default_train_fraction=1.0, own_units=True),
     DatasetInfo("iris", "Iris flowers", "classification",
                 ("sepal_length", "sepal_width", "petal_length", "petal_width"), 4, IRIS_CLASSES,
                 fixed=True, default_samples=150, default_train_fraction=0.7),
     DatasetInfo("csv", "Uploaded CSV", None, (), None, None, fixed=True, default_samples=None,
-                default_train_fraction=0.8),
+                default_train_fraction=0.8, own_units=True),
 ]}

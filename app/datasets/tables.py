@@ -26,6 +26,7 @@ class Table:
     # layers), and whether its weights are numbered w1, w2, ... (target by target, layer by layer).
     hidden_names: tuple[tuple[str, ...], ...] = ()
     numbered_weights: bool = False
+    unit: str = ""  # the targets' unit: "$" for dollars
 
 
 def xor_table():
@@ -70,3 +71,17 @@ def iris_table():
     x = np.array([[float(v) for v in r[:4]] for r in body], dtype=np.float64)
     y = np.array([IRIS_CLASSES.index(r[4].removeprefix("Iris-")) for r in body], dtype=np.int64)
     return Table(tuple(header[:4]), (header[4],), x, y, classes=IRIS_CLASSES)
+
+
+def house_table():
+    """Twelve houses in dollars (seed 003's example: a house worth $100,000): size in m² and rooms -> price.
+
+    price = $20,000 + $1,000 per m² + $5,000 per room, give or take up to $5,000. The first house is worth
+    exactly $100,000, and the mean price is exactly $150,000: the guess of a network whose output weights and
+    bias are zero, so the first step predicts $150,000 for it.
+    """
+    rows = [(70, 2, 100_000), (120, 3, 158_000), (95, 2, 123_000), (150, 4, 194_000), (60, 1, 84_000),
+            (180, 5, 220_000), (110, 3, 147_000), (85, 2, 116_000), (140, 4, 177_000), (200, 5, 249_000),
+            (75, 2, 103_000), (95, 3, 129_000)]
+    values = np.array(rows, dtype=np.float64)
+    return Table(("size_m2", "rooms"), ("price",), values[:, :2], values[:, 2:], unit="$")

@@ -80,6 +80,14 @@ COMPATIBLE_OUTPUTS = {
 }
 
 
+def loss_for(output_activation: str, picked_for_classes: bool) -> str:
+    """The loss a network gets when none is asked for: cross_entropy for softmax outputs, bce for a sigmoid
+    output that was picked for two classes, else half_sse."""
+    if output_activation == "softmax":
+        return "cross_entropy"
+    return "bce" if picked_for_classes and output_activation == "sigmoid" else "half_sse"
+
+
 def incompatibility(output_activation: str, loss: str) -> str | None:
     """Why this output/loss pair cannot be trained, or None if it can."""
     if output_activation in COMPATIBLE_OUTPUTS[loss]:

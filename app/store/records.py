@@ -9,7 +9,7 @@ which is only read when Back returns to it.
 import time
 from collections import OrderedDict
 
-from app.core.recipe import CreateSession
+from app.core.recipe import stored_recipe
 from app.core.session import Replaced, Session, build_session
 
 from .codec import array_points, pack, points_array, unpack
@@ -46,7 +46,7 @@ def restore_replaced(sid: str, number: int, data: bytes) -> Replaced:
 
     def load() -> Session:
         record = unpack(body)
-        session = build_session(CreateSession.model_validate_json(record["recipe"]), sid)
+        session = build_session(stored_recipe(record["recipe"]), sid)
         session.trainer.load_state_dict(record["trainer"])
         session.history, session.future = array_points(record["history"]), array_points(record["future"])
         session.snapshots = OrderedDict((int(step), state) for step, state in record["rewind"])
@@ -58,7 +58,7 @@ def restore_replaced(sid: str, number: int, data: bytes) -> Replaced:
 def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tuple],
             rewind: dict[int, bytes] | None = None) -> Session:
     """Rebuild a session from its recipe, then put back the trainer's state, loss curve and rewind points."""
-    session = build_session(CreateSession.model_validate_json(recipe), sid)
+    session = build_session(stored_recipe(recipe), sid)
     state = unpack(state) if isinstance(state, (bytes, str)) else state
     session.trainer.load_state_dict(state["trainer"])
     session.detailed = state.get("detailed", False)

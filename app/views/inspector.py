@@ -151,6 +151,61 @@ def _parameter_update(trace: Trace, kind: str, layer: int, index: tuple) -> dict
     return out
 
 
+MAX_PATHS = 4  # a hidden weight's chain-rule paths spelt out one by one, up to this many
+
+
+def _paths(trace: Trace, names, layer: int, source: int, target: int) -> dict | None:
+    """A hidden layer's weight: its gradient for the first row as the chain rule's product along each path from
+    the weight to an output, summed over the paths. None for an output layer's weight (its chain is δ · a above)
+    or when there are more than MAX_PATHS paths.
+
+    Each path's factors, from the output back: the output's δ (∂L/∂o · f′(z), or o − t where the loss and
+    activation fuse), then per node on the way back the weight into the node after it and the node's f′(z),
+    and last the source's a. Products are taken in that order, so the sum over the paths can differ from δ · a
+    in the last bits (the engine sums the layers' Σ w·δ first).
+    """
+    net, p = trace.net, trace.pass_
+    if layer + 1 == net.n_layers:
+        return None
+    count = int(np.prod(net.sizes[layer + 2:]))
+    if count > MAX_PATHS:
+        return None
+    w_before = net.views(trace.params_before)[0]
+    loss, out_act = LOSSES[trace.config.loss], net.activations[-1]
+    z_out, a_out, t = p.z[-1][:1], p.a[-1][:1], trace.targets[:1]
+    fused = loss.fused == out_act.name
+
+    def node_slope(l: int, k: int) -> float:  # f′(z) of node k of layer l, as the engine computes it
+        return float(net.activations[l - 1].df(p.z[l - 1][:1], p.a[l][:1])[0, k])
+
+    paths = []
+    for route in np.ndindex(*net.sizes[layer + 2:]):  # the node taken in each later layer
+        nodes = [target, *route]  # node indices in layers layer+1 ... output
+        o = nodes[-1]
+        if fused:
+            factors = [{"symbol": "o − t", "sub": _name(names, net.n_layers, o),
+                        "value": value_and_text(p.delta[-1][0, o])}]
+        else:
+            factors = [{"symbol": "∂L/∂o", "sub": _name(names, net.n_layers, o),
+                        "value": value_and_text(loss.grad(a_out, t)[0, o])},
+                       {"symbol": "f′(z)", "sub": _name(names, net.n_layers, o),
+                        "value": value_and_text(float(out_act.df(z_out, a_out)[0, o]))}]
+        for back in range(len(nodes) - 2, -1, -1):  # from the last hidden node on the path back to the target
+            l = layer + 1 + back
+            k, after = nodes[back], nodes[back + 1]
+            factors.append({"symbol": "w", "sub": f"{_name(names, l + 1, after)}←{_name(names, l, k)}",
+                            "value": value_and_text(w_before[l][after, k])})
+            factors.append({"symbol": "f′(z)", "sub": _name(names, l, k), "value": value_and_text(node_slope(l, k))})
+        factors.append({"symbol": "a", "sub": _name(names, layer, source), "value": value_and_text(p.a[layer][0, source])})
+        product = 1.0
+        for f in factors:
+            product *= f["value"]["value"]
+        paths.append({"factors": factors, "product": value_and_text(product)})
+    return {"row": int(trace.rows[0]), "paths": paths,
+            "total": value_and_text(sum(path["product"]["value"] for path in paths)),
+            "engine": value_and_text(float(p.delta[layer][0, target]) * float(p.a[layer][0, source]))}
+
+
 # A whole step's numbers: the detailed step narrows this to its phases so far (app/core/detailed_step.py computed).
 ALL_COMPUTED = {"backward": True, "updated": True}
 
@@ -178,6 +233,7 @@ def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
         "gradient": {"value": value_and_text(net.views(p.grad)[0][l][j, i]), "n": batch["n"], "terms": terms,
                      "more": batch["n"] - len(terms)},
         "delta": _delta(trace, names, l + 1, j),
+        "chain": _paths(trace, names, l, i, j),
         "weight_update": _parameter_update(trace, "weight", l, (j, i)),
         "computed": dict(ALL_COMPUTED), "phase": None,
     }

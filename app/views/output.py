@@ -1,4 +1,7 @@
-"""The output panel as a Plotly figure: decision heatmap for 2-D data, fitted curve for 1-D, else predicted vs actual."""
+"""The output panel as a Plotly figure: decision heatmap for 2-D data, fitted curve for 1-D, else predicted vs actual.
+
+Regression values are in the data's own units (the targets' scaling undone); the heatmap's colours are the
+network's own output. A predicted input (the Predict panel's) is marked on the heatmap and on the curve."""
 import threading
 from collections import OrderedDict
 
@@ -9,6 +12,7 @@ from app.engine.activations import class_threshold
 
 from .colors import display_range, finite, rgb
 from .png import data_uri
+from .units import in_units
 
 GRID = 64
 POSITIVE, NEGATIVE = "#0877bd", "#f59322"
@@ -36,10 +40,16 @@ def _points(session, x, y, labels, name, test):
     marker = {"size": 7, "line": {"width": 1.5, "color": "#1f2933" if test else "#ffffff"}}
     colors = _target_colors(session, y, labels)
     marker["color"] = colors
+    trace = {"type": "scatter", "mode": "markers", "name": name, "x": x[:, 0].tolist(), "y": x[:, 1].tolist(),
+             "marker": marker, "hoverinfo": "x+y+name"}
     if labels is None:
         marker.update(colorscale=DIVERGING, cmin=-1, cmax=1)
-    return {"type": "scatter", "mode": "markers", "name": name, "x": x[:, 0].tolist(), "y": x[:, 1].tolist(),
-            "marker": marker, "hoverinfo": "x+y+name"}
+        # Each point's target in the data's own units, for the hover.
+        data = session.dataset
+        raw = data.to_data(y)[:, 0]
+        trace.update(text=[f"{data.target_names[0]} {in_units(float(v), data.unit)}" for v in raw],
+                     hoverinfo="x+y+text+name")
+    return trace
 
 
 # What depends only on the data's plotting box, scaling and features (the grid's network inputs, the input
@@ -121,46 +131,70 @@ def boundary(session: Session) -> dict:
 
 
 def curve_fit(session: Session) -> tuple[list, list]:
-    """x and the network's output along the data's input range."""
+    """x and the network's output, in the data's units, along the data's input range."""
     data = session.dataset
     raw = np.concatenate([data.raw_train_x, data.raw_test_x])[:, 0]
     xs = np.linspace(float(raw.min()), float(raw.max()), 200)
     with np.errstate(all="ignore"):
-        fit = session.trainer.net.predict(data.transform(xs[:, None]))[:, 0]
+        fit = data.to_data(session.trainer.net.predict(data.transform(xs[:, None])))[:, 0]
     return xs.tolist(), np.nan_to_num(fit).tolist()
+
+
+def _axis_title(data, k: int = 0) -> str:
+    return f"{data.target_names[k]} ({UNIT_WORDS[data.unit]})" if data.unit in UNIT_WORDS else data.target_names[k]
+
+
+UNIT_WORDS = {"$": "dollars"}
+MARKER = {"size": 15, "symbol": "x-thin", "color": "#1f2933", "line": {"width": 3, "color": "#1f2933"}}
+
+
+def marker(session: Session, kind: str, raw: list[float] | None) -> dict | None:
+    """The predicted input's marker: at the input on the heatmap, at the network's output on the curve."""
+    if raw is None or kind not in ("boundary", "curve"):
+        return None
+    if kind == "boundary":
+        x, y = raw
+    else:
+        with np.errstate(all="ignore"):
+            x, y = raw[0], float(np.nan_to_num(session.dataset.to_data(session.trainer.net.predict(
+                session.dataset.transform(np.array([raw]))))[0, 0]))
+    return {"type": "scatter", "mode": "markers", "name": "your input", "x": [x], "y": [y], "marker": MARKER,
+            "hoverinfo": "x+y+name"}
 
 
 def curve(session: Session) -> dict:
     data = session.dataset
     xs, fit = curve_fit(session)
     traces = [{"type": "scatter", "mode": "markers", "name": "train", "x": data.raw_train_x[:, 0].tolist(),
-               "y": data.train_y[:, 0].tolist(), "marker": {"size": 6, "color": POSITIVE, "opacity": 0.7}}]
+               "y": data.raw_train_y[:, 0].tolist(), "marker": {"size": 6, "color": POSITIVE, "opacity": 0.7}}]
     if len(data.test_x):
         traces.append({"type": "scatter", "mode": "markers", "name": "test", "x": data.raw_test_x[:, 0].tolist(),
-                       "y": data.test_y[:, 0].tolist(),
+                       "y": data.raw_test_y[:, 0].tolist(),
                        "marker": {"size": 6, "color": "#ffffff", "line": {"color": NEGATIVE, "width": 1.5}}})
     traces.append({"type": "scatter", "mode": "lines", "name": "network", "x": xs, "y": fit,
                    "line": {"color": "#1f2933", "width": 2.5}})
     return {"data": traces, "layout": {"xaxis": {"title": {"text": data.input_names[0]}},
-                                       "yaxis": {"title": {"text": data.target_names[0]}}}}
+                                       "yaxis": {"title": {"text": _axis_title(data)}}}}
 
 
 def predicted_vs_actual(session: Session) -> dict:
     data, net = session.dataset, session.trainer.net
     traces, lo, hi = [], np.inf, -np.inf
-    for x, y, name, color in ((data.train_x, data.train_y, "train", POSITIVE),
-                              (data.test_x, data.test_y, "test", NEGATIVE)):
+    regression = data.task == "regression"
+    for x, y, name, color in ((data.train_x, data.raw_train_y if regression else data.train_y, "train", POSITIVE),
+                              (data.test_x, data.raw_test_y if regression else data.test_y, "test", NEGATIVE)):
         if not len(x):
             continue
         with np.errstate(all="ignore"):
-            o = np.nan_to_num(net.predict(x))
+            o = np.nan_to_num(data.to_data(net.predict(x)))
         lo, hi = min(lo, float(y.min()), float(o.min())), max(hi, float(y.max()), float(o.max()))
         traces.append({"type": "scatter", "mode": "markers", "name": name, "x": y.ravel().tolist(),
                        "y": o.ravel().tolist(), "marker": {"size": 6, "color": color, "opacity": 0.7}})
     traces.append({"type": "scatter", "mode": "lines", "name": "perfect", "x": [lo, hi], "y": [lo, hi],
                    "line": {"color": "#9aa5b1", "dash": "dot"}})
-    return {"data": traces, "layout": {"xaxis": {"title": {"text": "actual target"}},
-                                       "yaxis": {"title": {"text": "network output"}}}}
+    unit = f" ({UNIT_WORDS[data.unit]})" if data.unit in UNIT_WORDS else ""
+    return {"data": traces, "layout": {"xaxis": {"title": {"text": f"actual target{unit}"}},
+                                       "yaxis": {"title": {"text": f"network output{unit}"}}}}
 
 
 def kind_of(session: Session) -> str:
@@ -174,23 +208,48 @@ def kind_of(session: Session) -> str:
     return "scatter"
 
 
-def update(session: Session) -> dict:
-    """What changes after a step: the heatmap, or the fitted line, or the whole scatter (it is all outputs)."""
+def update(session: Session, predicted: list[float] | None = None) -> dict:
+    """What changes after a step: the heatmap, or the fitted line (and the marked prediction on it), or the whole
+    scatter (it is all outputs)."""
     kind = kind_of(session)
     if kind == "boundary":
         return {"kind": kind, "step": session.trainer.step_count, "image": boundary_image(session)}
     if kind == "curve":
-        return {"kind": kind, "step": session.trainer.step_count, "fit": curve_fit(session)[1]}
+        mark = marker(session, kind, predicted)
+        return {"kind": kind, "step": session.trainer.step_count, "fit": curve_fit(session)[1],
+                "marker_y": None if mark is None else mark["y"]}
     return build(session)
 
 
-def build(session: Session) -> dict:
+def build(session: Session, predicted: list[float] | None = None) -> dict:
     kind = kind_of(session)
     figure = {"boundary": boundary, "curve": curve, "scatter": predicted_vs_actual}[kind](session)
+    mark = marker(session, kind, predicted)
+    if mark is not None:
+        figure["data"].append(mark)
     titles = {"boundary": "Network output over the input plane", "curve": "Fitted curve",
               "scatter": "Predicted versus actual"}
     figure["layout"].update(margin={"l": 48, "r": 12, "t": 24, "b": 40}, showlegend=True,
                             legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
                             plot_bgcolor="#ffffff",
                             paper_bgcolor="rgba(0,0,0,0)", font={"size": 11})
-    return {"kind": kind, "title": titles[kind], "figure": figure, "step": session.trainer.step_count}
+    return {"kind": kind, "title": titles[kind], "figure": figure, "step": session.trainer.step_count,
+            "hint": hint(session, kind)}
+
+
+def hint(session: Session, kind: str) -> str:
+    """How to read the figure, in words."""
+    data = session.dataset
+    if kind == "boundary":
+        if data.task == "regression" and data.target_scaling in ("standardised", "range"):
+            middle = "the training mean" if data.target_scaling == "standardised" else "the middle of its range"
+            background = (f"Background: the network's {data.target_names[0]} (blue above {middle}, orange below); "
+                          f"hover a point for its {data.target_names[0]}.")
+        else:
+            background = "Background: network output (blue positive, orange negative)."
+        return f"{background} Filled points train, outlined points test; click the legend to hide a set."
+    units = f", in {UNIT_WORDS[data.unit]}" if data.unit in UNIT_WORDS else ""
+    if kind == "curve":
+        return f"Line: the network's output over the input range; points: the data{units}."
+    return (f"Each point is one row and output: actual target across, network output up{units}. Points on the "
+            "dotted line are perfect.")

@@ -8,6 +8,7 @@ from app.engine import LOSSES, Trace
 from app.core.session import Session
 
 from .numbers import six_digits
+from .units import in_units, scaled, value_words
 
 
 @dataclass
@@ -39,15 +40,38 @@ def _batch_words(session: Session, trace: Trace) -> str:
     return f"a batch of {rows} rows, each run through the network on its own"
 
 
+def _words(session: Session, network: np.ndarray, data: np.ndarray | None = None) -> list[str]:
+    """Per output: its value in the data's units, with the network's own beside it when the targets are scaled
+    (data: the same values in the data's units, when known exactly; else the network's scaling is undone)."""
+    d = session.dataset
+    data = d.to_data(network) if data is None else data
+    return [value_words(d, float(n), float(v)) for n, v in zip(network, data)]
+
+
+def _mean_targets(session: Session, trace: Trace) -> tuple[np.ndarray, np.ndarray | None]:
+    """The batch's mean targets: as the network sees them, and in the data's units (regression)."""
+    raw = session.dataset.raw_train_y
+    return trace.targets.mean(axis=0), None if raw is None else raw[trace.rows].mean(axis=0)
+
+
+def _scale(session: Session) -> str:
+    """Where the targets are scaled, a loss is on the network's scale, not the data's."""
+    return ", on the network's scale," if scaled(session.dataset) else ""
+
+
 def _output_words(session: Session, trace: Trace) -> tuple[str, int]:
     """'the output o1 was 0.751 but the target is 0.01', for the output furthest from its target."""
-    o, t = trace.pass_.a[-1].mean(axis=0), trace.targets.mean(axis=0)
+    o, (t, t_data) = trace.pass_.a[-1].mean(axis=0), _mean_targets(session, trace)
     k = int(np.argmax(np.abs(o - t)))
     name = node_names(session)[-1][k]
+    out, target = _words(session, o)[k], _words(session, t, t_data)[k]
     if len(trace.rows) > 1:
-        return (f"averaged over those rows, the output {name} was {six_digits(float(o[k]))} against a mean target of "
-                f"{six_digits(float(t[k]))}"), k
-    return f"the output {name} was {six_digits(float(o[k]))} but the target is {six_digits(float(t[k]))}", k
+        return f"averaged over those rows, the output {name} was {out} against a mean target of {target}", k
+    off = ""
+    if t_data is not None and session.dataset.unit:  # how far off, in the data's own units
+        miss = float(session.dataset.to_data(o)[k] - t_data[k])
+        off = f": {in_units(abs(miss), session.dataset.unit)} too {'high' if miss > 0 else 'low'}" if miss else ""
+    return f"the output {name} was {out} but the target is {target}{off}", k
 
 
 def node_names(session: Session) -> list[list[str]]:
@@ -120,9 +144,10 @@ def from_step(session: Session) -> Shown | None:
     change = _weight_and_bias_changes(session, trace)
     if len(trace.rows) > 1:  # the loss of a batch is the mean of its rows' losses, not the loss of its means
         narration = (f"Step {trace.step} used {batch}. {output[0].upper()}{output[1:]}; the batch loss, the mean of "
-                     f"the rows' own losses, was {six_digits(trace.loss_before)}.")
+                     f"the rows' own losses{_scale(session)}, was {six_digits(trace.loss_before)}.")
     else:
-        narration = f"Step {trace.step} used {batch}: {output}, so the loss was {six_digits(trace.loss_before)}."
+        narration = (f"Step {trace.step} used {batch}: {output}, so the loss{_scale(session)} was "
+                     f"{six_digits(trace.loss_before)}.")
     narration += f" {_biggest_change(session, trace, change)}"
     each = (f"each node's average over the batch's {len(trace.rows)} rows" if len(trace.rows) > 1
              else batch)
@@ -139,7 +164,7 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
     names = node_names(session)
     batch = _batch_words(session, trace)
     if phase == "forward":
-        outs = ", ".join(f"{names[-1][k]} = {six_digits(float(v))}" for k, v in enumerate(p.a[-1].mean(axis=0)))
+        outs = ", ".join(f"{names[-1][k]} = {v}" for k, v in enumerate(_words(session, p.a[-1].mean(axis=0))))
         hidden = ""
         if n_layers > 1:  # every hidden layer, in order
             hidden = ("Hidden values" + (" (averaged over the rows)" if len(trace.rows) > 1 else "") + ": ") + "; ".join(
@@ -152,11 +177,12 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
                      "Weights not yet updated.", narration, show_z=True)
     if phase == "loss":
         output, _ = _output_words(session, trace)
-        o, t = p.a[-1].mean(axis=0), trace.targets.mean(axis=0)
+        o, (t, t_data) = p.a[-1].mean(axis=0), _mean_targets(session, trace)
         if 1 < len(o) <= 4:  # a few outputs: each with its target
             means = " (averaged over the rows)" if len(trace.rows) > 1 else ""
+            outs, targets = _words(session, o), _words(session, t, t_data)
             output = f"the outputs{means} " + ", ".join(
-                f"{names[-1][k]} = {six_digits(float(o[k]))} (target {six_digits(float(t[k]))})" for k in range(len(o)))
+                f"{names[-1][k]} = {outs[k]} (target {targets[k]})" for k in range(len(o)))
         mean = ", the mean of the rows' own losses," if len(trace.rows) > 1 else ""
         narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch}{mean} is "
                      f"{six_digits(trace.loss_before)}.")
@@ -190,7 +216,7 @@ def from_forward(session: Session, kind: str, raw: np.ndarray, what: str) -> Sho
     with np.errstate(all="ignore"):
         zs, acts = session.trainer.net.forward(session.dataset.transform(raw))
     names = node_names(session)
-    outs = ", ".join(f"{names[-1][k]} = {six_digits(float(v))}" for k, v in enumerate(acts[-1].mean(axis=0)))
+    outs = ", ".join(f"{names[-1][k]} = {v}" for k, v in enumerate(_words(session, acts[-1].mean(axis=0))))
     return Shown(kind, acts, zs, None, session.trainer.net.n_layers, None, None, None, None, [],
                  f"Forward pass for {what} with the current weights; no deltas, nothing updated.",
                  f"For {what} the network outputs {outs}.")

@@ -73,12 +73,12 @@ def _control(option: Option, config: dict, info, dataset_title: str, errors: dic
         names = PAGE_DATASETS if value in PAGE_DATASETS else (*PAGE_DATASETS, value)
         view.choices = [Choice(n, DATASETS[n].title if n in PAGE_DATASETS else dataset_title) for n in names]
     elif option.field == "loss":
-        for loss in option.type.__args__:
+        for loss in option.choices:
             reason = incompatibility(config["output_activation"], loss)
             text = f"{loss} (not with {config['output_activation']})" if reason else loss
             view.choices.append(Choice(loss, text, reason))
     elif c.kind == "select":
-        view.choices = [Choice(v, v) for v in option.type.__args__]
+        view.choices = [Choice(v, v) for v in option.choices]
     elif c.kind == "chips":
         view.choices = [Choice(f, FEATURE_LABELS[f]) for f in FEATURES]
         view.value = value or list(DEFAULT_FEATURES)

@@ -1,4 +1,6 @@
 """The page's answer to an action: every panel as an out-of-band swap (templates/partials/panels.html)."""
+from collections.abc import Callable
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -29,14 +31,14 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
     return templates.TemplateResponse(request, "partials/panels.html", ctx, status_code=status)
 
 
-def rebuild(request: Request, session: Session, req: CreateSession, what: str, notice: str | None = None,
-            hidden: list[int] | None = None) -> Response:
+def rebuild(request: Request, session: Session, req: CreateSession, what: str,
+            notice: str | Callable[[Session], str] | None = None, hidden: list[int] | None = None) -> Response:
     """Rebuild the session's data and network in place from `req` (a reset), around `hidden` layers when the
-    request gives none; answered with every panel. `what` names the rebuild for Back ("Reset"). The caller holds
-    its lock."""
+    request gives none; answered with every panel. `what` names the rebuild for Back ("Reset"); `notice` may be
+    made from the new session (what its defaults resolved to). The caller holds its lock."""
     fresh = build_session(req, session.id, hidden=hidden)
     fresh.request = fresh.request.model_copy(update={"layers": list(fresh.trainer.config.layers)})
-    return replace(request, session, fresh, what, notice=notice)
+    return replace(request, session, fresh, what, notice=notice(fresh) if callable(notice) else notice)
 
 
 def replace(request: Request, session: Session, fresh: Session, what: str, detailed: bool | None = None,

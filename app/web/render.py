@@ -12,7 +12,7 @@ from app.datasets import DATASETS
 from app.engine import FieldError
 from app.core.session import MAX_HISTORY, Session
 from app.settings import get_settings
-from app.views import inspector, metrics, network, numbers, output, shown
+from app.views import inspector, metrics, network, numbers, output, prediction, shown, units
 
 from . import controls
 from .presets import PRESETS
@@ -157,17 +157,22 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         view.selected = None
     info = DATASETS.get(session.dataset.name)
     hidden = list(config.layers[1:-1])
+    if predicted is not None:
+        view.predicted = predicted
+    answer = prediction.build(session, view.predicted)
+    marked = view.predicted if answer is not None else None
     return {
         "session": session,
         "cfg": cfg,
         "data_info": info,
         "controls": LazyControls(session, cfg, errors or {}),
         "diagram": network.build(session, view.display or shown.from_step(session), session.detailed),
-        "output": output.build(session) if loss_points is None else output.update(session),
+        "output": (output.build(session, marked) if loss_points is None or predicted is not None
+                   else output.update(session, marked)),
         "metrics": metrics.build(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
                        "points": session.history if loss_points is None else loss_points,
-                       "loss": config.loss},
+                       "loss": config.loss, "scale": units.scale_words(session.dataset)},
         "loss_max_points": MAX_HISTORY,
         "shape": {"hidden": hidden, "can_add_layer": len(hidden) < PAGE_MAX_HIDDEN_LAYERS,
                   "max_neurons": PAGE_MAX_NEURONS},
@@ -183,7 +188,9 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "next_phase": view.step.next_click(session.trainer.net.n_layers),
         "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
         "gradcheck": gradcheck,
-        "predict": {"names": list(session.dataset.input_names), "values": predicted},
+        "predict": {"names": list(session.dataset.input_names), "answer": answer,
+                    "values": None if marked is None else [format(v, ".15g") for v in marked],
+                    "typed": predicted is not None},
         "inspector": found,
         "inspector_gone": gone,
         "inspector_step": session.trainer.step_count,

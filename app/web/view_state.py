@@ -26,6 +26,9 @@ class ViewState:
     # The edge or node the inspector follows, as (kind, layer, from, to); app/web/render.py inspector_for.
     selected: tuple | None = None
     notice: str | None = None  # said once, on the next page load (after opening a share link)
+    # The raw input last typed into Predict or clicked on the output plot: the Predict panel answers for it with the
+    # current weights, and the output plot marks it, until another data set's inputs no longer fit it.
+    predicted: list[float] | None = None
 
     @property
     def current(self) -> bool:

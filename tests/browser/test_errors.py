@@ -82,7 +82,7 @@ def test_a_csv_over_the_cap_is_refused_beside_its_control_without_being_sent(pag
     page.set_input_files("#f-csv", str(small))
     expect(page.locator("#f-csv-size")).to_have_count(0)
     page.get_by_role("button", name="Upload and train").click()
-    expect(page.locator("#message")).to_contain_text("Loaded small.csv: predicting y (regression).")
+    expect(page.locator("#message")).to_contain_text("Loaded small.csv: predicting y (regression), with a linear output")
 
 
 def test_a_refused_setting_puts_the_control_back_to_the_setting_in_use(page, live_server, console_errors):

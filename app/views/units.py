@@ -1,0 +1,60 @@
+"""Regression in the data's own units: its values as the data writes them ($152,300), the scale the network's
+targets are on, and the root-mean-square error in those units."""
+import numpy as np
+
+from app.core.session import Session
+from app.datasets import Dataset
+
+from .numbers import six_digits
+
+# How the network's targets were made from the data's (app/datasets/encoding.py target_scaling), in words.
+SCALINGS = {
+    "standardised": "standardised (mean 0, standard deviation 1 over the training rows)",
+    "range": "mapped from the training rows' range into the middle 80 % of the output's range",
+    "symmetric": "moved from −1…1 to 0…1 for the output",
+}
+
+
+def in_units(value: float, unit: str) -> str:
+    """A value in the data's units: dollars as "$152,300" (whole dollars), else six significant digits."""
+    if unit == "$":
+        return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
+    return six_digits(value)
+
+
+def scaled(dataset: Dataset) -> bool:
+    """The network's targets are not the data's own numbers."""
+    return dataset.target_scaling is not None
+
+
+def scale_words(dataset: Dataset) -> str:
+    """Which scale the loss is on: "" for targets taken as they are."""
+    if not scaled(dataset):
+        return ""
+    names = ", ".join(dataset.target_names)
+    return f"on the network's scale: {names} {SCALINGS[dataset.target_scaling]}"
+
+
+def value_words(dataset: Dataset, network: float, data: float) -> str:
+    """An output or target for the narration: in the data's units, and the network's own number beside it when
+    the targets are scaled ("$152,300 (0.523 to the network)")."""
+    if not scaled(dataset):
+        return in_units(data, dataset.unit)
+    return f"{in_units(data, dataset.unit)} ({six_digits(network)} to the network)"
+
+
+def rmse(session: Session) -> tuple[float | None, float | None]:
+    """Regression: the root-mean-square error over all training rows and all test rows, in the data's units
+    (every target column counted), with the current weights. (None, None) for classification."""
+    d = session.dataset
+    if d.task != "regression":
+        return None, None
+    out = []
+    for x, y in ((d.train_x, d.raw_train_y), (d.test_x, d.raw_test_y)):
+        if not len(x):
+            out.append(None)
+            continue
+        with np.errstate(all="ignore"):
+            error = d.to_data(session.trainer.net.predict(x)) - y
+        out.append(float(np.sqrt(np.mean(error * error))))
+    return out[0], out[1]
