@@ -11,6 +11,7 @@ import numpy as np
 from app.datasets.features import DEFAULT_FEATURES
 from app.engine.activations import LEAKY_SLOPE
 from app.core.session import Session
+from app.views.units import SCALINGS
 
 # The engine's formulas (app/engine/activations.py), written out for the NumPy snippet.
 NUMPY_ACTIVATIONS = {
@@ -80,6 +81,7 @@ def numpy_snippet(session: Session) -> str:
         "        a = f(a @ w.T + bias)",
         "    return a",
         "",
+        *_to_data(session, "np.array"),
     ])
 
 
@@ -113,6 +115,7 @@ def torch_snippet(session: Session) -> str:
         "",
         f"# Usage: outputs = model(torch.tensor(x, dtype=torch.float64)), x of shape (n, {cfg.layers[0]}) network inputs.",
         "",
+        *_to_data(session, "torch.tensor"),
     ])
 
 
@@ -133,6 +136,26 @@ def _header(session: Session, call: str) -> list[str]:
         f"# Dataset {data.name!r}: raw inputs {', '.join(data.input_names)}, {', then '.join(steps) or 'used as they are'}.",
         f"# {call} takes the network's inputs (after features and standardisation), not raw rows: "
         f"{', '.join(data.feature_names)}.",
+    ]
+
+
+def _to_data(session: Session, array: str) -> list[str]:
+    """Where the targets are scaled for the network: to_data(outputs), the outputs in the data's own units."""
+    data = session.dataset
+    if data.target_shift is None:
+        return []
+    dtype = ", dtype=torch.float64" if array.startswith("torch") else ""
+    return [
+        "",
+        f"# The network's outputs are {', '.join(data.target_names)} {SCALINGS[data.target_scaling]}.",
+        f"TARGET_SHIFT = {array}({_row(data.target_shift)}{dtype})",
+        f"TARGET_SPREAD = {array}({_row(data.target_spread)}{dtype})",
+        "",
+        "",
+        "def to_data(outputs):",
+        '    """Network outputs -> the data\'s own units: outputs × spread + shift."""',
+        "    return outputs * TARGET_SPREAD + TARGET_SHIFT",
+        "",
     ]
 
 

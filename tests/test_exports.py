@@ -118,3 +118,27 @@ def test_weights_npz_round_trip(case):
         for l, (w, b) in enumerate(zip(net.weights, net.biases), start=1):
             assert npz[f"W{l}"].shape == w.shape == (net.sizes[l], net.sizes[l - 1])
             assert np.array_equal(npz[f"W{l}"], w) and np.array_equal(npz[f"b{l}"], b)
+
+
+@pytest.mark.parametrize("case", [dict(dataset={"name": "house-price"}), dict(dataset={"name": "sine"},
+                                                                             output_activation="sigmoid")],
+                         ids=["house-price", "sine-sigmoid"])
+def test_numpy_snippet_gives_outputs_in_the_datas_units_where_the_targets_are_scaled(case):
+    session = trained(case)
+    x = network_inputs(session)
+    namespace = run(numpy_snippet(session))
+    expected = session.dataset.to_data(session.trainer.net.forward(x)[1][-1])
+    assert np.array_equal(namespace["to_data"](namespace["predict"](x)), expected)
+    assert "to_data" not in run(numpy_snippet(trained(CASES["tanh-circle"])))
+
+
+@pytest.mark.torch
+def test_torch_snippet_gives_outputs_in_the_datas_units_too():
+    import torch
+
+    session = trained(dict(dataset={"name": "house-price"}))
+    x = network_inputs(session)
+    namespace = run(torch_snippet(session))
+    with torch.no_grad():
+        got = namespace["to_data"](namespace["model"](torch.tensor(x, dtype=torch.float64))).numpy()
+    assert np.allclose(got, session.dataset.to_data(session.trainer.net.forward(x)[1][-1]), rtol=1e-12)
