@@ -151,6 +151,8 @@ def test_the_house_price_preset_speaks_in_dollars(client):
     text = html.unescape(r.text)
     assert ("the output price was $150,000 (0 to the network) but the target is $100,000 (-1.02009 to the "
             "network): $50,000 too high, so the loss, on the network's scale, was 0.520291.") in text
+    assert ("Output values are on the network's scale, price standardised (mean 0, standard deviation 1 over the "
+            "training rows); the narration and Predict give them in the data's units.") in text
     assert re.search(r'<dt>Train RMSE</dt><dd id="metric-train-rmse" data-value="[^"]+">\$4[0-9],[0-9]{3}</dd>', text)
     page = html.unescape(client.get("/").text)
     assert ("Mean half_sse over all train and test rows after every step, on the network's scale: price "

@@ -1,4 +1,5 @@
 """The page's sharing (app/web/sharing.py): share links open an own copy, and the page's downloads and import."""
+import html
 import re
 
 from helpers import browser
@@ -56,3 +57,20 @@ def test_weights_and_python_downloads(client):
     sid = client.cookies["bp_session"]
     api = client.get(f"/api/sessions/{sid}/python").json()
     assert set(api) == {"numpy", "pytorch"}
+
+
+def test_a_share_this_version_can_no_longer_build_says_so_on_a_page(client):
+    """Mazur's table took features such as x1² before they were kept to the generated sets: such a snapshot now
+    fails to build, and its link says so instead of answering JSON or crashing."""
+    client.get("/?preset=mazur")
+    sid = client.cookies["bp_session"]
+    store = client.app.state.sessions
+    session = store.get(sid)
+    with session.lock:
+        old = session.request.dataset.model_copy(update={"features": ["x1", "x1_sq"]})
+        session.request = session.request.model_copy(update={"dataset": old})
+        snap = store.share(session)
+    r = client.get(f"/s/{snap}", follow_redirects=False)
+    text = html.unescape(r.text)
+    assert r.status_code == 410 and "This share can't be opened" in text
+    assert "dataset.features" in text and "Open the playground" in text

@@ -13,6 +13,7 @@ from .network_svg import edges_markup, nodes_markup
 from .numbers import short_label
 from .output import cached, plane_inputs, plane_key
 from .png import data_uri, data_uris
+from . import units
 from .shown import Shown, node_names, weight_name
 
 NODE = 34  # node square side, px
@@ -159,6 +160,9 @@ def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
         caption = "No step yet. Edges show the current weights; nodes show their biases."
         narration, kind = ("Press Step: one mini-batch runs forward through the network, its loss is measured, the "
                            "deltas flow back layer by layer, and every weight moves by −η·g."), "initial"
+    if units.scaled(session.dataset):  # the output nodes' a and t are the network's, not the data's
+        caption += (f" Output values are on the network's scale, {units.scaling_words(session.dataset)}; the "
+                    "narration and Predict give them in the data's units.")
     return Diagram(session.trainer.step_count, WIDTH, layout.height, _columns(net, layout), nodes, edges, caption,
                    narration, kind, edges_markup(edges), nodes_markup(nodes))
 

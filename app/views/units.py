@@ -27,12 +27,16 @@ def scaled(dataset: Dataset) -> bool:
     return dataset.target_scaling is not None
 
 
-def scale_words(dataset: Dataset) -> str:
-    """Which scale the loss is on: "" for targets taken as they are."""
+def scaling_words(dataset: Dataset) -> str:
+    """How the network's targets were made: "price standardised (mean 0, …)"; "" when they are the data's."""
     if not scaled(dataset):
         return ""
-    names = ", ".join(dataset.target_names)
-    return f"on the network's scale: {names} {SCALINGS[dataset.target_scaling]}"
+    return f"{', '.join(dataset.target_names)} {SCALINGS[dataset.target_scaling]}"
+
+
+def scale_words(dataset: Dataset) -> str:
+    """Which scale the loss is on: "" for targets taken as they are."""
+    return f"on the network's scale: {scaling_words(dataset)}" if scaled(dataset) else ""
 
 
 def value_words(dataset: Dataset, network: float, data: float) -> str:

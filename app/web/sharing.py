@@ -25,7 +25,13 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 @router.get("/s/{snapshot_id}", name="open_share", response_class=HTMLResponse)
 def open_share(request: Request, store: StoreDep, snapshot_id: str) -> Response:
     """A shared link: the visitor gets a session of their own, forked at exactly the snapshot."""
-    session = store.fork(snapshot_id) if re.fullmatch(SNAPSHOT_ID, snapshot_id) else None
+    try:
+        session = store.fork(snapshot_id) if re.fullmatch(SNAPSHOT_ID, snapshot_id) else None
+    except FieldError as exc:  # a snapshot from an older version whose settings this one no longer builds
+        text = (f"This shared network was made with a setting that this version of the playground no longer "
+                f"builds ({exc.field}: {exc.message}) Ask for a new link, or build the network again.")
+        return templates.TemplateResponse(request, "error_page.html", {"title": "This share can't be opened",
+                                                                       "text": text}, status_code=410)
     if session is None:
         return templates.TemplateResponse(request, "not_found.html", {"what": "shared network"}, status_code=404)
     view_of(session).notice = (f"This is your own copy of a shared network, at step {session.trainer.step_count}. "
