@@ -12,7 +12,7 @@ from app.datasets import DATASETS
 from app.engine import FieldError
 from app.core.session import MAX_HISTORY, Session
 from app.settings import get_settings
-from app.views import inspector, metrics, network, numbers, output, prediction, shown, units
+from app.views import inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
 
 from . import controls
 from .presets import PRESETS
@@ -192,6 +192,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
                     "values": None if marked is None else [format(v, ".15g") for v in marked],
                     "typed": predicted is not None},
         "inspector": found,
+        "worksheet": (worksheet.build(session, view.worksheet)
+                      if view.worksheet and found is not None and view.worksheet["target"] == selected else None),
         "inspector_gone": gone,
         "inspector_step": session.trainer.step_count,
         "with_inspector": selected is not None,

@@ -29,6 +29,9 @@ class ViewState:
     # The raw input last typed into Predict or clicked on the output plot: the Predict panel answers for it with the
     # current weights, and the output plot marks it, until another data set's inputs no longer fit it.
     predicted: list[float] | None = None
+    # The "Check my calculation" worksheet, while open: its target (the inspector's), row, typed values, hint
+    # levels, and the step those are about (app/web/practice.py).
+    worksheet: dict | None = None
 
     @property
     def current(self) -> bool:

@@ -1,0 +1,84 @@
+"""The "Check my calculation" worksheet on the page: opened from the inspector, about the next step."""
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from app.engine import FieldError
+from app.views import worksheet
+from app.views.worksheet import HINT_LEVELS
+
+from .csrf import same_site_post
+from .deps import Current, FormDep
+from .panels import panels
+from .view_state import view_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
+
+
+@router.post("/ui/worksheet")
+def open_worksheet(request: Request, session: Current, kind: Annotated[str, Form()], layer: Annotated[int, Form()],
+                   to: Annotated[int, Form()], source: Annotated[int | None, Form(alias="from")] = None) -> Response:
+    """Open the worksheet for an edge or a node: the inspector shows it instead of the last step's numbers."""
+    with session.lock:
+        target = (kind, layer, source, to)
+        state = {"target": target, "row": None, "typed": {}, "hints": {}, "step": None, "checked": False}
+        try:
+            worksheet.build(session, state)  # an edge or node the network has
+        except (FieldError, IndexError, TypeError, ValueError):
+            return panels(request, session, loss_points=[], message="There is no such edge or node to check.")
+        view = view_of(session)
+        view.selected, view.worksheet = target, state
+        return panels(request, session, loss_points=[])
+
+
+@router.post("/ui/worksheet/check")
+def check_worksheet(request: Request, session: Current, form: FormDep) -> Response:
+    """Mark every typed value (the inputs are named by their quantity's key)."""
+    with session.lock:
+        sheet = view_of(session).worksheet
+        if sheet is None:
+            return panels(request, session, loss_points=[], message="Open a worksheet from the inspector first.")
+        sheet["typed"] = {k.removeprefix("q:"): str(v)[:40] for k, v in form.items() if k.startswith("q:")}
+        sheet["step"] = session.trainer.step_count + 1
+        sheet["checked"] = True
+        return panels(request, session, loss_points=[])
+
+
+@router.post("/ui/worksheet/hint")
+def hint(request: Request, session: Current, form: FormDep) -> Response:
+    """The next hint of one row: the formula, then the numbers, then the answer. What is typed is kept."""
+    with session.lock:
+        sheet = view_of(session).worksheet
+        if sheet is None:
+            return panels(request, session, loss_points=[], message="Open a worksheet from the inspector first.")
+        key = str(form.get("key", ""))[:80]
+        step = session.trainer.step_count + 1
+        if sheet.get("step") != step:  # a new step: start over
+            sheet.update(typed={}, hints={}, checked=False)
+        sheet["typed"] = {k.removeprefix("q:"): str(v)[:40] for k, v in form.items() if k.startswith("q:")} or sheet["typed"]
+        sheet["step"] = step
+        sheet["hints"][key] = min(sheet["hints"].get(key, 0) + 1, HINT_LEVELS)
+        return panels(request, session, loss_points=[])
+
+
+@router.post("/ui/worksheet/row")
+def pick_row(request: Request, session: Current, row: Annotated[str, Form()] = "") -> Response:
+    """Work on one row of the batch, or on the batch means ("")."""
+    with session.lock:
+        sheet = view_of(session).worksheet
+        if sheet is None:
+            return panels(request, session, loss_points=[], message="Open a worksheet from the inspector first.")
+        rows = session.trainer.batch_size
+        if row and not (row.isdigit() and int(row) < rows):
+            return panels(request, session, loss_points=[], errors={"worksheet": f"Pick a row from 0 to {rows - 1}."})
+        sheet.update(row=int(row) if row else None, typed={}, hints={}, checked=False)
+        return panels(request, session, loss_points=[])
+
+
+@router.post("/ui/worksheet/close")
+def close_worksheet(request: Request, session: Current) -> Response:
+    """Back to the inspector."""
+    with session.lock:
+        view_of(session).worksheet = None
+        return panels(request, session, loss_points=[])
