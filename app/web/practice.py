@@ -1,11 +1,12 @@
 """The "Check my calculation" worksheet on the page: opened from the inspector, about the next step."""
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from app.engine import FieldError
-from app.views import worksheet
+from app.views import guess as guess_view, worksheet
 from app.views.worksheet import HINT_LEVELS
 
 from .csrf import same_site_post
@@ -82,3 +83,35 @@ def close_worksheet(request: Request, session: Current) -> Response:
     with session.lock:
         view_of(session).worksheet = None
         return panels(request, session, loss_points=[])
+
+
+@router.post("/ui/guess")
+def make_guess(request: Request, session: Current, form: FormDep) -> Response:
+    """Predict, then reveal: a guess of a δ before Backward, or of a weight's change before Update."""
+    with session.lock:
+        view = view_of(session)
+        kind, target, text = form.get("kind"), str(form.get("target", "")), str(form.get("value", "")).strip()[:40]
+        following = view.step.following(session.trainer.net.n_layers)
+        ask = guess_view.choices(session, following) if session.detailed else None
+        if ask is None or ask["kind"] != kind:
+            return panels(request, session, loss_points=[], message="Nothing was guessed: a guess comes in a detailed "
+                                                                    "step, before Backward or before Update.")
+        if target not in {o["value"] for o in ask["options"]}:
+            return panels(request, session, loss_points=[], errors={"guess": "Pick a δ or a weight from the list."})
+        try:
+            value = float(text.replace("−", "-"))
+            if not math.isfinite(value) or (kind == "change" and value < 0):
+                raise ValueError
+        except ValueError:
+            words = "a size of at least 0 (the direction is its own choice)" if kind == "change" else "a number"
+            return panels(request, session, loss_points=[], errors={"guess": f"Type {words}."}, guess_typed=text)
+        step = session.trainer.step_count + 1
+        guess = {"step": step, "kind": kind, "value": value}
+        if kind == "delta":
+            guess.update(layer=ask["layer"], node=int(target))
+        else:
+            guess.update(edge=tuple(int(v) for v in target.split(".")), sign="up" if form.get("sign") == "up" else "down")
+        # One guess per phase: a new one replaces it. Guesses of older steps go.
+        view.guesses = [g for g in view.guesses if g["step"] == step and not (
+            g["kind"] == kind and (kind == "change" or g["layer"] == guess["layer"]))] + [guess]
+        return panels(request, session, loss_points=[], guess_saved="Saved: now click the button above to reveal it.")

@@ -12,7 +12,7 @@ from app.datasets import DATASETS
 from app.engine import FieldError
 from app.core.session import MAX_HISTORY, Session
 from app.settings import get_settings
-from app.views import inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
+from app.views import guess, inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
 
 from . import controls
 from .presets import PRESETS
@@ -140,7 +140,8 @@ def form_errors(errors: dict, config: dict, info) -> list[tuple[str, str]]:
 
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
-            predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None) -> dict:
+            predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None,
+            guess_typed: str = "", guess_saved: str | None = None) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = LazyConfig(session)
@@ -191,6 +192,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "predict": {"names": list(session.dataset.input_names), "answer": answer,
                     "values": None if marked is None else [format(v, ".15g") for v in marked],
                     "typed": predicted is not None},
+        "guess": guess.build(session, view.step, view.guesses, guess_typed, guess_saved),
         "inspector": found,
         "worksheet": (worksheet.build(session, view.worksheet)
                       if view.worksheet and found is not None and view.worksheet["target"] == selected else None),

@@ -32,6 +32,9 @@ class ViewState:
     # The "Check my calculation" worksheet, while open: its target (the inspector's), row, typed values, hint
     # levels, and the step those are about (app/web/practice.py).
     worksheet: dict | None = None
+    # Predict, then reveal: the guesses made during detailed steps, {step, kind, layer, node | edge, value, sign}
+    # (app/views/guess.py); only the step in progress and the one just shown are kept.
+    guesses: list = field(default_factory=list)
 
     @property
     def current(self) -> bool:
