@@ -4,13 +4,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.deps import StoreDep
 from app.core.recipe import CreateSession
+from app.core import exercise as exercises
 from app.core.session import Session, build_session
 from app.engine import FieldError
 from app.ratelimit import CREATE, address
 
 from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
-from .presets import PRESETS
+from .presets import PRESETS, Preset
 from .render import context, templates
 from .setup_links import page_from_query, param_of, request_from_query, session_query
 from .view_state import view_of
@@ -19,12 +20,19 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 
 
 @router.get("/", response_class=HTMLResponse)
-def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None) -> Response:
+def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None,
+                    exercise: str | None = None) -> Response:
     """The page. `?preset=name` opens a worked example; setup parameters (see app.web.setup_links) build the
     setup they describe as a new session of this browser, unless its session already has exactly that setup
     (then a reload keeps the training). A GET never changes an existing session."""
     chosen = PRESETS.get(preset) if preset else None
     message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
+    if exercise is not None and not chosen:  # ?exercise=SEED: the same exercise for everyone with the link
+        seed = int(exercise) if exercise.isdigit() and 1 <= int(exercise) <= exercises.SEED_MAX else None
+        if seed is None:
+            message = f"An exercise link needs a number from 1 to {exercises.SEED_MAX:,}, not {exercise[:20]!r}."
+        else:
+            chosen = exercise_preset(seed, session)
     notice, fresh, counted, page = None, None, False, {}
     # A reload: the address bar holds the setup link the page put there, this session's own. Nothing to build.
     own_link = session is not None and not chosen and _is_own_link(session, request.url.query)
@@ -39,6 +47,8 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
             counted = True
             fresh = build_session(linked)
             fresh.page.update(page)
+            if chosen:
+                fresh.page.update(chosen.page)
             notice = f"{chosen.title}. {chosen.blurb}" if chosen else None
     except FieldError as exc:
         field = param_of(exc.field) if not chosen else exc.field
@@ -63,6 +73,19 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
                                               context(session, message=message, notice=notice))
     set_cookie(response, session)
     return response
+
+
+def exercise_preset(seed: int, session: Session | None) -> Preset:
+    """An exercise opened from its link, as a preset: a new session at its network, with the exercise open and the
+    browser's tally carried over."""
+    page = {"exercise": {"seed": seed, "typed": "", "result": None}}
+    if session is not None:
+        with session.lock:
+            if "tally" in session.page:
+                page["tally"] = dict(session.page["tally"])
+    ex = exercises.make(seed)
+    return Preset(f"Exercise {seed}", ex.request.model_dump(exclude_none=True), page=page,
+                  blurb="Work out the quantity it asks for by hand, then Check.")
 
 
 def _is_own_link(session: Session, query: str) -> bool:

@@ -1,5 +1,5 @@
 """Worked examples, each a link: /?preset=NAME."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.core.recipe import CreateSession
 
@@ -10,6 +10,7 @@ class Preset:
     config: dict
     detailed: bool = False  # open in detailed-step mode, one phase per click
     blurb: str = ""
+    page: dict = field(default_factory=dict)  # the page state it opens with (an exercise's)
 
     def request(self) -> CreateSession:
         return CreateSession(**self.config)

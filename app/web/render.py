@@ -12,6 +12,8 @@ from app.datasets import DATASETS
 from app.engine import FieldError
 from app.core.session import MAX_HISTORY, Session
 from app.settings import get_settings
+from app.core import exercise
+from app.views import exercise as exercise_view
 from app.views import guess, inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
 
 from . import controls
@@ -138,10 +140,19 @@ def form_errors(errors: dict, config: dict, info) -> list[tuple[str, str]]:
     return [(field, message) for field, message in errors.items() if field not in on_page]
 
 
+def _exercise(session: Session) -> dict | None:
+    """The exercise card, while the session has an exercise open."""
+    state = session.page.get("exercise")
+    if state is None:
+        return None
+    tally = session.page.get("tally", {"right": 0, "tried": 0})
+    return exercise_view.build(session, exercise.make(state["seed"]), state, tally)
+
+
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
             predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None,
-            guess_typed: str = "", guess_saved: str | None = None) -> dict:
+            guess_typed: str = "", guess_saved: str | None = None, exercise_changed: bool = False) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = LazyConfig(session)
@@ -193,6 +204,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
                     "values": None if marked is None else [format(v, ".15g") for v in marked],
                     "typed": predicted is not None},
         "guess": guess.build(session, view.step, view.guesses, guess_typed, guess_saved),
+        "exercise": _exercise(session),
+        "exercise_changed": exercise_changed,
         "inspector": found,
         "worksheet": (worksheet.build(session, view.worksheet)
                       if view.worksheet and found is not None and view.worksheet["target"] == selected else None),
