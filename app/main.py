@@ -10,6 +10,7 @@ from app.body_limit import BodyLimit
 from app.ratelimit import Buckets, RateLimit
 from app.security import SecurityHeaders
 from app.api import errors, practice, sessions, snapshots
+from app.api import loss_slice
 from app.web import configure, deps as web_deps, exercises, page, practice as web_practice, probes, sharing, training, upload
 from app.web.render import ROOT
 from app.store import open_store
@@ -48,6 +49,7 @@ def create_app(store: str | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(sessions.router)
     app.include_router(snapshots.router)
+    app.include_router(loss_slice.router)
     app.include_router(practice.router)
     for web in (page, training, configure, probes, upload, sharing, web_practice, exercises):
         app.include_router(web.router)

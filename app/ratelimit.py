@@ -58,6 +58,8 @@ RULES = [
     ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$"), TRAIN),
     ("POST", re.compile(r"^/ui/(step|epoch|play|play-frame|phase)$"), TRAIN),
     ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$|^/ui/(step|epoch|play|play-frame)$"), WORK),
+    # A loss slice is forward passes over the next batch: the route spends them from the same work budget.
+    ("GET", re.compile(r"^/api/sessions/[0-9a-f]{32}/loss-slice$"), WORK),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/gradient-check$"), CHECK),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/share$"), SHARE),
     ("POST", re.compile(r"^/api/sessions(/import)?$|^/api/snapshots/[^/]+/fork$|^/ui/import$"), CREATE),

@@ -15,6 +15,7 @@ import numpy as np
 from app.engine import LOSSES, FieldError, Trace
 from app.engine.activations import LEAKY_SLOPE
 
+from . import loss_slice
 from .numbers import value_and_text
 from .shown import node_names
 
@@ -235,6 +236,7 @@ def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
         "delta": _delta(trace, names, l + 1, j),
         "chain": _paths(trace, names, l, i, j),
         "weight_update": _parameter_update(trace, "weight", l, (j, i)),
+        "loss_slice": loss_slice.Plot(trace, l, i, j),  # drawn by the template once the gradient is computed
         "computed": dict(ALL_COMPUTED), "phase": None,
     }
 
