@@ -12,6 +12,7 @@ from app.security import SecurityHeaders
 from app.api import errors, practice, sessions, snapshots
 from app.api import loss_slice
 from app.web import configure, deps as web_deps, exercises, page, practice as web_practice, probes, sharing, training, upload
+from app.web import matrix_panel
 from app.web.render import ROOT
 from app.store import open_store
 from app.settings import get_settings
@@ -53,6 +54,7 @@ def create_app(store: str | None = None) -> FastAPI:
     app.include_router(practice.router)
     for web in (page, training, configure, probes, upload, sharing, web_practice, exercises):
         app.include_router(web.router)
+    app.include_router(matrix_panel.router)  # the Matrix form toggle
     app.add_exception_handler(web_deps.NoSession, web_deps.on_no_session)
     vendor.mount(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

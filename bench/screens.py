@@ -3,7 +3,7 @@
 Starts the app (as bench/server.py does) and drives Debian's Chromium headless through Playwright.
   --review DIR   viewport shots at 1280x800 and 390x844 of: the default page after one Step, the inspector open on
                  an edge, Mazur's detailed step at each phase, the spiral preset, and Predict on the house prices and on
-                 XOR; full-page shots at 390x844.
+                 XOR; the Matrix form on Mazur's step and on a batch; full-page shots at 390x844.
   --readme       rewrites docs/screenshot.png, docs/share.png and docs/mazur.png.
 Run: `.venv/bin/python bench/screens.py --review /tmp/shots` or `.venv/bin/python bench/screens.py --readme`.
 """
@@ -65,6 +65,31 @@ def predictions(page, url: str, out: Path, name: str) -> None:
     page.locator("#output-panel").screenshot(path=str(out / f"{name}-xor-output.png"))
 
 
+def matrix_form(page, url: str, out: Path, name: str) -> None:
+    """The Matrix form panel: Mazur's step, whole, and a step of the spiral's 6-8-8-8-1 network on a batch of 10 rows
+    (its matrices cut to 6 rows and columns of nodes and 4 of the batch's rows)."""
+    page.goto(url + "/?preset=mazur")
+    ready(page)
+    page.check("#matrix-form-toggle")
+    page.wait_for_selector("#matrix-form .mx-panel")
+    for _ in range(5):
+        page.click("#btn-step")
+        page.wait_for_timeout(300)
+    page.locator("#matrix-form").scroll_into_view_if_needed()
+    page.screenshot(path=str(out / f"{name}-matrix-mazur.png"))
+    page.locator("#matrix-form").screenshot(path=str(out / f"{name}-matrix-mazur-panel.png"))
+    page.goto(url + "/?preset=spiral")
+    ready(page)
+    page.check("#matrix-form-toggle")
+    page.wait_for_selector("#matrix-form .mx-panel")
+    step(page)
+    page.locator("#matrix-form").scroll_into_view_if_needed()
+    page.screenshot(path=str(out / f"{name}-matrix-batch.png"))
+    page.locator("#matrix-form").screenshot(path=str(out / f"{name}-matrix-batch-panel.png"))
+    page.uncheck("#matrix-form-toggle")
+    page.wait_for_selector("#matrix-form .mx-panel", state="detached")
+
+
 def review(url: str, out: Path, browser) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -93,6 +118,7 @@ def review(url: str, out: Path, browser) -> None:
             page.wait_for_timeout(600)
         page.screenshot(path=str(out / f"{name}-spiral-update.png"))
         predictions(page, url, out, name)
+        matrix_form(page, url, out, name)
         page.close()
     print(f"screenshots in {out}")
 

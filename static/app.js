@@ -489,6 +489,19 @@
     if (note && !text) note.remove();
   });
 
+  // The Matrix form: when its toggle opens the panel (under the diagram) below the window's lower part, the page
+  // scrolls so that the panel starts part-way down the window, with the diagram's lower part still above it.
+  var revealMatrix = false;
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "matrix-form-toggle") revealMatrix = event.target.checked;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.target.id !== "matrix-form" || !revealMatrix) return;
+    revealMatrix = false;
+    var top = event.target.getBoundingClientRect().top;
+    if (top > window.innerHeight * 0.7) window.scrollBy(0, top - window.innerHeight * 0.4);
+  });
+
   function refresh() { refreshing = false; drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); syncAddress(); play(); }
   // An answer swaps about eight panels one after another: the page is brought up to date once, after the last.
   var refreshing = false;

@@ -15,6 +15,7 @@ from app.settings import get_settings
 from app.core import exercise
 from app.views import exercise as exercise_view
 from app.views import guess, inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
+from app.views import matrix_form
 
 from . import controls
 from .presets import PRESETS
@@ -200,6 +201,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "next_phase": view.step.next_click(session.trainer.net.n_layers),
         "rewind": dict(zip(("oldest", "newest"), session.kept_steps), current=session.trainer.step_count),
         "gradcheck": gradcheck,
+        # The Matrix form panel: None while its toggle is off, so that nothing is computed or drawn for it.
+        "matrix_form": matrix_form.build(session, view.step, view.playing) if view.matrix_form else None,
         "predict": {"names": list(session.dataset.input_names), "answer": answer,
                     "values": None if marked is None else [format(v, ".15g") for v in marked],
                     "typed": predicted is not None},

@@ -74,6 +74,18 @@ class ViewState:
             self.session.page["speed"] = value
 
     @property
+    def matrix_form(self) -> bool:
+        """The Matrix form panel is open (its toggle): kept with the session like the speed. Only then is it drawn."""
+        return self.session.page.get("matrix_form", False)
+
+    @matrix_form.setter
+    def matrix_form(self, on: bool) -> None:
+        if on:
+            self.session.page["matrix_form"] = True
+        else:
+            self.session.page.pop("matrix_form", None)
+
+    @property
     def stop_loss(self) -> float | None:
         """Play stops at the first step whose train loss is below this (None: never)."""
         return self.session.page.get("stop_loss")
