@@ -11,7 +11,7 @@ from app.ratelimit import Buckets, RateLimit
 from app.security import SecurityHeaders
 from app.api import errors, practice, sessions, snapshots
 from app.api import loss_slice
-from app.web import configure, deps as web_deps, exercises, page, practice as web_practice, probes, sharing, training, upload
+from app.web import configure, deps as web_deps, exercises, lessons, page, practice as web_practice, probes, sharing, training, upload
 from app.web import matrix_panel
 from app.web.render import ROOT
 from app.store import open_store
@@ -52,7 +52,7 @@ def create_app(store: str | None = None) -> FastAPI:
     app.include_router(snapshots.router)
     app.include_router(loss_slice.router)
     app.include_router(practice.router)
-    for web in (page, training, configure, probes, upload, sharing, web_practice, exercises):
+    for web in (page, training, configure, probes, upload, sharing, web_practice, exercises, lessons):
         app.include_router(web.router)
     app.include_router(matrix_panel.router)  # the Matrix form toggle
     app.add_exception_handler(web_deps.NoSession, web_deps.on_no_session)

@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 from app.core.recipe import stored_recipe
 from app.core.session import Replaced, Session, build_session
+from app.lessons.model import KEPT_IN_SHARES
 
 from .codec import array_points, pack, points_array, unpack
 
@@ -79,10 +80,13 @@ def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tu
 def snapshot_bytes(session: Session) -> bytes:
     """An immutable share: everything restore() needs except rewind points, which a fork starts without."""
     return pack({"recipe": session.request.model_dump_json(), "trainer": session.trainer.state_dict(),
-                 "detailed": session.detailed, "history": session.history, "created": time.time()})
+                 "detailed": session.detailed, "history": session.history, "created": time.time(),
+                 "page": {k: session.page[k] for k in KEPT_IN_SHARES if k in session.page}})
 
 
 def restore_snapshot(sid: str, data: bytes) -> Session:
     record = unpack(data)
     history = [(int(p[0]), *p[1:]) for p in record["history"]]
-    return restore(sid, record["recipe"], {"trainer": record["trainer"], "detailed": record["detailed"]}, history)
+    # Lesson progress goes with a share (snapshots from before carry none).
+    return restore(sid, record["recipe"], {"trainer": record["trainer"], "detailed": record["detailed"],
+                                           "page": record.get("page", {})}, history)

@@ -14,6 +14,7 @@ from app.core.session import MAX_HISTORY, Session
 from app.settings import get_settings
 from app.core import exercise
 from app.views import exercise as exercise_view
+from app.views import lesson as lesson_view
 from app.views import guess, inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
 from app.views import matrix_form
 
@@ -153,7 +154,8 @@ def _exercise(session: Session) -> dict | None:
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
             predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None,
-            guess_typed: str = "", guess_saved: str | None = None, exercise_changed: bool = False) -> dict:
+            guess_typed: str = "", guess_saved: str | None = None, exercise_changed: bool = False,
+            lesson_changed: bool = False) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = LazyConfig(session)
@@ -207,6 +209,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
                     "values": None if marked is None else [format(v, ".15g") for v in marked],
                     "typed": predicted is not None},
         "guess": guess.build(session, view.step, view.guesses, guess_typed, guess_saved),
+        "lesson": lesson_view.panel(session),
+        "lesson_changed": lesson_changed,
         "exercise": _exercise(session),
         "exercise_changed": exercise_changed,
         "inspector": found,

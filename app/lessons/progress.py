@@ -1,0 +1,44 @@
+"""A learner's progress, kept in the session's page state: which cards are done, and what Do tasks have seen."""
+from app.core.session import Session
+from app.core.worksheet import mark
+
+from .model import CURRENT, PROGRESS, STATE, Card, Lesson
+
+
+def key(lesson: Lesson, index: int) -> str:
+    return f"{lesson.slug}/{lesson.cards[index].slug}"
+
+
+def done(session: Session, card_key: str) -> bool:
+    return card_key in session.page.get(PROGRESS, {})
+
+
+def mark_done(session: Session, card_key: str) -> None:
+    session.page.setdefault(PROGRESS, {})[card_key] = "done"
+
+
+def seen(session: Session, card_key: str) -> dict:
+    return session.page.setdefault(STATE, {}).setdefault(card_key, {})
+
+
+def current(session: Session) -> str | None:
+    return session.page.get(CURRENT)
+
+
+def check_do(session: Session, lesson: Lesson, index: int) -> None:
+    """A Do task is checked against the session's state after every action; once done it stays done."""
+    card = lesson.cards[index]
+    k = key(lesson, index)
+    if card.task.kind == "do" and not done(session, k) and card.task.check(session, seen(session, k)):
+        mark_done(session, k)
+
+
+def check_answer(card: Card, lesson: Lesson, index: int, typed: str) -> dict:
+    """Mark a Number or Choose answer against the engine's value for the card's setup, freshly built."""
+    setup, _ = lesson.setup_of(index)
+    task = card.task
+    if task.kind == "answer":
+        m = mark(typed, task.value(setup.build()))
+        return {"correct": m.correct, "reason": m.reason}
+    return {"correct": typed == task.answer(setup.build()), "reason": None if typed in task.options else
+            "pick one of the options"}
