@@ -43,9 +43,9 @@ def test_an_exercise_link_is_checked_and_tallied(client):
     r = client.get("/?exercise=42")
     assert "Exercise 42" in card(r.text) and "Hand out the same one: /?exercise=42" in card(r.text)
     want = exercise.answer(exercise.make(42))
-    r = client.post("/ui/exercise/check", headers=HX, data={"value": "0.5"})
-    assert "✗ Not checked: give at least 3 significant digits." in card(r.text)
-    assert "Right so far: 0 of 0 exercises." in card(r.text)
+    r = client.post("/ui/exercise/check", headers=HX, data={"value": "lots"})
+    assert "✗ Not checked: not a number." in card(r.text)
+    assert "Right so far: 0 of 0 exercises." in card(r.text)  # not a try
     r = client.post("/ui/exercise/check", headers=HX, data={"value": f"{want * 1.01:.4g}"})
     assert "✗ Not right." in card(r.text) and 'data-correct="false"' in r.text
     assert "Open the worksheet" in card(r.text) and "Right so far: 0 of 1 exercise." in card(r.text)

@@ -12,6 +12,7 @@ from app.core.recipe import CreateSession, stored_recipe
 from app.core.session import build_session
 from app.datasets import build_dataset, inline_dataset
 from app.engine import FieldError
+from app.views.units import in_units
 from helpers import HX, page_session, state
 
 # Houses the network never saw, drawn as the CSV's are; the page predicts a few typical ones.
@@ -138,7 +139,7 @@ def test_a_csv_of_houses_learns_within_5_percent_through_the_page_with_its_defau
         r = client.post("/ui/predict", headers=HX, data={"input_0": str(size), "input_1": str(rooms)})
         answer = re.search(r'<dt>price</dt><dd data-value="([^"]+)"><strong>([^<]+)</strong>', r.text)
         predicted.append(float(answer[1]))
-        assert answer[2] == f"{float(answer[1]):.6g}"  # the panel's number, in the data's own units
+        assert answer[2] == in_units(float(answer[1]), "")  # the panel's number, in the data's own units
     assert max(relative_errors(predicted, TYPICAL)) < 0.05, predicted
 
 
@@ -150,7 +151,7 @@ def test_the_house_price_preset_speaks_in_dollars(client):
     r = client.post("/ui/step", headers=HX)
     text = html.unescape(r.text)
     assert ("the output price was $150,000 (0 to the network) but the target is $100,000 (-1.02009 to the "
-            "network): $50,000 too high, so the loss, on the network's scale, was 0.520291.") in text
+            "network): $50,000 too high, so the loss (on the network's scale) was 0.520291.") in text
     assert ("Output values are on the network's scale, price standardised (mean 0, standard deviation 1 over the "
             "training rows); the narration and Predict give them in the data's units.") in text
     assert re.search(r'<dt>Train RMSE</dt><dd id="metric-train-rmse" data-value="[^"]+">\$4[0-9],[0-9]{3}</dd>', text)

@@ -92,3 +92,18 @@ def test_bad_predict_input_is_refused_beside_the_form(client):
     r = client.post("/ui/predict", headers=HX, data={"input_0": "big", "input_1": "3"})
     assert 'id="predict-error" class="field-error" role="alert">Enter a number' in r.text
     assert 'aria-invalid="true"' in r.text
+
+
+def test_a_refused_input_does_not_show_the_last_answer_as_its_own(client):
+    client.get("/?preset=house-price")
+    client.post("/ui/predict", headers=HX, data={"input_0": "100", "input_1": "3"})
+    r = client.post("/ui/predict", headers=HX, data={"input_0": "abc", "input_1": "3"})
+    assert "Enter a number" in r.text and "For size_m2 = 100" not in answer(r.text)
+    assert "predict-for" not in answer(r.text)
+
+
+def test_large_values_read_with_grouped_thousands_not_exponents():
+    from app.views.units import in_units
+    assert [in_units(v, "") for v in (181492.3, 1234567.0, 12345.67, 0.5, -250000.0)] == [
+        "181,492", "1,234,567", "12,345.7", "0.5", "-250,000"]
+    assert in_units(150000.0, "$") == "$150,000"

@@ -57,9 +57,14 @@ def test_digits_rules():
     assert digits_typed("0.1385") == 4 and digits_typed("1.50") == 3 and digits_typed("-2e-3") == 1
     assert mark("0.1385", 0.13849856).correct and not mark("0.1386", 0.13849856).correct
     assert mark("0.13850", 0.13849856).correct and not mark("0.138500", 0.13849856).correct  # 6 digits: 0.138499
-    too_few = mark("0.14", 0.13849856)
-    assert not too_few.correct and too_few.reason == "give at least 3 significant digits"
+    short = mark("0.14", 0.13849856)  # read as 0.140: wrong, and checked
+    assert not short.correct and short.reason is None
+    assert mark("7.6", 7.6000000000000005).correct and mark("0.6", 0.6).correct  # exact short answers
+    assert not mark("0.5", 0.5012).correct
     assert mark(0.5, 0.5).correct and mark("0", 0.0).correct and not mark("0.001", 0.0).correct
+    assert mark("$50,000", 50000.0).correct and mark("1,234.5", 1234.49).correct
+    assert mark("0,5", 0.5).reason == "not a number"  # a decimal comma is not read as thousands
+    assert mark("1e400", 1.0).reason == "not a number"
     assert mark("−0.0381", -0.0380982).correct  # a real minus sign, as the page prints it
     assert mark("abc", 1.0).reason == "not a number"
 

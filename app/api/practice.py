@@ -2,7 +2,7 @@
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep
 from app.core.recipe import Strict
@@ -28,10 +28,11 @@ class Answer(Strict):
     source: int | None = Field(None, alias="from", description="Edge quantities: node `from` of layer l.")
     row: int | None = Field(None, description="A row of the batch (0 to n − 1); default the batch mean, or the "
                                               "row itself when the batch has one. Not for weight_after, bias_after.")
-    value: float | str = Field(description=f"The learner's value. A string keeps the digits as typed; it is right "
-                                           f"when it equals the engine's value rounded to those significant digits, "
-                                           f"at least {MIN_DIGITS}. A JSON number is compared at {MIN_DIGITS} "
-                                           "digits or more.")
+    value: StrictFloat | StrictInt | StrictStr = Field(description=f"The learner's value. A string keeps the digits as typed (a $ and thousands "
+                                           f"commas are allowed); it is right when it equals the engine's value "
+                                           f"rounded to those significant digits, at least {MIN_DIGITS} (a shorter "
+                                           "value reads as if padded with zeros). A JSON number is compared at "
+                                           f"{MIN_DIGITS} digits or more.")
 
 
 class CheckRequest(Strict):

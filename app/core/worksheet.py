@@ -30,6 +30,7 @@ QUANTITIES = (*NODE, *EDGE, *BIAS, "loss")
 WORKSHEET_ONLY = ("wdelta", "loss_term")  # Σ w·δ from the layer after; an output's own share of the loss
 API_QUANTITIES = tuple(q for q in QUANTITIES if q not in WORKSHEET_ONLY)  # the API's names (issue 14 §6)
 _NUMBER = re.compile(r"\s*[+-−]?(\d+(\.\d*)?|\.\d+)([eE][+-−]?\d+)?\s*")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,13 @@ def parse(value) -> tuple[float, int] | None:
         if not math.isfinite(value):
             return None
         return float(value), max(MIN_DIGITS, digits_typed(repr(float(value))))
-    if not isinstance(value, str) or not _NUMBER.fullmatch(value):
+    if not isinstance(value, str):
         return None
-    text = value.strip().replace("−", "-")
+    text = value.strip().replace("−", "-").replace("$", "", 1)
+    if _GROUPED.fullmatch(text):  # thousands separators: 50,000 or 1,234.5
+        text = text.replace(",", "")
+    if not _NUMBER.fullmatch(text) or not math.isfinite(float(text)):
+        return None
     return float(text), digits_typed(text)
 
 
@@ -188,15 +193,15 @@ class Mark:
 
 
 def mark(value, want: float) -> Mark:
-    """Right when `value` equals `want` rounded to the significant digits typed (at least MIN_DIGITS)."""
+    """Right when `value` equals `want` rounded to the significant digits typed, at least MIN_DIGITS: a shorter
+    value reads as if padded with zeros, so an exact 0.6 is right for 0.6 and 0.14 is wrong for 0.1385."""
     parsed = parse(value)
     if parsed is None:
         return Mark(False, want, "not a number")
     got, digits = parsed
     if want == 0 or got == 0:
         return Mark(got == want, want)
-    if digits < MIN_DIGITS:
-        return Mark(False, want, f"give at least {MIN_DIGITS} significant digits")
+    digits = max(digits, MIN_DIGITS)
     return Mark(rounded(got, digits) == rounded(want, digits), want)
 
 

@@ -37,8 +37,12 @@ def target(ex: Exercise) -> dict:
 def build(session: Session, ex: Exercise, state: dict, tally: dict) -> dict:
     result = state.get("result")
     cfg = ex.request
+    names = node_names(session)
+    row, targets = cfg.dataset.inputs[0], cfg.dataset.targets[0]
+    given = ", ".join(f"{n} = {v:g}" for n, v in zip(names[0], row)) + "; target " + ", ".join(
+        f"{n} = {v:g}" for n, v in zip(names[-1], targets))
     return {
-        "seed": ex.seed, "link": f"/?exercise={ex.seed}",
+        "seed": ex.seed, "link": f"/?exercise={ex.seed}", "given": given,
         "network": f"{ex.shape} network, {ex.hidden} hidden, {cfg.output_activation} output, half_sse loss, "
                    f"η = {six_digits(cfg.learning_rate)}, one row",
         "question": question(session, ex), "quantity": ex.ask.quantity, "typed": state.get("typed", ""),

@@ -56,7 +56,7 @@ def _mean_targets(session: Session, trace: Trace) -> tuple[np.ndarray, np.ndarra
 
 def _scale(session: Session) -> str:
     """Where the targets are scaled, a loss is on the network's scale, not the data's."""
-    return ", on the network's scale," if scaled(session.dataset) else ""
+    return " (on the network's scale)" if scaled(session.dataset) else ""
 
 
 def _output_words(session: Session, trace: Trace) -> tuple[str, int]:

@@ -1,5 +1,7 @@
 """Regression in the data's own units: its values as the data writes them ($152,300), the scale the network's
 targets are on, and the root-mean-square error in those units."""
+import math
+
 import numpy as np
 
 from app.core.session import Session
@@ -16,9 +18,13 @@ SCALINGS = {
 
 
 def in_units(value: float, unit: str) -> str:
-    """A value in the data's units: dollars as "$152,300" (whole dollars), else six significant digits."""
+    """A value in the data's units: dollars as "$152,300" (whole dollars); from 10,000 up, grouped thousands and
+    six significant digits ("181,492", "1,234,567", "12,345.7"); else six significant digits."""
     if unit == "$":
         return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
+    size = abs(value)
+    if 1e4 <= size < 1e15:
+        return f"{value:,.{max(0, 5 - int(math.floor(math.log10(size))))}f}"
     return six_digits(value)
 
 

@@ -41,6 +41,7 @@ def build(session: Session, state: dict) -> dict:
             "more_hints": level < HINT_LEVELS,
         })
     right = sum(1 for m in marks.values() if m["correct"])
+    counted = sum(1 for m in marks.values() if m["reason"] is None)  # "not a number" is not a try
     return {
         "title": _title(session, names, target), "step": trace.step, "target": state["target"],
         "batch": {"n": n, "rows": trace.rows.tolist(), "row": row,
@@ -48,7 +49,7 @@ def build(session: Session, state: dict) -> dict:
                       {"value": str(k), "text": f"row {k} (training row #{int(r)})", "selected": row == k}
                       for k, r in enumerate(trace.rows[:50])] if n > 1 else []},
         "given": _given(trace, session, names, target, 0 if n == 1 else row),
-        "rows": rows, "checked": bool(marks), "right": right, "marked": len(marks),
+        "rows": rows, "checked": bool(marks), "right": right, "marked": counted,
         "stale": bool(state.get("typed")) and state.get("step") != trace.step,
         "per_row": per_row,
     }
@@ -105,7 +106,9 @@ def _given(trace: Trace, session, names, target, row) -> list[dict]:
         out += [{"label": f"δ({names[layer + 1][k]})", "value": value(p.delta[layer], k)}
                 for k in range(net.sizes[layer + 1])]
     else:
-        out += [{"label": f"t({names[layer][k]})", "value": value(trace.targets, k)} for k in range(net.sizes[layer])]
+        scale = ", on the network's scale" if session.dataset.target_scaling is not None else ""
+        out += [{"label": f"t({names[layer][k]}){scale}", "value": value(trace.targets, k)}
+                for k in range(net.sizes[layer])]
     cfg = trace.config
     out.append({"label": "η (learning rate)", "value": float(cfg.learning_rate)})
     for item in out:
