@@ -199,8 +199,9 @@ def test_a_long_loss_curve_is_thinned_as_the_server_thins_it(playground):
     page.wait_for_timeout(600)
     xs = page.evaluate("() => document.getElementById('loss-plot').data[0].x")
     # Thinned: without it the curve would hold a point for every one of the steps; with it, the limit plus the
-    # points of the frames since the last redraw (redraws are at most every 150 ms).
-    assert len(xs) < (xs[-1] + 1) / 1.5 and len(xs) <= 100 + 300
+    # points of the frames since the last redraw (redraws are at most every 150 ms; a loaded machine draws less
+    # often, so the allowance is 400 points, 8 frames of 50 steps).
+    assert len(xs) < (xs[-1] + 1) / 1.5 and len(xs) <= 100 + 400
     assert xs == sorted(xs) and xs[0] == 0 and xs[-1] >= 400  # the start and the latest step are kept
 
 
