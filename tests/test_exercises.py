@@ -90,3 +90,10 @@ def test_typing_survives_training_and_the_worksheet_opens_from_a_wrong_answer(cl
     from app.views.exercise import target
     r = client.post("/ui/worksheet", headers=HX, data=target(ex))
     assert 'id="worksheet"' in r.text
+
+
+def test_the_address_bar_holds_an_open_exercise_until_it_is_closed(client):
+    r = client.get("/?exercise=42")
+    assert 'data-setup-url="/?exercise=42"' in r.text
+    r = client.post("/ui/exercise/close", headers=HX)
+    assert 'data-setup-url="/?exercise=42"' not in r.text and '<section id="exercise" class="" hidden' in r.text

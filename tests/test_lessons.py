@@ -96,3 +96,14 @@ def test_every_number_and_choice_is_the_engines(lesson, index):
         assert check_answer(card, lesson, index, right)["correct"]
         wrong = next(o for o in card.task.options if o != right)
         assert not check_answer(card, lesson, index, wrong)["correct"]
+
+
+def test_the_address_bar_holds_the_open_card_and_leaving_the_lesson_keeps_the_progress(client):
+    r = client.get("/lessons/forward/hidden")
+    assert 'data-setup-url="/lessons/forward/hidden"' in r.text
+    client.post("/ui/lesson/answer", headers=HX, data={"value": "7.60"})
+    r = client.post("/ui/lesson/close", headers=HX)
+    assert '<section id="lesson" class="" hidden' in r.text
+    assert 'data-setup-url="/lessons/' not in r.text
+    assert 'data-lesson=' not in client.get("/").text  # the playground goes on without the card
+    assert "✓ done" in client.get("/lessons").text

@@ -60,4 +60,4 @@ def check_exercise(request: Request, session: Current, value: Annotated[str, For
 def close_exercise(request: Request, session: Current) -> Response:
     with session.lock:
         session.page.pop("exercise", None)
-        return panels(request, session, loss_points=[], exercise_changed=True)
+        return panels(request, session, controls=True, loss_points=[], exercise_changed=True)  # the address bar too

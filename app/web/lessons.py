@@ -84,3 +84,11 @@ def answer(request: Request, session: Current, value: Annotated[str, Form()] = "
         if result["correct"]:
             progress.mark_done(session, card_key)
         return panels(request, session, loss_points=[], lesson_changed=True)
+
+
+@router.post("/ui/lesson/close")
+def close(request: Request, session: Current) -> Response:
+    """Leave the lesson: the playground goes on with its network; the progress stays."""
+    with session.lock:
+        session.page.pop(CURRENT, None)
+        return panels(request, session, controls=True, loss_points=[])

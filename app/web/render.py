@@ -15,6 +15,7 @@ from app.settings import get_settings
 from app.core import exercise
 from app.views import exercise as exercise_view
 from app.views import lesson as lesson_view
+from app.lessons.model import CURRENT
 from app.views import guess, inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
 from app.views import matrix_form
 
@@ -117,6 +118,15 @@ class LazyControls:
         return iter(controls.fieldsets(self._cfg, self._session.dataset.title, self._errors, self._session.page))
 
 
+def _open_card_url(session: Session) -> str | None:
+    """While a lesson card or an exercise is open, the address bar holds its link instead of the setup's."""
+    if (state := session.page.get("exercise")) is not None:
+        return f"/?exercise={state['seed']}"
+    if (card := session.page.get(CURRENT)) is not None:
+        return "/lessons/" + card
+    return None
+
+
 class LazySetupUrl:
     """The page's setup link ("/?..."), made when a template first prints it (see LazyConfig)."""
 
@@ -124,6 +134,8 @@ class LazySetupUrl:
         self._session, self._cfg, self._text = session, cfg, None
 
     def __str__(self) -> str:
+        if self._text is None:
+            self._text = _open_card_url(self._session)
         if self._text is None:
             query = session_query(self._session, self._cfg)
             self._text = "/?" + query if query else "/"
