@@ -170,3 +170,15 @@ def test_the_rmse_is_in_the_datas_units_and_absent_for_classification(client):
     assert state(client, sid)["loss"]["train"] < 1  # the loss itself is on the standardised scale
     client.get("/?preset=xor")
     assert "metric-train-rmse" not in client.get("/").text
+
+
+def test_the_inspector_says_an_output_is_on_the_networks_scale_and_gives_it_in_dollars(client):
+    client.get("/?preset=house-price")
+    client.post("/ui/step", headers=HX)
+    r = client.post("/ui/inspect", headers=HX, data={"kind": "node", "layer": "2", "to": "0"})
+    assert ("Its a and t are on the network's scale: price standardised (mean 0, standard deviation 1 over the "
+            "training rows). In the data's units, a = $150,000 and t = $100,000.") in html.unescape(r.text)
+    client.get("/?preset=mazur")  # raw targets: nothing to say
+    client.post("/ui/step", headers=HX)
+    r = client.post("/ui/inspect", headers=HX, data={"kind": "node", "layer": "2", "to": "0"})
+    assert "network's scale" not in html.unescape(r.text)

@@ -228,7 +228,7 @@ class Link:
 
     ask: Ask
     kind: str  # "sum" (z, Σ w·δ), "activation", "loss", "slope" (∂L/∂a, f′(z)), "product" (δ, ∂L/∂w), "update"
-    factors: tuple[str, ...] = ()  # keys of the earlier links it is made from
+    factors: tuple[Ask, ...] = ()  # the earlier links it is made from
 
 
 def chain(trace: Trace, target: tuple, row: int | None) -> list[Link]:
@@ -243,26 +243,26 @@ def chain(trace: Trace, target: tuple, row: int | None) -> list[Link]:
         return Ask(q, layer=layer, node=j, row=row)
 
     z, a = node("z"), node("a")
-    links = [Link(z, "sum"), Link(a, "activation", (z.key(),))]
+    links = [Link(z, "sum"), Link(a, "activation", (z,))]
     if layer == net.n_layers:
-        links.append(Link(node("loss_term"), "loss", (a.key(),)))
+        links.append(Link(node("loss_term"), "loss", (a,)))
         if fused:
-            links.append(Link(node("delta"), "fused", (a.key(),)))
+            links.append(Link(node("delta"), "fused", (a,)))
         else:
             dl, df = node("dloss_da"), node("dact")
-            links += [Link(dl, "slope", (a.key(),)), Link(df, "slope", (z.key(),)),
-                      Link(node("delta"), "product", (dl.key(), df.key()))]
+            links += [Link(dl, "slope", (a,)), Link(df, "slope", (z,)),
+                      Link(node("delta"), "product", (dl, df))]
     else:
         wd, df = node("wdelta"), node("dact")
-        links += [Link(wd, "sum"), Link(df, "slope", (z.key(),)), Link(node("delta"), "product", (wd.key(), df.key()))]
-    delta = links[-1].ask.key()
+        links += [Link(wd, "sum"), Link(df, "slope", (z,)), Link(node("delta"), "product", (wd, df))]
+    delta = links[-1].ask
     if kind == "edge":
         grad = Ask("grad_weight", layer=layer - 1, to=j, source=target[2], row=row)
         links += [Link(grad, "product", (delta,)),
-                  Link(Ask("weight_after", layer=layer - 1, to=j, source=target[2]), "update", (grad.key(),))]
+                  Link(Ask("weight_after", layer=layer - 1, to=j, source=target[2]), "update", (grad,))]
     else:
         grad = Ask("grad_bias", layer=layer - 1, to=j, row=row)
-        links += [Link(grad, "product", (delta,)), Link(Ask("bias_after", layer=layer - 1, to=j), "update", (grad.key(),))]
+        links += [Link(grad, "product", (delta,)), Link(Ask("bias_after", layer=layer - 1, to=j), "update", (grad,))]
     return links
 
 
@@ -279,7 +279,7 @@ def mark_chain(trace: Trace, links: list[Link], typed: dict[str, str], per_row: 
         m = mark(text, expected(trace, link.ask))
         out = {"correct": m.correct, "expected": m.expected, "reason": m.reason, "feedback": None}
         if not m.correct and m.reason is None and per_row:
-            factors = [marks.get(f) for f in link.factors]
+            factors = [marks.get(f.key()) for f in link.factors]
             if wrong:
                 out["feedback"] = ("first_wrong", wrong[0])
             elif factors and all(f is not None and f["correct"] for f in factors):

@@ -148,16 +148,13 @@ UNIT_WORDS = {"$": "dollars"}
 MARKER = {"size": 15, "symbol": "x-thin", "color": "#1f2933", "line": {"width": 3, "color": "#1f2933"}}
 
 
-def marker(session: Session, kind: str, raw: list[float] | None) -> dict | None:
-    """The predicted input's marker: at the input on the heatmap, at the network's output on the curve."""
-    if raw is None or kind not in ("boundary", "curve"):
+def marker(kind: str, predicted: tuple[list[float], float | None] | None) -> dict | None:
+    """The predicted input's marker: at the input on the heatmap, at the network's output on the curve.
+    `predicted` is (the raw input, its first output in the data's units), as the Predict panel computed it."""
+    if predicted is None or kind not in ("boundary", "curve"):
         return None
-    if kind == "boundary":
-        x, y = raw
-    else:
-        with np.errstate(all="ignore"):
-            x, y = raw[0], float(np.nan_to_num(session.dataset.to_data(session.trainer.net.predict(
-                session.dataset.transform(np.array([raw]))))[0, 0]))
+    raw, output = predicted
+    x, y = raw if kind == "boundary" else (raw[0], output)
     return {"type": "scatter", "mode": "markers", "name": "your input", "x": [x], "y": [y], "marker": MARKER,
             "hoverinfo": "x+y+name"}
 
@@ -208,23 +205,23 @@ def kind_of(session: Session) -> str:
     return "scatter"
 
 
-def update(session: Session, predicted: list[float] | None = None) -> dict:
+def update(session: Session, predicted: tuple[list[float], float | None] | None = None) -> dict:
     """What changes after a step: the heatmap, or the fitted line (and the marked prediction on it), or the whole
     scatter (it is all outputs)."""
     kind = kind_of(session)
     if kind == "boundary":
         return {"kind": kind, "step": session.trainer.step_count, "image": boundary_image(session)}
     if kind == "curve":
-        mark = marker(session, kind, predicted)
+        mark = marker(kind, predicted)
         return {"kind": kind, "step": session.trainer.step_count, "fit": curve_fit(session)[1],
                 "marker_y": None if mark is None else mark["y"]}
     return build(session)
 
 
-def build(session: Session, predicted: list[float] | None = None) -> dict:
+def build(session: Session, predicted: tuple[list[float], float | None] | None = None) -> dict:
     kind = kind_of(session)
     figure = {"boundary": boundary, "curve": curve, "scatter": predicted_vs_actual}[kind](session)
-    mark = marker(session, kind, predicted)
+    mark = marker(kind, predicted)
     if mark is not None:
         figure["data"].append(mark)
     titles = {"boundary": "Network output over the input plane", "curve": "Fitted curve",

@@ -68,3 +68,14 @@ def rmse(session: Session) -> tuple[float | None, float | None]:
             error = d.to_data(session.trainer.net.predict(x)) - y
         out.append(float(np.sqrt(np.mean(error * error))))
     return out[0], out[1]
+
+
+def output_note(dataset: Dataset, trace, node: int) -> str | None:
+    """For an output node whose targets are scaled: the scale its a and t are on, and the two in the data's units
+    (the batch's first row, as the inspector expands it)."""
+    if not scaled(dataset) or dataset.raw_train_y is None:
+        return None
+    a = float(dataset.to_data(trace.pass_.a[-1][:1])[0, node])
+    t = float(dataset.raw_train_y[int(trace.rows[0]), node])
+    return (f"Its a and t are on the network's scale: {scaling_words(dataset)}. In the data's units, "
+            f"a = {in_units(a, dataset.unit)} and t = {in_units(t, dataset.unit)}.")

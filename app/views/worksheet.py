@@ -184,10 +184,9 @@ def _formula(trace: Trace, session, names, link: Link, per_row: bool) -> tuple[s
                  for k in range(net.sizes[l + 1])]
         return "Σ w·δ: each weight out of the node times the δ of the node it feeds", " + ".join(terms)
     if q == "delta":
-        d = link.factors
         if link.kind == "fused":
             return ("δ = o − t (the loss and the output activation fuse)", f"{six_digits(o)} − {six_digits(t)}")
-        first, second = (expected(trace, _ask_of(k, r)) for k in d)
+        first, second = (expected(trace, factor) for factor in link.factors)
         words = "∂L/∂o · f′(z)" if a.layer == net.n_layers else "Σ w·δ · f′(z)"
         return f"δ = {words}", f"{six_digits(first)} × {six_digits(second)}"
     if q in ("grad_weight", "grad_bias"):
@@ -197,13 +196,6 @@ def _formula(trace: Trace, session, names, link: Link, per_row: bool) -> tuple[s
         return "∂L/∂w = δ of the node it feeds · a of the node it comes from", \
             f"{six_digits(delta)} × {six_digits(float(p.a[a.layer][r, a.source]))}"
     return _update_formula(trace, link)
-
-
-def _ask_of(key: str, row: int):
-    """The Ask of a link key on the same row ("dact.2.0" -> Ask("dact", 2, 0, row=row))."""
-    q, *numbers = key.split(".")
-    layer, node = (int(v) for v in numbers[:2])
-    return Ask(q, layer=layer, node=node, row=row)
 
 
 def _update_formula(trace: Trace, link: Link) -> tuple[str, str]:

@@ -21,8 +21,7 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
     """
     if "hx-request" not in request.headers:
         return RedirectResponse("/", status_code=303)
-    ctx = context(session, **extra)
-    ctx["with_controls"] = controls
+    ctx = context(session, with_controls=controls, **extra)
     ctx["with_transport"] = transport or controls
     # Panels that rarely change are only re-sent when they do: each swap costs the browser a frame.
     view = view_of(session)

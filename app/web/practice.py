@@ -33,14 +33,22 @@ def open_worksheet(request: Request, session: Current, kind: Annotated[str, Form
         return panels(request, session, loss_points=[])
 
 
+NO_SHEET = "Open a worksheet from the inspector first."
+
+
+def _typed(form) -> dict[str, str]:
+    """The worksheet's inputs as typed, by their quantity's key (named "q:<key>")."""
+    return {k.removeprefix("q:"): str(v)[:40] for k, v in form.items() if k.startswith("q:")}
+
+
 @router.post("/ui/worksheet/check")
 def check_worksheet(request: Request, session: Current, form: FormDep) -> Response:
     """Mark every typed value (the inputs are named by their quantity's key)."""
     with session.lock:
         sheet = view_of(session).worksheet
         if sheet is None:
-            return panels(request, session, loss_points=[], message="Open a worksheet from the inspector first.")
-        sheet["typed"] = {k.removeprefix("q:"): str(v)[:40] for k, v in form.items() if k.startswith("q:")}
+            return panels(request, session, loss_points=[], message=NO_SHEET)
+        sheet["typed"] = _typed(form)
         sheet["step"] = session.trainer.step_count + 1
         sheet["checked"] = True
         return panels(request, session, loss_points=[])
@@ -52,12 +60,12 @@ def hint(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         sheet = view_of(session).worksheet
         if sheet is None:
-            return panels(request, session, loss_points=[], message="Open a worksheet from the inspector first.")
+            return panels(request, session, loss_points=[], message=NO_SHEET)
         key = str(form.get("key", ""))[:80]
         step = session.trainer.step_count + 1
         if sheet.get("step") != step:  # a new step: start over
             sheet.update(typed={}, hints={}, checked=False)
-        sheet["typed"] = {k.removeprefix("q:"): str(v)[:40] for k, v in form.items() if k.startswith("q:")} or sheet["typed"]
+        sheet["typed"] = _typed(form) or sheet["typed"]
         sheet["step"] = step
         sheet["hints"][key] = min(sheet["hints"].get(key, 0) + 1, HINT_LEVELS)
         return panels(request, session, loss_points=[])
@@ -69,7 +77,7 @@ def pick_row(request: Request, session: Current, row: Annotated[str, Form()] = "
     with session.lock:
         sheet = view_of(session).worksheet
         if sheet is None:
-            return panels(request, session, loss_points=[], message="Open a worksheet from the inspector first.")
+            return panels(request, session, loss_points=[], message=NO_SHEET)
         rows = session.trainer.batch_size
         if row and not (row.isdigit() and int(row) < rows):
             return panels(request, session, loss_points=[], errors={"worksheet": f"Pick a row from 0 to {rows - 1}."})

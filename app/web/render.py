@@ -80,6 +80,8 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
             if node_layer:
                 found["current"] = float(net.biases[node_layer - 1][to])
             found["computed"] = step.computed(max(node_layer - 1, 0))
+            if node_layer == net.n_layers:
+                found["scale_note"] = units.output_note(session.dataset, trace, to)
         found["phase"] = step.phase
         return found
     except (TypeError, ValueError, IndexError, FieldError):
@@ -167,7 +169,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
             predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None,
             guess_typed: str = "", guess_saved: str | None = None, exercise_changed: bool = False,
-            lesson_changed: bool = False) -> dict:
+            lesson_changed: bool = False, with_controls: bool = False) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = LazyConfig(session)
@@ -188,14 +190,17 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         view.predicted = predicted
     answer = prediction.build(session, view.predicted)
     marked = view.predicted if answer is not None else None
+    # The output plot's marker: the input, and the output the Predict panel just computed for it.
+    outputs = (answer or {}).get("outputs")
+    mark = None if marked is None else (marked, outputs[0]["value"] if outputs else None)
     return {
         "session": session,
         "cfg": cfg,
         "data_info": info,
         "controls": LazyControls(session, cfg, errors or {}),
         "diagram": network.build(session, view.display or shown.from_step(session), session.detailed),
-        "output": (output.build(session, marked) if loss_points is None or predicted is not None
-                   else output.update(session, marked)),
+        "output": (output.build(session, mark) if loss_points is None or predicted is not None
+                   else output.update(session, mark)),
         "metrics": metrics.build(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
                        "points": session.history if loss_points is None else loss_points,
@@ -223,8 +228,10 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "guess": guess.build(session, view.step, view.guesses, guess_typed, guess_saved),
         "lesson": lesson_view.panel(session),
         "lesson_changed": lesson_changed,
-        "exercise": _exercise(session),
+        # Drawn only with the settings, its own actions, or the whole page (panels.html): not in Play's frames.
+        "exercise": _exercise(session) if with_controls or exercise_changed or loss_points is None else None,
         "exercise_changed": exercise_changed,
+        "with_controls": with_controls,
         "inspector": found,
         "worksheet": (worksheet.build(session, view.worksheet)
                       if view.worksheet and found is not None and view.worksheet["target"] == selected else None),
