@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import vendor
 from app.body_limit import BodyLimit
-from app.ratelimit import Buckets, RateLimit
+from app.ratelimit import Buckets, CpuBuckets, RateLimit
 from app.security import SecurityHeaders
 from app.api import errors, practice, sessions, snapshots
 from app.api import loss_slice
@@ -43,7 +43,8 @@ def create_app(store: str | None = None) -> FastAPI:
     settings = get_settings()
     scale = settings.rate_limit_scale
     app.state.rate_limits = Buckets(scale) if scale > 0 else None
-    app.add_middleware(RateLimit, buckets=app.state.rate_limits)
+    app.state.cpu_budgets = CpuBuckets(scale) if scale > 0 else None
+    app.add_middleware(RateLimit, buckets=app.state.rate_limits, cpu=app.state.cpu_budgets)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={"/api/sessions/import": settings.max_import_bytes, "/ui/import": settings.max_import_bytes})
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too

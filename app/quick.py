@@ -44,7 +44,8 @@ async def locked(store: SessionStore, session: Session, work: Callable[[], T], c
                  budget: Budget | None = None) -> T:
     """work() under the session's lock: on the event loop when it is short, storage is local and the lock is
     free at once; otherwise in the threadpool, waiting there for the lock. With a `budget`, the cost is spent
-    from the session's share of work first (app/ratelimit.py): it may wait for it, or be refused with a 429."""
+    from the session's share of work first (app/ratelimit.py): it may wait for it, or be refused with a 429. The
+    CPU the work uses counts against the request's CPU budget wherever it runs (app/ratelimit.py Meter)."""
     if budget is not None:
         await budget.spend(session.id, cost)
     if cost <= QUICK_WORK and store.local and session.lock.acquire(blocking=False):

@@ -9,16 +9,26 @@ too (`counts="work"`): the work a request does grows with the network, the data 
 which knows its session, spends its estimate (app/quick.py step_cost: multiply-adds) through a `Budget`. Work
 over the budget waits its turn, as nginx's limit_req delays a burst, and only a queue longer than MAX_DELAY is
 refused: one page playing on a large network slows down instead of failing.
+
+Every request on those paths also spends server CPU time, measured as it runs (`Meter`: the CPU of the request's
+own task on the event loop, and of its work in the threadpool), from two buckets at once: its session's and its
+address's (`CPU_SESSION`, `CPU_ADDRESS`). A request is let in while neither bucket is in debt, and its CPU is
+charged when it ends; a client in debt gets 429 with Retry-After until its buckets refill. Work is counted where
+it happened rather than estimated, so a large network, a large upload, a prediction of many rows or a JSON answer
+of megabytes all cost what they cost.
 """
 import asyncio
+import functools
 import json
 import math
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+import anyio.to_thread
 from fastapi import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -33,7 +43,7 @@ class Limit:
     per_second: float
     burst: float
     by: str  # "session" or "address"
-    counts: str = "requests"  # or "work": multiply-adds, spent by the route (Budget)
+    counts: str = "requests"  # or "work": multiply-adds, spent by the route (Budget); or "cpu": CPU seconds
 
 
 # Play sends about 30 steps a second; a class of 300 behind one address opens up to 600 sessions at once.
@@ -73,10 +83,27 @@ RULES = [
 ]
 MAX_BUCKETS = 100_000
 
+# Server CPU time, in CPU seconds a second, per process (bench/README.md has the measurements behind them). A page
+# Step of the default network costs about 1.5-3 ms, the API's 1 ms: one session's share is a quarter of a core,
+# which Play at its fastest on the default network (about 0.15 s a second) stays well inside, and the burst lets
+# in the largest single requests (a share, an import or a gradient check of the largest network: 0.2-2 s).
+CPU_SESSION = Limit("server CPU time of one session", 0.25, 3.0, "session", counts="cpu")
+# An address pays for the part of each request beyond ADDRESS_ALLOWANCE: a class of 300 behind one NAT address
+# pressing Step once a second (300 presses of 2-4 ms a second, more than a core in all) costs its address nothing
+# and each student's session all of it, while one client spreading the largest requests over many sessions is
+# held to half a core a process however many sessions it opens.
+CPU_ADDRESS = Limit("server CPU time of one address", 0.5, 5.0, "address", counts="cpu")
+ADDRESS_ALLOWANCE = 0.02
+# Requests of one session that run at once in a process; the others wait their turn before their budget is
+# checked (the session's lock would make them take turns anyway), so that each is let in or refused knowing what
+# the one before it cost: 16 threads on one session cannot start 16 requests on one full bucket.
+MAX_RUNNING = 1
+
 
 def address(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
+
 
 
 class Buckets:
@@ -129,6 +156,175 @@ class Buckets:
         return (wait, 0.0) if wait <= MAX_DELAY + 1e-9 else (0.0, wait - MAX_DELAY)
 
 
+class CpuBuckets:
+    """Two token buckets per client in CPU seconds (CPU_SESSION, CPU_ADDRESS): `admit` before a request, `charge`
+    after it. Buckets may go into debt (a request's CPU is known only once it ran); a client in debt waits."""
+
+    def __init__(self, scale: float, clock=time.monotonic):
+        self.scale, self.clock = scale, clock
+        self._buckets: OrderedDict[tuple, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def rate(self, limit: Limit) -> tuple[float, float]:
+        return limit.per_second * self.scale, limit.burst * self.scale
+
+    def _level(self, limit: Limit, key: str, now: float) -> float:
+        rate, burst = self.rate(limit)
+        tokens, last = self._buckets.pop((limit.name, key), (burst, now))
+        return min(burst, tokens + (now - last) * rate)
+
+    def _store(self, limit: Limit, key: str, tokens: float, now: float) -> None:
+        self._buckets[(limit.name, key)] = (tokens, now)
+        if len(self._buckets) > MAX_BUCKETS:
+            self._buckets.popitem(last=False)
+
+    def _keys(self, session: str | None, address: str) -> list[tuple[Limit, str]]:
+        return [(CPU_SESSION, session)] * (session is not None) + [(CPU_ADDRESS, address)]
+
+    def admit(self, session: str | None, address: str) -> tuple[int, str] | None:
+        """None, or (Retry-After seconds, message) of a 429 when either bucket is in debt. A request with no
+        session yet (creating one, opening a share link) has only its address's bucket."""
+        now = self.clock()
+        with self._lock:
+            for limit, key in self._keys(session, address):
+                tokens = self._level(limit, key, now)
+                self._store(limit, key, tokens, now)
+                if tokens < 0:
+                    rate, burst = self.rate(limit)
+                    seconds = max(1, math.ceil(-tokens / rate))
+                    return seconds, (f"Too much server CPU time: one {limit.by} may use about {rate:g} s of it a "
+                                     f"second (bursts of {burst:g} s), and this one has used more. "
+                                     f"Try again in {seconds} s.")
+        return None
+
+    def charge(self, session: str | None, address: str, seconds: float) -> None:
+        """A request that `admit` let in has ended, having used `seconds` of CPU."""
+        now = self.clock()
+        with self._lock:
+            for limit, key in self._keys(session, address):
+                amount = seconds if limit is CPU_SESSION else max(0.0, seconds - ADDRESS_ALLOWANCE)
+                self._store(limit, key, self._level(limit, key, now) - amount, now)
+
+    def tokens(self, limit: Limit, key: str) -> float:
+        """What the bucket holds now (negative: in debt)."""
+        with self._lock:
+            now = self.clock()
+            tokens = self._level(limit, key, now)
+            self._store(limit, key, tokens, now)
+            return tokens
+
+
+class Turns:
+    """At most MAX_RUNNING requests of a session at once (in this process, on its event loop); the others wait, in
+    the order they came."""
+
+    def __init__(self):
+        self._running: dict[str, int] = {}
+        self._waiting: dict[str, deque] = {}
+
+    async def take(self, session: str) -> None:
+        if self._running.get(session, 0) < MAX_RUNNING:
+            self._running[session] = self._running.get(session, 0) + 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(session, deque()).append(turn)
+        try:
+            await turn  # handed over by give_back, still counted as running
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.give_back(session)  # it was handed this turn as it was cancelled: pass it on
+            else:
+                self._waiting[session].remove(turn)
+                if not self._waiting[session]:
+                    del self._waiting[session]
+            raise
+
+    def give_back(self, session: str) -> None:
+        waiting = self._waiting.get(session)
+        while waiting:
+            turn = waiting.popleft()
+            if not waiting:
+                del self._waiting[session]
+            if not turn.done():
+                turn.set_result(None)
+                return
+        if (n := self._running.pop(session) - 1) > 0:
+            self._running[session] = n
+
+    def running(self, session: str) -> int:
+        return self._running.get(session, 0)
+
+
+class Meter:
+    """The CPU seconds one request has used so far: its task's turns on the event loop (`run`) and its work in the
+    threadpool (`in_thread`, through meter_threads), each measured with the CPU clock of the thread it ran on."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    async def run(self, coro):
+        """Await `coro`, adding the CPU of each of its turns on the event loop (between two awaits that waited)."""
+        return await _Metered(coro, self)
+
+
+class _Metered:
+    """An awaitable that drives a coroutine as the task would, timing each `send` with the thread's CPU clock."""
+
+    def __init__(self, coro, meter: Meter):
+        self.coro, self.meter = coro, meter
+
+    def __await__(self):
+        coro, meter, clock = self.coro, self.meter, time.thread_time
+        value, error = None, None
+        while True:
+            start = clock()
+            try:
+                yielded = coro.send(value) if error is None else coro.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                meter.seconds += clock() - start
+            try:
+                value, error = (yield yielded), None
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - thrown in (cancellation): the coroutine handles it
+                value, error = None, exc
+
+
+METER: ContextVar[Meter | None] = ContextVar("cpu_meter", default=None)
+
+
+def in_thread(work, *args, **kwargs):
+    """work(*args, **kwargs) in a threadpool thread, its CPU added to the request's Meter (anyio runs it in a copy
+    of the request's context, so it sees the request's Meter)."""
+    meter = METER.get()
+    if meter is None:
+        return work(*args, **kwargs)
+    start = time.thread_time()
+    try:
+        return work(*args, **kwargs)
+    finally:
+        meter.seconds += time.thread_time() - start
+
+
+def meter_threads() -> None:
+    """Make every call to the threadpool (anyio.to_thread.run_sync: FastAPI's plain `def` routes and dependencies,
+    app/quick.py, Starlette's form parsing) add its CPU to the Meter of the request that made it. Installed once per
+    process; a call outside a metered request only pays for a ContextVar lookup."""
+    if getattr(anyio.to_thread.run_sync, "metered", False):
+        return
+    run_sync = anyio.to_thread.run_sync
+
+    @functools.wraps(run_sync)
+    async def metered(func, *args, **kwargs):
+        return await run_sync(functools.partial(in_thread, func), *args, **kwargs)
+
+    metered.metered = True
+    anyio.to_thread.run_sync = metered
+
+
 class Budget:
     """A request's work limit (the RULES' `counts="work"` limit of its path, if any) for the route to spend."""
 
@@ -152,30 +348,61 @@ class Budget:
 
 
 class RateLimit:
-    def __init__(self, app: ASGIApp, buckets: Buckets | None):
+    def __init__(self, app: ASGIApp, buckets: Buckets | None, cpu: CpuBuckets | None = None):
         self.app = app
         self.buckets = buckets  # None: no limits
+        self.cpu = cpu  # None: no CPU budgets
+        self.turns = Turns()
+        if cpu is not None:
+            meter_threads()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.buckets is not None:
-            for method, path, limit in RULES:
-                if scope["method"] != method or not path.match(scope["path"]):
-                    continue
-                if limit.counts == "work":  # the route knows the work: it spends it (Budget)
-                    scope["work_limit"] = limit
-                elif wait := self.buckets.take(limit, self._client(scope, limit)):
-                    return await self._refuse(send, *self.buckets.refusal(limit, wait))
+        if scope["type"] != "http" or self.buckets is None:
+            return await self.app(scope, receive, send)
+        rules = [limit for method, path, limit in RULES if scope["method"] == method and path.match(scope["path"])]
+        if not rules:
+            return await self.app(scope, receive, send)
+        if self.cpu is None:
+            return await self._limited(scope, receive, send, rules)
+        session, client = self._session(scope), address(scope)
+        if session is not None:
+            await self.turns.take(session)
+        try:
+            if refused := self.cpu.admit(session, client):
+                return await self._refuse(send, *refused)
+            meter = Meter()
+            token = METER.set(meter)
+            try:
+                await meter.run(self._limited(scope, receive, send, rules))
+            finally:
+                METER.reset(token)
+                self.cpu.charge(session, client, meter.seconds)
+        finally:
+            if session is not None:
+                self.turns.give_back(session)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, rules: list[Limit]) -> None:
+        """The request-counting limits of its path, then the app."""
+        for limit in rules:
+            if limit.counts == "work":  # the route knows the work: it spends it (Budget)
+                scope["work_limit"] = limit
+            elif wait := self.buckets.take(limit, self._client(scope, limit)):
+                return await self._refuse(send, *self.buckets.refusal(limit, wait))
         await self.app(scope, receive, send)
 
     @staticmethod
-    def _client(scope: Scope, limit: Limit) -> str:
-        if limit.by == "session":
-            if m := SESSION.match(scope["path"]):
-                return m.group(1)
-            for name, value in scope["headers"]:  # parsed as the app parses it, so both see the same session
-                if name == b"cookie" and (sid := cookie_parser(value.decode("latin-1")).get(COOKIE)):
-                    return sid
-        return address(scope)
+    def _session(scope: Scope) -> str | None:
+        """The session the request names, in its path or its cookie; None when it has none."""
+        if m := SESSION.match(scope["path"]):
+            return m.group(1)
+        for name, value in scope["headers"]:  # parsed as the app parses it, so both see the same session
+            if name == b"cookie" and (sid := cookie_parser(value.decode("latin-1")).get(COOKIE)):
+                return sid
+        return None
+
+    @classmethod
+    def _client(cls, scope: Scope, limit: Limit) -> str:
+        return (limit.by == "session" and cls._session(scope)) or address(scope)
 
     @staticmethod
     async def _refuse(send: Send, seconds: int, message: str) -> None:

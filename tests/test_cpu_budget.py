@@ -1,0 +1,246 @@
+"""Budgets of server CPU time (app/ratelimit.py CpuBuckets, Meter, Turns): each session and each address may use so
+many CPU seconds a second; what a request used is measured where it ran and charged when it ends, and a client in
+debt gets 429 with Retry-After while other sessions and addresses go on."""
+import asyncio
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import HX, page_session
+from starlette.concurrency import run_in_threadpool
+
+from app import quick, ratelimit
+from app.core.session import Session
+from app.main import create_app
+from app.ratelimit import (
+    ADDRESS_ALLOWANCE,
+    CPU_ADDRESS,
+    CPU_SESSION,
+    METER,
+    CpuBuckets,
+    Limit,
+    Meter,
+    in_thread,
+)
+
+
+def burn(seconds: float) -> None:
+    """Use `seconds` of this thread's CPU."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def fake_clock(budgets: CpuBuckets) -> list:
+    clock = [0.0]
+    budgets.clock = lambda: clock[0]
+    return clock
+
+
+# ---- the buckets ----------------------------------------------------------------------------------------------
+
+def test_a_session_in_debt_is_refused_until_its_bucket_refills():
+    budgets = CpuBuckets(1.0)
+    clock = fake_clock(budgets)
+    rate, burst = budgets.rate(CPU_SESSION)
+    assert budgets.admit("s", "a") is None
+    budgets.charge("s", "a", burst + 2 * rate)  # two seconds' worth beyond the burst
+    seconds, message = budgets.admit("s", "a")
+    assert seconds == 2 and "server CPU time" in message and "session" in message
+    assert budgets.admit("t", "a") is None  # another session of the same address
+    clock[0] += 1.9
+    assert budgets.admit("s", "a") is not None
+    clock[0] += 0.1
+    assert budgets.admit("s", "a") is None
+    clock[0] += 1000
+    assert budgets.tokens(CPU_SESSION, "s") == pytest.approx(burst)  # refills up to the burst only
+
+
+def test_an_address_pays_only_beyond_each_requests_allowance():
+    budgets = CpuBuckets(1.0)
+    fake_clock(budgets)
+    _, burst = budgets.rate(CPU_ADDRESS)
+    budgets.charge("s", "a", ADDRESS_ALLOWANCE * 0.9)
+    assert budgets.tokens(CPU_ADDRESS, "a") == burst
+    budgets.charge("s", "a", ADDRESS_ALLOWANCE + 0.5)
+    assert budgets.tokens(CPU_ADDRESS, "a") == pytest.approx(burst - 0.5)
+    budgets.charge(None, "a", ADDRESS_ALLOWANCE + burst)  # no session (a create): the address pays
+    seconds, message = budgets.admit(None, "a")
+    assert "address" in message and seconds >= 1
+    assert budgets.admit("u", "a") is not None  # any session of that address waits too
+    assert budgets.admit("u", "b") is None
+
+
+def test_a_class_of_300_behind_one_address_pressing_step_every_second_is_never_refused():
+    """300 sessions on one address, each pressing once a second a Step that costs 10 ms of CPU (bench/load.py
+    measures 1.5-3 ms for the page's Step of the default network), for two minutes."""
+    budgets = CpuBuckets(1.0)
+    clock = fake_clock(budgets)
+    for second in range(120):
+        for k in range(300):
+            clock[0] = second + k / 300
+            assert budgets.admit(f"s{k}", "nat") is None, (second, k)
+            budgets.charge(f"s{k}", "nat", 0.010)
+
+
+def test_one_address_running_the_largest_requests_from_16_sessions_is_held_to_its_share():
+    """16 clients on one address, each starting a 1-second request whenever it is let in, for a minute: the
+    address's burst and rate, plus the requests let in before the first was charged."""
+    budgets = CpuBuckets(1.0)
+    clock = fake_clock(budgets)
+    rate, burst = budgets.rate(CPU_ADDRESS)
+    busy_until, used = [0.0] * 16, 0.0
+    for tick in range(600):
+        clock[0] = tick / 10
+        for k in range(16):
+            if busy_until[k] == clock[0]:  # its request ends: charged
+                budgets.charge(f"s{k}", "heavy", 1.0)
+                used += 1.0
+            if busy_until[k] <= clock[0] and budgets.admit(f"s{k}", "heavy") is None:
+                busy_until[k] = clock[0] + 1.0
+    assert used <= burst + 60 * rate + 16 + 1e-9
+    assert used < 60 * 16 / 15  # against 960 s unlimited
+
+
+# ---- measuring ------------------------------------------------------------------------------------------------
+
+def test_the_meter_counts_the_requests_own_turns_on_the_loop_and_not_other_tasks():
+    async def request():
+        burn(0.03)
+        await asyncio.sleep(0.05)  # another task runs meanwhile
+        burn(0.03)
+
+    async def other():
+        await asyncio.sleep(0.01)
+        burn(0.05)
+
+    async def main():
+        meter = Meter()
+        await asyncio.gather(meter.run(request()), other())
+        return meter.seconds
+
+    assert 0.06 <= asyncio.run(main()) < 0.1
+
+
+def test_the_meter_counts_work_in_the_threadpool_and_not_waiting():
+    async def main():
+        meter = Meter()
+        METER.set(meter)
+
+        def work():
+            burn(0.03)
+            time.sleep(0.05)
+
+        await run_in_threadpool(in_thread, work)
+        return meter.seconds
+
+    assert 0.03 <= asyncio.run(main()) < 0.07
+
+
+def test_cancelling_a_metered_request_reaches_the_request():
+    cancelled = []
+
+    async def request():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def main():
+        task = asyncio.create_task(Meter().run(request()))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert cancelled == [True]
+
+
+# ---- through the app ------------------------------------------------------------------------------------------
+
+def spent(client, key: str, limit: Limit = CPU_SESSION) -> float:
+    budgets = client.app.state.cpu_budgets
+    return budgets.rate(limit)[1] - budgets.tokens(limit, key)
+
+
+@pytest.mark.parametrize("where", ["event loop", "threadpool"])
+def test_a_step_is_charged_the_cpu_it_used_wherever_it_ran(client, monkeypatch, where):
+    fake_clock(client.app.state.cpu_budgets)
+    if where == "threadpool":
+        monkeypatch.setattr(quick, "QUICK_WORK", 0)
+    sid = page_session(client)
+    train = Session.train
+    monkeypatch.setattr(Session, "train", lambda self, *a, **k: (burn(0.05), train(self, *a, **k))[1])
+    before = spent(client, sid)
+    assert client.post("/ui/step", headers=HX).status_code == 200
+    used = spent(client, sid) - before
+    assert used >= 0.05
+    assert used - ADDRESS_ALLOWANCE - 1e-9 <= spent(client, "testclient", CPU_ADDRESS) <= spent(client, sid)
+
+
+def test_a_plain_route_in_the_threadpool_is_charged_its_cpu(client, monkeypatch):
+    fake_clock(client.app.state.cpu_budgets)
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    report = Session.gradient_report
+    monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.05), report(self))[1])
+    assert client.post(f"/api/sessions/{sid}/gradient-check").status_code == 200
+    assert spent(client, sid) >= 0.05
+
+
+def test_a_session_over_its_cpu_budget_gets_429_while_other_sessions_and_addresses_go_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(ratelimit, "CPU_SESSION", Limit("server CPU time of one session", 0.01, 0.0, "session",
+                                                        counts="cpu"))
+    app = create_app(f"sqlite:///{tmp_path}/s.db")
+    with TestClient(app) as c:
+        fake_clock(app.state.cpu_budgets)
+        sid = page_session(c)  # its step used some CPU: the session is in debt, its address is not
+        r = c.post("/ui/step", headers=HX)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert "server CPU time" in r.json()["detail"]
+        assert c.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 429  # the API too
+        c.cookies.clear()  # another client of the same address
+        other = c.post("/api/sessions", json={}).json()["id"]
+        assert c.post(f"/api/sessions/{other}/step", json={"steps": 1}).status_code == 200
+        assert c.get(f"/api/sessions/{sid}").json()["step"] == 1  # reading is not limited
+        c.cookies.set("bp_session", sid)
+        app.state.cpu_budgets.clock = lambda: 1e6  # much later: refilled
+        assert c.post("/ui/step", headers=HX).status_code == 200
+
+
+def test_an_address_over_its_cpu_budget_gets_429_while_another_address_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(ratelimit, "CPU_ADDRESS", Limit("server CPU time of one address", 0.01, 0.0, "address",
+                                                        counts="cpu"))
+    monkeypatch.setattr(ratelimit, "ADDRESS_ALLOWANCE", 0.0)
+    app = create_app(f"sqlite:///{tmp_path}/s.db")
+    with TestClient(app) as c:
+        fake_clock(app.state.cpu_budgets)
+        sid = c.post("/api/sessions", json={}).json()["id"]  # charged to the address
+        r = c.post(f"/api/sessions/{sid}/step", json={"steps": 1})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "address" in r.json()["detail"]
+        assert c.post("/api/sessions", json={}).status_code == 429
+        far = TestClient(app, client=("192.0.2.7", 50000))
+        assert far.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 200  # same session, elsewhere
+        assert far.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 429  # its own address now
+
+
+def test_requests_of_one_session_take_turns_so_16_at_once_cannot_share_one_full_bucket(tmp_path, monkeypatch):
+    """16 threads on one session with a bucket that one request empties: each request is let in or refused
+    knowing what the one before it cost, so exactly one runs."""
+    monkeypatch.setattr(ratelimit, "CPU_SESSION", Limit("server CPU time of one session", 0.01, 0.0, "session",
+                                                        counts="cpu"))
+    app = create_app(f"sqlite:///{tmp_path}/s.db")
+    with TestClient(app) as c:
+        fake_clock(app.state.cpu_budgets)
+        sid = c.post("/api/sessions", json={}).json()["id"]
+        codes = []
+        threads = [threading.Thread(target=lambda: codes.append(
+            c.post(f"/api/sessions/{sid}/step", json={"steps": 50}).status_code)) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(codes) == [200] + [429] * 15
+        assert c.get(f"/api/sessions/{sid}").json()["step"] == 50
