@@ -11,8 +11,11 @@ from app.ratelimit import Buckets, CpuBuckets, RateLimit
 from app.security import SecurityHeaders
 from app.api import errors, practice, sessions, snapshots
 from app.api import loss_slice
+from app.api import live as api_live
+from app import live as live_rooms
 from app.web import configure, deps as web_deps, exercises, lessons, page, practice as web_practice, probes, sharing, training, upload
 from app.web import matrix_panel
+from app.web import live as web_live
 from app.web.render import ROOT
 from app.store import open_store
 from app.settings import get_settings
@@ -25,11 +28,13 @@ def create_app(store: str | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         settings = get_settings()
         app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl)
+        app.state.live = live_rooms.open_live(app.state.sessions, store or settings.store, settings.live_ttl)
         # The objects made while starting live for good: keep them out of the garbage collector's passes
         # (bench/README.md says what it saves).
         gc.collect()
         gc.freeze()
         yield
+        await live_rooms.close_live(app.state.live)
         app.state.sessions.close()
 
     app = FastAPI(
@@ -53,9 +58,11 @@ def create_app(store: str | None = None) -> FastAPI:
     app.include_router(snapshots.router)
     app.include_router(loss_slice.router)
     app.include_router(practice.router)
+    app.include_router(api_live.router)
     for web in (page, training, configure, probes, upload, sharing, web_practice, exercises, lessons):
         app.include_router(web.router)
     app.include_router(matrix_panel.router)  # the Matrix form toggle
+    app.include_router(web_live.router)  # live rooms: Present, polls, and the followers' /live/{code}
     app.add_exception_handler(web_deps.NoSession, web_deps.on_no_session)
     vendor.mount(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     rewind_steps: int = 250
     # ...and at most this many bytes of them per session, so a large network keeps fewer steps.
     rewind_bytes: int = 16_000_000
+    # A live room ends this many seconds after its presenter's last change (or at Stop presenting).
+    live_ttl: int = 3 * 3600
     # Multiplies every per-client rate limit (app/ratelimit.py); 0 turns them off.
     rate_limit_scale: float = 1.0
     # Mark the session cookie Secure; turn on when the playground is served over HTTPS.

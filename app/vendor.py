@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "node_modules"
 PACKAGES = {
     "htmx": "htmx.org/dist",
+    "htmx-sse": "htmx-ext-sse/dist",  # server-sent events for live rooms
     "plotly": "plotly.js-basic-dist-min",
     "swagger-ui": "swagger-ui-dist",
 }

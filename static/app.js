@@ -99,10 +99,23 @@
       pendingLoss = [];
       Plotly.react(div, lossTraces(data.points), lossLayout(), PLOT_CONFIG);
     } else if (data.points.length) {
-      pendingLoss = pendingLoss.concat(data.points);
+      // Only steps after the last one drawn: a live room's page may already hold a frame's first points.
+      var last = pendingLoss.length ? pendingLoss[pendingLoss.length - 1][0] : lastStep(div);
+      pendingLoss = pendingLoss.concat(data.points.filter(function (p) { return last === null || p[0] > last; }));
       schedule();
     }
   }
+
+  function lastStep(div) {
+    var x = div.data && div.data[0] && div.data[0].x;
+    return x && x.length ? x[x.length - 1] : null;
+  }
+
+  // A live room's stream: when htmx's SSE extension has to open it anew, it resumes after the last event received.
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var room = liveRoom(), id = event.detail && event.detail.lastEventId;
+    if (room && id) room.setAttribute("sse-connect", room.getAttribute("sse-connect").replace(/after=\d+/, "after=" + id));
+  });
 
   function describe(event) {
     var target = event.target.closest && event.target.closest(".edge, .node");
@@ -126,12 +139,17 @@
 
   // The inspector: clicking an edge or a node, or Enter on it, selects it; the server then draws it with every
   // later change of state until it is closed (Esc or ×).
+  // A follower of a live room inspects the room's network on its own screen (a GET that changes nothing).
+  function liveRoom() { return document.getElementById("live-room"); }
+
   function inspect(el) {
     if (!el || !window.htmx) return;
     var d = el.dataset, values;
     if (el.classList.contains("edge")) values = { kind: "edge", layer: d.layer, from: d.from, to: d.to };
     else values = { kind: "node", layer: d.layer, to: d.index };
-    htmx.ajax("POST", "/ui/inspect", { target: "#inspector", swap: "outerHTML", values: values }).then(uncover);
+    var room = liveRoom();
+    if (room) htmx.ajax("GET", room.dataset.inspect, { target: "#inspector", swap: "outerHTML", values: values }).then(uncover);
+    else htmx.ajax("POST", "/ui/inspect", { target: "#inspector", swap: "outerHTML", values: values }).then(uncover);
   }
 
   // On a phone the inspector is a sheet over the bottom of the window: the page scrolls so that the diagram it
@@ -147,7 +165,7 @@
     var panel = document.getElementById("inspector");
     if (!panel || !panel.classList.contains("open")) return false;
     panel.classList.remove("open");
-    if (window.htmx) htmx.ajax("POST", "/ui/inspect/close", { swap: "none" });
+    if (window.htmx && !liveRoom()) htmx.ajax("POST", "/ui/inspect/close", { swap: "none" });
     return true;
   }
 

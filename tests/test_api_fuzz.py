@@ -187,7 +187,8 @@ def test_every_operation_on_an_id_documents_its_404(client, session):
     spec = client.get("/openapi.json").json()
     with_ids = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()
                 if "{session_id}" in path or "{snapshot_id}" in path]
-    assert len(with_ids) == 15  # … and POST /api/sessions/{id}/check, GET /api/sessions/{id}/loss-slice
+    assert len(with_ids) == 17  # … and POST /api/sessions/{id}/check, GET /api/sessions/{id}/loss-slice, and
+    # POST /api/sessions/{id}/live and /live/stop
     for path, method, op in with_ids:
         assert op["responses"]["404"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorMessage"}, (method, path)

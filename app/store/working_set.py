@@ -86,8 +86,10 @@ class StoredLock:
         return True
 
     def release(self) -> None:
-        """Save what changed, then let the next request in."""
+        """Tell the store's `on_release` (a live room's followers), save what changed, then let the next request in."""
         try:
+            if self._store.on_release is not None:
+                self._store.on_release(self.entry.session)
             self._store._after_use(self.entry)
         finally:
             remote, self._remote = self._remote, None
@@ -118,6 +120,8 @@ class SessionStore:
         self.local = backend.local
         # Storage hears of uses that changed nothing at most this often per session.
         self.touch_interval = min(60.0, ttl / 10)
+        # Called with each session before its lock is released (app/web/live_render.py Publisher.on_release).
+        self.on_release = None
 
     def _remember(self, session: Session, entry: Entry) -> Entry:
         """Put a new session object into memory (the caller holds self._lock)."""

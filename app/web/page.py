@@ -11,6 +11,7 @@ from app.ratelimit import CREATE, address
 
 from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
+from .live_render import present
 from .presets import PRESETS, Preset
 from .render import context, templates
 from .setup_links import page_from_query, param_of, request_from_query, session_query
@@ -70,7 +71,8 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
             session.detailed = chosen.detailed
         notice, view.notice = notice or view.notice, None
         response = templates.TemplateResponse(request, "playground.html",
-                                              context(session, message=message, notice=notice))
+                                              context(session, message=message, notice=notice,
+                                                      live_present=present(request.app.state.live, session)))
     set_cookie(response, session)
     return response
 
@@ -96,12 +98,12 @@ def _is_own_link(session: Session, query: str) -> bool:
         return session_query(session) == query
 
 
-def too_many(request: Request, limit) -> Response | None:
-    """The page's answer when this address has made too many new sessions (rate limits are off: None)."""
+def too_many(request: Request, limit, title: str = "Too many new sessions") -> Response | None:
+    """The page's answer when this address has used up `limit` (rate limits are off: None)."""
     buckets = request.app.state.rate_limits
     wait = buckets.take(limit, address(request.scope)) if buckets is not None else 0
     if not wait:
         return None
     seconds, text = buckets.refusal(limit, wait)
-    return templates.TemplateResponse(request, "error_page.html", {"title": "Too many new sessions", "text": text},
+    return templates.TemplateResponse(request, "error_page.html", {"title": title, "text": text},
                                       status_code=429, headers={"Retry-After": str(seconds)})

@@ -169,7 +169,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
             loss_points: list | None = None, notice: str | None = None, gradcheck: dict | None = None,
             predicted: list | None = None, inspect: tuple | None = None, shared: dict | None = None,
             guess_typed: str = "", guess_saved: str | None = None, exercise_changed: bool = False,
-            lesson_changed: bool = False, with_controls: bool = False) -> dict:
+            lesson_changed: bool = False, with_controls: bool = False, live_present: dict | None = None,
+            live_changed: bool = False) -> dict:
     """Everything the panels draw. `loss_points` None means a fresh page or network: the whole loss curve and
     output figure. Otherwise only what a step changes is sent: the new loss points and the output update."""
     cfg = LazyConfig(session)
@@ -243,4 +244,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "max_csv_bytes": get_settings().max_csv_bytes,
         "max_import_bytes": get_settings().max_import_bytes,
         "setup_url": LazySetupUrl(session, cfg),
+        # A live room this session presents (app/web/live_render.py present), drawn by the page and live actions.
+        "live_present": live_present,
+        "live_changed": live_changed,
+        "live_from": session.page.get("live_from"),
     }

@@ -1,0 +1,156 @@
+"""Live rooms in the API: start and stop presenting a session, and the room's event stream GET /live/{code}/events."""
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import NO_SESSION, SessionDep
+from app.api.schemas import ErrorMessage
+from app.live.model import normal_code
+from app.live.service import RoomGone
+from app.live.storage import data_lines, sse
+from app.web.live import JOIN, room_url, too_many
+from app.web.live_render import render, stage, status
+
+router = APIRouter(tags=["live"])
+KINDS = ("frame", "poll", "count", "end")
+ONLY = rf"^({'|'.join(KINDS)})(,({'|'.join(KINDS)}))*$"
+PING_SECONDS = 15.0  # a comment this often keeps proxies from closing an idle stream and finds closed ones
+RETRY_MS = 1000  # how soon a browser reconnects after the stream drops
+
+
+class LiveRoom(BaseModel):
+    code: str = Field(description="The join code: 6 letters and digits.")
+    url: str = Field(description="The followers' page, /live/{code}.")
+    events: str = Field(description="The room's event stream (text/event-stream).")
+    expires: float = Field(description="Unix time at which the room ends unless the presenter changes something "
+                                       "(each change moves it on).")
+
+
+def _room_answer(request: Request, room) -> LiveRoom:
+    url = room_url(request, room.code)
+    return LiveRoom(code=room.code, url=url, events=url + "/events", expires=room.expires)
+
+
+@router.post("/api/sessions/{session_id}/live", status_code=201, response_model=LiveRoom, responses={
+    **NO_SESSION, 200: {"model": LiveRoom, "description": "The session already presents: its room."}})
+def start_presenting(request: Request, session: SessionDep, response: Response) -> LiveRoom:
+    """Present the session as a live room. Followers open `url` (or type `code` at /live) and watch every change
+    of this session: steps, phases, rewinds and settings. Only this session drives the room."""
+    with session.lock:
+        room, new = request.app.state.live.start(session, lambda code: room_url(request, code))
+    if not new:
+        response.status_code = 200
+    return _room_answer(request, room)
+
+
+@router.post("/api/sessions/{session_id}/live/stop", status_code=204, responses={
+    404: {"model": ErrorMessage, "description": "No session with this id, or it does not present a room."}})
+def stop_presenting(request: Request, session: SessionDep) -> Response:
+    """End the room: followers keep its last state, and may still take a copy of it for an hour."""
+    with session.lock:
+        room = request.app.state.live.stop(session)
+    if room is None:
+        raise HTTPException(404, "This session does not present a live room.")
+    return Response(status_code=204)
+
+
+@router.get("/live/{code}/events", response_class=StreamingResponse, responses={
+    200: {"content": {"text/event-stream": {}}, "description": (
+        "Server-sent events, each with `id:` (the room's event number, increasing by one) and `event:`: `frame` "
+        "(a change of the presenter's network: HTML of the panels it changed, swapped out of band; its "
+        '`<p id="live-status" data-step="N">` carries the step number), `poll` (the question, or its result once '
+        "revealed), `count` (how many have answered) and `end` (the presenter stopped). A comment line every 15 s "
+        "keeps the stream open.")},
+    404: {"model": ErrorMessage, "description": "No such room."},
+    429: {"model": ErrorMessage, "description": "Too many joins from this address."}})
+async def events(request: Request, code: str,
+                 after: Annotated[int | None, Query(ge=0, description=(
+                     "The last event this client has (the page's render says which); a client without one first "
+                     "gets a `frame` with the whole state."))] = None,
+                 only: Annotated[str | None, Query(pattern=ONLY, description="Event kinds to send, comma-separated "
+                                                                             "(default all).")] = None,
+                 last_event_id: Annotated[str | None, Header()] = None) -> Response:
+    """The room's events, live. A reconnecting browser sends Last-Event-ID and resumes after it: the events it
+    missed are replayed, or, when they are no longer kept, one `frame` brings it to the latest state."""
+    if (refused := too_many(request, JOIN)) is not None:
+        return refused
+    live = request.app.state.live
+    kinds = None if only is None else frozenset(only.split(","))
+    if normal_code(code) != code:
+        raise HTTPException(404, "No live room with this code.")
+    resume = max((v for v in (after, _int(last_event_id)) if v is not None), default=None)
+    try:
+        newest = await run_in_threadpool(_newest, live, code)
+    except RoomGone:
+        raise HTTPException(404, "No live room with this code; it may have ended.") from None
+    sub = live.hub.subscribe(code, kinds, newest)
+    return StreamingResponse(_stream(live, code, sub, kinds, resume, newest), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def _newest(live, code: str) -> int:
+    live.room(code)
+    return live.rooms.latest([code]).get(code, 0)
+
+
+async def _stream(live, code: str, sub, kinds, resume: int | None, newest: int):
+    try:
+        yield b"retry: %d\n\n" % RETRY_MS
+        sent = resume if resume is not None else -1
+        missed = None
+        if resume is not None and resume < newest:
+            missed = await run_in_threadpool(live.rooms.events_after, code, resume)
+        if resume is None or (resume < newest and missed is None) or resume > newest:
+            if kinds is None or "frame" in kinds:
+                latest = await run_in_threadpool(_whole_frame, live, code)
+                if latest is not None:
+                    sent, event = latest
+                    yield event
+            sent = max(sent, newest)
+        for seq, event in missed or []:
+            if seq > sent:
+                sent = seq
+                if kinds is None or _kind(event) in kinds:
+                    yield event
+        while True:
+            try:
+                item = await asyncio.wait_for(sub.queue.get(), PING_SECONDS)
+            except TimeoutError:
+                yield b": ping\n\n"
+                continue
+            if item is None:
+                return
+            seq, event = item
+            if seq > sent:
+                sent = seq
+                yield event
+    finally:
+        live.hub.unsubscribe(code, sub)
+
+
+def _kind(event: bytes) -> str:
+    start = event.index(b"\nevent: ") + 8
+    return event[start:event.index(b"\n", start)].decode()
+
+
+def _whole_frame(live, code: str) -> tuple[int, bytes] | None:
+    """The room's whole state as one `frame` (numbered as the newest event), for a client with nothing to resume."""
+    try:
+        room = live.room(code)
+    except RoomGone:
+        return None
+    session = live.shown_session(room)
+    if session is None:
+        return None
+    with session.lock:
+        seq = live.rooms.latest([code]).get(code, 0)
+        html = render("partials/live_frame.html", stage(session, True, None, status(session, room)))
+    return seq, sse(seq, "frame", data_lines(html))

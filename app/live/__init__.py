@@ -1,0 +1,27 @@
+"""Live rooms (issue 16): a presenter's session that followers watch, with polls about the coming step."""
+import asyncio
+
+from .hub import Hub
+from .service import Live
+from .storage import open_rooms
+
+
+def open_live(store, url: str, ttl: float) -> Live:
+    """The live rooms beside the session store at `url`, fanning out on the running event loop; every release of a
+    presenting session's lock publishes its followers' frame."""
+    from app.web.live_render import Publisher, event_html  # the page's templates draw every event
+
+    rooms = open_rooms(url)
+    hub = Hub(rooms)
+    hub.start(asyncio.get_running_loop())
+    publisher = Publisher(store, rooms, hub)
+    store.on_release = publisher.on_release
+    return Live(store, rooms, hub, publisher, event_html, ttl)
+
+
+async def close_live(live: Live) -> None:
+    live.store.on_release = None
+    live.publisher.close()
+    live.close()
+    await live.hub.stop()
+    live.rooms.close()

@@ -1,0 +1,158 @@
+"""Fan-out in one process: every event of a room, already encoded, goes to the queue of every stream following it.
+
+An event is published once (rendered once, numbered and kept by the room storage) and delivered here as bytes, so
+300 followers cost 300 queue puts and socket writes, not 300 renders. Events made in another process arrive through
+`follow`: Redis pub/sub, or for SQLite a look at the rooms' newest numbers every FOLLOW_INTERVAL.
+"""
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from .storage import event_seq
+
+log = logging.getLogger(__name__)
+
+FOLLOW_INTERVAL = 0.02  # seconds between looks at the SQLite events table for other workers' events
+QUEUE_LIMIT = 512  # events waiting for one slow stream; beyond it the stream ends and its browser reconnects
+
+
+@dataclass(eq=False)
+class Subscriber:
+    kinds: frozenset | None  # the event kinds it wants (None: all)
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    overflowed: bool = False
+
+
+@dataclass
+class Channel:
+    subscribers: set = field(default_factory=set)
+    last: int = 0  # the newest event number delivered here
+
+
+class Hub:
+    def __init__(self, rooms):
+        self.rooms = rooms
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.channels: dict[str, Channel] = {}
+        self._publishing = threading.Lock()  # numbering and delivery in one order, in this process
+        self._follower: asyncio.Task | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._follower = loop.create_task(self._follow())
+
+    async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+        for channel in self.channels.values():
+            for sub in channel.subscribers:
+                sub.queue.put_nowait(None) if not sub.queue.full() else None
+
+    # ---- publishing (any thread) ----
+
+    def publish(self, code: str, kind: str, lines: bytes) -> int | None:
+        """Number, keep and deliver an event; its number, or None when the room is gone."""
+        with self._publishing:
+            done = self.rooms.publish(code, kind, lines)
+            if done is None:
+                return None
+            seq, event = done
+            self._call(self._deliver, code, seq, kind, event)
+            return seq
+
+    def _call(self, fn, *args) -> None:
+        if self.loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            fn(*args)
+        else:
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    def _deliver(self, code: str, seq: int, kind: str, event: bytes) -> None:
+        channel = self.channels.get(code)
+        if channel is None or seq <= channel.last:
+            return
+        channel.last = seq
+        for sub in list(channel.subscribers):
+            if sub.kinds is not None and kind not in sub.kinds:
+                continue
+            if sub.queue.qsize() >= QUEUE_LIMIT - 1:  # too far behind: end the stream; the browser resumes
+                sub.overflowed = True
+                if not sub.queue.full():
+                    sub.queue.put_nowait(None)
+                channel.subscribers.discard(sub)
+                continue
+            sub.queue.put_nowait((seq, event))
+
+    # ---- following (on the loop) ----
+
+    def subscribe(self, code: str, kinds: frozenset | None, last: int) -> Subscriber:
+        channel = self.channels.setdefault(code, Channel())
+        channel.last = max(channel.last, last)
+        sub = Subscriber(kinds)
+        channel.subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, code: str, sub: Subscriber) -> None:
+        channel = self.channels.get(code)
+        if channel is None:
+            return
+        channel.subscribers.discard(sub)
+        if not channel.subscribers:
+            del self.channels[code]
+
+    def followers(self, code: str) -> int:
+        channel = self.channels.get(code)
+        return len(channel.subscribers) if channel else 0
+
+    async def _follow(self) -> None:
+        """Deliver what other processes published."""
+        try:
+            if hasattr(self.rooms, "CHANNELS"):
+                await self._follow_redis()
+            else:
+                await self._follow_table()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - logged; streams in this process then only see local events
+            log.exception("live rooms: following other processes' events stopped")
+
+    async def _follow_table(self) -> None:
+        while True:
+            await asyncio.sleep(FOLLOW_INTERVAL)
+            codes = [c for c, ch in self.channels.items() if ch.subscribers]
+            if not codes:
+                continue
+            for code, newest in self.rooms.latest(codes).items():
+                channel = self.channels.get(code)
+                if channel is None or newest <= channel.last:
+                    continue
+                events = self.rooms.events_after(code, channel.last)
+                for seq, event in events or []:
+                    self._deliver(code, seq, _kind(event), event)
+
+    async def _follow_redis(self) -> None:
+        import redis.asyncio as aioredis
+        client = aioredis.Redis.from_url(self.rooms.url)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe(self.rooms.CHANNELS)
+            async for message in pubsub.listen():
+                if message.get("type") != "pmessage":
+                    continue
+                code = message["channel"].decode().rsplit(":", 1)[1]
+                event = message["data"]
+                self._deliver(code, event_seq(event), _kind(event), event)
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+
+
+def _kind(event: bytes) -> str:
+    start = event.index(b"\nevent: ") + 8
+    return event[start:event.index(b"\n", start)].decode()

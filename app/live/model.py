@@ -1,0 +1,56 @@
+"""A live room: a presenter's session that followers watch on /live/{code}, and the poll it may be asking."""
+import secrets
+from dataclasses import asdict, dataclass, field
+
+# Join codes: six characters people read off a projector and type on a phone, without look-alikes (no 0/O, 1/I/L).
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+# A room ends this long after the presenter's last change (or at "Stop presenting"); an ended room stays readable
+# (its last state, and a copy of it) for ENDED_KEPT seconds more.
+ENDED_KEPT = 3600.0
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normal_code(text: str) -> str | None:
+    """A typed code, upper-cased and without spaces or dashes; None when it cannot be one."""
+    code = "".join(text.split()).replace("-", "").upper()
+    return code if len(code) == CODE_LENGTH and all(c in ALPHABET for c in code) else None
+
+
+@dataclass
+class Poll:
+    """A question about the coming step. `kind`: "direction" (will a weight go up or down), "largest" (which node of
+    a layer gets the largest |δ|) or "number" (a quantity of the step, checked as the worksheet checks it).
+    `target` locates it (the worksheet's Ask fields). `result` is set by Reveal."""
+
+    id: int
+    kind: str
+    question: str
+    choices: list[str]
+    target: dict
+    step: int  # the presenter's step when it was asked: the poll is about step + 1
+    result: dict | None = None
+
+
+@dataclass
+class Room:
+    code: str
+    sid: str  # the presenter's session: the only one that drives the room
+    started: float
+    expires: float
+    poll: Poll | None = None
+    polls_asked: int = 0
+    ended: bool = False
+    snapshot: str | None = None  # once ended: a snapshot of where it ended, for "Take a copy"
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Room":
+        poll = data.get("poll")
+        return cls(**{**data, "poll": Poll(**poll) if poll else None})

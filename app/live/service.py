@@ -1,0 +1,217 @@
+"""Live rooms: starting and ending one, its polls, and a follower's copy. The page's and the API's routes call these.
+
+The presenter's session holds `page["live"] = {"code": ...}`; the room (app/live/storage.py) names the session that
+drives it. Everything a presenter does goes through that session's lock, so the room changes in one order.
+"""
+import secrets
+import threading
+import time
+
+from app.core.session import Session
+from app.engine import FieldError
+from app.store import records
+
+from . import polls
+from .model import ENDED_KEPT, Room, new_code
+from .storage import data_lines
+
+PAGE_KEY = "live"  # session.page: the room this session presents
+BACK_KEY = "live_from"  # session.page: the room a follower's copy came from
+COUNT_INTERVAL = 0.25  # seconds: the count of answers goes out at most this often per room (the last always does)
+
+
+class RoomGone(Exception):
+    """There is no such room (never was, expired, or ended and forgotten)."""
+
+
+class Live:
+    """`render(kind, room, live, session)` draws an event's HTML (app/web/live_render.py event_html); `publisher`
+    sends the presenter's frames (live_render.Publisher)."""
+
+    def __init__(self, store, rooms, hub, publisher, render, ttl: float, clock=time.time):
+        self.store, self.rooms, self.hub, self.publisher, self.render = store, rooms, hub, publisher, render
+        self.ttl, self.clock = ttl, clock
+        self._counts: dict[str, tuple[float, bool]] = {}
+        self._count_guard = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self.closed = False
+
+    def close(self) -> None:
+        """The app is stopping: no more counts (the storage closes next)."""
+        with self._count_guard:
+            self.closed = True
+            for timer in self._timers:
+                timer.cancel()
+
+    # ---- the presenter (the caller holds the session's lock) ----
+
+    def room_of(self, session: Session) -> Room | None:
+        """The room this session presents, if it still does."""
+        code = (session.page.get(PAGE_KEY) or {}).get("code")
+        room = self.rooms.get(code) if code else None
+        if room is None or room.ended or room.sid != session.id:
+            if code:
+                session.page.pop(PAGE_KEY, None)
+            return None
+        return room
+
+    def start(self, session: Session, url_for) -> tuple[Room, bool]:
+        """Present the session: its room (and True when it is new). `url_for(code)` is the room's link."""
+        room = self.room_of(session)
+        if room is not None:
+            return room, False
+        now = self.clock()
+        for _ in range(10):
+            code = new_code()
+            room = Room(code, session.id, now, now + self.ttl, extra={"url": url_for(code)})
+            if self.rooms.create(room):
+                session.page[PAGE_KEY] = {"code": code}
+                self.publisher.forget(code)
+                return room, True
+        raise RuntimeError("no free join code after 10 tries")
+
+    def stop(self, session: Session) -> Room | None:
+        """End the room: followers keep its last state and may still take a copy of it, for ENDED_KEPT seconds."""
+        room = self.room_of(session)
+        session.page.pop(PAGE_KEY, None)
+        if room is None:
+            return None
+        snapshot = secrets.token_urlsafe(12)
+        self.store.backend.put_snapshot(snapshot, records.snapshot_bytes(session))
+        room.ended, room.snapshot, room.poll = True, snapshot, None
+        room.expires = self.clock() + ENDED_KEPT
+        self.rooms.save(room)
+        self.publish(room, "end", session)
+        self.publisher.forget(room.code)
+        return room
+
+    def ask(self, session: Session, kind: str, choice: str) -> Room:
+        room = self._presenting(session)
+        room.polls_asked += 1
+        room.poll = polls.make(session, kind, choice, room.polls_asked)
+        self.rooms.save(room)
+        self.publish(room, "poll", session)
+        return room
+
+    def close_poll(self, session: Session) -> Room:
+        room = self._presenting(session)
+        room.poll = None
+        self.rooms.save(room)
+        self.publish(room, "poll", session)
+        return room
+
+    def reveal(self, session: Session, take_step) -> tuple[Room, object]:
+        """Run the coming step (`take_step()`, the page's Step) and mark the answers against it. The key is read
+        from the step's proposal first, which is the step then taken."""
+        room = self._presenting(session)
+        poll = room.poll
+        if poll is None or poll.result is not None:
+            raise FieldError("poll", "there is no open question to reveal; ask one first.")
+        key = polls.answer_key(session, poll)
+        step_before = session.trainer.step_count
+        answer = take_step()
+        if session.trainer.step_count != step_before + 1:  # the step failed (diverged, over a cap): nothing revealed
+            return room, answer
+        poll.result = polls.result(poll, key, self.rooms.answers(room.code, poll.id))
+        self.rooms.save(room)
+        self.publish(room, "poll", session)
+        return room, answer
+
+    def _presenting(self, session: Session) -> Room:
+        room = self.room_of(session)
+        if room is None:
+            raise FieldError("live", "this session is not presenting; press Present first.")
+        return room
+
+    def publish(self, room: Room, kind: str, session: Session | None = None) -> int | None:
+        return self.hub.publish(room.code, kind, data_lines(self.render(kind, room, self, session)))
+
+    # ---- followers ----
+
+    def room(self, code: str) -> Room:
+        room = self.rooms.get(code)
+        if room is None:
+            raise RoomGone(code)
+        return room
+
+    def answer(self, code: str, follower: str, raw: str, poll_id: str) -> tuple[Room, str]:
+        """A follower's answer to the open poll (changeable until Reveal); FieldError for a closed poll or a bad
+        answer."""
+        room = self.room(code)
+        poll = room.poll
+        if room.ended or poll is None or poll.result is not None or str(poll.id) != poll_id:
+            raise FieldError("answer", "this question is closed: the presenter revealed it or moved on.")
+        value = polls.normal_answer(poll, raw)
+        self.rooms.answer(code, poll.id, follower, value)
+        self.counted(room)
+        return room, value
+
+    def counted(self, room: Room) -> None:
+        """Tell the room how many have answered, at most every COUNT_INTERVAL (the last count always goes out)."""
+        now = time.monotonic()
+        with self._count_guard:
+            last, pending = self._counts.get(room.code, (0.0, False))
+            if pending:
+                return
+            if now - last < COUNT_INTERVAL:
+                if self.closed:
+                    return
+                self._counts[room.code] = (last, True)
+                timer = threading.Timer(last + COUNT_INTERVAL - now, self._count_now, (room.code,))
+                timer.daemon = True
+                self._timers.add(timer)
+                timer.start()
+                return
+            self._counts[room.code] = (now, False)
+        self.publish(room, "count")
+
+    def _count_now(self, code: str) -> None:
+        with self._count_guard:
+            self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
+            if self.closed:
+                return
+            self._counts[code] = (time.monotonic(), False)
+        room = self.rooms.get(code)
+        if room is not None and room.poll is not None:
+            self.publish(room, "count")
+
+    def mine(self, code: str, follower: str) -> dict:
+        """A follower's own answer to the current poll, and whether it was right once revealed."""
+        room = self.room(code)
+        poll = room.poll
+        if poll is None:
+            return {"poll": None}
+        value = self.rooms.answers(code, poll.id).get(follower) if follower else None
+        out = {"poll": poll, "value": value}
+        if poll.result is not None and value is not None:
+            key = {"answer": poll.result["answer"], "value": poll.result.get("value")}
+            out["right"] = polls.is_right(poll, key, value)
+        return out
+
+    def shown_session(self, room: Room) -> Session | None:
+        """The session the room shows: the presenter's, or once ended the snapshot of where it ended (a session of
+        no store, with a plain lock)."""
+        if not room.ended:
+            return self.store.get(room.sid)
+        data = self.store.backend.get_snapshot(room.snapshot) if room.snapshot else None
+        return None if data is None else records.restore_snapshot(room.snapshot, data)
+
+    def copy(self, code: str) -> Session:
+        """A session of the follower's own at the room's state (its end, once ended), as a share link gives."""
+        room = self.room(code)
+        if room.ended:
+            data = self.store.backend.get_snapshot(room.snapshot) if room.snapshot else None
+            if data is None:
+                raise RoomGone(code)
+        else:
+            session = self.store.get(room.sid)
+            if session is None:
+                raise RoomGone(code)
+            with session.lock:
+                data = records.snapshot_bytes(session)
+        fresh = records.restore_snapshot(secrets.token_hex(16), data)
+        fresh.page.pop(PAGE_KEY, None)
+        fresh.page.pop("playing", None)
+        fresh.page[BACK_KEY] = code
+        self.store.add(fresh)
+        return fresh

@@ -1,0 +1,248 @@
+"""Live rooms on the page: the presenter's Present, polls and Stop (/ui/live/*), and the followers' /live/{code}.
+
+A follower is a browser with a `bp_follower` cookie: an anonymous token that only keys its poll answers. Nothing a
+follower sends reaches the presenter's session: the follower's routes read the room's session (inspecting it under
+its lock) and write only answers, and the presenter's routes act on the cookie's own session, which must be the
+room's.
+"""
+import re
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.engine import DivergenceError, FieldError
+from app.live.model import normal_code
+from app.live.service import RoomGone
+from app.ratelimit import Limit
+
+from . import page
+from .csrf import same_site_post
+from .deps import Current, set_cookie
+from .live_render import poll_view, present, spaced, stage, status
+from .panels import panels
+from .render import inspector_for, templates
+from .view_state import view_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
+FOLLOWER = "bp_follower"
+FOLLOWER_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+# Joining (the page and its event stream, and every mistyped code) is limited per address: a class of 300 behind one
+# NAT joins in a burst, while guessing codes (31^6 of them) at this rate is hopeless.
+JOIN = Limit("live room joins", 5, 600, "address")
+# Answers: a class answering one question within a few seconds, from one address.
+ANSWER = Limit("poll answers", 60, 600, "address")
+
+
+def _live(request: Request):
+    return request.app.state.live
+
+
+def too_many(request: Request, limit: Limit) -> Response | None:
+    return page.too_many(request, limit, "Too many requests")
+
+
+# ---- the presenter ----
+
+def _present_panels(request: Request, session, errors: dict | None = None, **extra) -> Response:
+    return panels(request, session, loss_points=[], live_present=present(_live(request), session),
+                  live_changed=True, errors=errors, **extra)
+
+
+def room_url(request: Request, code: str) -> str:
+    return str(request.url_for("follow_room", code=code))
+
+
+@router.post("/ui/live/start")
+def start(request: Request, session: Current) -> Response:
+    with session.lock:
+        room, new = _live(request).start(session, lambda code: room_url(request, code))
+        notice = (f"Presenting as room {spaced(room.code)}: followers join at {room_url(request, room.code)}."
+                  if new else None)
+        return _present_panels(request, session, notice=notice)
+
+
+@router.post("/ui/live/stop")
+def stop(request: Request, session: Current) -> Response:
+    with session.lock:
+        room = _live(request).stop(session)
+        notice = (f"Stopped presenting room {spaced(room.code)}. Followers keep step {session.trainer.step_count} "
+                  "and can still take a copy of it." if room else None)
+        return _present_panels(request, session, notice=notice)
+
+
+@router.post("/ui/live/ask")
+def ask(request: Request, session: Current, kind: Annotated[str, Form()] = "",
+        choice: Annotated[str, Form()] = "") -> Response:
+    with session.lock:
+        try:
+            _live(request).ask(session, kind, choice)
+        except FieldError as exc:
+            return _present_panels(request, session, errors={"poll": f"{exc.field}: {exc.message}"})
+        return _present_panels(request, session)
+
+
+@router.post("/ui/live/close-poll")
+def close_poll(request: Request, session: Current) -> Response:
+    with session.lock:
+        try:
+            _live(request).close_poll(session)
+        except FieldError as exc:
+            return _present_panels(request, session, errors={"poll": exc.message})
+        return _present_panels(request, session)
+
+
+@router.post("/ui/live/reveal")
+def reveal(request: Request, session: Current) -> Response:
+    """Reveal runs the coming step, as Step does, then shows everyone the answer and the class's answers."""
+    with session.lock:
+        points = []
+
+        def take_step():
+            view = view_of(session)
+            view.forget()
+            view.playing = False
+            points.extend(session.train(1))
+
+        try:
+            _live(request).reveal(session, take_step)
+        except (DivergenceError, FieldError) as exc:
+            return _present_panels(request, session, errors={"poll": exc.message})
+        return panels(request, session, loss_points=points, transport=True,
+                      live_present=present(_live(request), session), live_changed=True)
+
+
+# ---- followers ----
+
+def follower_of(request: Request) -> str | None:
+    token = request.cookies.get(FOLLOWER, "")
+    return token if FOLLOWER_TOKEN.match(token) else None
+
+
+def _set_follower(response: Response, token: str) -> None:
+    response.set_cookie(FOLLOWER, token, httponly=True, samesite="lax", max_age=24 * 3600)
+
+
+@router.get("/live", response_class=HTMLResponse)
+def join(request: Request, code: str = "") -> Response:
+    """The join form, and where it sends a typed code."""
+    if not code:
+        return templates.TemplateResponse(request, "live_join.html", {"typed": "", "message": None})
+    found = normal_code(code)
+    if found is None:
+        return templates.TemplateResponse(request, "live_join.html", status_code=422, context={
+            "typed": code[:12], "message": "A code is 6 letters and digits, such as K7M 2QX."})
+    return RedirectResponse(f"/live/{found}", status_code=303)
+
+
+def _not_found(request: Request, code: str) -> Response:
+    return templates.TemplateResponse(request, "live_join.html", status_code=404, context={
+        "typed": code[:12], "message": f"There is no live room {code[:12]!r} now: check the code, or the room has "
+                                       "ended."})
+
+
+@router.get("/live/{code}", name="follow_room", response_class=HTMLResponse)
+async def follow(request: Request, code: str) -> Response:
+    """The presenter's network, live. Rendered from the room's session as it is now."""
+    if (refused := too_many(request, JOIN)) is not None:
+        return refused
+    found = normal_code(code)
+    if found is None:
+        return _not_found(request, code)
+    if found != code:
+        return RedirectResponse(f"/live/{found}", status_code=303)
+    live = _live(request)
+    try:
+        ctx = await run_in_threadpool(_page_context, live, code, follower_of(request))
+    except RoomGone:
+        return _not_found(request, code)
+    response = templates.TemplateResponse(request, "live.html", ctx)
+    if follower_of(request) is None:
+        _set_follower(response, secrets.token_hex(16))
+    return response
+
+
+def _page_context(live, code: str, follower: str | None) -> dict:
+    room = live.room(code)
+    session = live.shown_session(room)
+    if session is None:
+        raise RoomGone(code)
+    with session.lock:
+        seq = live.rooms.latest([code]).get(code, 0)
+        ctx = stage(session, True, None, status(session, room))
+    count = live.rooms.count(code, room.poll.id) if room.poll else 0
+    ctx.update(poll_view(room, count), code=code, spaced=spaced(code), seq=seq, mine=live.mine(code, follower),
+               inspector=None, inspector_step=ctx["metrics"]["step"], errors={}, oob=False, readonly=True)
+    return ctx
+
+
+@router.post("/live/{code}/answer")
+def answer(request: Request, code: str, poll: Annotated[str, Form()] = "",
+           answer: Annotated[str, Form()] = "") -> Response:
+    """A follower's answer to the open question; the reply is this follower's own line (#live-mine)."""
+    if (refused := too_many(request, ANSWER)) is not None:
+        return refused
+    live = _live(request)
+    token = follower_of(request) or secrets.token_hex(16)
+    error, status_code = None, 200
+    try:
+        live.answer(code, token, answer, poll)
+    except RoomGone:
+        return _not_found(request, code)
+    except FieldError as exc:
+        error, status_code = exc.message, 200  # shown next to the question, like every field message
+    if "hx-request" not in request.headers:
+        response = RedirectResponse(f"/live/{code}", status_code=303)
+    else:
+        response = templates.TemplateResponse(request, "partials/live_mine.html", status_code=status_code, context={
+            "code": code, "mine": live.mine(code, token), "oob": True, "error": error})
+    if follower_of(request) is None:
+        _set_follower(response, token)
+    return response
+
+
+@router.get("/live/{code}/mine", response_class=HTMLResponse)
+def mine(request: Request, code: str) -> Response:
+    live = _live(request)
+    try:
+        own = live.mine(code, follower_of(request))
+    except RoomGone:
+        own = {"poll": None}
+    return templates.TemplateResponse(request, "partials/live_mine.html", {"code": code, "mine": own, "oob": False})
+
+
+@router.post("/live/{code}/copy")
+def copy(request: Request, code: str) -> Response:
+    """Take a copy: a session of this browser's own at the room's state; the page links back to the room."""
+    if (refused := too_many(request, JOIN)) is not None:
+        return refused
+    try:
+        fresh = _live(request).copy(code)
+    except RoomGone:
+        return _not_found(request, code)
+    view_of(fresh).notice = (f"This is your own copy of live room {spaced(code)} at step "
+                             f"{fresh.trainer.step_count}: train it as you like. “Back to the live room” follows "
+                             "the presenter again.")
+    response = RedirectResponse("/", status_code=303)
+    set_cookie(response, fresh)
+    return response
+
+
+@router.get("/live/{code}/inspect", response_class=HTMLResponse)
+def inspect(request: Request, code: str, kind: str, layer: int, to: int,
+            source: int | None = Query(None, alias="from")) -> Response:
+    """The inspector on a follower's own screen: the room's edge or node now, read only."""
+    live = _live(request)
+    try:
+        room = live.room(code)
+    except RoomGone:
+        return _not_found(request, code)
+    session = live.shown_session(room)
+    if session is None:
+        return _not_found(request, code)
+    with session.lock:
+        return templates.TemplateResponse(request, "partials/inspector.html", {
+            "inspector": inspector_for(session, kind, layer, source, to), "readonly": True,
+            "inspector_step": session.trainer.step_count, "oob": False, "errors": {}})

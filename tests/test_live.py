@@ -1,0 +1,398 @@
+"""Live rooms (issue 16): presenting, following, taking a copy, polls, and what a follower cannot do."""
+import re
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.live.model import ALPHABET, CODE_LENGTH, normal_code
+from app.live.storage import event_seq
+from app.main import create_app
+from app.web.live_render import FRAME_INTERVAL
+
+HX = {"HX-Request": "true"}
+SAME_SITE = {"Origin": "http://testserver"}
+
+
+def code_of(html: str) -> str:
+    return re.search(r'class="live-code"[^>]*>([A-Z0-9 ]+)<', html).group(1).replace(" ", "")
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(f"sqlite:///{tmp_path}/store.db")
+
+
+@pytest.fixture
+def presenter(app):
+    with TestClient(app) as c:
+        assert c.get("/").status_code == 200
+        yield c
+
+
+@pytest.fixture
+def follower(app, presenter):
+    """Another browser (its own cookies) on the same server."""
+    return TestClient(app)
+
+
+@pytest.fixture
+def room(presenter) -> str:
+    r = presenter.post("/ui/live/start", headers=HX)
+    assert r.status_code == 200
+    return code_of(r.text)
+
+
+def live(client):
+    return client.app.state.live
+
+
+def the_session(presenter):
+    return presenter.app.state.sessions.get(presenter.cookies.get("bp_session"))
+
+
+def events(client, code: str, after: int = 0) -> list[tuple[int, str, str]]:
+    """(number, kind, data) of the room's kept events after `after`."""
+    out = []
+    for seq, event in live(client).rooms.events_after(code, after) or []:
+        text = event.decode()
+        kind = re.search(r"^event: (\w+)$", text, re.M).group(1)
+        data = "\n".join(line[6:] for line in text.splitlines() if line.startswith("data: "))
+        out.append((seq, kind, data))
+    return out
+
+
+def wait_frames(client, code: str, step: int, showing: str = "") -> list:
+    """The frames published up to one of `step` that holds `showing` (a frame held back while playing goes out
+    after the interval)."""
+    import time
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        frames = [e for e in events(client, code) if e[1] == "frame"]
+        if frames and f'data-step="{step}"' in frames[-1][2] and showing in frames[-1][2]:
+            return frames
+        time.sleep(FRAME_INTERVAL / 4)
+    raise AssertionError(f"no frame of step {step} with {showing!r}: {[f[2][:300] for f in frames]}")
+
+
+# ---- 1. Present ----
+
+def test_codes_are_short_and_typed_forgivingly():
+    assert len(ALPHABET) == 31 and not set("0O1IL") & set(ALPHABET)
+    assert normal_code("k7m-2qx") == "K7M2QX"
+    assert normal_code(" K7M 2QX ") == "K7M2QX"
+    assert normal_code("K7M2Q") is None and normal_code("K7M2Q0") is None  # too short; 0 is not in the alphabet
+    assert CODE_LENGTH == 6
+
+
+def test_present_shows_the_code_link_and_a_qr_code(presenter, room):
+    page = presenter.get("/").text
+    assert f">{room[:3]} {room[3:]}<" in page
+    assert f'href="http://testserver/live/{room}"' in page
+    qr = re.search(r'<div class="live-qr"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert qr.lstrip().startswith("<svg") and "<path" in qr  # segno's QR code, inline
+    assert 'id="btn-stop-presenting"' in page
+    # Present again: the same room.
+    again = presenter.post("/ui/live/start", headers=HX)
+    assert code_of(again.text) == room
+
+
+def test_the_api_starts_and_stops_a_room(presenter):
+    sid = presenter.post("/api/sessions", json={}).json()["id"]
+    r = presenter.post(f"/api/sessions/{sid}/live")
+    assert r.status_code == 201
+    body = r.json()
+    assert re.fullmatch(f"[{ALPHABET}]{{{CODE_LENGTH}}}", body["code"])
+    assert body["url"] == f"http://testserver/live/{body['code']}"
+    assert body["events"] == body["url"] + "/events"
+    again = presenter.post(f"/api/sessions/{sid}/live")
+    assert again.status_code == 200 and again.json()["code"] == body["code"]
+    # An API step reaches the followers too (every change of the session, whoever made it).
+    presenter.post(f"/api/sessions/{sid}/step", json={"steps": 3})
+    assert 'data-step="3"' in wait_frames(presenter, body["code"], 3)[-1][2]
+    assert presenter.post(f"/api/sessions/{sid}/live/stop").status_code == 204
+    assert presenter.post(f"/api/sessions/{sid}/live/stop").status_code == 404
+    assert presenter.post("/api/sessions/" + "0" * 32 + "/live").status_code == 404
+    assert "/api/sessions/{session_id}/live" in presenter.get("/openapi.json").json()["paths"]
+    assert "/live/{code}/events" in presenter.get("/openapi.json").json()["paths"]
+
+
+def test_stop_presenting_ends_the_room_but_keeps_its_last_state(presenter, follower, room):
+    presenter.post("/ui/step", headers=HX)
+    r = presenter.post("/ui/live/stop", headers=HX)
+    assert "Stopped presenting" in r.text and 'id="live-present"' in r.text and "live-code" not in r.text
+    assert [e[1] for e in events(presenter, room)][-1] == "end"
+    presenter.post("/ui/step", headers=HX)  # the presenter goes on alone
+    page = follower.get(f"/live/{room}")
+    assert page.status_code == 200 and "stopped presenting at step 1" in page.text
+    assert 'id="metric-step">1<' in page.text  # where it ended, not where the presenter is now
+    copy = follower.post(f"/live/{room}/copy", headers=SAME_SITE, follow_redirects=False)
+    assert copy.status_code == 303
+    assert live(follower).store.get(follower.cookies.get("bp_session")).trainer.step_count == 1
+
+
+def test_a_room_expires_after_its_time_to_live(presenter, follower, room, monkeypatch):
+    rooms = live(presenter).rooms
+    later = rooms.clock() + presenter.app.state.live.ttl + 1
+    monkeypatch.setattr(rooms, "clock", lambda: later)
+    assert follower.get(f"/live/{room}").status_code == 404
+    page = presenter.get("/").text
+    assert "live-code" not in page  # the presenter's page no longer shows it
+    assert "live" not in the_session(presenter).page
+
+
+# ---- 2. Follow ----
+
+def test_followers_see_the_presenters_network_and_never_its_session_id(presenter, follower, room):
+    presenter.post("/ui/step", headers=HX)
+    sid = presenter.cookies.get("bp_session")
+    page = follower.get(f"/live/{room}")
+    assert page.status_code == 200
+    for part in ('id="network"', 'id="metrics"', 'id="narration"', 'id="output-data"', 'id="loss-data"',
+                 f'sse-connect="/live/{room}/events?after='):
+        assert part in page.text
+    assert 'id="metric-step">1<' in page.text
+    assert sid not in page.text and "/ui/" not in page.text  # no presenter controls, no session id
+    assert follower.cookies.get("bp_follower") and not follower.cookies.get("bp_session")
+    for seq, kind, data in events(presenter, room):
+        assert sid not in data
+    inspect = follower.get(f"/live/{room}/inspect", params={"kind": "edge", "layer": 0, "from": 0, "to": 0})
+    assert inspect.status_code == 200 and "Inspector" in inspect.text and sid not in inspect.text
+    assert "/ui/edit" not in inspect.text and "/ui/worksheet" not in inspect.text  # read only
+
+
+def test_every_kind_of_change_is_one_frame_with_its_step(presenter, room):
+    presenter.post("/ui/step", headers=HX)
+    wait_frames(presenter, room, 1)
+    presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+    presenter.post("/ui/phase", headers=HX)  # the forward pass of step 2
+    wait_frames(presenter, room, 1, "showing the forward pass")
+    presenter.post("/ui/detailed", headers=HX, data={"detailed": ""})
+    presenter.post("/ui/epoch", headers=HX)
+    step = the_session(presenter).trainer.step_count
+    wait_frames(presenter, room, step, '"mode":"extend"')
+    presenter.post("/ui/rewind", headers=HX, data={"step": "1"})
+    wait_frames(presenter, room, 1, '"mode":"replace"')  # a rewind redraws the curve
+    presenter.post("/ui/config", headers=HX, data={"learning_rate": "0.1"})
+    wait_frames(presenter, room, 1, 'id="network-panel"')  # a setting: the whole network panel and figure
+    assert the_session(presenter).trainer.config.learning_rate == 0.1
+    nums = [seq for seq, _, _ in events(presenter, room)]
+    assert nums == list(range(nums[0], nums[0] + len(nums)))  # numbered one by one
+
+
+def test_a_frame_is_rendered_once_however_many_follow(presenter, room, monkeypatch):
+    from app.web import live_render
+    calls = []
+    real = live_render.render
+    monkeypatch.setattr(live_render, "render", lambda name, ctx: calls.append(name) or real(name, ctx))
+    hub = live(presenter).hub
+    for _ in range(50):
+        hub.subscribe(room, None, 0)
+    presenter.post("/ui/step", headers=HX)
+    wait_frames(presenter, room, 1)
+    assert calls.count("partials/live_frame.html") == 1
+
+
+def test_play_sends_at_most_one_frame_an_interval_with_every_loss_point(presenter, room):
+    import time
+    wait_frames(presenter, room, 0)
+    before = len(events(presenter, room))
+    start = time.monotonic()
+    for _ in range(12):
+        presenter.post("/ui/step", headers=HX)
+    frames = wait_frames(presenter, room, 12)[before:]
+    took = time.monotonic() - start
+    assert len(frames) <= took / FRAME_INTERVAL + 2
+    steps = []
+    for _, _, data in frames:
+        points = re.search(r'id="loss-data"[^>]*>(.*?)</script>', data).group(1)
+        steps += [int(s) for s in re.findall(r"\[(\d+),", points)]
+    assert steps == list(range(1, 13))  # every point once, in order
+
+
+# ---- 3. Take a copy ----
+
+def test_take_a_copy_forks_the_room_and_links_back(presenter, follower, room):
+    presenter.post("/ui/step", headers=HX)
+    presenter.post("/ui/step", headers=HX)
+    r = follower.post(f"/live/{room}/copy", headers=SAME_SITE, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    mine = follower.get("/")
+    assert f'href="/live/{room}"' in mine.text and "your own copy of live room" in mine.text
+    copy = live(follower).store.get(follower.cookies.get("bp_session"))
+    there = the_session(presenter)
+    assert copy.id != there.id and copy.trainer.step_count == 2
+    for a, b in zip(copy.trainer.net.weights, there.trainer.net.weights):
+        assert np.array_equal(a, b)
+    follower.post("/ui/step", headers=HX)
+    follower.post("/ui/step", headers=HX)
+    assert the_session(presenter).trainer.step_count == 2  # the room is untouched
+    assert "live" not in copy.page  # the copy presents nothing
+    assert follower.get(f"/live/{room}").status_code == 200  # and following again is one link away
+
+
+# ---- 4. Polls ----
+
+def ask(presenter, kind: str, choice: str):
+    r = presenter.post("/ui/live/ask", headers=HX, data={"kind": kind, "choice": choice})
+    assert r.status_code == 200 and "field-error" not in r.text, r.text
+    return r
+
+
+def answer(follower, room: str, value: str, poll: int = 1):
+    return follower.post(f"/live/{room}/answer", headers=HX, data={"poll": str(poll), "answer": value})
+
+
+def test_a_direction_poll_counts_reveals_and_marks(app, presenter, room):
+    session = the_session(presenter)
+    w_before = session.trainer.net.weights[1][0, 0]
+    r = ask(presenter, "direction", "1.0.0")
+    assert "Asked: Will the weight h1.1 → " in r.text and "0 answers" in r.text
+    students = [TestClient(app) for _ in range(5)]
+    for k, s in enumerate(students):
+        s.get(f"/live/{room}")
+        assert "Your answer:" in answer(s, room, "up" if k < 3 else "down").text
+    assert "Your answer: down" in answer(students[4], room, "down").text  # changing one's mind counts once
+    assert live(presenter).rooms.count(room, 1) == 5
+    counts = [e for e in events(presenter, room) if e[1] == "count"]
+    assert counts and "5 answers" in counts[-1][2] or _eventually_count(presenter, room, 5)
+    r = presenter.post("/ui/live/reveal", headers=HX)
+    assert "Revealed: Will" in r.text
+    session = the_session(presenter)
+    assert session.trainer.step_count == 1  # Reveal took the step
+    went = "up" if session.trainer.net.weights[1][0, 0] > w_before else "down"
+    result = live(presenter).rooms.get(room).poll.result
+    assert result["answer"] == went and result["total"] == 5
+    assert result["right"] == (3 if went == "up" else 2)
+    assert {b["label"]: b["count"] for b in result["bars"]} == {"up": 3, "down": 2}
+    mine = [s.get(f"/live/{room}/mine").text for s in students]
+    assert all((": right." in m) == ((k < 3) == (went == "up")) for k, m in enumerate(mine))
+    late = answer(students[0], room, "down")
+    assert "this question is closed" in late.text
+    poll_event = [e for e in events(presenter, room) if e[1] == "poll"][-1][2]
+    assert "answered right" in poll_event
+    for s in students:  # anonymous: no follower's token is in what everyone receives
+        assert s.cookies.get("bp_follower") not in poll_event
+
+
+def _eventually_count(presenter, room, n):
+    import time
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        counts = [e for e in events(presenter, room) if e[1] == "count"]
+        if counts and f"{n} answers" in counts[-1][2]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_largest_delta_poll_is_the_steps_own(app, presenter, room):
+    ask(presenter, "largest", "1")
+    s = TestClient(app)
+    s.get(f"/live/{room}")
+    answer(s, room, "h1.2")
+    session = the_session(presenter)
+    presenter.post("/ui/live/reveal", headers=HX)
+    trace = session.last_trace
+    mean_delta = np.mean(trace.deltas[0], axis=0) if hasattr(trace, "deltas") else None
+    result = live(presenter).rooms.get(room).poll.result
+    if mean_delta is not None:
+        assert result["answer"] == f"h1.{int(np.argmax(np.abs(mean_delta))) + 1}"
+    assert result["total"] == 1 and len(result["bars"]) == session.trainer.net.sizes[1]
+
+
+def test_a_number_poll_is_marked_as_the_worksheet_marks(app, tmp_path):
+    from helpers import mazur_setup
+    with TestClient(app) as p:
+        sid = p.post("/api/sessions", json=mazur_setup()).json()["id"]
+        p.cookies.set("bp_session", sid)
+        code = code_of(p.post("/ui/live/start", headers=HX).text)
+        ask(p, "number", "2.0")  # δ of o1: Mazur's 0.13849856...
+        right, close, wrong = TestClient(app), TestClient(app), TestClient(app)
+        assert "Your answer: 0.1385" in answer(right, code, "0.1385").text
+        answer(close, code, "0.1384")
+        answer(wrong, code, "0.14")  # too few digits to be right at 3 significant digits: 0.140 ≠ 0.138
+        bad = answer(wrong, code, "about a tenth")
+        assert "type a number" in bad.text
+        p.post("/ui/live/reveal", headers=HX)
+        result = live(p).rooms.get(code).poll.result
+        assert result["value"] == pytest.approx(0.13849856162855698, abs=1e-15)
+        assert result["right"] == 1 and result["total"] == 3
+        assert ": right." in right.get(f"/live/{code}/mine").text
+        assert "not right." in close.get(f"/live/{code}/mine").text
+
+
+def test_bad_polls_say_what_is_wrong_and_change_nothing(presenter, room):
+    for kind, choice in (("direction", "9.9.9"), ("largest", "5"), ("number", "x"), ("shrug", "1")):
+        r = presenter.post("/ui/live/ask", headers=HX, data={"kind": kind, "choice": choice})
+        assert r.status_code == 200 and 'class="field-error"' in r.text
+    assert live(presenter).rooms.get(room).poll is None
+    r = presenter.post("/ui/live/reveal", headers=HX)
+    assert "no open question" in r.text and the_session(presenter).trainer.step_count == 0
+
+
+# ---- 7. Security ----
+
+PRESENTER_ONLY = ("/ui/live/stop", "/ui/live/ask", "/ui/live/reveal", "/ui/live/close-poll")
+
+
+def test_a_follower_cannot_act_on_the_room_or_its_session(app, presenter, follower, room):
+    """The follower's own cookies against every page action there is: the room's session never changes."""
+    presenter.post("/ui/step", headers=HX)
+    ask(presenter, "direction", "0.0.0")
+    follower.get(f"/live/{room}")
+    follower.post(f"/live/{room}/copy", headers=SAME_SITE)  # a session of its own too: the worst case
+    there = the_session(presenter)
+    before = (there.trainer.step_count, [w.copy() for w in there.trainer.net.weights], dict(there.page))
+    posts = sorted({r.path for r in all_routes(app.routes) if "POST" in (getattr(r, "methods", None) or ())
+                    and r.path.startswith("/ui/")})
+    assert set(PRESENTER_ONLY) <= set(posts) and "/ui/step" in posts
+    for path in posts:
+        follower.post(path, headers=HX, data={"kind": "direction", "choice": "0.0.0", "step": "0", "speed": "10"})
+    there = the_session(presenter)
+    assert there.trainer.step_count == before[0]
+    assert all(np.array_equal(a, b) for a, b in zip(there.trainer.net.weights, before[1]))
+    assert there.page == before[2]
+    r = live(presenter).rooms.get(room)
+    assert not r.ended and r.poll is not None and r.poll.result is None and r.sid == there.id
+    # Without any session the page's actions refresh the page; the API needs the id, which followers never see.
+    stranger = TestClient(app)
+    for path in PRESENTER_ONLY:
+        assert stranger.post(path, headers=HX).headers.get("HX-Refresh") == "true"
+
+
+def all_routes(routes):
+    """Every route, through the routers the app includes."""
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            yield from all_routes(inner.routes)
+        else:
+            yield r
+
+
+def test_joining_is_rate_limited_per_address(app, presenter, room):
+    guesser = TestClient(app)
+    buckets = app.state.rate_limits
+    monkey_clock = [buckets.clock()]
+    buckets.clock = lambda: monkey_clock[0]  # no refill while guessing: the burst is all an address gets at once
+    codes = [f"ZZZZ{a}{b}" for a in ALPHABET[:25] for b in ALPHABET[:25]]
+    statuses = [guesser.get(f"/live/{c}").status_code for c in codes]
+    assert statuses[0] == 404 and 429 in statuses
+    assert guesser.get(f"/live/{room}").status_code == 429  # refused before the code is even looked at
+
+
+def test_typed_codes_find_their_room(presenter, follower, room):
+    r = follower.get("/live", params={"code": f"{room[:3].lower()}-{room[3:].lower()}"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/live/{room}"
+    bad = follower.get("/live", params={"code": "nope"})
+    assert bad.status_code == 422 and "6 letters and digits" in bad.text
+    assert follower.get("/live/ZZZZZZ").status_code == 404
+    assert follower.get(f"/live/{room.lower()}", follow_redirects=False).headers["location"] == f"/live/{room}"
+
+
+def test_event_numbers_read_back():
+    from app.live.storage import data_lines, sse
+    event = sse(42, "frame", data_lines("<p>a\nb</p>"))
+    assert event == b"id: 42\nevent: frame\ndata: <p>a\ndata: b</p>\n\n"
+    assert event_seq(event) == 42
