@@ -106,6 +106,21 @@
     }
   }
 
+  // The presenter's join card (QR code and code) can be put away once the class has joined; the choice is kept.
+  function applyJoinCard() {
+    var card = document.getElementById("live-join"), button = document.getElementById("btn-join-card");
+    if (!card || !button) return;
+    var hidden = localStorage.getItem("bp-join-card") === "hidden";
+    card.hidden = hidden;
+    button.textContent = hidden ? "Show the join card" : "Hide the join card";
+    button.setAttribute("aria-expanded", hidden ? "false" : "true");
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("#btn-join-card")) return;
+    localStorage.setItem("bp-join-card", localStorage.getItem("bp-join-card") === "hidden" ? "shown" : "hidden");
+    applyJoinCard();
+  });
+
   function lastStep(div) {
     var x = div.data && div.data[0] && div.data[0].x;
     return x && x.length ? x[x.length - 1] : null;
@@ -520,7 +535,7 @@
     if (top > window.innerHeight * 0.7) window.scrollBy(0, top - window.innerHeight * 0.4);
   });
 
-  function refresh() { refreshing = false; drawOutput(); drawLoss(); applyNumbers(); moveScrubber(); syncAddress(); play(); }
+  function refresh() { refreshing = false; drawOutput(); drawLoss(); applyNumbers(); applyJoinCard(); moveScrubber(); syncAddress(); play(); }
   // An answer swaps about eight panels one after another: the page is brought up to date once, after the last.
   var refreshing = false;
   function refreshSoon() {

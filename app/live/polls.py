@@ -30,7 +30,7 @@ def options(session: Session) -> dict:
     names, sizes = shown.node_names(session), session.trainer.net.sizes
     weights = [(f"{l}.{to}.{src}", _weight_label(session, names, l, src, to))
                for l in reversed(range(len(sizes) - 1)) for to in range(sizes[l + 1]) for src in range(sizes[l])]
-    layers = [(str(l), f"hidden layer {l} ({', '.join(names[l])})") for l in range(1, len(sizes) - 1)]
+    layers = [(str(l), f"hidden layer {l}") for l in range(1, len(sizes) - 1)]
     nodes = [(f"{l}.{j}", names[l][j]) for l in reversed(range(1, len(sizes))) for j in range(sizes[l])]
     return {"weights": weights[:MAX_CHOICES], "layers": layers, "nodes": nodes[:MAX_CHOICES]}
 
