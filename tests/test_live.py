@@ -146,6 +146,8 @@ def test_a_room_expires_after_its_time_to_live(presenter, follower, room, monkey
 def test_followers_see_the_presenters_network_and_never_its_session_id(presenter, follower, room):
     presenter.post("/ui/step", headers=HX)
     sid = presenter.cookies.get("bp_session")
+    wait_frames(presenter, room, 1)
+    published = len(events(presenter, room))
     page = follower.get(f"/live/{room}")
     assert page.status_code == 200
     for part in ('id="network"', 'id="metrics"', 'id="narration"', 'id="output-data"', 'id="loss-data"',
@@ -159,6 +161,7 @@ def test_followers_see_the_presenters_network_and_never_its_session_id(presenter
     inspect = follower.get(f"/live/{room}/inspect", params={"kind": "edge", "layer": 0, "from": 0, "to": 0})
     assert inspect.status_code == 200 and "Inspector" in inspect.text and sid not in inspect.text
     assert "/ui/edit" not in inspect.text and "/ui/worksheet" not in inspect.text  # read only
+    assert len(events(presenter, room)) == published  # reading the room publishes nothing
 
 
 def test_every_kind_of_change_is_one_frame_with_its_step(presenter, room):

@@ -15,12 +15,12 @@ def open_live(store, url: str, ttl: float) -> Live:
     hub = Hub(rooms)
     hub.start(asyncio.get_running_loop())
     publisher = Publisher(store, rooms, hub)
-    store.on_release = publisher.on_release
+    store.on_acquire, store.on_release = publisher.on_acquire, publisher.on_release
     return Live(store, rooms, hub, publisher, event_html, ttl)
 
 
 async def close_live(live: Live) -> None:
-    live.store.on_release = None
+    live.store.on_acquire = live.store.on_release = None
     live.publisher.close()
     live.close()
     await live.hub.stop()

@@ -76,6 +76,8 @@ class StoredLock:
                 return False
             try:
                 self._store._refresh(self.entry)
+                if self._store.on_acquire is not None:
+                    self._store.on_acquire(self.entry.session)
             except BaseException:
                 remote.release()
                 raise
@@ -120,7 +122,9 @@ class SessionStore:
         self.local = backend.local
         # Storage hears of uses that changed nothing at most this often per session.
         self.touch_interval = min(60.0, ttl / 10)
-        # Called with each session before its lock is released (app/web/live_render.py Publisher.on_release).
+        # Called with each session once its lock is taken and before it is released (app/web/live_render.py
+        # Publisher: a live room's followers hear of what a request changed).
+        self.on_acquire = None
         self.on_release = None
 
     def _remember(self, session: Session, entry: Entry) -> Entry:

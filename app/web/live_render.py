@@ -93,23 +93,36 @@ class Publisher:
         self.sent: dict[str, Sent] = {}
         self._guard = threading.Lock()
         self._timers: set[threading.Timer] = set()
+        self._before: dict[str, tuple] = {}  # per session holding its lock: its marks when the lock was taken
+        self._due: set[str] = set()  # rooms whose held-back frame is due
         self.closed = False
 
+    def on_acquire(self, session: Session) -> None:
+        """Called once a request holds the session's lock: what followers see now, to compare at release."""
+        if session.page.get("live"):
+            self._before[session.id] = frame_marks(session)
+
     def on_release(self, session: Session) -> None:
-        """Called with the session's lock held, after every request that used it."""
+        """Called with the session's lock held, after every request that used it: a request that changed what the
+        room shows publishes a frame (a follower's read, which changes nothing, publishes none)."""
+        before = self._before.pop(session.id, None)
         live = session.page.get("live")
         if not live:
             return
         try:
-            self._changed(session, live["code"])
+            self._changed(session, live["code"], before)
         except Exception:  # noqa: BLE001 - followers miss a frame; the presenter's request must not fail for it
             log.exception("live room %s: could not publish a frame", live.get("code"))
 
-    def _changed(self, session: Session, code: str) -> None:
+    def _changed(self, session: Session, code: str, before: tuple | None) -> None:
         marks = frame_marks(session)
         with self._guard:
             sent = self.sent.get(code)
+            due = code in self._due
+            if not due and before is not None and _same(before, marks):
+                return  # this request changed nothing the followers see
             if sent is not None and _same(sent.marks, marks):
+                self._due.discard(code)
                 return
             now = self.clock()
             if sent is not None and now - sent.at < FRAME_INTERVAL:
@@ -152,11 +165,12 @@ class Publisher:
         if session is None:
             return
         with session.lock:
-            sent = self.sent.get((session.page.get("live") or {}).get("code"))
+            code = (session.page.get("live") or {}).get("code")
+            sent = self.sent.get(code)
             if sent is not None:
                 sent.pending = False
                 sent.at = 0.0  # due now: the release that follows publishes it
-                sent.marks = ()
+                self._due.add(code)
 
     def publish_frame(self, session: Session, room: Room, sent: Sent | None) -> int | None:
         """Render the followers' panels once and publish them (the caller holds the session's lock)."""
@@ -167,6 +181,7 @@ class Publisher:
         points = session.history[sent.points:] if extend else None
         html = render("partials/live_frame.html", stage(session, full, points, status(session, room)))
         seq = self.hub.publish(room.code, "frame", data_lines(html))
+        self._due.discard(room.code)
         self.sent[room.code] = Sent(frame_marks(session), session.history, session.history_generation,
                                     len(session.history), session.request, t.config, self.clock())
         return seq

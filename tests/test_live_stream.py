@@ -1,0 +1,143 @@
+"""A live room's event stream through real servers: every step arrives with its number, a reconnecting follower
+resumes (Last-Event-ID, or one whole frame when it is too far behind), and with two servers on one store (Redis
+pub/sub, or the SQLite file of one host's workers) a follower on one sees the steps made on the other."""
+import re
+import threading
+import time
+
+import httpx
+import pytest
+
+from test_store_durability import ok, server_starter, two_servers  # noqa: F401 (fixtures)
+
+STEP = re.compile(r'id="live-status"[^>]*data-step="(\d+)"')
+
+
+class Stream:
+    """GET /live/{code}/events in a thread: (id, event, data) of every event, as they arrive."""
+
+    def __init__(self, url: str, headers: dict | None = None):
+        self.url, self.headers = url, headers or {}
+        self.events: list[tuple[int | None, str, str]] = []
+        self.status: int | None = None
+        self.retry: int | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._read()
+        except httpx.TransportError:  # the server stopped at the end of the test
+            pass
+
+    def _read(self) -> None:
+        with httpx.stream("GET", self.url, headers=self.headers, timeout=httpx.Timeout(10, read=120)) as r:
+            self.status = r.status_code
+            buffer = ""
+            for text in r.iter_text():
+                buffer += text
+                while "\n\n" in buffer:
+                    block, buffer = buffer.split("\n\n", 1)
+                    fields: dict[str, list[str]] = {}
+                    for line in block.split("\n"):
+                        if line.startswith(":"):
+                            continue
+                        name, _, value = line.partition(": ")
+                        fields.setdefault(name, []).append(value)
+                    if "retry" in fields:
+                        self.retry = int(fields["retry"][0])
+                    if "event" in fields:
+                        self.events.append((int(fields["id"][0]), fields["event"][0], "\n".join(fields["data"])))
+
+    def steps(self) -> list[int]:
+        return [int(m.group(1)) for _, kind, data in self.events if kind == "frame" and (m := STEP.search(data))]
+
+    def wait(self, test, what: str, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if test(self):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"{what}: got {[(i, k, d[:120]) for i, k, d in self.events]} (status {self.status})")
+
+
+@pytest.fixture
+def server(tmp_path):
+    with server_starter(tmp_path) as start:
+        (s,) = start(f"sqlite:///{tmp_path}/store.db")
+        yield s
+
+
+def presenting(client: httpx.Client) -> tuple[str, str]:
+    sid = ok(client.post("/api/sessions", json={}), 201)["id"]
+    return sid, ok(client.post(f"/api/sessions/{sid}/live"), 201)["code"]
+
+
+def test_every_step_reaches_the_stream_with_its_number(server):
+    with server.client() as c:
+        sid, code = presenting(c)
+        stream = Stream(f"{server.url}/live/{code}/events")
+        stream.wait(lambda s: s.steps() == [0], "a new follower first gets the whole state")
+        assert stream.retry == 1000 and 'id="network-panel"' in stream.events[0][2]
+        for n in range(1, 6):
+            ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+            stream.wait(lambda s, n=n: s.steps()[-1:] == [n], f"step {n}")
+            time.sleep(0.12)  # slower than the frame interval: every step is its own frame
+        assert stream.steps() == [0, 1, 2, 3, 4, 5]
+        ids = [i for i, _, _ in stream.events]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_a_reconnecting_follower_resumes_where_it_left(server):
+    with server.client() as c:
+        sid, code = presenting(c)
+        first = Stream(f"{server.url}/live/{code}/events")
+        first.wait(lambda s: s.steps() == [0], "the whole state")
+        last_id = first.events[-1][0]
+        for _ in range(3):
+            ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+            time.sleep(0.12)
+        again = Stream(f"{server.url}/live/{code}/events", {"Last-Event-ID": str(last_id)})
+        again.wait(lambda s: s.steps() == [1, 2, 3], "the missed frames, replayed in order")
+        assert '"mode":"extend"' in again.events[0][2]  # only what it missed: the curve's new points
+        stale = Stream(f"{server.url}/live/{code}/events?after=0")
+        stale.wait(lambda s: s.steps() == [0, 1, 2, 3], "after=0 replays from the first event")
+        # Far behind (more events than are kept): one whole frame instead.
+        ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+        from app.live.storage import KEPT_EVENTS
+        ok(c.post(f"/api/sessions/{sid}/live"))  # the same room
+        behind = Stream(f"{server.url}/live/{code}/events", {"Last-Event-ID": str(10 * KEPT_EVENTS)})
+        behind.wait(lambda s: s.steps()[-1:] == [4] and 'id="network-panel"' in s.events[0][2],
+                    "an unknown position gets the whole state")
+
+
+def test_only_some_kinds_and_unknown_rooms(server):
+    with server.client() as c:
+        sid, code = presenting(c)
+        counts = Stream(f"{server.url}/live/{code}/events?only=count")
+        time.sleep(0.3)
+        ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+        time.sleep(0.3)
+        assert counts.status == 200 and counts.events == []  # frames are not what it asked for
+        assert c.get(f"/live/{code}/events", params={"only": "gossip"}).status_code == 422
+        assert c.get("/live/ZZZZZZ/events").status_code == 404
+        r = c.get("/live/ZZZZZZ")
+        assert r.status_code == 404 and "no live room" in r.text
+
+
+def test_two_servers_one_store_a_follower_on_one_sees_steps_made_on_the_other(two_servers):  # noqa: F811
+    a, b = two_servers
+    with a.client() as ca:
+        sid, code = presenting(ca)
+        stream = Stream(f"{b.url}/live/{code}/events")
+        stream.wait(lambda s: s.steps() == [0], "the whole state, rendered by the follower's server")
+        for n in range(1, 4):
+            ok(ca.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+            stream.wait(lambda s, n=n: s.steps()[-1:] == [n], f"step {n} made on the other server")
+            time.sleep(0.12)
+        assert stream.steps() == [0, 1, 2, 3]
+        # The presenter's requests may reach either server: a step through B reaches a follower on A.
+        on_a = Stream(f"{a.url}/live/{code}/events", {"Last-Event-ID": str(stream.events[-1][0])})
+        ok(b.client().post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+        on_a.wait(lambda s: s.steps()[-1:] == [4], "step 4 made on B, followed on A")
+        stream.wait(lambda s: s.steps()[-1:] == [4], "and on B itself")
