@@ -1,5 +1,4 @@
 """Live rooms in the API: start and stop presenting a session, and the room's event stream GET /live/{code}/events."""
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
@@ -18,7 +17,6 @@ from app.web.live_render import render, stage, status
 router = APIRouter(tags=["live"])
 KINDS = ("frame", "poll", "count", "end")
 ONLY = rf"^({'|'.join(KINDS)})(,({'|'.join(KINDS)}))*$"
-PING_SECONDS = 15.0  # a comment this often keeps proxies from closing an idle stream and finds closed ones
 RETRY_MS = 1000  # how soon a browser reconnects after the stream drops
 
 
@@ -121,15 +119,13 @@ async def _stream(live, code: str, sub, kinds, resume: int | None, newest: int):
                 if kinds is None or _kind(event) in kinds:
                     yield event
         while True:
-            try:
-                item = await asyncio.wait_for(sub.queue.get(), PING_SECONDS)
-            except TimeoutError:
-                yield b": ping\n\n"
-                continue
+            item = await sub.queue.get()  # an event, the hub's ping (number 0), or None: the end
             if item is None:
                 return
             seq, event = item
-            if seq > sent:
+            if seq == 0:
+                yield event
+            elif seq > sent:
                 sent = seq
                 yield event
     finally:

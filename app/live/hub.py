@@ -14,6 +14,8 @@ from .storage import event_seq
 log = logging.getLogger(__name__)
 
 FOLLOW_INTERVAL = 0.02  # seconds between looks at the SQLite events table for other workers' events
+PING_SECONDS = 15.0  # an idle stream gets a comment this often: proxies keep it open, and a closed one is found
+PING = (0, b": ping\n\n")  # a queue item like an event's (number, bytes); number 0 is never an event's
 QUEUE_LIMIT = 512  # events waiting for one slow stream; beyond it the stream ends and its browser reconnects
 
 
@@ -41,10 +43,21 @@ class Hub:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._follower = loop.create_task(self._follow())
+        self._pinger = loop.create_task(self._ping())
+
+    async def _ping(self) -> None:
+        """One timer for every stream (a timeout per stream and event cost more than the event's own delivery)."""
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            for channel in list(self.channels.values()):
+                for sub in list(channel.subscribers):
+                    if sub.queue.empty():
+                        sub.queue.put_nowait(PING)
 
     async def stop(self) -> None:
         if self._follower is not None:
             self._follower.cancel()
+            self._pinger.cancel()
         for channel in self.channels.values():
             for sub in channel.subscribers:
                 sub.queue.put_nowait(None) if not sub.queue.full() else None
