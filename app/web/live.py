@@ -29,9 +29,10 @@ from .view_state import view_of
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 FOLLOWER = "bp_follower"
 FOLLOWER_TOKEN = re.compile(r"^[0-9a-f]{32}$")
-# Joining (the page and its event stream, and every mistyped code) is limited per address: a class of 300 behind one
-# NAT joins in a burst, while guessing codes (31^6 of them) at this rate is hopeless.
-JOIN = Limit("live room joins", 5, 600, "address")
+# Joining (the page, its event stream and its reconnections, and every mistyped code) is limited per address: a
+# class of 300 behind one NAT joins in a burst (two requests each, and as many again should the server restart),
+# while guessing codes (887 million of them) at this rate is hopeless.
+JOIN = Limit("live room joins", 10, 1200, "address")
 # Answers: a class answering one question within a few seconds, from one address.
 ANSWER = Limit("poll answers", 60, 600, "address")
 

@@ -1,0 +1,110 @@
+"""A live room in two browsers: the presenter presents, asks and reveals; a follower watches the steps arrive (htmx's
+SSE extension), answers from the keyboard, sees its own mark and the class's answers, inspects, and takes a copy.
+axe-core finds nothing on either page."""
+import pytest
+from playwright.sync_api import expect
+
+from .test_accessibility import load, violations
+
+
+@pytest.fixture
+def two(browser, live_server):
+    """(presenter, follower): two pages in their own browser contexts (their own cookies), axe allowed in."""
+    pages, errors, contexts = [], [], []
+    for _ in range(2):
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        contexts.append(context)
+        pages.append(page)
+    yield pages
+    for c in contexts:
+        c.close()
+    assert errors == []
+
+
+def present(page, live_server) -> str:
+    load(page, live_server + "/")
+    page.locator("#btn-present").click()
+    code = page.locator(".live-code")
+    expect(code).to_be_visible()
+    expect(page.locator(".live-qr svg")).to_be_visible()
+    return code.inner_text().replace(" ", "")
+
+
+def follow(page, live_server, code: str) -> None:
+    load(page, f"{live_server}/live/{code}")
+    page.wait_for_function("() => document.querySelector('[sse-swap]') !== null")
+
+
+def test_a_follower_watches_answers_and_takes_a_copy(two, live_server):
+    presenter, follower = two
+    code = present(presenter, live_server)
+    follow(follower, live_server, code)
+    expect(follower.locator("#live-status")).to_have_attribute("data-step", "0")
+
+    # Steps, live: the diagram, the metrics and the loss curve follow the presenter.
+    for n in (1, 2, 3):
+        presenter.locator("#btn-step").click()
+        expect(follower.locator("#live-status")).to_have_attribute("data-step", str(n))
+        expect(follower.locator("#network")).to_have_attribute("data-step", str(n))
+        expect(follower.locator("#metric-step")).to_have_text(str(n))
+    follower.wait_for_function("() => document.getElementById('loss-plot').data[0].x.length === 4")
+    assert follower.evaluate("() => document.getElementById('loss-plot').data[0].x") == [0, 1, 2, 3]
+
+    # A poll: the follower answers from the keyboard; the presenter's count arrives live.
+    presenter.select_option("#live-ask-node", index=0)
+    presenter.locator("#live-ask-node").press("Tab")
+    presenter.keyboard.press("Enter")
+    expect(follower.locator("#live-poll-question")).to_contain_text("What is δ of")
+    follower.locator("#live-number").fill("0.5")
+    follower.locator("#live-number").press("Enter")
+    expect(follower.locator("#live-mine")).to_have_text("Your answer: 0.5. Waiting for the reveal.")
+    expect(presenter.locator("#live-count")).to_have_text("1 answer")
+
+    presenter.locator("#btn-reveal").click()
+    expect(follower.locator("#live-status")).to_have_attribute("data-step", "4")
+    expect(follower.locator(".live-answer-key")).to_contain_text("0 of 1 answered right")
+    expect(follower.locator("#live-mine")).to_have_text("You answered 0.5: not right.")
+    expect(presenter.locator(".live-bars")).to_be_visible()
+    assert violations(follower) == []
+    assert violations(presenter) == []
+
+    # The inspector, on the follower's own screen: read only.
+    follower.locator("#node-1-0").focus()
+    follower.keyboard.press("Enter")
+    expect(follower.locator("#inspector.open")).to_contain_text("Hidden node")
+    expect(follower.locator("#inspector form")).to_have_count(0)
+    follower.keyboard.press("Escape")
+    expect(follower.locator("#inspector.open")).to_have_count(0)
+
+    # Take a copy, train it, and go back to following: the room never moved.
+    follower.locator("#btn-copy").click()
+    expect(follower.locator("#live-back")).to_contain_text("Back to the live room")
+    follower.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    follower.locator("#btn-step").click()
+    expect(follower.locator("#network")).to_have_attribute("data-step", "5")
+    follower.locator("#live-back a").click()
+    expect(follower.locator("#live-status")).to_have_attribute("data-step", "4")
+    presenter.locator("#btn-step").click()
+    expect(follower.locator("#live-status")).to_have_attribute("data-step", "5")
+
+    # Stop presenting: the follower is told, and keeps the last state.
+    presenter.locator("#btn-stop-presenting").click()
+    expect(follower.locator("#live-status")).to_contain_text("stopped presenting at step 5")
+    expect(presenter.locator(".live-code")).to_have_count(0)
+
+
+def test_the_live_page_at_phone_width_has_no_axe_violations(two, live_server):
+    presenter, follower = two
+    code = present(presenter, live_server)
+    follower.set_viewport_size({"width": 390, "height": 844})
+    follow(follower, live_server, code)
+    presenter.select_option("#live-ask-weight", index=0)
+    presenter.locator(".live-ask-row").first.locator("button").click()
+    expect(follower.locator(".live-choices button")).to_have_count(2)
+    assert violations(follower) == []
+    follower.locator(".live-choices button").first.focus()
+    follower.keyboard.press("Enter")
+    expect(follower.locator("#live-mine")).to_have_text("Your answer: up. Waiting for the reveal.")
