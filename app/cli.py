@@ -55,6 +55,9 @@ def parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return p, serve
 
 
+SHUTDOWN_SECONDS = 3
+
+
 def main(argv: list[str] | None = None) -> None:
     p, serve = parser()
     args = p.parse_args(argv)
@@ -64,7 +67,10 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers)
+    # A live room's event streams never finish by themselves: on shutdown, uvicorn waits this long for them, then
+    # closes them (their browsers reconnect to the restarted server and resume).
+    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers,
+                timeout_graceful_shutdown=SHUTDOWN_SECONDS)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def test_several_workers_may_share_sqlite(monkeypatch):
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
     monkeypatch.setenv("PLAYGROUND_STORE", "sqlite:///from-env.db")  # restored after the test
     cli.main(["serve", "--workers", "2", "--store", "sqlite:///x.db"])
-    assert calls == [(("app.main:app",), {"host": "127.0.0.1", "port": 8000, "workers": 2})]
+    assert calls == [(("app.main:app",), {"host": "127.0.0.1", "port": 8000, "workers": 2,
+                                          "timeout_graceful_shutdown": cli.SHUTDOWN_SECONDS})]
     assert os.environ["PLAYGROUND_STORE"] == "sqlite:///x.db"
 
 
@@ -55,7 +56,8 @@ def test_serve_passes_its_options_to_uvicorn_and_the_store_to_the_workers(monkey
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
     cli.main(["serve", "--host", "0.0.0.0", "--port", "9001", "--workers", "3",
               "--store", "redis://127.0.0.1:6379/0"])
-    assert calls == [(("app.main:app",), {"host": "0.0.0.0", "port": 9001, "workers": 3})]
+    assert calls == [(("app.main:app",), {"host": "0.0.0.0", "port": 9001, "workers": 3,
+                                          "timeout_graceful_shutdown": cli.SHUTDOWN_SECONDS})]
     assert os.environ["PLAYGROUND_STORE"] == "redis://127.0.0.1:6379/0"
 
 

@@ -125,6 +125,21 @@ def test_only_some_kinds_and_unknown_rooms(server):
         assert r.status_code == 404 and "no live room" in r.text
 
 
+def test_a_server_with_open_streams_still_stops_promptly(server):
+    """The streams never end by themselves; `serve` gives them a few seconds, then closes them."""
+    import signal
+    from app.cli import SHUTDOWN_SECONDS
+    with server.client() as c:
+        _, code = presenting(c)
+        streams = [Stream(f"{server.url}/live/{code}/events") for _ in range(3)]
+        for s in streams:
+            s.wait(lambda s: s.steps() == [0], "the whole state")
+        start = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(timeout=SHUTDOWN_SECONDS + 10)
+        assert time.monotonic() - start < SHUTDOWN_SECONDS + 5
+
+
 def test_two_servers_one_store_a_follower_on_one_sees_steps_made_on_the_other(two_servers):  # noqa: F811
     a, b = two_servers
     with a.client() as ca:

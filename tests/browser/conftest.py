@@ -27,7 +27,8 @@ def live_server(tmp_path_factory):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(f"sqlite:///{tmp_path_factory.mktemp('store')}/store.db"), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(f"sqlite:///{tmp_path_factory.mktemp('store')}/store.db"), host="127.0.0.1", port=port, log_level="warning",
+                                         timeout_graceful_shutdown=1))  # live rooms' streams stay open
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 10
