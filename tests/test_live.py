@@ -325,6 +325,17 @@ def test_a_number_poll_is_marked_as_the_worksheet_marks(app, tmp_path):
         assert "not right." in close.get(f"/live/{code}/mine").text
 
 
+def test_a_question_about_a_step_already_taken_is_not_revealed(presenter, room):
+    ask(presenter, "direction", "0.0.0")
+    presenter.post("/ui/step", headers=HX)  # the presenter stepped past the question
+    r = presenter.post("/ui/live/reveal", headers=HX)
+    assert "about step 1, taken from step 0, but the network is at step 1: rewind to step 0" in r.text
+    assert the_session(presenter).trainer.step_count == 1
+    presenter.post("/ui/rewind", headers=HX, data={"step": "0"})
+    assert "Revealed:" in presenter.post("/ui/live/reveal", headers=HX).text
+    assert the_session(presenter).trainer.step_count == 1
+
+
 def test_bad_polls_say_what_is_wrong_and_change_nothing(presenter, room):
     for kind, choice in (("direction", "9.9.9"), ("largest", "5"), ("number", "x"), ("shrug", "1")):
         r = presenter.post("/ui/live/ask", headers=HX, data={"kind": kind, "choice": choice})

@@ -107,6 +107,11 @@ class Live:
         poll = room.poll
         if poll is None or poll.result is not None:
             raise FieldError("poll", "there is no open question to reveal; ask one first.")
+        now = session.trainer.step_count
+        if now != poll.step:
+            raise FieldError("poll", f"the question is about step {poll.step + 1}, taken from step {poll.step}, but "
+                                     f"the network is at step {now}: rewind to step {poll.step} to reveal it, or "
+                                     "cancel it and ask again.")
         key = polls.answer_key(session, poll)
         step_before = session.trainer.step_count
         answer = take_step()
