@@ -98,6 +98,12 @@ ADDRESS_ALLOWANCE = 0.02
 # checked (the session's lock would make them take turns anyway), so that each is let in or refused knowing what
 # the one before it cost: 16 threads on one session cannot start 16 requests on one full bucket.
 MAX_RUNNING = 1
+# Threadpool work of one address that runs at once in a process; the rest waits its turn. Work in threads holds the
+# GIL for its Python parts, and the event loop, which answers every light request, waits for the GIL behind every
+# thread that wants it: 16 threads of one client made the loop wait seconds (bench/README.md). The page's Step runs
+# on the loop (app/quick.py) and never waits here; a class behind one address shares these lanes for its slower
+# actions, which take turns on the GIL anyway.
+THREADS_PER_ADDRESS = 1
 
 
 def address(scope: Scope) -> str:
@@ -215,15 +221,16 @@ class CpuBuckets:
 
 
 class Turns:
-    """At most MAX_RUNNING requests of a session at once (in this process, on its event loop); the others wait, in
-    the order they came."""
+    """At most `capacity` holders of each key at once (in this process, on its event loop); the others wait, in
+    the order they came: requests of a session (MAX_RUNNING), threadpool work of an address (THREADS_PER_ADDRESS)."""
 
-    def __init__(self):
+    def __init__(self, capacity: int):
+        self.capacity = capacity
         self._running: dict[str, int] = {}
         self._waiting: dict[str, deque] = {}
 
     async def take(self, session: str) -> None:
-        if self._running.get(session, 0) < MAX_RUNNING:
+        if self._running.get(session, 0) < self.capacity:
             self._running[session] = self._running.get(session, 0) + 1
             return
         turn = asyncio.get_running_loop().create_future()
@@ -257,10 +264,12 @@ class Turns:
 
 class Meter:
     """The CPU seconds one request has used so far: its task's turns on the event loop (`run`) and its work in the
-    threadpool (`in_thread`, through meter_threads), each measured with the CPU clock of the thread it ran on."""
+    threadpool (`in_thread`, through meter_threads), each measured with the CPU clock of the thread it ran on. Its
+    threadpool work waits for its address's turn in `lanes` (None: no wait)."""
 
-    def __init__(self):
+    def __init__(self, address: str = "", lanes: "Turns | None" = None):
         self.seconds = 0.0
+        self.address, self.lanes = address, lanes
 
     async def run(self, coro):
         """Await `coro`, adding the CPU of each of its turns on the event loop (between two awaits that waited)."""
@@ -311,15 +320,22 @@ def in_thread(work, *args, **kwargs):
 
 def meter_threads() -> None:
     """Make every call to the threadpool (anyio.to_thread.run_sync: FastAPI's plain `def` routes and dependencies,
-    app/quick.py, Starlette's form parsing) add its CPU to the Meter of the request that made it. Installed once per
-    process; a call outside a metered request only pays for a ContextVar lookup."""
+    app/quick.py, Starlette's form parsing) wait for its address's lane and add its CPU to the Meter of the request
+    that made it. Installed once per process; a call outside a metered request only pays for a ContextVar lookup."""
     if getattr(anyio.to_thread.run_sync, "metered", False):
         return
     run_sync = anyio.to_thread.run_sync
 
     @functools.wraps(run_sync)
     async def metered(func, *args, **kwargs):
-        return await run_sync(functools.partial(in_thread, func), *args, **kwargs)
+        meter = METER.get()
+        if meter is None or meter.lanes is None:
+            return await run_sync(functools.partial(in_thread, func), *args, **kwargs)
+        await meter.lanes.take(meter.address)
+        try:
+            return await run_sync(functools.partial(in_thread, func), *args, **kwargs)
+        finally:
+            meter.lanes.give_back(meter.address)
 
     metered.metered = True
     anyio.to_thread.run_sync = metered
@@ -352,7 +368,8 @@ class RateLimit:
         self.app = app
         self.buckets = buckets  # None: no limits
         self.cpu = cpu  # None: no CPU budgets
-        self.turns = Turns()
+        self.turns = Turns(MAX_RUNNING)  # per session
+        self.lanes = Turns(THREADS_PER_ADDRESS)  # per address, in the threadpool
         if cpu is not None:
             meter_threads()
 
@@ -370,7 +387,7 @@ class RateLimit:
         try:
             if refused := self.cpu.admit(session, client):
                 return await self._refuse(send, *refused)
-            meter = Meter()
+            meter = Meter(client, self.lanes)
             token = METER.set(meter)
             try:
                 await meter.run(self._limited(scope, receive, send, rules))

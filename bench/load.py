@@ -14,14 +14,23 @@ temporary directory (SQLite), or with --redis a private redis-server on a free p
 --store redis://127.0.0.1:PORT/DB (loopback only). Server and client share this machine's cores, so it reports
 the CPU each used (/proc/<pid>/stat), and what the rest of the machine used meanwhile.
 
-Target: 300 students with p99 < 100 ms and no errors.
+With --heavy, the students press for two windows of --seconds: alone (quiet), then beside one heavy client that
+connects from another loopback address (127.0.0.2, so that the server's per-address budgets tell it from the
+students at 127.0.0.1) and runs the largest requests the API allows from 16 tasks: creates of the largest network
+and data, steps up to the per-request caps, epochs, predictions of the most rows, gradient checks and loss slices.
+It reports the students' p50 and p99 in each window and the heavy client's answers by status (200, 429, ...).
+
+Target: 300 students with p99 < 100 ms and no errors; with --heavy, the students' p99 beside the heavy client
+below twice the quiet one.
 Run: `.venv/bin/python bench/load.py [--students 300] [--seconds 30] [--workers 1] [--redis] [--endpoint ui|api]
-[--client httpx|raw]`.
+[--client httpx|raw] [--heavy]`.
 """
 import argparse
 import asyncio
 import ipaddress
 import json
+import math
+import multiprocessing
 import os
 import random
 import re
@@ -51,6 +60,7 @@ HTMX = {"HX-Request": "true"}
 STEP_RE = re.compile(rb'<svg id="network" data-step="(\d+)"')
 TARGET_P99_MS = 100.0
 TARGET_STUDENTS = 300
+HEAVY_STUDENTS = 50  # the light students beside the heavy client (--heavy)
 MAX_STUDENTS = 2000
 MAX_SECONDS = 120.0
 REQUEST_TIMEOUT = 10.0  # a press unanswered after this long is an error ("timeout")
@@ -238,17 +248,20 @@ class RawBrowser:
     """The same on asyncio streams: HTTP/1.1 keep-alive, Content-Length or chunked bodies, one cookie. A tenth of
     httpx's CPU per request, so that the load generator leaves the cores to the server."""
 
-    def __init__(self, base: str, timeout: float):
+    def __init__(self, base: str, timeout: float, source: str | None = None):
         parts = urlsplit(base)
         self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
         self.authority = f"{self.host}:{self.port}"
+        self.source = source  # the local address to connect from (None: the system's choice)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.session: str | None = None
+        self.headers: dict[str, list[str]] = {}  # the last answer's
 
     async def _exchange(self, request: bytes) -> tuple[int, dict, bytes]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reader, self.writer = await asyncio.open_connection(
+                self.host, self.port, local_addr=(self.source, 0) if self.source else None)
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
@@ -293,6 +306,7 @@ class RawBrowser:
             name, _, rest = cookie.partition("=")
             if name.strip() == COOKIE:
                 self.session = rest.split(";", 1)[0]
+        self.headers = answer_headers
         return status, content
 
     def cookie(self) -> str | None:
@@ -380,8 +394,107 @@ class Student:
             due = max(left + rng.uniform(*GAP), loop.time())
 
 
+# ---- the heavy client ------------------------------------------------------------------------------------------
+
+HEAVY_SOURCE = "127.0.0.2"  # Linux answers on all of 127.0.0.0/8: the heavy client's own address on loopback
+HEAVY_TASKS = 16
+HEAVY_TIMEOUT = 120.0  # its requests may each run up to the server's time cap (max_request_seconds) and longer
+# The largest network and data the API allows (app/settings.py defaults: 8 hidden layers of 64, 5,000 samples,
+# 10,000 steps and 5,000,000 sample passes a request, 10,000 rows a prediction), a batch of 500.
+HEAVY_NETWORK = {"layers": [2, *[64] * 8, 1], "dataset": {"name": "circle", "samples": 5000}, "batch_size": 500}
+HEAVY_STEPS = 10_000  # 5,000,000 sample passes at 500 rows a batch
+HEAVY_PREDICT = json.dumps({"inputs": [[(k % 100) / 50 - 1, (k // 100) / 50 - 1] for k in range(10_000)]}).encode()
+HEAVY_KINDS = ("create", "step", "predict", "gradient-check", "epoch", "loss-slice")
+
+
+class Heavy:
+    """One client from HEAVY_SOURCE running the largest requests from HEAVY_TASKS tasks, each on its own connection
+    and its own session (made by its first request), cycling through HEAVY_KINDS, one after another as fast as
+    answers come. It honours Retry-After, as a client that means to keep being served does: a 429 makes that task
+    wait as told (a client that does not only costs the server a cheap refusal a request, and its own CPU).
+
+    It runs in a process of its own (heavy_process), so that reading its answers (a prediction of 10,000 rows is
+    100 MB of JSON) does not delay the students' client, which times the light answers."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.statuses: Counter = Counter()  # (kind, status) -> answers
+        self.lost: Counter = Counter()
+        self.times: list[float] = []
+
+    def _request(self, kind: str, sid: str | None) -> tuple[str, str, bytes | None]:
+        if kind == "create" or sid is None:
+            return "POST", "/api/sessions", json.dumps(HEAVY_NETWORK).encode()
+        if kind == "step":
+            return "POST", f"/api/sessions/{sid}/step", json.dumps({"steps": HEAVY_STEPS}).encode()
+        if kind == "predict":
+            return "POST", f"/api/sessions/{sid}/predict", HEAVY_PREDICT
+        if kind == "loss-slice":
+            return "GET", f"/api/sessions/{sid}/loss-slice?layer=1&to=0&from=0&points=401", None
+        return "POST", f"/api/sessions/{sid}/{kind}", None
+
+    async def task(self, k: int, stop: asyncio.Event) -> None:
+        browser = RawBrowser(self.base, HEAVY_TIMEOUT, source=HEAVY_SOURCE)
+        sid, turn = None, k
+        try:
+            while not stop.is_set():
+                kind = "create" if sid is None else HEAVY_KINDS[turn % len(HEAVY_KINDS)]
+                method, path, body = self._request(kind, sid)
+                headers = {"Content-Type": "application/json"} if body is not None else {}
+                start = time.perf_counter()
+                try:
+                    status, content = await browser.send(method, path, headers, body)
+                except Lost as exc:
+                    self.lost[exc.kind] += 1
+                    continue
+                self.times.append(time.perf_counter() - start)
+                self.statuses[kind, status] += 1
+                turn += 1
+                if kind == "create" and status == 201:
+                    sid = json.loads(content)["id"]
+                if status == 429:
+                    retry = float(browser.headers.get("retry-after", ["1"])[0])
+                    try:
+                        await asyncio.wait_for(stop.wait(), retry)
+                    except asyncio.TimeoutError:
+                        pass
+        finally:
+            await browser.close()
+
+
+def heavy_process(base: str, conn) -> None:
+    """The heavy client's process: says "ready", waits for the end of its window (a time.time()), runs until then,
+    and sends back what it got."""
+    heavy = Heavy(base)
+    conn.send("ready")
+    deadline = conn.recv()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(heavy.task(k, stop)) for k in range(HEAVY_TASKS)]
+        await asyncio.sleep(max(0.0, deadline - time.time()))
+        stop.set()
+        for t in tasks:  # requests still in flight are abandoned (their connections closed)
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(run())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    conn.send({"statuses": dict(heavy.statuses), "lost": dict(heavy.lost), "cpu": usage.ru_utime + usage.ru_stime})
+
+
+class HeavyRun:
+    """The heavy client's figures, as heavy_process sent them."""
+
+    def __init__(self, figures: dict):
+        self.statuses, self.lost = Counter(figures["statuses"]), Counter(figures["lost"])
+        self.cpu = figures["cpu"]  # the heavy client process's own CPU seconds
+
+
 async def simulate(base: str, students: int, seconds: float, endpoint: str, client: str, seed: int,
-                   on_start) -> tuple[Results, float]:
+                   phases: list[str], on_phase) -> list[tuple[str, Results, float, HeavyRun | None]]:
+    """The students arrive, then press for `seconds` in each phase: "quiet", or "heavy" alongside a Heavy client.
+    on_phase(name, "start" | "end") marks each phase's window (CPU counters)."""
     rng = random.Random(seed)
     crowd = [Student(BROWSERS[client](base, REQUEST_TIMEOUT)) for _ in range(students)]
     try:
@@ -396,20 +509,36 @@ async def simulate(base: str, students: int, seconds: float, endpoint: str, clie
         await asyncio.gather(*(arrive(s) for s in crowd))
         print(f"setup: {students} pages loaded (GET /, {SETUP_CONCURRENCY} at a time), one session each, in "
               f"{loop.time() - began:.1f} s", flush=True)
-        results = Results()
-        on_start()
-        start = loop.time()
-        end = start + seconds
-        tasks = [asyncio.create_task(s.run(start, end, random.Random(rng.random()), results)) for s in crowd]
-        # Presses still in flight at the end finish (each within REQUEST_TIMEOUT); nothing runs past that.
-        done, pending = await asyncio.wait(tasks, timeout=seconds + REQUEST_TIMEOUT + 5)
-        for t in pending:
-            results.error("student still pressing at the hard deadline", "cancelled")
-            t.cancel()
-        for t in done:
-            if t.exception() is not None:
-                raise t.exception()
-        return results, loop.time() - start
+        out = []
+        for phase in phases:
+            results, heavy = Results(), None
+            if phase == "heavy":  # its own process, started and ready before the window
+                ours, theirs = multiprocessing.Pipe()
+                child = multiprocessing.get_context("spawn").Process(target=heavy_process, args=(base, theirs))
+                child.start()
+                if await loop.run_in_executor(None, ours.recv) != "ready":
+                    raise RuntimeError("the heavy client did not start")
+                ours.send(time.time() + seconds)
+            on_phase(phase, "start")
+            start = loop.time()
+            end = start + seconds
+            tasks = [asyncio.create_task(s.run(start, end, random.Random(rng.random()), results)) for s in crowd]
+            # Presses still in flight at the end finish (each within REQUEST_TIMEOUT); nothing runs past that.
+            done, pending = await asyncio.wait(tasks, timeout=seconds + REQUEST_TIMEOUT + 5)
+            elapsed = loop.time() - start
+            if phase == "heavy":
+                heavy = HeavyRun(await loop.run_in_executor(None, ours.recv))
+                await loop.run_in_executor(None, child.join, 30)
+            on_phase(phase, "end")
+            for t in pending:
+                results.error("student still pressing at the hard deadline", "cancelled")
+                t.cancel()
+            for t in done:
+                if t.exception() is not None:
+                    raise t.exception()
+            out.append((phase, results, elapsed, heavy))
+            print(f"phase {phase}: done", flush=True)
+        return out
     finally:
         await asyncio.gather(*(s.browser.close() for s in crowd), return_exceptions=True)
 
@@ -422,9 +551,9 @@ def process_cpu(pids: list[int]) -> dict[int, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=TARGET_STUDENTS,
-                        help=f"simulated students, each with its own session (default {TARGET_STUDENTS}, "
-                             f"at most {MAX_STUDENTS})")
+    parser.add_argument("--students", type=int, default=None,
+                        help=f"simulated students, each with its own session (default {TARGET_STUDENTS}, with --heavy "
+                             f"{HEAVY_STUDENTS}; at most {MAX_STUDENTS})")
     parser.add_argument("--seconds", type=float, default=30.0,
                         help=f"length of the timed window (default 30, at most {MAX_SECONDS:g})")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1), sharing "
@@ -445,7 +574,12 @@ def main() -> int:
     parser.add_argument("--access-log", action="store_true",
                         help="let uvicorn log every request, as `backprop-playground serve` does (default: off)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the press schedule (default 0)")
+    parser.add_argument("--heavy", action="store_true",
+                        help=f"two windows of --seconds each: the students alone (quiet), then with one heavy client "
+                             f"from {HEAVY_SOURCE} running the largest requests from {HEAVY_TASKS} tasks")
     args = parser.parse_args()
+    if args.students is None:
+        args.students = HEAVY_STUDENTS if args.heavy else TARGET_STUDENTS
     if not 1 <= args.students <= MAX_STUDENTS:
         parser.error(f"--students must be 1 to {MAX_STUDENTS}")
     if not 1 <= args.seconds <= MAX_SECONDS:
@@ -491,37 +625,64 @@ def main() -> int:
         print(f"load: {args.students} students, each GET / then {what} every {GAP[0]:g}-{GAP[1]:g} s "
               f"for {args.seconds:g} s (offered about {args.students:g} presses/s)")
 
-        marks = {}
+        marks: dict[str, dict] = {}
 
-        def on_start():  # the timed window begins: every student has its session
-            marks["server"] = process_cpu(descendants(proc.pid))
-            marks["redis"] = cpu_seconds(redis_proc.pid) if redis_proc else None
-            marks["client"] = resource.getrusage(resource.RUSAGE_SELF)
-            marks["machine"] = machine_busy()
+        def on_phase(phase: str, when: str):  # a timed window begins or ends: every student has its session
+            marks[phase, when] = {"server": process_cpu(descendants(proc.pid)),
+                                  "redis": cpu_seconds(redis_proc.pid) if redis_proc else None,
+                                  "client": resource.getrusage(resource.RUSAGE_SELF), "machine": machine_busy()}
 
+        phases = ["quiet", "heavy"] if args.heavy else ["load"]
+        if args.heavy:
+            print(f"heavy: one client from {HEAVY_SOURCE} (the students connect from 127.0.0.1), {HEAVY_TASKS} tasks "
+                  f"each with its own connection and session, cycling {', '.join(HEAVY_KINDS)} on "
+                  f"{HEAVY_NETWORK['layers']} with {HEAVY_NETWORK['dataset']['samples']} samples, "
+                  f"{HEAVY_STEPS} steps a step request, 10,000 rows a prediction; it honours Retry-After. "
+                  f"Phases: {args.seconds:g} s quiet, then {args.seconds:g} s with the heavy client")
         loop = new_loop()
         try:
-            results, elapsed = loop.run_until_complete(
-                simulate(base, args.students, args.seconds, args.endpoint, args.client, args.seed, on_start))
+            runs = loop.run_until_complete(simulate(base, args.students, args.seconds, args.endpoint, args.client,
+                                                    args.seed, phases, on_phase))
         finally:
             loop.close()
-        server_after = process_cpu(descendants(proc.pid))
-        redis_after = cpu_seconds(redis_proc.pid) if redis_proc else None
-        client_after = resource.getrusage(resource.RUSAGE_SELF)
-        machine_after = machine_busy()
-        server_rss = sum(r for p in server_after if (r := rss_bytes(p)) is not None)
+        server_rss = sum(r for p in process_cpu(descendants(proc.pid)) if (r := rss_bytes(p)) is not None)
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited during the run:\n{log.read_text(errors='replace')[-2000:]}")
 
+    summary = []
+    for phase, results, elapsed, heavy in runs:
+        print()
+        if args.heavy:
+            print(f"== {phase}: {args.students} students" + (" + the heavy client" if heavy else ""))
+        summary.append((phase, report(results, elapsed, marks[phase, "start"], marks[phase, "end"], heavy,
+                                      redis_proc is not None, server_rss)))
+    if args.heavy:
+        (_, quiet), (_, loaded) = summary
+        print()
+        print(f"light students: quiet p50 {quiet['p50']:.1f} ms p99 {quiet['p99']:.1f} ms; with the heavy client "
+              f"p50 {loaded['p50']:.1f} ms p99 {loaded['p99']:.1f} ms ({loaded['p99'] / quiet['p99']:.2f} × quiet "
+              f"p99; goal below 2 ×: {'met' if loaded['p99'] < 2 * quiet['p99'] else 'NOT met'})")
+        return 0
+    met = summary[0][1]["answered"] > 0 and summary[0][1]["errors"] == 0 and summary[0][1]["p99"] < TARGET_P99_MS
+    verdict = "met" if met else "NOT met"
+    print(f"target: {TARGET_STUDENTS} students, p99 < {TARGET_P99_MS:g} ms, zero errors; this run "
+          f"({args.students} students, {args.workers} worker{'s' * (args.workers > 1)}, "
+          f"{'Redis' if args.redis or args.store else 'SQLite'}) -> {verdict}"
+          + ("" if args.students >= TARGET_STUDENTS else f" (but with fewer than {TARGET_STUDENTS} students)"))
+    return 0
+
+
+def report(results: Results, elapsed: float, before: dict, after: dict, heavy: "HeavyRun | None", with_redis: bool,
+           server_rss: int) -> dict:
+    """Print one window's figures; return its p50, p99, answers and errors."""
     answered = len(results.times)
     errors = sum(results.errors.values())
-    print()
     print(f"window: {elapsed:.1f} s; presses {results.sent} ({results.sent / elapsed:.1f}/s), answered {answered}, "
           f"correct {results.ok}, errors {errors}")
     print(f"throughput: {results.ok / elapsed:.1f} correct steps/s ({answered / elapsed:.1f} answers/s, "
           f"{results.bytes / max(answered, 1) / 1024:.1f} KB each)")
+    s = summarize(results.times) if answered else {"p50": math.nan, "p99": math.nan}
     if answered:
-        s = summarize(results.times)
         print(f"latency: p50 {s['p50']:.1f} ms   p90 {s['p90']:.1f} ms   p99 {s['p99']:.1f} ms   "
               f"max {s['max']:.1f} ms   mean {s['mean']:.1f} ms")
     if results.lag:
@@ -534,38 +695,44 @@ def main() -> int:
             print(f"  {n:6d}  {kind}  (e.g. {results.examples[kind]!r})")
     else:
         print("errors: none")
+    if heavy is not None:
+        by_status = Counter()
+        for (kind, status), n in heavy.statuses.items():
+            by_status[status] += n
+        print(f"heavy client: {sum(by_status.values())} answers, by status "
+              + ", ".join(f"{status}: {n}" for status, n in sorted(by_status.items()))
+              + (f"; lost {dict(heavy.lost)}" if heavy.lost else "") + f"; its own CPU {heavy.cpu:.1f} s (counted in "
+              "others below)")
+        for kind in HEAVY_KINDS:
+            answers = {status: n for (k, status), n in sorted(heavy.statuses.items()) if k == kind}
+            print(f"  {kind:15s} " + ", ".join(f"{status}: {n}" for status, n in answers.items()))
 
     # CPU in the window, in seconds and as a share of one core; per answer, what each press cost.
-    def used(before: dict[int, float], after: dict[int, float]) -> float:
-        return sum(after[p] - before.get(p, 0.0) for p in after)
+    def used(first: dict[int, float], last: dict[int, float]) -> float:
+        return sum(last[p] - first.get(p, 0.0) for p in last)
 
-    server_cpu = used(marks["server"], server_after)
-    per_process = ", ".join(f"{server_after[p] - marks['server'].get(p, 0.0):.1f} s (pid {p})" for p in server_after)
-    c0, c1 = marks["client"], client_after
+    server_cpu = used(before["server"], after["server"])
+    per_process = ", ".join(f"{after['server'][p] - before['server'].get(p, 0.0):.1f} s (pid {p})"
+                            for p in after["server"])
+    c0, c1 = before["client"], after["client"]
     client_cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
-    redis_cpu = (redis_after - marks["redis"]) if redis_proc and redis_after is not None else 0.0
-    busy = machine_after[0] - marks["machine"][0]
-    capacity = machine_after[1] - marks["machine"][1]
+    redis_cpu = (after["redis"] - before["redis"]) if with_redis and after["redis"] is not None else 0.0
+    busy = after["machine"][0] - before["machine"][0]
+    capacity = after["machine"][1] - before["machine"][1]
     other = busy - server_cpu - client_cpu - redis_cpu
     n = max(answered, 1)
     print(f"CPU in the window ({capacity:.0f} core-seconds available on {os.cpu_count()} cores):")
     print(f"  server  {server_cpu:6.2f} s = {100 * server_cpu / elapsed:5.1f} % of a core "
-          f"({1e3 * server_cpu / n:.2f} ms per answer; per process {per_process}); RSS {server_rss / 2**20:.0f} MB")
-    if redis_proc:
+          f"({1e3 * server_cpu / n:.2f} ms per answer{' to a student' if heavy else ''}; per process {per_process}); "
+          f"RSS {server_rss / 2**20:.0f} MB")
+    if with_redis:
         print(f"  redis   {redis_cpu:6.2f} s = {100 * redis_cpu / elapsed:5.1f} % of a core "
               f"({1e3 * redis_cpu / n:.2f} ms per answer)")
     print(f"  client  {client_cpu:6.2f} s = {100 * client_cpu / elapsed:5.1f} % of a core "
           f"({1e3 * client_cpu / n:.2f} ms per answer)")
     print(f"  others  {other:6.2f} s = {100 * other / elapsed:5.1f} % of a core (the rest of this shared machine)")
     print(f"  machine {100 * busy / capacity:5.1f} % busy overall")
-
-    met = answered > 0 and errors == 0 and summarize(results.times)["p99"] < TARGET_P99_MS
-    verdict = "met" if met else "NOT met"
-    print(f"target: {TARGET_STUDENTS} students, p99 < {TARGET_P99_MS:g} ms, zero errors; this run "
-          f"({args.students} students, {args.workers} worker{'s' * (args.workers > 1)}, "
-          f"{'Redis' if args.redis or args.store else 'SQLite'}) -> {verdict}"
-          + ("" if args.students >= TARGET_STUDENTS else f" (but with fewer than {TARGET_STUDENTS} students)"))
-    return 0
+    return {"p50": s["p50"], "p99": s["p99"], "answered": answered, "errors": errors}
 
 
 if __name__ == "__main__":

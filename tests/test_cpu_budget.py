@@ -8,9 +8,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 from helpers import HX, page_session
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from app import quick, ratelimit
+from app.api.answers import prediction, step_result
+from app.api.schemas import Prediction, StepResult
 from app.core.session import Session
 from app.main import create_app
 from app.ratelimit import (
@@ -244,3 +247,73 @@ def test_requests_of_one_session_take_turns_so_16_at_once_cannot_share_one_full_
             t.join()
         assert sorted(codes) == [200] + [429] * 15
         assert c.get(f"/api/sessions/{sid}").json()["step"] == 50
+
+
+# ---- light clients keep the event loop -------------------------------------------------------------------------
+
+def test_a_long_json_answer_is_written_in_parts_with_the_same_bytes(client):
+    """A prediction of 3,000 rows on a wide network: its activations (over CHUNK numbers) are written in parts, and
+    the answer is byte for byte what one call of pydantic writes, Content-Length included."""
+    sid = client.post("/api/sessions", json={"layers": [2, 64, 64, 1]}).json()["id"]
+    rows = [[k / 3000, 1 - k / 3000] for k in range(3000)]
+    session = client.app.state.sessions.get(sid)
+    content = prediction(session, rows)
+    assert quick._numbers(content["a"]) > quick.CHUNK
+    answer = quick.json_answer(Prediction, content)
+    assert isinstance(answer, quick.Parts) and len(answer.parts) > 10
+    whole = TypeAdapter(Prediction).dump_json(TypeAdapter(Prediction).validate_python(content), by_alias=True)
+    assert b"".join(answer.parts) == whole and answer.headers["content-length"] == str(len(whole))
+    r = client.post(f"/api/sessions/{sid}/predict", json={"inputs": rows})
+    assert r.status_code == 200 and r.content == whole and r.headers["content-length"] == str(len(whole))
+    small = quick.json_answer(Prediction, prediction(session, rows[:2]))
+    assert not isinstance(small, quick.Parts)
+
+
+def test_a_step_answer_with_long_traces_is_written_in_parts_with_the_same_bytes(client):
+    sid = client.post("/api/sessions", json={"layers": [2, 64, 64, 64, 1], "batch_size": 200,
+                                            "dataset": {"name": "circle", "samples": 400}}).json()["id"]
+    r = client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
+    session = client.app.state.sessions.get(sid)
+    content = step_result(session)
+    assert [path for path, _ in quick._long_lists(StepResult, content)]  # the trace's lists are long
+    adapter = TypeAdapter(StepResult)
+    assert r.status_code == 200 and r.content == adapter.dump_json(adapter.validate_python(content), by_alias=True)
+
+
+def test_threadpool_work_of_one_address_takes_turns(client, monkeypatch):
+    """Four sessions of one address checking gradients at once: one at a time in the threadpool."""
+    running, most = [0], [0]
+    report = Session.gradient_report
+
+    def slow(self):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        running[0] -= 1
+        return report(self)
+
+    monkeypatch.setattr(Session, "gradient_report", slow)
+    sids = [client.post("/api/sessions", json={}).json()["id"] for _ in range(4)]
+    codes = []
+    threads = [threading.Thread(target=lambda s=s: codes.append(
+        client.post(f"/api/sessions/{s}/gradient-check").status_code)) for s in sids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 4 and most[0] == 1
+
+
+def test_short_work_leaves_the_loop_while_a_thread_is_saving(client, monkeypatch):
+    """A page Step runs on the event loop, unless the storage file is busy with another thread's save: then it waits
+    for it in a thread."""
+    page_session(client)
+    where = []
+    train = Session.train
+    monkeypatch.setattr(Session, "train", lambda self, *a, **k: (where.append(threading.current_thread().name),
+                                                                 train(self, *a, **k))[1])
+    assert client.post("/ui/step", headers=HX).status_code == 200
+    backend = client.app.state.sessions.backend
+    monkeypatch.setattr(backend, "busy", lambda: True)
+    assert client.post("/ui/step", headers=HX).status_code == 200
+    assert where[0] != where[1] and "AnyIO worker" in where[1]

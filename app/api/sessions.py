@@ -18,18 +18,18 @@ DIVERGED = {**NO_SESSION, **LIMITED, **TOO_LARGE, 409: {"description": "A step w
 
 
 @router.post("", status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
-def create_session(store: StoreDep, req: CreateSession = Body(default_factory=CreateSession)) -> dict:
+def create_session(store: StoreDep, req: CreateSession = Body(default_factory=CreateSession)) -> Response:
     session = build_session(req)
     store.add(session)
-    return session_state(session)
+    return quick.json_answer(SessionState, session_state(session), 201)
 
 
 @router.post("/import", status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
-def import_session(store: StoreDep, doc: SessionDocument) -> dict:
+def import_session(store: StoreDep, doc: SessionDocument) -> Response:
     """A new session from a document saved by export: the same data, weights, optimizer state and step."""
     session = from_document(doc)
     store.add(session)
-    return session_state(session)
+    return quick.json_answer(SessionState, session_state(session), 201)
 
 
 @router.get("/{session_id}", response_model=SessionState, responses=NO_SESSION)
@@ -45,21 +45,23 @@ def _train_held(session: Session, steps: int | None) -> dict:
 
 @router.post("/{session_id}/step", response_model=StepResult, responses=DIVERGED)
 async def step_session(store: StoreDep, budget: BudgetDep, session: SessionDep,
-                       req: StepRequest = Body(default_factory=StepRequest)) -> dict:
+                       req: StepRequest = Body(default_factory=StepRequest)) -> Response:
     return await quick.locked(store, session, lambda: _train_held(session, req.steps),
-                              quick.step_cost(session, req.steps), budget)
+                              quick.step_cost(session, req.steps), budget, answer=StepResult)
 
 
 @router.post("/{session_id}/epoch", response_model=StepResult, responses=DIVERGED)
-async def run_epoch(store: StoreDep, budget: BudgetDep, session: SessionDep) -> dict:
+async def run_epoch(store: StoreDep, budget: BudgetDep, session: SessionDep) -> Response:
     return await quick.locked(store, session, lambda: _train_held(session, None),
-                              quick.step_cost(session, session.trainer.steps_to_epoch_end()), budget)
+                              quick.step_cost(session, session.trainer.steps_to_epoch_end()), budget,
+                              answer=StepResult)
 
 
 @router.post("/{session_id}/predict", response_model=Prediction, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
-def predict(session: SessionDep, req: PredictRequest) -> dict:
+def predict(session: SessionDep, req: PredictRequest) -> Response:
     with session.lock:
-        return prediction(session, req.inputs)
+        answer = prediction(session, req.inputs)
+    return quick.json_answer(Prediction, answer)
 
 
 @router.post("/{session_id}/gradient-check", response_model=GradientCheckResult, response_model_by_alias=True,

@@ -112,6 +112,10 @@ class SQLiteBackend:
             self._transaction(*statements)
             return version
 
+    def busy(self) -> bool:
+        """Another thread is reading or writing the file now (a save of a large session takes a while)."""
+        return self._lock.locked()
+
     def touch(self, sid: str) -> None:
         with self._lock:
             self._db.execute("UPDATE sessions SET touched = ? WHERE id = ?", (self.clock(), sid))
