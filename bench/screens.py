@@ -3,8 +3,10 @@
 Starts the app (as bench/server.py does) and drives Debian's Chromium headless through Playwright.
   --review DIR   viewport shots at 1280x800 and 390x844 of: the default page after one Step, the inspector open on
                  an edge, Mazur's detailed step at each phase, the spiral preset, and Predict on the house prices and on
-                 XOR; the Matrix form on Mazur's step and on a batch; full-page shots at 390x844.
-  --readme       rewrites docs/screenshot.png, docs/share.png and docs/mazur.png.
+                 XOR; the Matrix form on Mazur's step and on a batch; a live room's presenter and follower after a
+                 revealed question; full-page shots at 390x844.
+  --readme       rewrites docs/screenshot.png, docs/share.png, docs/mazur.png, and docs/live-presenter.png with
+                 docs/live-follower.png (the follower on a phone).
 Run: `.venv/bin/python bench/screens.py --review /tmp/shots` or `.venv/bin/python bench/screens.py --readme`.
 """
 import argparse
@@ -90,6 +92,35 @@ def matrix_form(page, url: str, out: Path, name: str) -> None:
     page.wait_for_selector("#matrix-form .mx-panel", state="detached")
 
 
+def live_room(url: str, browser, viewport: dict, follower_viewport: dict):
+    """A presenter (Present, three steps, a question answered by a follower, then Reveal) and its follower: the two
+    pages, at the reveal."""
+    presenter = browser.new_page(viewport=viewport)
+    presenter.goto(url + "/")
+    ready(presenter)
+    presenter.click("#btn-present")
+    presenter.wait_for_selector(".live-code")
+    code = presenter.inner_text(".live-code").replace(" ", "")
+    follower = browser.new_page(viewport=follower_viewport)
+    follower.goto(f"{url}/live/{code}")
+    ready(follower)
+    for n in range(1, 4):
+        presenter.click("#btn-step")
+        follower.wait_for_function(f"() => document.getElementById('live-status').dataset.step === '{n}'")
+    presenter.select_option("#live-ask-layer", index=0)
+    presenter.locator(".live-ask-row", has=presenter.locator("#live-ask-layer")).locator("button").click()
+    follower.wait_for_selector(".live-choices button")
+    follower.locator(".live-choices button").nth(1).click()
+    presenter.wait_for_selector("#live-count:has-text('1 answer')")
+    presenter.click("#btn-reveal")
+    follower.wait_for_selector(".live-bars")
+    follower.wait_for_function("() => document.getElementById('live-status').dataset.step === '4'")
+    follower.wait_for_selector("#live-mine:has-text('You answered')")
+    presenter.wait_for_timeout(300)
+    follower.wait_for_timeout(300)
+    return presenter, follower
+
+
 def review(url: str, out: Path, browser) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -120,6 +151,12 @@ def review(url: str, out: Path, browser) -> None:
         predictions(page, url, out, name)
         matrix_form(page, url, out, name)
         page.close()
+        presenter, follower = live_room(url, browser, viewport, viewport)
+        presenter.screenshot(path=str(out / f"{name}-live-presenter.png"))
+        follower.screenshot(path=str(out / f"{name}-live-follower.png"))
+        follower.screenshot(path=str(out / f"{name}-live-follower-full.png"), full_page=True)
+        presenter.close()
+        follower.close()
     print(f"screenshots in {out}")
 
 
@@ -147,6 +184,11 @@ def readme(url: str, browser) -> None:
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "mazur.png"))
     page.close()
+    presenter, follower = live_room(url, browser, DESKTOP, PHONE)
+    presenter.screenshot(path=str(DOCS / "live-presenter.png"))
+    follower.screenshot(path=str(DOCS / "live-follower.png"))
+    presenter.close()
+    follower.close()
     print(f"README screenshots written to {DOCS}")
 
 

@@ -115,6 +115,14 @@
     button.textContent = hidden ? "Show the join card" : "Hide the join card";
     button.setAttribute("aria-expanded", hidden ? "false" : "true");
   }
+  // Present is at the foot of the page; the join card it opens is at the top of the stage: bring it into view.
+  var presenting = !!document.querySelector("#live-present:not([hidden])");
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.target.id !== "live-present") return;
+    var now = !event.target.hidden;
+    if (now && !presenting) event.target.scrollIntoView({ block: "start" });
+    presenting = now;
+  });
   document.addEventListener("click", function (event) {
     if (!event.target.closest || !event.target.closest("#btn-join-card")) return;
     localStorage.setItem("bp-join-card", localStorage.getItem("bp-join-card") === "hidden" ? "shown" : "hidden");

@@ -75,7 +75,8 @@ def _batch_words(trace) -> str:
 
 
 def answer_key(session: Session, poll: Poll) -> dict:
-    """The right answer for the coming step, from its proposal: {"answer", "text"} (and "value" for numbers)."""
+    """The right answer for the coming step, from its proposal: {"answer", "label", "detail"} (and "value" for
+    numbers): `label` is the answer in a few words, `detail` the numbers behind it."""
     trace = worksheet.next_trace(session)
     t = poll.target
     if poll.kind == "direction":
@@ -83,18 +84,19 @@ def answer_key(session: Session, poll: Poll) -> dict:
         after = worksheet.expected(trace, worksheet.Ask("weight_after", t["layer"], to=t["to"], source=t["from"]))
         change = after - before
         answer = "up" if change > 0 else "down" if change < 0 else "unchanged"
-        return {"answer": answer, "text": f"{answer}: {short_label(before)} → {short_label(after)}"
-                                          f" ({'+' if change >= 0 else '−'}{short_label(abs(change))})"}
+        return {"answer": answer, "label": answer, "detail": f"{short_label(before)} → {short_label(after)} "
+                                                            f"({'+' if change >= 0 else '−'}{short_label(abs(change))})"}
     if poll.kind == "largest":
         layer = t["layer"]
         deltas = [worksheet.expected(trace, worksheet.Ask("delta", layer, node=j)) for j in range(len(poll.choices))]
-        sizes = np.abs(np.array(deltas))
-        best = int(np.argmax(sizes))
+        best = int(np.argmax(np.abs(np.array(deltas))))
         listed = ", ".join(f"{name} {short_label(d)}" for name, d in zip(poll.choices, deltas))
-        return {"answer": poll.choices[best],
-                "text": f"{poll.choices[best]}: δ = {listed}{_batch_words(trace)}"}
+        return {"answer": poll.choices[best], "label": poll.choices[best],
+                "detail": f"its δ of {short_label(deltas[best])} is the largest in size (δ: {listed}"
+                          f"{_batch_words(trace)})"}
     want = worksheet.expected(trace, worksheet.Ask("delta", t["layer"], node=t["node"]))
-    return {"answer": repr(want), "value": want, "text": f"δ = {short_label(want)}{_batch_words(trace)}"}
+    return {"answer": repr(want), "value": want, "label": f"δ = {short_label(want)}",
+            "detail": f"exactly {want!r}{_batch_words(trace)}"}
 
 
 def normal_answer(poll: Poll, raw: str) -> str:
@@ -136,5 +138,5 @@ def result(poll: Poll, key: dict, answers: dict[str, str]) -> dict:
     total = len(values)
     for bar in bars:
         bar["percent"] = 0 if not total else round(100 * bar["count"] / total)
-    return {"answer": key["answer"], "text": key["text"], "right": right, "total": total, "bars": bars,
-            "value": key.get("value")}
+    return {"answer": key["answer"], "label": key["label"], "detail": key["detail"], "right": right, "total": total,
+            "bars": bars, "value": key.get("value")}
