@@ -129,6 +129,30 @@
     applyJoinCard();
   });
 
+  // A follower's inspector shows the step it was opened at; once the room has moved on it says so, and offers the
+  // room's current step (asking again on every frame would cost the server a request per follower per frame).
+  var inspected = null;  // the follower's last inspected edge or node
+  function markStaleInspector() {
+    var room = liveRoom(), panel = document.getElementById("inspector"), status = document.getElementById("live-status");
+    if (!room || !panel || !status) return;
+    var note = document.getElementById("insp-stale");
+    var stale = panel.classList.contains("open") && inspected && panel.dataset.step !== status.dataset.step;
+    if (!stale) { if (note) note.remove(); return; }
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "insp-stale";
+      note.className = "hint insp-stale";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "small";
+      button.addEventListener("click", function () { inspect(inspected); });
+      note.append(document.createTextNode(""), button);
+      panel.querySelector(".insp-top").after(note);
+    }
+    note.firstChild.textContent = "This is step " + panel.dataset.step + "; the room is at step " + status.dataset.step + ". ";
+    note.lastChild.textContent = "Show step " + status.dataset.step;
+  }
+
   function lastStep(div) {
     var x = div.data && div.data[0] && div.data[0].x;
     return x && x.length ? x[x.length - 1] : null;
@@ -166,11 +190,13 @@
   function liveRoom() { return document.getElementById("live-room"); }
 
   function inspect(el) {
+    if (el && el.id && !el.dataset) el = document.getElementById(el.id);  // a follower's remembered target
     if (!el || !window.htmx) return;
     var d = el.dataset, values;
     if (el.classList.contains("edge")) values = { kind: "edge", layer: d.layer, from: d.from, to: d.to };
     else values = { kind: "node", layer: d.layer, to: d.index };
     var room = liveRoom();
+    if (room) inspected = el.id && document.getElementById(el.id) === el ? { id: el.id } : null;
     if (room) htmx.ajax("GET", room.dataset.inspect, { target: "#inspector", swap: "outerHTML", values: values }).then(uncover);
     else htmx.ajax("POST", "/ui/inspect", { target: "#inspector", swap: "outerHTML", values: values }).then(uncover);
   }
@@ -543,7 +569,7 @@
     if (top > window.innerHeight * 0.7) window.scrollBy(0, top - window.innerHeight * 0.4);
   });
 
-  function refresh() { refreshing = false; drawOutput(); drawLoss(); applyNumbers(); applyJoinCard(); moveScrubber(); syncAddress(); play(); }
+  function refresh() { refreshing = false; drawOutput(); drawLoss(); applyNumbers(); applyJoinCard(); markStaleInspector(); moveScrubber(); syncAddress(); play(); }
   // An answer swaps about eight panels one after another: the page is brought up to date once, after the last.
   var refreshing = false;
   function refreshSoon() {

@@ -76,6 +76,11 @@ def test_a_follower_watches_answers_and_takes_a_copy(two, live_server):
     follower.keyboard.press("Enter")
     expect(follower.locator("#inspector.open")).to_contain_text("Hidden node")
     expect(follower.locator("#inspector form")).to_have_count(0)
+    presenter.locator("#btn-step").click()  # the room moves on: the inspector says so, and follows when asked
+    expect(follower.locator("#insp-stale")).to_contain_text("This is step 4; the room is at step 5.")
+    follower.locator("#insp-stale button").click()
+    expect(follower.locator("#inspector")).to_have_attribute("data-step", "5")
+    expect(follower.locator("#insp-stale")).to_have_count(0)
     follower.keyboard.press("Escape")
     expect(follower.locator("#inspector.open")).to_have_count(0)
 
@@ -84,15 +89,15 @@ def test_a_follower_watches_answers_and_takes_a_copy(two, live_server):
     expect(follower.locator("#live-back")).to_contain_text("Back to the live room")
     follower.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
     follower.locator("#btn-step").click()
-    expect(follower.locator("#network")).to_have_attribute("data-step", "5")
+    expect(follower.locator("#network")).to_have_attribute("data-step", "6")
     follower.locator("#live-back a").click()
-    expect(follower.locator("#live-status")).to_have_attribute("data-step", "4")
-    presenter.locator("#btn-step").click()
     expect(follower.locator("#live-status")).to_have_attribute("data-step", "5")
+    presenter.locator("#btn-step").click()
+    expect(follower.locator("#live-status")).to_have_attribute("data-step", "6")
 
     # Stop presenting: the follower is told, and keeps the last state.
     presenter.locator("#btn-stop-presenting").click()
-    expect(follower.locator("#live-status")).to_contain_text("stopped presenting at step 5")
+    expect(follower.locator("#live-status")).to_contain_text("stopped presenting at step 6")
     expect(presenter.locator(".live-code")).to_have_count(0)
 
 
