@@ -136,18 +136,30 @@ class Hub:
             log.exception("live rooms: following other processes' events stopped")
 
     async def _follow_table(self) -> None:
+        """SQLite: look for events newer than the last delivered here (in a thread: a query may wait for another
+        process's write, and the loop must not)."""
         while True:
             await asyncio.sleep(FOLLOW_INTERVAL)
-            codes = [c for c, ch in self.channels.items() if ch.subscribers]
-            if not codes:
-                continue
-            for code, newest in self.rooms.latest(codes).items():
-                channel = self.channels.get(code)
-                if channel is None or newest <= channel.last:
-                    continue
-                events = self.rooms.events_after(code, channel.last)
-                for seq, event in events or []:
-                    self._deliver(code, seq, _kind(event), event)
+            wanted = {c: ch.last for c, ch in self.channels.items() if ch.subscribers}
+            if wanted:
+                for code, events in (await asyncio.to_thread(self._newer, wanted)).items():
+                    if events is None:  # more than are kept went by: the streams end, and resume with a whole frame
+                        self._restart(code)
+                    for seq, event in events or []:
+                        self._deliver(code, seq, _kind(event), event)
+
+    def _newer(self, wanted: dict[str, int]) -> dict[str, list[tuple[int, bytes]] | None]:
+        found = {}
+        for code, newest in self.rooms.latest(list(wanted)).items():
+            if newest > wanted[code]:
+                found[code] = self.rooms.events_after(code, wanted[code])
+        return found
+
+    def _restart(self, code: str) -> None:
+        channel = self.channels.pop(code, None)
+        for sub in channel.subscribers if channel else ():
+            if not sub.queue.full():
+                sub.queue.put_nowait(None)
 
     async def _follow_redis(self) -> None:
         import redis.asyncio as aioredis
