@@ -410,3 +410,25 @@ def test_event_numbers_read_back():
     event = sse(42, "frame", data_lines("<p>a\nb</p>"))
     assert event == b"id: 42\nevent: frame\ndata: <p>a\ndata: b</p>\n\n"
     assert event_seq(event) == 42
+
+
+def test_a_stream_too_far_behind_is_ended_so_that_it_resumes():
+    """A follower that reads slower than the room publishes is not allowed to hold memory without bound: once its
+    queue is full its stream ends (the browser reconnects with Last-Event-ID and catches up)."""
+    import asyncio
+    from app.live.hub import QUEUE_LIMIT, Hub
+
+    async def main():
+        hub = Hub(rooms=None)
+        hub.loop = asyncio.get_running_loop()
+        slow, quick = hub.subscribe("ROOM22", None, 0), hub.subscribe("ROOM22", frozenset({"count"}), 0)
+        for seq in range(1, QUEUE_LIMIT + 10):
+            hub._deliver("ROOM22", seq, "frame", b"id: %d\n\n" % seq)
+        hub._deliver("ROOM22", 5, "frame", b"old")  # an event already delivered is never delivered twice
+        items = [slow.queue.get_nowait() for _ in range(slow.queue.qsize())]
+        assert items[-1] is None and slow.overflowed
+        assert [seq for seq, _ in items[:-1]] == list(range(1, len(items)))
+        assert quick.queue.empty()  # it wants counts only
+        assert hub.followers("ROOM22") == 1
+
+    asyncio.run(main())
