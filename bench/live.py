@@ -10,7 +10,8 @@ presenter's Step was sent, so it includes the step itself. A step a follower nev
 last) counts as dropped.
 
 Target: 300 followers on one worker, p99 below 100 ms, none dropped.
-Run: `.venv/bin/python bench/live.py [--followers 300] [--seconds 30] [--interval 1] [--workers 1] [--redis]`.
+With --join each follower first loads its page, as a class arriving at once.
+Run: `.venv/bin/python bench/live.py [--followers 300] [--seconds 30] [--interval 1] [--workers 1] [--redis] [--join]`.
 """
 import argparse
 import asyncio
@@ -45,6 +46,20 @@ class Follower:
         self.bytes = 0
         self.error: str | None = None
         self.ready = asyncio.Event()
+        self.joined: float | None = None  # seconds its page took to load (--join)
+
+    async def join(self, host: str, port: int, code: str) -> int:
+        """Load the follower's page, as a browser does first: the event number its stream resumes after."""
+        start = time.perf_counter()
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(f"GET /live/{code} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        page = await reader.read()
+        writer.close()
+        self.joined = time.perf_counter() - start
+        if not page.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError("the page: " + page.split(b"\r\n", 1)[0].decode())
+        return int(AFTER_RE.search(page.decode()).group(2))
 
     async def follow(self, host: str, port: int, path: str) -> None:
         try:
@@ -77,7 +92,7 @@ class Follower:
             pass
 
 
-async def run(base: str, followers: int, seconds: float, interval: float) -> dict:
+async def run(base: str, followers: int, seconds: float, interval: float, join: bool) -> dict:
     host, port = base.removeprefix("http://").split(":")
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as presenter:
@@ -91,7 +106,8 @@ async def run(base: str, followers: int, seconds: float, interval: float) -> dic
 
         async def start(f: Follower) -> asyncio.Task:
             async with gate:
-                task = asyncio.create_task(f.follow(host, int(port), f"/live/{code}/events?after={after}"))
+                since = await f.join(host, int(port), code) if join else after
+                task = asyncio.create_task(f.follow(host, int(port), f"/live/{code}/events?after={since}"))
                 await f.ready.wait()
                 return task
 
@@ -125,7 +141,8 @@ async def run(base: str, followers: int, seconds: float, interval: float) -> dic
                 after_answer.append(f.seen[n] - answered[n])
             else:
                 dropped += 1
-    return {"code": code, "steps": step, "connected": connected, "latencies": latencies, "after_answer": after_answer,
+    joins = [f.joined for f in crowd if f.joined is not None]
+    return {"code": code, "steps": step, "connected": connected, "joins": joins, "latencies": latencies, "after_answer": after_answer,
             "dropped": dropped, "errors": [f.error for f in crowd if f.error], "bytes": sum(f.bytes for f in crowd),
             "step_times": [answered[n] - sent[n] for n in sent]}
 
@@ -137,6 +154,8 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between the presenter's steps (default 1)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     parser.add_argument("--redis", action="store_true", help="a private redis-server as the store (default SQLite)")
+    parser.add_argument("--join", action="store_true",
+                        help="each follower first loads its page (GET /live/{code}), 20 at a time, as a class joining")
     args = parser.parse_args()
     if not 1 <= args.followers <= 2000 or not 1 <= args.seconds <= 300 or not 0.05 <= args.interval <= 10:
         parser.error("--followers 1-2000, --seconds 1-300, --interval 0.05-10")
@@ -162,7 +181,7 @@ def main() -> int:
         client0 = resource.getrusage(resource.RUSAGE_SELF)
         loop = new_loop()
         try:
-            out = loop.run_until_complete(run(base, args.followers, args.seconds, args.interval))
+            out = loop.run_until_complete(run(base, args.followers, args.seconds, args.interval, args.join))
         finally:
             loop.close()
         server_cpu = sum((cpu_seconds(p) or 0.0) - cpu0[p] for p in pids)
@@ -173,6 +192,10 @@ def main() -> int:
     step = summarize(out["step_times"])
     print(f"room {out['code']}: {args.followers} followers connected in {out['connected']:.2f} s; "
           f"{out['steps']} steps; {out['bytes'] / 1e6:.1f} MB of events received")
+    if out["joins"]:
+        joins = summarize(out["joins"])
+        print(f"a follower's page (GET /live/{{code}}, {CONNECT_CONCURRENCY} at a time): p50 {joins['p50']:.1f} ms, "
+              f"p99 {joins['p99']:.1f} ms")
     print(f"presenter's Step answered: p50 {step['p50']:.1f} ms, p99 {step['p99']:.1f} ms")
     if lat:
         after = summarize(out["after_answer"])

@@ -12,7 +12,7 @@ from app.live.model import normal_code
 from app.live.service import RoomGone
 from app.live.storage import data_lines, sse
 from app.web.live import JOIN, room_url, too_many
-from app.web.live_render import render, stage, status
+from app.web.live_render import whole_frame
 
 router = APIRouter(tags=["live"])
 KINDS = ("frame", "poll", "count", "end")
@@ -140,13 +140,7 @@ def _kind(event: bytes) -> str:
 def _whole_frame(live, code: str) -> tuple[int, bytes] | None:
     """The room's whole state as one `frame` (numbered as the newest event), for a client with nothing to resume."""
     try:
-        room = live.room(code)
+        seq, html = whole_frame(live, live.room(code))
     except RoomGone:
         return None
-    session = live.shown_session(room)
-    if session is None:
-        return None
-    with session.lock:
-        seq = live.rooms.latest([code]).get(code, 0)
-        html = render("partials/live_frame.html", stage(session, True, None, status(session, room)))
     return seq, sse(seq, "frame", data_lines(html))

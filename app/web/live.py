@@ -21,7 +21,7 @@ from app.ratelimit import Limit
 from . import page
 from .csrf import same_site_post
 from .deps import Current, set_cookie
-from .live_render import poll_view, present, spaced, stage, status
+from .live_render import poll_view, present, room_stage, spaced
 from .panels import panels
 from .render import inspector_for, templates
 from .view_state import view_of
@@ -167,12 +167,8 @@ async def follow(request: Request, code: str) -> Response:
 
 def _page_context(live, code: str, follower: str | None) -> dict:
     room = live.room(code)
-    session = live.shown_session(room)
-    if session is None:
-        raise RoomGone(code)
-    with session.lock:
-        seq = live.rooms.latest([code]).get(code, 0)
-        ctx = stage(session, True, None, status(session, room))
+    seq, shared, _ = room_stage(live, room)
+    ctx = dict(shared)
     count = live.rooms.count(code, room.poll.id) if room.poll else 0
     ctx.update(poll_view(room, count), code=code, spaced=spaced(code), seq=seq, mine=live.mine(code, follower),
                inspector=None, inspector_step=ctx["metrics"]["step"], errors={}, oob=False, readonly=True)

@@ -8,6 +8,7 @@ plays, frames go out at most every FRAME_INTERVAL: the last state then, with eve
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ from app.core.session import MAX_HISTORY, Session
 from app.live import polls
 from app.live.hub import Hub
 from app.live.model import Room
+from app.live.service import RoomGone
 from app.live.storage import data_lines
 from app.views import metrics, network, output, shown, units
 
@@ -71,6 +73,39 @@ def status(session: Session, room: Room) -> dict:
 
 def render(name: str, ctx: dict) -> str:
     return templates.env.get_template(name).render(ctx)
+
+
+# The whole stage of a room at an event number, computed once for every follower who joins or resumes there (a
+# class joining at once would otherwise wait in line for the presenter's lock, and hold up the presenter).
+_stages: OrderedDict = OrderedDict()
+STAGES_KEPT = 32
+
+
+def room_stage(live, room: Room) -> tuple[int, dict, dict]:
+    """(event number, the stage's context, a dict to keep renders of it in) of the room as it is now."""
+    seq = live.rooms.latest([room.code]).get(room.code, 0)
+    key = (room.code, room.started, seq, room.ended)
+    found = _stages.get(key)
+    if found is None:
+        session = live.shown_session(room)
+        if session is None:
+            raise RoomGone(room.code)
+        with session.lock:
+            seq = live.rooms.latest([room.code]).get(room.code, 0)
+            key = (room.code, room.started, seq, room.ended)
+            found = (stage(session, True, None, status(session, room)), {})
+        _stages[key] = found
+        while len(_stages) > STAGES_KEPT:
+            _stages.popitem(last=False)
+    return seq, *found
+
+
+def whole_frame(live, room: Room) -> tuple[int, str]:
+    """The room's whole state as one frame's HTML, rendered once per event number."""
+    seq, ctx, renders = room_stage(live, room)
+    if "frame" not in renders:
+        renders["frame"] = render("partials/live_frame.html", ctx)
+    return seq, renders["frame"]
 
 
 @dataclass
