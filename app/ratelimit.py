@@ -203,12 +203,15 @@ class CpuBuckets:
                                      f"Try again in {seconds} s.")
         return None
 
-    def charge(self, session: str | None, address: str, seconds: float) -> None:
-        """A request that `admit` let in has ended, having used `seconds` of CPU."""
+    def charge(self, session: str | None, address: str, seconds: float, address_seconds: float | None = None) -> None:
+        """A request that `admit` let in used `seconds` of CPU (so far): its session pays them, its address
+        `address_seconds` (by default what is beyond ADDRESS_ALLOWANCE)."""
+        if address_seconds is None:
+            address_seconds = max(0.0, seconds - ADDRESS_ALLOWANCE)
         now = self.clock()
         with self._lock:
             for limit, key in self._keys(session, address):
-                amount = seconds if limit is CPU_SESSION else max(0.0, seconds - ADDRESS_ALLOWANCE)
+                amount = seconds if limit is CPU_SESSION else address_seconds
                 self._store(limit, key, self._level(limit, key, now) - amount, now)
 
     def tokens(self, limit: Limit, key: str) -> float:
@@ -263,17 +266,37 @@ class Turns:
 
 
 class Meter:
-    """The CPU seconds one request has used so far: its task's turns on the event loop (`run`) and its work in the
-    threadpool (`in_thread`, through meter_threads), each measured with the CPU clock of the thread it ran on. Its
-    threadpool work waits for its address's turn in `lanes` (None: no wait)."""
+    """The CPU one request uses, charged to its client's budgets (`cpu`, None: only counted): its task's turns on
+    the event loop (`run`, charged when the request ends) and its work in the threadpool (`in_thread`, through
+    meter_threads, charged as each piece ends), each measured with the CPU clock of the thread it ran on. Its
+    threadpool work waits for its address's turn in `lanes` (None: no wait), and is then let in again or refused
+    (`admit`): what ran meanwhile may have spent the client's budget."""
 
-    def __init__(self, address: str = "", lanes: "Turns | None" = None):
-        self.seconds = 0.0
-        self.address, self.lanes = address, lanes
+    def __init__(self, cpu: "CpuBuckets | None" = None, session: str | None = None, address: str = "",
+                 lanes: "Turns | None" = None):
+        self.cpu, self.session, self.address, self.lanes = cpu, session, address, lanes
+        self.seconds = 0.0  # all of it so far
+        self.on_loop = 0.0  # not charged yet
+        self.allowance = ADDRESS_ALLOWANCE  # what of it the address does not pay
+        self.admitted = False  # let in again at its first turn in the threadpool
 
     async def run(self, coro):
-        """Await `coro`, adding the CPU of each of its turns on the event loop (between two awaits that waited)."""
+        """Await `coro`, counting the CPU of each of its turns on the event loop (between two awaits that waited)."""
         return await _Metered(coro, self)
+
+    def charge(self, seconds: float) -> None:
+        """Count `seconds` and charge them (the address pays what is beyond the request's allowance)."""
+        self.seconds += seconds
+        address_seconds = max(0.0, seconds - self.allowance)
+        self.allowance = max(0.0, self.allowance - seconds)
+        if self.cpu is not None:
+            self.cpu.charge(self.session, self.address, seconds, address_seconds)
+
+    def admit(self) -> tuple[int, str] | None:
+        """Let in again, before the request's first work in the threadpool (only then: a later piece, such as
+        checking the answer against its model, comes after the work, whose result must not be thrown away)."""
+        self.admitted = True
+        return None if self.cpu is None else self.cpu.admit(self.session, self.address)
 
 
 class _Metered:
@@ -292,7 +315,7 @@ class _Metered:
             except StopIteration as stop:
                 return stop.value
             finally:
-                meter.seconds += clock() - start
+                meter.on_loop += clock() - start
             try:
                 value, error = (yield yielded), None
             except GeneratorExit:
@@ -315,13 +338,13 @@ def in_thread(work, *args, **kwargs):
     try:
         return work(*args, **kwargs)
     finally:
-        meter.seconds += time.thread_time() - start
+        meter.charge(time.thread_time() - start)
 
 
 def meter_threads() -> None:
     """Make every call to the threadpool (anyio.to_thread.run_sync: FastAPI's plain `def` routes and dependencies,
-    app/quick.py, Starlette's form parsing) wait for its address's lane and add its CPU to the Meter of the request
-    that made it. Installed once per process; a call outside a metered request only pays for a ContextVar lookup."""
+    app/quick.py, Starlette's form parsing) wait for its address's lane, be refused with a 429 if its client's budget
+    was spent meanwhile, and add its CPU to the Meter of the request that made it. Installed once per process; a call outside a metered request only pays for a ContextVar lookup."""
     if getattr(anyio.to_thread.run_sync, "metered", False):
         return
     run_sync = anyio.to_thread.run_sync
@@ -333,6 +356,9 @@ def meter_threads() -> None:
             return await run_sync(functools.partial(in_thread, func), *args, **kwargs)
         await meter.lanes.take(meter.address)
         try:
+            if not meter.admitted and (refused := meter.admit()) is not None:
+                seconds, message = refused
+                raise HTTPException(429, detail=message, headers={"Retry-After": str(seconds)})
             return await run_sync(functools.partial(in_thread, func), *args, **kwargs)
         finally:
             meter.lanes.give_back(meter.address)
@@ -387,13 +413,13 @@ class RateLimit:
         try:
             if refused := self.cpu.admit(session, client):
                 return await self._refuse(send, *refused)
-            meter = Meter(client, self.lanes)
+            meter = Meter(self.cpu, session, client, self.lanes)
             token = METER.set(meter)
             try:
                 await meter.run(self._limited(scope, receive, send, rules))
             finally:
                 METER.reset(token)
-                self.cpu.charge(session, client, meter.seconds)
+                meter.charge(meter.on_loop)
         finally:
             if session is not None:
                 self.turns.give_back(session)

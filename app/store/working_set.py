@@ -12,6 +12,8 @@ import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import compress, filterfalse
+from operator import is_not
 
 from pydantic import ValidationError
 
@@ -212,19 +214,20 @@ class SessionStore:
     def _after_use(self, entry: Entry) -> None:
         now = self.clock()
         entry.used = now
-        if not _same(entry.marks, _marks(entry.session)):
-            self._save(entry)
+        if not _same(entry.marks, marks := _marks(entry.session)):
+            self._save(entry, marks=marks)
         elif now - entry.touched > self.touch_interval:
             self.backend.touch(entry.session.id)
             entry.touched = now
 
-    def _mark_saved(self, entry: Entry, points: int) -> None:
+    def _mark_saved(self, entry: Entry, points: int, marks: tuple | None = None) -> None:
         s = entry.session
-        entry.marks = _marks(s)
+        entry.marks = _marks(s) if marks is None else marks
         entry.saved_recipe, entry.saved_history = s.request, s.history
         entry.saved_generation, entry.saved_points = s.history_generation, points
 
-    def _save(self, entry: Entry, full: bool = False) -> None:
+    def _save(self, entry: Entry, full: bool = False, marks: tuple | None = None) -> None:
+        """Write what changed since the last save (all of it when `full`); `marks`: _marks(session), if known."""
         s = entry.session
         history_kept = (not full and entry.saved_history is s.history and entry.saved_generation == s.history_generation
                         and entry.saved_points <= len(s.history))
@@ -236,9 +239,10 @@ class SessionStore:
             recipe=records.recipe_bytes(s) if full or s.request is not entry.saved_recipe else None,
             history=pack_points(new_points) if new_points else b"",
             rewrite_history=not history_kept,
-            rewind_put={key: records.kept_bytes(key, value) for key, value in kept.items()
-                        if saved_rewind.get(key) is not value},
-            rewind_drop=[key for key in saved_rewind if key not in kept],
+            # Which of the (up to 250) rewind points are new or gone, compared in C (map, compress): a step adds one.
+            rewind_put={key: records.kept_bytes(key, kept[key]) for key in
+                        compress(kept, map(is_not, kept.values(), map(saved_rewind.get, kept)))},
+            rewind_drop=list(filterfalse(kept.__contains__, saved_rewind)),
             rewrite_rewind=full,
         )
         try:
@@ -248,7 +252,7 @@ class SessionStore:
                 raise
             return self._save(entry, full=True)
         entry.touched = self.clock()
-        self._mark_saved(entry, len(s.history))
+        self._mark_saved(entry, len(s.history), marks)
         entry.saved_rewind = kept
 
     def share(self, session: Session) -> str:
