@@ -272,6 +272,8 @@ def test_a_direction_poll_counts_reveals_and_marks(app, presenter, room):
     assert all((": right." in m) == ((k < 3) == (went == "up")) for k, m in enumerate(mine))
     late = answer(students[0], room, "down")
     assert "this question is closed" in late.text
+    for _, kind, data in events(presenter, room):  # every event carries a step number
+        assert re.search(r'data-step="\d+"', data), (kind, data[:200])
     poll_event = [e for e in events(presenter, room) if e[1] == "poll"][-1][2]
     assert "answered right" in poll_event
     for s in students:  # anonymous: no follower's token is in what everyone receives

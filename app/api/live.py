@@ -61,8 +61,9 @@ def stop_presenting(request: Request, session: SessionDep) -> Response:
         "Server-sent events, each with `id:` (the room's event number, increasing by one) and `event:`: `frame` "
         "(a change of the presenter's network: HTML of the panels it changed, swapped out of band; its "
         '`<p id="live-status" data-step="N">` carries the step number), `poll` (the question, or its result once '
-        "revealed), `count` (how many have answered) and `end` (the presenter stopped). A comment line every 15 s "
-        "keeps the stream open.")},
+        "revealed), `count` (how many have answered) and `end` (the presenter stopped); each carries a step in a "
+        "`data-step` attribute (a count's is the step its question was asked at). A comment line every 15 s keeps "
+        "the stream open.")},
     404: {"model": ErrorMessage, "description": "No such room."},
     429: {"model": ErrorMessage, "description": "Too many joins from this address."}})
 async def events(request: Request, code: str,

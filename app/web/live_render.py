@@ -265,11 +265,12 @@ def present(live, session: Session) -> dict | None:
 def event_html(kind: str, room: Room, live, session: Session | None) -> str:
     """The HTML of a room's event other than a frame: the poll card, the count of answers, or the end."""
     count = live.rooms.count(room.code, room.poll.id) if room.poll else 0
-    ctx = {"oob": True, **poll_view(room, count)}
+    # Every event carries a step: the presenter's, or for a count (sent from a follower's answer) the question's.
+    step = session.trainer.step_count if session is not None else room.poll.step if room.poll else None
+    ctx = {"oob": True, **poll_view(room, count), "step": step}
     if kind == "count":
         return render("partials/live_count.html", ctx)
     if kind == "end":
-        step = session.trainer.step_count if session is not None else 0
         ctx["live"] = {"code": room.code, "step": step, "ended": True, "phase": None}
         return render("partials/live_status.html", ctx) + render("partials/live_poll.html", ctx)
     return render("partials/live_poll.html", ctx)
