@@ -190,7 +190,7 @@ def test_a_frame_is_rendered_once_however_many_follow(presenter, room, monkeypat
     monkeypatch.setattr(live_render, "render", lambda name, ctx: calls.append(name) or real(name, ctx))
     hub = live(presenter).hub
     for _ in range(50):
-        hub.subscribe(room, None, 0)
+        hub.subscribe(room, None)
     presenter.post("/ui/step", headers=HX)
     wait_frames(presenter, room, 1)
     assert calls.count("partials/live_frame.html") == 1
@@ -423,7 +423,8 @@ def test_a_stream_too_far_behind_is_ended_so_that_it_resumes():
     async def main():
         hub = Hub(rooms=None)
         hub.loop = asyncio.get_running_loop()
-        slow, quick = hub.subscribe("ROOM22", None, 0), hub.subscribe("ROOM22", frozenset({"count"}), 0)
+        slow, quick = hub.subscribe("ROOM22", None), hub.subscribe("ROOM22", frozenset({"count"}))
+        hub.settle("ROOM22", 0)
         for seq in range(1, QUEUE_LIMIT + 10):
             hub._deliver("ROOM22", seq, "frame", b"id: %d\n\n" % seq)
         hub._deliver("ROOM22", 5, "frame", b"old")  # an event already delivered is never delivered twice
@@ -432,5 +433,38 @@ def test_a_stream_too_far_behind_is_ended_so_that_it_resumes():
         assert [seq for seq, _ in items[:-1]] == list(range(1, len(items)))
         assert quick.queue.empty()  # it wants counts only
         assert hub.followers("ROOM22") == 1
+
+    asyncio.run(main())
+
+
+def test_events_reach_a_stream_in_order_even_when_announced_out_of_order():
+    """Another process's event can be announced after a later one made here (two workers: pub/sub, or the SQLite
+    look every 20 ms). The later one waits while the missing ones are read from storage, where every event is kept
+    before it is announced; a stream never misses one, nor gets one twice."""
+    import asyncio
+    from app.live.hub import Hub
+    from app.live.storage import data_lines, sse
+
+    kept = {n: sse(n, "count" if n % 2 else "frame", data_lines(f"event {n}")) for n in range(1, 9)}
+
+    class Kept:
+        def events_after(self, code, seq):
+            return [(n, e) for n, e in sorted(kept.items()) if n > seq]
+
+    async def main():
+        hub = Hub(Kept())
+        hub.loop = asyncio.get_running_loop()
+        sub = hub.subscribe("ROOM22", None)
+        hub.settle("ROOM22", 2)  # the stream replays 1 and 2 itself
+        for n in (3, 6, 5, 7, 3, 8):  # 4 is announced late (or never): read from storage
+            hub._deliver("ROOM22", n, "frame", kept[n])
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            if sub.queue.qsize() == 6:
+                break
+        got = [sub.queue.get_nowait()[0] for _ in range(sub.queue.qsize())]
+        assert got == [3, 4, 5, 6, 7, 8]
+        hub._deliver("ROOM22", 4, "count", kept[4])  # the late announcement changes nothing
+        assert sub.queue.empty()
 
     asyncio.run(main())

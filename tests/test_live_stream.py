@@ -156,3 +156,28 @@ def test_two_servers_one_store_a_follower_on_one_sees_steps_made_on_the_other(tw
         ok(b.client().post(f"/api/sessions/{sid}/step", json={"steps": 1}))
         on_a.wait(lambda s: s.steps()[-1:] == [4], "step 4 made on B, followed on A")
         stream.wait(lambda s: s.steps()[-1:] == [4], "and on B itself")
+
+
+def test_events_from_both_servers_reach_every_stream_in_order(two_servers):  # noqa: F811
+    """Answers counted on both servers, interleaved: a stream on either server gets every event once, in order (an
+    event of the other server's can be announced after a later one of this server's)."""
+    a, b = two_servers
+    with a.client() as ca, b.client() as cb:
+        sid, code = presenting(ca)
+        ca.cookies.set("bp_session", sid)
+        on_a = Stream(f"{a.url}/live/{code}/events?after=0")
+        on_b = Stream(f"{b.url}/live/{code}/events?after=0")
+        hx = {"HX-Request": "true"}
+        assert ca.post("/ui/live/ask", headers=hx, data={"kind": "direction", "choice": "0.0.0"}).status_code == 200
+        for n in range(12):
+            student = httpx.Client(base_url=(a, b)[n % 2].url, timeout=30)
+            r = student.post(f"/live/{code}/answer", headers=hx, data={"poll": "1", "answer": "up"})
+            assert "Your answer: up" in r.text
+            time.sleep(0.1 * (n % 3))  # some counts go out at once, some are held back for a moment
+        newest = None
+        for stream in (on_a, on_b):
+            stream.wait(lambda s: s.events and "12 answers" in s.events[-1][2], "the last count")
+            ids = [i for i, _, _ in stream.events]
+            assert ids == list(range(1, ids[-1] + 1)), ids  # every event, once, in order
+            newest = newest or ids[-1]
+            assert ids[-1] == newest

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import NO_SESSION, SessionDep
 from app.api.schemas import ErrorMessage
+from app.live.hub import kind_of
 from app.live.model import normal_code
 from app.live.service import RoomGone
 from app.live.storage import data_lines, sse
@@ -15,8 +16,8 @@ from app.web.live import JOIN, room_url, too_many
 from app.web.live_render import whole_frame
 
 router = APIRouter(tags=["live"])
-KINDS = ("frame", "poll", "count", "end")
-ONLY = rf"^({'|'.join(KINDS)})(,({'|'.join(KINDS)}))*$"
+EVENT_KINDS = ("frame", "poll", "count", "end")
+ONLY = rf"^({'|'.join(EVENT_KINDS)})(,({'|'.join(EVENT_KINDS)}))*$"
 RETRY_MS = 1000  # how soon a browser reconnects after the stream drops
 
 
@@ -82,12 +83,16 @@ async def events(request: Request, code: str,
     if normal_code(code) != code:
         raise HTTPException(404, "No live room with this code.")
     resume = max((v for v in (after, _int(last_event_id)) if v is not None), default=None)
+    # Subscribe first, then read storage: every event is either in what is read or arrives on the queue (or both,
+    # and is sent once).
+    sub = live.hub.subscribe(code, kinds)
     try:
-        newest = await run_in_threadpool(_newest, live, code)
+        newest, missed = await run_in_threadpool(_catch_up, live, code, resume)
     except RoomGone:
+        live.hub.unsubscribe(code, sub)
         raise HTTPException(404, "No live room with this code; it may have ended.") from None
-    sub = live.hub.subscribe(code, kinds, newest)
-    return StreamingResponse(_stream(live, code, sub, kinds, resume, newest), media_type="text/event-stream",
+    live.hub.settle(code, newest)
+    return StreamingResponse(_stream(live, code, sub, kinds, missed), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
@@ -95,29 +100,30 @@ def _int(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-def _newest(live, code: str) -> int:
+def _catch_up(live, code: str, resume: int | None) -> tuple[int, list | None]:
+    """The room's newest event number, and the kept events after `resume` (None: start with a whole frame, for a
+    client with nothing to resume, too far behind, or ahead of this room)."""
     live.room(code)
-    return live.rooms.latest([code]).get(code, 0)
+    newest = live.rooms.latest([code]).get(code, 0)
+    if resume is None or resume > newest:
+        return newest, None
+    return newest, live.rooms.events_after(code, resume) if resume < newest else []
 
 
-async def _stream(live, code: str, sub, kinds, resume: int | None, newest: int):
+async def _stream(live, code: str, sub, kinds, missed: list | None):
     try:
         yield b"retry: %d\n\n" % RETRY_MS
-        sent = resume if resume is not None else -1
-        missed = None
-        if resume is not None and resume < newest:
-            missed = await run_in_threadpool(live.rooms.events_after, code, resume)
-        if resume is None or (resume < newest and missed is None) or resume > newest:
+        sent = -1
+        if missed is None:
             if kinds is None or "frame" in kinds:
                 latest = await run_in_threadpool(_whole_frame, live, code)
                 if latest is not None:
                     sent, event = latest
                     yield event
-            sent = max(sent, newest)
         for seq, event in missed or []:
             if seq > sent:
                 sent = seq
-                if kinds is None or _kind(event) in kinds:
+                if kinds is None or kind_of(event) in kinds:
                     yield event
         while True:
             item = await sub.queue.get()  # an event, the hub's ping (number 0), or None: the end
@@ -131,11 +137,6 @@ async def _stream(live, code: str, sub, kinds, resume: int | None, newest: int):
                 yield event
     finally:
         live.hub.unsubscribe(code, sub)
-
-
-def _kind(event: bytes) -> str:
-    start = event.index(b"\nevent: ") + 8
-    return event[start:event.index(b"\n", start)].decode()
 
 
 def _whole_frame(live, code: str) -> tuple[int, bytes] | None:

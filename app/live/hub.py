@@ -29,7 +29,11 @@ class Subscriber:
 @dataclass
 class Channel:
     subscribers: set = field(default_factory=set)
-    last: int = 0  # the newest event number delivered here
+    # The newest event number delivered here, in order; None until the first (a new channel's streams replay what
+    # came before from storage themselves).
+    last: int | None = None
+    waiting: dict = field(default_factory=dict)  # events that arrived before an earlier one: number -> (kind, bytes)
+    filling: bool = False  # the missing events are being read from storage
 
 
 class Hub:
@@ -87,9 +91,43 @@ class Hub:
             self.loop.call_soon_threadsafe(fn, *args)
 
     def _deliver(self, code: str, seq: int, kind: str, event: bytes) -> None:
+        """Deliver strictly in order. An event that arrives before an earlier one (published by another process, or
+        announced late) waits while the missing ones are read from storage, where every event is kept before it
+        is announced."""
         channel = self.channels.get(code)
-        if channel is None or seq <= channel.last:
+        if channel is None or (channel.last is not None and seq <= channel.last):
             return
+        if channel.last is not None and seq > channel.last + 1:
+            channel.waiting[seq] = (kind, event)
+            if not channel.filling and self.rooms is not None:
+                channel.filling = True
+                self.loop.create_task(self._fill(code, channel))
+            return
+        self._send(channel, seq, kind, event)
+        while channel.last + 1 in channel.waiting:
+            self._send(channel, channel.last + 1, *channel.waiting.pop(channel.last + 1))
+
+    async def _fill(self, code: str, channel: Channel) -> None:
+        try:
+            events = await asyncio.to_thread(self.rooms.events_after, code, channel.last)
+        except Exception:  # noqa: BLE001 - storage unreachable: end the streams; browsers resume when it is back
+            log.exception("live room %s: could not read missed events", code)
+            events = None
+        finally:
+            channel.filling = False
+        if self.channels.get(code) is not channel:
+            return
+        if events is None:  # no longer kept: the streams end and resume with a whole frame
+            return self._restart(code)
+        for seq, event in events:
+            channel.waiting.setdefault(seq, (kind_of(event), event))
+        for seq in sorted(s for s in channel.waiting if s <= channel.last):
+            del channel.waiting[seq]
+        if channel.waiting:
+            first = min(channel.waiting)
+            self._deliver(code, first, *channel.waiting.pop(first))
+
+    def _send(self, channel: Channel, seq: int, kind: str, event: bytes) -> None:
         channel.last = seq
         for sub in list(channel.subscribers):
             if sub.kinds is not None and kind not in sub.kinds:
@@ -104,12 +142,24 @@ class Hub:
 
     # ---- following (on the loop) ----
 
-    def subscribe(self, code: str, kinds: frozenset | None, last: int) -> Subscriber:
+    def subscribe(self, code: str, kinds: frozenset | None) -> Subscriber:
+        """A stream's queue, from now on: the stream then replays from storage what came before (and skips what it
+        has twice). Call on the loop, before reading storage."""
         channel = self.channels.setdefault(code, Channel())
-        channel.last = max(channel.last, last)
         sub = Subscriber(kinds)
         channel.subscribers.add(sub)
         return sub
+
+    def settle(self, code: str, newest: int) -> None:
+        """A new channel's starting point: the newest event in storage when its first stream subscribed (anything
+        later arrives here; anything earlier the stream replays)."""
+        channel = self.channels.get(code)
+        if channel is not None and channel.last is None:
+            channel.last = newest
+            for seq in [s for s in channel.waiting if s <= newest]:
+                del channel.waiting[seq]
+            while channel.last + 1 in channel.waiting:
+                self._send(channel, channel.last + 1, *channel.waiting.pop(channel.last + 1))
 
     def unsubscribe(self, code: str, sub: Subscriber) -> None:
         channel = self.channels.get(code)
@@ -140,13 +190,13 @@ class Hub:
         process's write, and the loop must not)."""
         while True:
             await asyncio.sleep(FOLLOW_INTERVAL)
-            wanted = {c: ch.last for c, ch in self.channels.items() if ch.subscribers}
+            wanted = {c: ch.last for c, ch in self.channels.items() if ch.subscribers and ch.last is not None}
             if wanted:
                 for code, events in (await asyncio.to_thread(self._newer, wanted)).items():
                     if events is None:  # more than are kept went by: the streams end, and resume with a whole frame
                         self._restart(code)
                     for seq, event in events or []:
-                        self._deliver(code, seq, _kind(event), event)
+                        self._deliver(code, seq, kind_of(event), event)
 
     def _newer(self, wanted: dict[str, int]) -> dict[str, list[tuple[int, bytes]] | None]:
         found = {}
@@ -172,12 +222,13 @@ class Hub:
                     continue
                 code = message["channel"].decode().rsplit(":", 1)[1]
                 event = message["data"]
-                self._deliver(code, event_seq(event), _kind(event), event)
+                self._deliver(code, event_seq(event), kind_of(event), event)
         finally:
             await pubsub.aclose()
             await client.aclose()
 
 
-def _kind(event: bytes) -> str:
+def kind_of(event: bytes) -> str:
+    """The `event:` of an event's bytes."""
     start = event.index(b"\nevent: ") + 8
     return event[start:event.index(b"\n", start)].decode()
