@@ -327,13 +327,44 @@ def test_a_number_poll_is_marked_as_the_worksheet_marks(app, tmp_path):
         assert "not right." in close.get(f"/live/{code}/mine").text
 
 
-def test_a_question_about_a_step_already_taken_is_not_revealed(presenter, room):
-    ask(presenter, "direction", "0.0.0")
-    presenter.post("/ui/step", headers=HX)  # the presenter stepped past the question
-    r = presenter.post("/ui/live/reveal", headers=HX)
-    assert "about step 1, taken from step 0, but the network is at step 1: rewind to step 0" in r.text
-    assert the_session(presenter).trainer.step_count == 1
-    presenter.post("/ui/rewind", headers=HX, data={"step": "0"})
+def test_a_change_of_the_network_cancels_an_open_question(app, presenter, room):
+    """A question is about the step from the state it was asked in: a Step, a rewind or a setting instead of Reveal
+    cancels it, and the class is told."""
+    student = TestClient(app)
+    for change in (lambda: presenter.post("/ui/step", headers=HX),
+                   lambda: presenter.post("/ui/rewind", headers=HX, data={"step": "0"}),
+                   lambda: presenter.post("/ui/config", headers=HX, data={"learning_rate": "0.05"})):
+        ask(presenter, "direction", "0.0.0")
+        poll = live(presenter).rooms.get(room).poll
+        answer(student, room, "up", poll.id)
+        change()
+        poll = eventually(lambda: live(presenter).rooms.get(room).poll, lambda p: p.result is not None)
+        assert poll.result == {"cancelled": "the network changed before the reveal"}
+        assert "Cancelled" in [e for e in events(presenter, room) if e[1] == "poll"][-1][2]
+        assert "cancelled" in student.get(f"/live/{room}/mine").text
+        assert "no open question" in presenter.post("/ui/live/reveal", headers=HX).text
+        assert "this question is closed" in answer(student, room, "down", poll.id).text
+
+
+def eventually(read, test, timeout: float = 3.0):
+    """read() once test() holds of it (a frame held back while playing goes out after the interval)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not test(value := read()):
+        assert time.monotonic() < deadline, value
+        time.sleep(FRAME_INTERVAL / 4)
+    return value
+
+
+def test_a_detailed_step_does_not_show_an_open_questions_answer(presenter, room):
+    presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+    ask(presenter, "number", "3.0")
+    presenter.post("/ui/phase", headers=HX)  # the forward pass
+    presenter.post("/ui/phase", headers=HX)  # the loss: still no δ
+    r = presenter.post("/ui/phase", headers=HX)
+    assert "A question is open: Reveal it (which takes step 1) or cancel it before the backward pass" in r.text
+    poll = live(presenter).rooms.get(room).poll
+    assert poll.open
     assert "Revealed:" in presenter.post("/ui/live/reveal", headers=HX).text
     assert the_session(presenter).trainer.step_count == 1
 

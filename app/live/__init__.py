@@ -16,7 +16,9 @@ def open_live(store, url: str, ttl: float) -> Live:
     hub.start(asyncio.get_running_loop())
     publisher = Publisher(store, rooms, hub)
     store.on_acquire, store.on_release = publisher.on_acquire, publisher.on_release
-    return Live(store, rooms, hub, publisher, event_html, ttl)
+    live = Live(store, rooms, hub, publisher, event_html, ttl)
+    publisher.live = live
+    return live
 
 
 async def close_live(live: Live) -> None:

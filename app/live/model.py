@@ -32,7 +32,15 @@ class Poll:
     choices: list[str]
     target: dict
     step: int  # the presenter's step when it was asked: the poll is about step + 1
-    result: dict | None = None
+    result: dict | None = None  # once revealed, or {"cancelled": reason}
+    # The state it was asked in (polls.fingerprint), and the answer read from that state's proposal; neither is
+    # ever sent to followers.
+    fingerprint: str = ""
+    key: dict | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.result is None
 
 
 @dataclass

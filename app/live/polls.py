@@ -3,6 +3,8 @@
 Every answer key is read from the engine's proposal for the next step (Trainer.propose, nothing applied), the same
 numbers the step then applies; a number is marked as "Check my calculation" marks it (app/core/worksheet.py).
 """
+import hashlib
+
 import numpy as np
 
 from app.core import worksheet
@@ -43,7 +45,14 @@ def _ints(text: str, count: int, field: str) -> list[int]:
 
 
 def make(session: Session, kind: str, choice: str, poll_id: int) -> Poll:
-    """A poll of `kind` about `choice` (a value of options()); FieldError names the field that is wrong."""
+    """A poll of `kind` about `choice` (a value of options()), with its answer for the coming step; FieldError names
+    the field that is wrong."""
+    poll = _question(session, kind, choice, poll_id)
+    poll.fingerprint, poll.key = fingerprint(session), answer_key(session, poll)
+    return poll
+
+
+def _question(session: Session, kind: str, choice: str, poll_id: int) -> Poll:
     names, sizes = shown.node_names(session), session.trainer.net.sizes
     step = session.trainer.step_count
     if kind == "direction":
@@ -67,6 +76,15 @@ def make(session: Session, kind: str, choice: str, poll_id: int) -> Poll:
         return Poll(poll_id, kind, f"What is δ of {names[layer][node]} in step {step + 1}?", [],
                     {"layer": layer, "node": node}, step)
     raise FieldError("kind", f"kind must be one of {', '.join(KINDS)}.")
+
+
+def fingerprint(session: Session) -> str:
+    """What the coming step depends on: the step, the batch position, the settings and every parameter. A question
+    is about the step from this state, and any other change of it cancels the question."""
+    t = session.trainer
+    digest = hashlib.sha1(repr((t.step_count, t.epoch, t.position, t.config)).encode())
+    digest.update(t.net.params.tobytes())
+    return digest.hexdigest()
 
 
 def _batch_words(trace) -> str:

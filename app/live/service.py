@@ -86,6 +86,7 @@ class Live:
         return room
 
     def ask(self, session: Session, kind: str, choice: str) -> Room:
+        """Ask the class about the coming step (a question still open is replaced)."""
         room = self._presenting(session)
         room.polls_asked += 1
         room.poll = polls.make(session, kind, choice, room.polls_asked)
@@ -105,22 +106,40 @@ class Live:
         from the step's proposal first, which is the step then taken."""
         room = self._presenting(session)
         poll = room.poll
-        if poll is None or poll.result is not None:
+        if poll is None or not poll.open:
             raise FieldError("poll", "there is no open question to reveal; ask one first.")
-        now = session.trainer.step_count
-        if now != poll.step:
-            raise FieldError("poll", f"the question is about step {poll.step + 1}, taken from step {poll.step}, but "
-                                     f"the network is at step {now}: rewind to step {poll.step} to reveal it, or "
-                                     "cancel it and ask again.")
-        key = polls.answer_key(session, poll)
+        if polls.fingerprint(session) != poll.fingerprint:  # cancelled when the change was made; a safeguard
+            raise FieldError("poll", "the network changed since the question was asked; ask again.")
         step_before = session.trainer.step_count
         answer = take_step()
         if session.trainer.step_count != step_before + 1:  # the step failed (diverged, over a cap): nothing revealed
             return room, answer
-        poll.result = polls.result(poll, key, self.rooms.answers(room.code, poll.id))
+        # Answering closes before the answers are read: one arriving meanwhile is refused, never half counted.
+        poll.result = {"closing": True}
+        self.rooms.save(room)
+        poll.result = polls.result(poll, poll.key, self.rooms.answers(room.code, poll.id))
         self.rooms.save(room)
         self.publish(room, "poll", session)
         return room, answer
+
+    def cancel_if_moved(self, session: Session, room: Room) -> None:
+        """A question is about the step from the state it was asked in: any other change of that state (a Step,
+        Play, a rewind, a setting) cancels it, and the class is told. The caller holds the session's lock."""
+        poll = room.poll
+        if poll is None or not poll.open or polls.fingerprint(session) == poll.fingerprint:
+            return
+        poll.result = {"cancelled": "the network changed before the reveal"}
+        self.rooms.save(room)
+        self.publish(room, "poll", session)
+
+    def holds_back(self, session: Session, phase: str) -> str | None:
+        """Why a detailed step may not show `phase` now: the backward pass and the update would show an open
+        question's answer before its reveal."""
+        room = self.room_of(session)
+        if room is None or room.poll is None or not room.poll.open or phase not in ("backward", "update"):
+            return None
+        return (f"A question is open: Reveal it (which takes step {room.poll.step + 1}) or cancel it before the "
+                f"{phase} {'pass ' if phase == 'backward' else ''}shows its answer.")
 
     def _presenting(self, session: Session) -> Room:
         room = self.room_of(session)
@@ -144,10 +163,11 @@ class Live:
         answer."""
         room = self.room(code)
         poll = room.poll
-        if room.ended or poll is None or poll.result is not None or str(poll.id) != poll_id:
+        if room.ended or poll is None or not poll.open or str(poll.id) != poll_id:
             raise FieldError("answer", "this question is closed: the presenter revealed it or moved on.")
         value = polls.normal_answer(poll, raw)
-        self.rooms.answer(code, poll.id, follower, value)
+        if self.rooms.answer(code, poll.id, follower, value) is None:  # closed meanwhile (checked as it is written)
+            raise FieldError("answer", "this question is closed: the presenter revealed it or moved on.")
         self.counted(room)
         return room, value
 
@@ -188,9 +208,8 @@ class Live:
             return {"poll": None}
         value = self.rooms.answers(code, poll.id).get(follower) if follower else None
         out = {"poll": poll, "value": value}
-        if poll.result is not None and value is not None:
-            key = {"answer": poll.result["answer"], "value": poll.result.get("value")}
-            out["right"] = polls.is_right(poll, key, value)
+        if poll.result is not None and "answer" in poll.result and value is not None:
+            out["right"] = polls.is_right(poll, poll.key, value)
         return out
 
     def shown_session(self, room: Room) -> Session | None:

@@ -81,13 +81,26 @@ class SQLiteRooms:
             self._write(("UPDATE live_rooms SET expires = ?, data = ? WHERE code = ?",
                          (room.expires, json.dumps(room.to_json()), room.code)))
 
-    def answer(self, code: str, poll: int, follower: str, value: str) -> int:
-        """Record (or change) a follower's answer; the poll's number of answers."""
+    def answer(self, code: str, poll: int, follower: str, value: str) -> int | None:
+        """Record (or change) a follower's answer while the poll is open (checked in the same transaction as the
+        write); the poll's number of answers, or None when it is closed."""
         with self._lock:
-            self._write(("INSERT OR REPLACE INTO live_answers (code, poll, follower, value) VALUES (?, ?, ?, ?)",
-                         (code, poll, follower, value)))
-            return self._db.execute("SELECT COUNT(*) FROM live_answers WHERE code = ? AND poll = ?",
-                                    (code, poll)).fetchone()[0]
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT data FROM live_rooms WHERE code = ?", (code,)).fetchone()
+                if row is None or not _open(json.loads(row[0]), poll):
+                    db.execute("ROLLBACK")
+                    return None
+                db.execute("INSERT OR REPLACE INTO live_answers (code, poll, follower, value) VALUES (?, ?, ?, ?)",
+                           (code, poll, follower, value))
+                count = db.execute("SELECT COUNT(*) FROM live_answers WHERE code = ? AND poll = ?",
+                                   (code, poll)).fetchone()[0]
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return count
 
     def answers(self, code: str, poll: int) -> dict[str, str]:
         with self._lock:
@@ -149,6 +162,27 @@ class SQLiteRooms:
             self._db.close()
 
 
+def _open(room: dict, poll: int) -> bool:
+    """Whether a stored room's current poll is `poll`, still taking answers."""
+    current = room.get("poll")
+    return bool(current) and current["id"] == poll and current.get("result") is None and not room.get("ended")
+
+
+# A follower's answer, only while its poll is open: checked and written in one step.
+ANSWER = """
+local data = redis.call('GET', KEYS[1])
+if not data then return false end
+local room = cjson.decode(data)
+local poll = room['poll']
+if poll == cjson.null or poll['id'] ~= tonumber(ARGV[1]) or poll['result'] ~= cjson.null or room['ended'] then
+  return false
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return redis.call('HLEN', KEYS[2])
+"""
+
 # INCR the room's number, keep the event, announce it: one script, so that events reach every process in order.
 PUBLISH = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
@@ -174,6 +208,7 @@ class RedisRooms:
         self.url, self.clock = url, clock
         self.client = redis.Redis.from_url(url)
         self._publish = self.client.register_script(PUBLISH)
+        self._answer = self.client.register_script(ANSWER)
 
     @staticmethod
     def _keys(code: str) -> tuple[str, str, str, str]:
@@ -202,13 +237,9 @@ class RedisRooms:
     def _answers_key(self, code: str, poll: int) -> str:
         return f"bp:room:{code}:answers:{poll}"
 
-    def answer(self, code: str, poll: int, follower: str, value: str) -> int:
-        key = self._answers_key(code, poll)
-        pipe = self.client.pipeline()
-        pipe.hset(key, follower, value)
-        pipe.pexpire(key, max(1, self.client.pttl(self._keys(code)[0])))
-        pipe.hlen(key)
-        return pipe.execute()[-1]
+    def answer(self, code: str, poll: int, follower: str, value: str) -> int | None:
+        count = self._answer(keys=[self._keys(code)[0], self._answers_key(code, poll)], args=[poll, follower, value])
+        return None if count is None else int(count)
 
     def answers(self, code: str, poll: int) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.client.hgetall(self._answers_key(code, poll)).items()}

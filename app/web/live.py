@@ -78,6 +78,7 @@ def stop(request: Request, session: Current) -> Response:
 def ask(request: Request, session: Current, kind: Annotated[str, Form()] = "",
         choice: Annotated[str, Form()] = "") -> Response:
     with session.lock:
+        view_of(session).playing = False  # a question is about the coming step: Play stops to ask it
         try:
             _live(request).ask(session, kind, choice)
         except FieldError as exc:

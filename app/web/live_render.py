@@ -130,6 +130,7 @@ class Publisher:
         self._timers: set[threading.Timer] = set()
         self._before: dict[str, tuple] = {}  # per session holding its lock: its marks when the lock was taken
         self._due: set[str] = set()  # rooms whose held-back frame is due
+        self.live = None  # the rooms' service (app/live/service.py Live), once made
         self.closed = False
 
     def on_acquire(self, session: Session) -> None:
@@ -173,6 +174,8 @@ class Publisher:
             session.page.pop("live", None)  # the room ended (elsewhere, or by its time-to-live)
             self.sent.pop(code, None)
             return
+        if self.live is not None:
+            self.live.cancel_if_moved(session, room)
         self.publish_frame(session, room, sent)
         if room.expires - time.time() < self._ttl() - ROOM_TOUCH:
             room.expires = time.time() + self._ttl()

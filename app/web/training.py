@@ -140,6 +140,10 @@ def take_phase(request: Request, session: Current) -> Response:
     """One click of the detailed step: forward, loss, backward one layer at a time, update."""
     with session.lock:
         view = view_of(session)
+        # A live room's open question: its answer must not show before the reveal.
+        coming = view.step.following(session.trainer.net.n_layers)[0]
+        if (held := request.app.state.live.holds_back(session, coming)) is not None:
+            return panels(request, session, message=held, loss_points=[], transport=True)
         try:
             step, points = view.step.advance(session)
         except (DivergenceError, FieldError) as exc:
