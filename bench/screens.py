@@ -107,8 +107,9 @@ def live_room(url: str, browser, viewport: dict, follower_viewport: dict):
     for n in range(1, 4):
         presenter.click("#btn-step")
         follower.wait_for_function(f"() => document.getElementById('live-status').dataset.step === '{n}'")
-    presenter.select_option("#live-ask-layer", index=0)
-    presenter.locator(".live-ask-row", has=presenter.locator("#live-ask-layer")).locator("button").click()
+    largest = presenter.locator("#live-ask optgroup[label='The largest |δ|'] option").first.get_attribute("value")
+    presenter.select_option("#live-ask", largest)
+    presenter.click("#btn-ask")
     follower.wait_for_selector(".live-choices button")
     follower.locator(".live-choices button").nth(1).click()
     presenter.wait_for_selector("#live-count:has-text('1 answer')")

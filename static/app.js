@@ -115,6 +115,28 @@
     button.textContent = hidden ? "Show the join card" : "Hide the join card";
     button.setAttribute("aria-expanded", hidden ? "false" : "true");
   }
+  // A live room's panels are redrawn whole when a question is asked, revealed or cancelled: the keyboard's focus,
+  // when it was in one, goes to its main control (Reveal, the next question, the first answer) instead of the page.
+  var focusWasIn = null;
+  function redrawnLivePanel(el) { return el && (el.id === "live-present" || el.id === "live-poll"); }
+  function noteFocus(event) {
+    var el = event.detail && (event.detail.target || event.target);
+    if (!redrawnLivePanel(el)) return;
+    var active = document.activeElement;
+    focusWasIn = active && active !== document.body && el.contains(active) ? el.id : null;
+  }
+  function giveFocus(event) {
+    var el = event.detail && (event.detail.target || event.target);
+    if (!el || !focusWasIn || focusWasIn !== el.id) return;
+    focusWasIn = null;
+    var now = document.getElementById(el.id), first = now && now.querySelector("[data-focus-first]");
+    if (first) first.focus({ preventScroll: true });
+  }
+  document.addEventListener("htmx:oobBeforeSwap", noteFocus);
+  document.addEventListener("htmx:beforeSwap", noteFocus);
+  document.addEventListener("htmx:oobAfterSwap", giveFocus);
+  document.addEventListener("htmx:afterSwap", giveFocus);
+
   // Present is at the foot of the page; the join card it opens is at the top of the stage: bring it into view.
   var presenting = !!document.querySelector("#live-present:not([hidden])");
   document.addEventListener("htmx:oobAfterSwap", function (event) {

@@ -124,7 +124,7 @@ def test_stop_presenting_ends_the_room_but_keeps_its_last_state(presenter, follo
     assert [e[1] for e in events(presenter, room)][-1] == "end"
     presenter.post("/ui/step", headers=HX)  # the presenter goes on alone
     page = follower.get(f"/live/{room}")
-    assert page.status_code == 200 and "stopped presenting at step 1" in page.text
+    assert page.status_code == 200 and "The presenter stopped presenting at step 1." in page.text
     assert 'id="metric-step">1<' in page.text  # where it ended, not where the presenter is now
     copy = follower.post(f"/live/{room}/copy", headers=SAME_SITE, follow_redirects=False)
     assert copy.status_code == 303
@@ -132,9 +132,18 @@ def test_stop_presenting_ends_the_room_but_keeps_its_last_state(presenter, follo
 
 
 def test_a_room_expires_after_its_time_to_live(presenter, follower, room, monkeypatch):
+    import asyncio
+    hub = live(presenter).hub
+    sub = presenter.portal.call(lambda: _subscribe(hub, room))
     rooms = live(presenter).rooms
     later = rooms.clock() + presenter.app.state.live.ttl + 1
     monkeypatch.setattr(rooms, "clock", lambda: later)
+    # Its streams get an end event that says why, then end (the page and the presenter's panel listen for it).
+    watcher = presenter.portal.start_task_soon(lambda: live(presenter).watch(every=0.01))
+    seq, event = presenter.portal.call(lambda: asyncio.wait_for(sub.queue.get(), 5))
+    assert b"event: end" in event and b"its presenter made no change for 3 hours" in event
+    assert presenter.portal.call(lambda: asyncio.wait_for(sub.queue.get(), 5)) is None
+    watcher.cancel()
     assert follower.get(f"/live/{room}").status_code == 404
     page = presenter.get("/").text
     assert "live-code" not in page  # the presenter's page no longer shows it
@@ -169,7 +178,7 @@ def test_every_kind_of_change_is_one_frame_with_its_step(presenter, room):
     wait_frames(presenter, room, 1)
     presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
     presenter.post("/ui/phase", headers=HX)  # the forward pass of step 2
-    wait_frames(presenter, room, 1, "showing the forward pass")
+    wait_frames(presenter, room, 1, "step 2 in progress, the forward pass")
     presenter.post("/ui/detailed", headers=HX, data={"detailed": ""})
     presenter.post("/ui/epoch", headers=HX)
     step = the_session(presenter).trainer.step_count
@@ -406,6 +415,10 @@ def test_a_follower_cannot_act_on_the_room_or_its_session(app, presenter, follow
     stranger = TestClient(app)
     for path in PRESENTER_ONLY:
         assert stranger.post(path, headers=HX).headers.get("HX-Refresh") == "true"
+
+
+async def _subscribe(hub, code):
+    return hub.subscribe(code, None)
 
 
 def all_routes(routes):

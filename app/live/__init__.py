@@ -9,19 +9,21 @@ from .storage import open_rooms
 def open_live(store, url: str, ttl: float) -> Live:
     """The live rooms beside the session store at `url`, fanning out on the running event loop; every release of a
     presenting session's lock publishes its followers' frame."""
-    from app.web.live_render import Publisher, event_html  # the page's templates draw every event
+    from app.web.live_render import Publisher, event_html, expired_html  # the page's templates draw every event
 
     rooms = open_rooms(url)
     hub = Hub(rooms)
     hub.start(asyncio.get_running_loop())
     publisher = Publisher(store, rooms, hub)
     store.on_acquire, store.on_release = publisher.on_acquire, publisher.on_release
-    live = Live(store, rooms, hub, publisher, event_html, ttl)
+    live = Live(store, rooms, hub, publisher, event_html, lambda code: expired_html(live, code), ttl)
     publisher.live = live
+    live.watcher = asyncio.get_running_loop().create_task(live.watch())
     return live
 
 
 async def close_live(live: Live) -> None:
+    live.watcher.cancel()
     live.store.on_acquire = live.store.on_release = None
     live.publisher.close()
     live.close()

@@ -205,6 +205,18 @@ class Hub:
                 found[code] = self.rooms.events_after(code, wanted[code])
         return found
 
+    def end(self, code: str, event_of) -> None:
+        """A room that is gone: its streams get one last event (`event_of(number)`, kept nowhere) and end."""
+        channel = self.channels.pop(code, None)
+        if channel is None:
+            return
+        event = event_of((channel.last or 0) + 1)
+        for sub in channel.subscribers:
+            if sub.queue.qsize() < QUEUE_LIMIT - 1:
+                sub.queue.put_nowait(((channel.last or 0) + 1, event))
+            if not sub.queue.full():
+                sub.queue.put_nowait(None)
+
     def _restart(self, code: str) -> None:
         channel = self.channels.pop(code, None)
         for sub in channel.subscribers if channel else ():

@@ -14,6 +14,11 @@ def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def spaced(code: str) -> str:
+    """A code as read aloud and shown: ABC 123."""
+    return f"{code[:3]} {code[3:]}"
+
+
 def normal_code(text: str) -> str | None:
     """A typed code, upper-cased and without spaces or dashes; None when it cannot be one."""
     code = "".join(text.split()).replace("-", "").upper()

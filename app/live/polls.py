@@ -37,6 +37,17 @@ def options(session: Session) -> dict:
     return {"weights": weights[:MAX_CHOICES], "layers": layers, "nodes": nodes[:MAX_CHOICES]}
 
 
+def questions(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The ask form's questions, grouped by kind: (group, [("kind:choice", the question)])."""
+    found = options(session)
+    return [(group, [(f"{kind}:{value}", words.format(label)) for value, label in found[key]])
+            for group, kind, key, words in (
+                ("Up or down?", "direction", "weights", "Will {} go up or down?"),
+                ("The largest |δ|", "largest", "layers", "Which node of {} gets the largest |δ|?"),
+                ("A number", "number", "nodes", "What is δ of {}?"))
+            if found[key]]
+
+
 def _ints(text: str, count: int, field: str) -> list[int]:
     parts = (text or "").split(".")
     if len(parts) != count or not all(p.isdigit() for p in parts):
@@ -87,9 +98,10 @@ def fingerprint(session: Session) -> str:
     return digest.hexdigest()
 
 
-def _batch_words(trace) -> str:
+def _batch_words(trace, each: bool = False) -> str:
+    """How a δ is taken when the batch has several rows: their mean."""
     n = len(trace.rows)
-    return "" if n == 1 else f" (the mean over the batch's {n} rows)"
+    return "" if n == 1 else f"; {'each is ' if each else ''}the mean over the batch's {n} rows"
 
 
 def answer_key(session: Session, poll: Poll) -> dict:
@@ -102,19 +114,20 @@ def answer_key(session: Session, poll: Poll) -> dict:
         after = worksheet.expected(trace, worksheet.Ask("weight_after", t["layer"], to=t["to"], source=t["from"]))
         change = after - before
         answer = "up" if change > 0 else "down" if change < 0 else "unchanged"
-        return {"answer": answer, "label": answer, "detail": f"{short_label(before)} → {short_label(after)} "
-                                                            f"({'+' if change >= 0 else '−'}{short_label(abs(change))})"}
+        name = shown.weight_name(session, t["layer"], t["from"], t["to"]) or "w"
+        return {"answer": answer, "label": answer,
+                "detail": f"{name} = {short_label(before)} → {short_label(after)}, a change of "
+                          f"{'+' if change > 0 else ''}{short_label(change)}"}
     if poll.kind == "largest":
         layer = t["layer"]
         deltas = [worksheet.expected(trace, worksheet.Ask("delta", layer, node=j)) for j in range(len(poll.choices))]
         best = int(np.argmax(np.abs(np.array(deltas))))
         listed = ", ".join(f"{name} {short_label(d)}" for name, d in zip(poll.choices, deltas))
         return {"answer": poll.choices[best], "label": poll.choices[best],
-                "detail": f"its δ of {short_label(deltas[best])} is the largest in size (δ: {listed}"
-                          f"{_batch_words(trace)})"}
+                "detail": f"δ: {listed}{_batch_words(trace, each=True)}"}
     want = worksheet.expected(trace, worksheet.Ask("delta", t["layer"], node=t["node"]))
     return {"answer": repr(want), "value": want, "label": f"δ = {short_label(want)}",
-            "detail": f"exactly {want!r}{_batch_words(trace)}"}
+            "detail": f"{want!r} to full precision{_batch_words(trace)}"}
 
 
 def normal_answer(poll: Poll, raw: str) -> str:
@@ -156,5 +169,6 @@ def result(poll: Poll, key: dict, answers: dict[str, str]) -> dict:
     total = len(values)
     for bar in bars:
         bar["percent"] = 0 if not total else round(100 * bar["count"] / total)
+    tally = "Nobody answered." if not total else f"{right} of {total} answered right."
     return {"answer": key["answer"], "label": key["label"], "detail": key["detail"], "right": right, "total": total,
-            "bars": bars, "value": key.get("value")}
+            "tally": tally, "bars": bars, "value": key.get("value")}

@@ -3,6 +3,7 @@
 The presenter's session holds `page["live"] = {"code": ...}`; the room (app/live/storage.py) names the session that
 drives it. Everything a presenter does goes through that session's lock, so the room changes in one order.
 """
+import asyncio
 import secrets
 import threading
 import time
@@ -13,11 +14,12 @@ from app.store import records
 
 from . import polls
 from .model import ENDED_KEPT, Room, new_code
-from .storage import data_lines
+from .storage import data_lines, sse
 
 PAGE_KEY = "live"  # session.page: the room this session presents
 BACK_KEY = "live_from"  # session.page: the room a follower's copy came from
 COUNT_INTERVAL = 0.25  # seconds: the count of answers goes out at most this often per room (the last always does)
+EXPIRY_CHECK = 30.0  # seconds between looks for rooms that ended by their time-to-live
 
 
 class RoomGone(Exception):
@@ -28,13 +30,24 @@ class Live:
     """`render(kind, room, live, session)` draws an event's HTML (app/web/live_render.py event_html); `publisher`
     sends the presenter's frames (live_render.Publisher)."""
 
-    def __init__(self, store, rooms, hub, publisher, render, ttl: float, clock=time.time):
+    def __init__(self, store, rooms, hub, publisher, render, render_expired, ttl: float, clock=time.time):
         self.store, self.rooms, self.hub, self.publisher, self.render = store, rooms, hub, publisher, render
+        self.render_expired = render_expired  # code -> the HTML of the end event of a room that timed out
         self.ttl, self.clock = ttl, clock
         self._counts: dict[str, tuple[float, bool]] = {}
         self._count_guard = threading.Lock()
         self._timers: set[threading.Timer] = set()
         self.closed = False
+
+    async def watch(self, every: float = EXPIRY_CHECK) -> None:
+        """Rooms that end by their time-to-live tell their followers (and their presenter's page) so: every `every`
+        seconds, the rooms this process streams are looked up."""
+        while True:
+            await asyncio.sleep(every)
+            codes = list(self.hub.channels)
+            gone = await asyncio.to_thread(lambda: [c for c in codes if self.rooms.get(c) is None])
+            for code in gone:
+                self.hub.end(code, lambda seq, code=code: sse(seq, "end", data_lines(self.render_expired(code))))
 
     def close(self) -> None:
         """The app is stopping: no more counts (the storage closes next)."""

@@ -14,14 +14,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.engine import DivergenceError, FieldError
-from app.live.model import normal_code
+from app.live.model import normal_code, spaced
 from app.live.service import RoomGone
 from app.ratelimit import Limit
+from app.settings import get_settings
 
 from . import page
 from .csrf import same_site_post
 from .deps import Current, set_cookie
-from .live_render import poll_view, present, room_stage, spaced
+from .live_render import poll_view, present, room_stage
 from .panels import panels
 from .render import inspector_for, templates
 from .view_state import view_of
@@ -59,10 +60,8 @@ def room_url(request: Request, code: str) -> str:
 @router.post("/ui/live/start")
 def start(request: Request, session: Current) -> Response:
     with session.lock:
-        room, new = _live(request).start(session, lambda code: room_url(request, code))
-        notice = (f"Presenting as room {spaced(room.code)}: followers join at {room_url(request, room.code)}."
-                  if new else None)
-        return _present_panels(request, session, notice=notice)
+        _live(request).start(session, lambda code: room_url(request, code))
+        return _present_panels(request, session)  # the panel itself shows the room (no message over the diagram)
 
 
 @router.post("/ui/live/stop")
@@ -74,9 +73,21 @@ def stop(request: Request, session: Current) -> Response:
         return _present_panels(request, session, notice=notice)
 
 
+@router.get("/ui/live/panel", response_class=HTMLResponse)
+def panel(request: Request, session: Current) -> Response:
+    """The presenter's panel as it is now: its page asks for it when the room's question or the room itself ends
+    without the presenter's doing (a change cancelled the question; the room timed out)."""
+    with session.lock:
+        return templates.TemplateResponse(request, "partials/live_present.html", {
+            "live_present": present(_live(request), session), "oob": False, "errors": {}})
+
+
 @router.post("/ui/live/ask")
-def ask(request: Request, session: Current, kind: Annotated[str, Form()] = "",
-        choice: Annotated[str, Form()] = "") -> Response:
+def ask(request: Request, session: Current, question: Annotated[str, Form()] = "",
+        kind: Annotated[str, Form()] = "", choice: Annotated[str, Form()] = "") -> Response:
+    """Ask the class: `question` is "kind:choice" (the form's select), or the two apart."""
+    if question:
+        kind, _, choice = question.partition(":")
     with session.lock:
         view_of(session).playing = False  # a question is about the coming step: Play stops to ask it
         try:
@@ -124,7 +135,8 @@ def follower_of(request: Request) -> str | None:
 
 
 def _set_follower(response: Response, token: str) -> None:
-    response.set_cookie(FOLLOWER, token, httponly=True, samesite="lax", max_age=24 * 3600)
+    response.set_cookie(FOLLOWER, token, httponly=True, samesite="lax", secure=get_settings().secure_cookies,
+                        max_age=24 * 3600)
 
 
 @router.get("/live", response_class=HTMLResponse)
@@ -183,6 +195,8 @@ def answer(request: Request, code: str, poll: Annotated[str, Form()] = "",
     """A follower's answer to the open question; the reply is this follower's own line (#live-mine)."""
     if (refused := too_many(request, ANSWER)) is not None:
         return refused
+    if normal_code(code) != code:
+        return _not_found(request, code)
     live = _live(request)
     token = follower_of(request) or secrets.token_hex(16)
     error, status_code = None, 200
@@ -204,9 +218,10 @@ def answer(request: Request, code: str, poll: Annotated[str, Form()] = "",
 
 @router.get("/live/{code}/mine", response_class=HTMLResponse)
 def mine(request: Request, code: str) -> Response:
+    """This follower's own answer and mark (its page asks after every question event)."""
     live = _live(request)
     try:
-        own = live.mine(code, follower_of(request))
+        own = live.mine(code, follower_of(request)) if normal_code(code) == code else {"poll": None}
     except RoomGone:
         own = {"poll": None}
     return templates.TemplateResponse(request, "partials/live_mine.html", {"code": code, "mine": own, "oob": False})
@@ -217,6 +232,8 @@ def copy(request: Request, code: str) -> Response:
     """Take a copy: a session of this browser's own at the room's state; the page links back to the room."""
     if (refused := too_many(request, JOIN)) is not None:
         return refused
+    if normal_code(code) != code:
+        return _not_found(request, code)
     try:
         fresh = _live(request).copy(code)
     except RoomGone:
@@ -232,7 +249,12 @@ def copy(request: Request, code: str) -> Response:
 @router.get("/live/{code}/inspect", response_class=HTMLResponse)
 def inspect(request: Request, code: str, kind: str, layer: int, to: int,
             source: int | None = Query(None, alias="from")) -> Response:
-    """The inspector on a follower's own screen: the room's edge or node now, read only."""
+    """The inspector on a follower's own screen: the room's edge or node now, read only. Counted as a join: it
+    tells whether a code exists."""
+    if (refused := too_many(request, JOIN)) is not None:
+        return refused
+    if normal_code(code) != code:
+        return _not_found(request, code)
     live = _live(request)
     try:
         room = live.room(code)

@@ -17,7 +17,7 @@ import segno
 from app.core.session import MAX_HISTORY, Session
 from app.live import polls
 from app.live.hub import Hub
-from app.live.model import Room
+from app.live.model import Room, spaced
 from app.live.service import RoomGone
 from app.live.storage import data_lines
 from app.views import metrics, network, output, shown, units
@@ -63,12 +63,26 @@ def stage(session: Session, full: bool, loss_points: list | None, status: dict) 
     }
 
 
+PHASE_WORDS = {"forward": "the forward pass", "loss": "the loss", "backward": "the backward pass"}
+
+
 def status(session: Session, room: Room) -> dict:
-    """The room's line above the stage: the step, and the phase of a detailed step in progress."""
+    """The room's line above the stage, in words: the step, or the step in progress and its phase."""
+    step = session.trainer.step_count
     phase = view_of(session).step.phase
-    words = {"forward": "forward pass", "loss": "loss", "backward": "backward pass", "update": "update"}
-    return {"code": room.code, "step": session.trainer.step_count, "ended": room.ended,
-            "phase": words.get(phase) if phase else None, "detailed": session.detailed}
+    if room.ended:
+        text = f"The presenter stopped presenting at step {step}."
+    elif phase in PHASE_WORDS:
+        text = f"Live: step {step + 1} in progress, {PHASE_WORDS[phase]}"
+    else:
+        text = f"Live: step {step}"
+    return {"code": room.code, "step": step, "ended": room.ended, "text": text}
+
+
+def expired_status(code: str, hours: float) -> dict:
+    """The line once a room has ended by its time-to-live (nothing of it is kept)."""
+    return {"code": code, "step": None, "ended": True,
+            "text": f"This live room has ended: its presenter made no change for {hours:g} hours."}
 
 
 def render(name: str, ctx: dict) -> str:
@@ -174,18 +188,12 @@ class Publisher:
             session.page.pop("live", None)  # the room ended (elsewhere, or by its time-to-live)
             self.sent.pop(code, None)
             return
-        if self.live is not None:
-            self.live.cancel_if_moved(session, room)
+        self.live.cancel_if_moved(session, room)
         self.publish_frame(session, room, sent)
-        if room.expires - time.time() < self._ttl() - ROOM_TOUCH:
-            room.expires = time.time() + self._ttl()
+        now = self.live.clock()
+        if room.expires - now < self.live.ttl - ROOM_TOUCH:  # the presenter is active: the room lasts longer
+            room.expires = now + self.live.ttl
             self.rooms.save(room)
-
-    @staticmethod
-    def _ttl() -> float:
-        from app.settings import get_settings
-        return get_settings().live_ttl
-
     def close(self) -> None:
         """No more frames: the app is stopping (the store closes next)."""
         with self._guard:
@@ -237,14 +245,11 @@ def qr_svg(url: str) -> str:
     return qr.svg_inline(scale=1, border=2, dark="#1b1b1b", omitsize=True, title=f"QR code for {url}")
 
 
-def spaced(code: str) -> str:
-    """A code as read aloud: ABC 123."""
-    return f"{code[:3]} {code[3:]}"
-
-
 def poll_view(room: Room, count: int) -> dict:
+    """The question as followers see it: its choices as buttons ("Up"), the count, and the result once revealed."""
     poll = room.poll
-    return {"code": room.code, "poll": poll, "count": count, "count_text": answers_text(count),
+    choices = [(c, c.capitalize() if poll.kind == "direction" else c) for c in poll.choices] if poll else []
+    return {"code": room.code, "poll": poll, "choices": choices, "count": count, "count_text": answers_text(count),
             "ended": room.ended, "result": poll.result if poll else None}
 
 
@@ -261,8 +266,9 @@ def present(live, session: Session) -> dict | None:
     url = room.extra.get("url", f"/live/{room.code}")
     count = live.rooms.count(room.code, room.poll.id) if room.poll else 0
     return {"code": room.code, "spaced": spaced(room.code), "url": url, "qr": qr_svg(url),
-            "poll": poll_view(room, count), "options": polls.options(session),
-            "step": session.trainer.step_count, "has_hidden": len(session.trainer.net.sizes) > 2}
+            "poll": poll_view(room, count), "questions": polls.questions(session),
+            "step": session.trainer.step_count, "next_step": session.trainer.step_count + 1,
+            "asked_step": room.poll.step + 1 if room.poll else None}
 
 
 def event_html(kind: str, room: Room, live, session: Session | None) -> str:
@@ -274,6 +280,14 @@ def event_html(kind: str, room: Room, live, session: Session | None) -> str:
     if kind == "count":
         return render("partials/live_count.html", ctx)
     if kind == "end":
-        ctx["live"] = {"code": room.code, "step": step, "ended": True, "phase": None}
+        ctx["live"] = {"code": room.code, "step": step, "ended": True,
+                       "text": f"The presenter stopped presenting at step {step}."}
         return render("partials/live_status.html", ctx) + render("partials/live_poll.html", ctx)
     return render("partials/live_poll.html", ctx)
+
+
+def expired_html(live, code: str) -> str:
+    """The end event of a room that timed out: its status line, its question (none now) and nothing else."""
+    ctx = {"oob": True, "live": expired_status(code, live.ttl / 3600), "poll": None, "result": None, "step": None,
+           "code": code}
+    return render("partials/live_status.html", ctx) + render("partials/live_poll.html", ctx)

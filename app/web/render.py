@@ -16,6 +16,7 @@ from app.core import exercise
 from app.views import exercise as exercise_view
 from app.views import lesson as lesson_view
 from app.lessons.model import CURRENT
+from app.live.model import spaced
 from app.views import guess, inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
 from app.views import matrix_form
 
@@ -247,5 +248,5 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         # A live room this session presents (app/web/live_render.py present), drawn by the page and live actions.
         "live_present": live_present,
         "live_changed": live_changed,
-        "live_from": session.page.get("live_from"),
+        "live_from": (code := session.page.get("live_from")) and {"code": code, "spaced": spaced(code)},
     }

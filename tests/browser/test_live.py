@@ -54,16 +54,18 @@ def test_a_follower_watches_answers_and_takes_a_copy(two, live_server):
     assert follower.evaluate("() => document.getElementById('loss-plot').data[0].x") == [0, 1, 2, 3]
 
     # A poll: the follower answers from the keyboard; the presenter's count arrives live.
-    presenter.select_option("#live-ask-node", index=0)
-    presenter.locator("#live-ask-node").press("Tab")
+    number = presenter.locator("#live-ask optgroup[label='A number'] option").first.get_attribute("value")
+    presenter.select_option("#live-ask", number)
+    presenter.locator("#live-ask").press("Tab")
     presenter.keyboard.press("Enter")
+    expect(presenter.locator("#btn-reveal")).to_be_focused()  # the keyboard goes on from the new panel
     expect(follower.locator("#live-poll-question")).to_contain_text("What is δ of")
     follower.locator("#live-number").fill("0.5")
     follower.locator("#live-number").press("Enter")
     expect(follower.locator("#live-mine")).to_have_text("Your answer: 0.5. Waiting for the reveal.")
     expect(presenter.locator("#live-count")).to_have_text("1 answer")
 
-    presenter.locator("#btn-reveal").click()
+    presenter.keyboard.press("Enter")  # Reveal, which has the focus
     expect(follower.locator("#live-status")).to_have_attribute("data-step", "4")
     expect(follower.locator(".live-answer-key")).to_contain_text("0 of 1 answered right")
     expect(follower.locator("#live-mine")).to_have_text("You answered 0.5: not right.")
@@ -97,7 +99,7 @@ def test_a_follower_watches_answers_and_takes_a_copy(two, live_server):
 
     # Stop presenting: the follower is told, and keeps the last state.
     presenter.locator("#btn-stop-presenting").click()
-    expect(follower.locator("#live-status")).to_contain_text("stopped presenting at step 6")
+    expect(follower.locator("#live-status")).to_contain_text("The presenter stopped presenting at step 6.")
     expect(presenter.locator(".live-code")).to_have_count(0)
 
 
@@ -106,8 +108,8 @@ def test_the_live_page_at_phone_width_has_no_axe_violations(two, live_server):
     code = present(presenter, live_server)
     follower.set_viewport_size({"width": 390, "height": 844})
     follow(follower, live_server, code)
-    presenter.select_option("#live-ask-weight", index=0)
-    presenter.locator(".live-ask-row").first.locator("button").click()
+    presenter.select_option("#live-ask", index=0)
+    presenter.locator("#btn-ask").click()
     expect(follower.locator(".live-choices button")).to_have_count(2)
     assert violations(follower) == []
     follower.locator(".live-choices button").first.focus()
