@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from app.live.model import ALPHABET, CODE_LENGTH, normal_code
 from app.live.storage import event_seq
 from app.main import create_app
-from app.web.live_render import FRAME_INTERVAL
+from app.web.live_publisher import FRAME_INTERVAL
 
 HX = {"HX-Request": "true"}
 SAME_SITE = {"Origin": "http://testserver"}
@@ -193,10 +193,10 @@ def test_every_kind_of_change_is_one_frame_with_its_step(presenter, room):
 
 
 def test_a_frame_is_rendered_once_however_many_follow(presenter, room, monkeypatch):
-    from app.web import live_render
+    from app.web import live_publisher
     calls = []
-    real = live_render.render
-    monkeypatch.setattr(live_render, "render", lambda name, ctx: calls.append(name) or real(name, ctx))
+    real = live_publisher.render
+    monkeypatch.setattr(live_publisher, "render", lambda name, ctx: calls.append(name) or real(name, ctx))
     hub = live(presenter).hub
     for _ in range(50):
         hub.subscribe(room, None)

@@ -9,7 +9,8 @@ from .storage import open_rooms
 def open_live(store, url: str, ttl: float) -> Live:
     """The live rooms beside the session store at `url`, fanning out on the running event loop; every release of a
     presenting session's lock publishes its followers' frame."""
-    from app.web.live_render import Publisher, event_html, expired_html  # the page's templates draw every event
+    from app.web.live_publisher import Publisher  # the page's templates draw every event
+    from app.web.live_render import event_html, expired_html
 
     rooms = open_rooms(url)
     hub = Hub(rooms)

@@ -28,7 +28,7 @@ class RoomGone(Exception):
 
 class Live:
     """`render(kind, room, live, session)` draws an event's HTML (app/web/live_render.py event_html); `publisher`
-    sends the presenter's frames (live_render.Publisher)."""
+    sends the presenter's frames (app/web/live_publisher.py Publisher)."""
 
     def __init__(self, store, rooms, hub, publisher, render, render_expired, ttl: float, clock=time.time):
         self.store, self.rooms, self.hub, self.publisher, self.render = store, rooms, hub, publisher, render

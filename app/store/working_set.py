@@ -125,7 +125,7 @@ class SessionStore:
         # Storage hears of uses that changed nothing at most this often per session.
         self.touch_interval = min(60.0, ttl / 10)
         # Called with each session once its lock is taken and before it is released (app/web/live_render.py
-        # Publisher: a live room's followers hear of what a request changed).
+        # live_publisher.Publisher: a live room's followers hear of what a request changed).
         self.on_acquire = None
         self.on_release = None
 
