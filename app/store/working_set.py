@@ -124,8 +124,8 @@ class SessionStore:
         self.local = backend.local
         # Storage hears of uses that changed nothing at most this often per session.
         self.touch_interval = min(60.0, ttl / 10)
-        # Called with each session once its lock is taken and before it is released (app/web/live_render.py
-        # live_publisher.Publisher: a live room's followers hear of what a request changed).
+        # Called with each session once its lock is taken and before it is released (app/web/live_publisher.py
+        # Publisher: a live room's followers hear of what a request changed).
         self.on_acquire = None
         self.on_release = None
 
