@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from app.core.session import Session
-from app.ratelimit import Budget
+from app.ratelimit import Budget, unmetered
 from app.store import SessionStore
 
 T = TypeVar("T")
@@ -185,7 +185,7 @@ async def locked(store: SessionStore, session: Session, work: Callable[[], T], c
             result = work()
         finally:
             if _storage_busy(store):  # a thread began saving meanwhile: this save would wait for it on the loop
-                await run_in_threadpool(session.lock.release)
+                await unmetered(session.lock.release)
             else:
                 session.lock.release()
         return result if answer is None else json_answer(answer, result)

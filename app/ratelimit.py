@@ -341,6 +341,16 @@ def in_thread(work, *args, **kwargs):
         meter.charge(time.thread_time() - start)
 
 
+async def unmetered(func, *args):
+    """func(*args) in the threadpool outside the request's Meter: neither charged nor waiting for its address's
+    turn (for releasing a session's lock, which a request waiting in that turn may need)."""
+    token = METER.set(None)
+    try:
+        return await anyio.to_thread.run_sync(functools.partial(func, *args))
+    finally:
+        METER.reset(token)
+
+
 def meter_threads() -> None:
     """Make every call to the threadpool (anyio.to_thread.run_sync: FastAPI's plain `def` routes and dependencies,
     app/quick.py, Starlette's form parsing) wait for its address's lane, be refused with a 429 if its client's budget
