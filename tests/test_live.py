@@ -417,6 +417,25 @@ def test_a_follower_cannot_act_on_the_room_or_its_session(app, presenter, follow
         assert stranger.post(path, headers=HX).headers.get("HX-Refresh") == "true"
 
 
+def run_alone(main) -> None:
+    """asyncio.run(main()) in a thread of its own: the browser tests leave an event loop running in this one."""
+    import asyncio
+    import threading
+    failed = []
+
+    def run():
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's own thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    if failed:
+        raise failed[0]
+
+
 async def _subscribe(hub, code):
     return hub.subscribe(code, None)
 
@@ -478,7 +497,7 @@ def test_a_stream_too_far_behind_is_ended_so_that_it_resumes():
         assert quick.queue.empty()  # it wants counts only
         assert hub.followers("ROOM22") == 1
 
-    asyncio.run(main())
+    run_alone(main)
 
 
 def test_events_reach_a_stream_in_order_even_when_announced_out_of_order():
@@ -511,4 +530,4 @@ def test_events_reach_a_stream_in_order_even_when_announced_out_of_order():
         hub._deliver("ROOM22", 4, "count", kept[4])  # the late announcement changes nothing
         assert sub.queue.empty()
 
-    asyncio.run(main())
+    run_alone(main)
