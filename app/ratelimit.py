@@ -66,18 +66,20 @@ PAGE = Limit("page actions", 60, 120, "session")
 
 RULES = [
     ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$"), TRAIN),
-    ("POST", re.compile(r"^/ui/(step|epoch|play|play-frame|phase)$"), TRAIN),
+    ("POST", re.compile(r"^/ui/(step|epoch|play|play-frame|phase|live/reveal)$"), TRAIN),  # Reveal takes a step
     ("POST", re.compile(r"^/api/sessions/[0-9a-f]{32}/(step|epoch)$|^/ui/(step|epoch|play|play-frame)$"), WORK),
     # A loss slice is forward passes over the next batch: the route spends them from the same work budget.
     ("GET", re.compile(r"^/api/sessions/[0-9a-f]{32}/loss-slice$"), WORK),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/gradient-check$"), CHECK),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/share$"), SHARE),
-    ("POST", re.compile(r"^/api/sessions(/import)?$|^/api/snapshots/[^/]+/fork$|^/ui/import$"), CREATE),
+    ("POST", re.compile(r"^/api/sessions(/import)?$|^/api/snapshots/[^/]+/fork$|^/ui/import$|^/live/[^/]+/copy$"),
+     CREATE),
     ("GET", re.compile(r"^/s/[^/]+$"), CREATE),
     ("POST", re.compile(r"^/ui/(config|reset|new-seed|regenerate|shape|upload)$"), REBUILD),
     ("POST", re.compile(r"^(/api/sessions/[0-9a-f]{32}|/ui)/predict$"), PREDICT),
     ("POST", re.compile(r"^/ui/(back|forward|rewind|edit|detailed|pause|speed)$|^/api/sessions/[0-9a-f]{32}/(parameters|rewind)$"),
      PAGE),
+    ("POST", re.compile(r"^/ui/live/(start|stop|ask|close-poll)$|^/api/sessions/[0-9a-f]{32}/live(/stop)?$"), PAGE),
     ("GET", re.compile(r"^/ui/inspect$"), PAGE),
     ("POST", re.compile(r"^/ui/inspect(/close)?$"), PAGE),
 ]
