@@ -117,6 +117,7 @@ def live_room(url: str, browser, viewport: dict, follower_viewport: dict):
     follower.wait_for_selector(".live-bars")
     follower.wait_for_function("() => document.getElementById('live-status').dataset.step === '4'")
     follower.wait_for_selector("#live-mine:has-text('You answered')")
+    presenter.evaluate("() => window.scrollTo(0, 0)")  # the page as the projector shows it
     presenter.wait_for_timeout(300)
     follower.wait_for_timeout(300)
     return presenter, follower
