@@ -53,6 +53,7 @@ bench: install install-browser install-redis
 	$(BIN)/python bench/load.py --workers 2 --client raw
 	$(BIN)/python bench/load.py --workers 2 --client raw --endpoint api
 	$(BIN)/python bench/load.py --workers 2 --client raw --redis
+	$(BIN)/python bench/load.py --heavy --client raw
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/browser.py
 
