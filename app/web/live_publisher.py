@@ -108,6 +108,7 @@ class Publisher:
         if room.expires - now < self.live.ttl - ROOM_TOUCH:  # the presenter is active: the room lasts longer
             room.expires = now + self.live.ttl
             self.rooms.save(room)
+
     def close(self) -> None:
         """No more frames: the app is stopping (the store closes next)."""
         with self._guard:
