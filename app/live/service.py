@@ -219,7 +219,7 @@ class Live:
         poll = room.poll
         if poll is None:
             return {"poll": None}
-        value = self.rooms.answers(code, poll.id).get(follower) if follower else None
+        value = self.rooms.answer_of(code, poll.id, follower) if follower else None  # one row: all ask at once
         out = {"poll": poll, "value": value}
         if poll.result is not None and "answer" in poll.result and value is not None:
             out["right"] = polls.is_right(poll, poll.key, value)

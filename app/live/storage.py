@@ -107,6 +107,12 @@ class SQLiteRooms:
             return dict(self._db.execute("SELECT follower, value FROM live_answers WHERE code = ? AND poll = ?",
                                          (code, poll)))
 
+    def answer_of(self, code: str, poll: int, follower: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM live_answers WHERE code = ? AND poll = ? AND follower = ?",
+                                   (code, poll, follower)).fetchone()
+        return None if row is None else row[0]
+
     def count(self, code: str, poll: int) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM live_answers WHERE code = ? AND poll = ?",
@@ -243,6 +249,10 @@ class RedisRooms:
 
     def answers(self, code: str, poll: int) -> dict[str, str]:
         return {k.decode(): v.decode() for k, v in self.client.hgetall(self._answers_key(code, poll)).items()}
+
+    def answer_of(self, code: str, poll: int, follower: str) -> str | None:
+        value = self.client.hget(self._answers_key(code, poll), follower)
+        return None if value is None else value.decode()
 
     def count(self, code: str, poll: int) -> int:
         return self.client.hlen(self._answers_key(code, poll))
