@@ -125,6 +125,7 @@ def test_stop_presenting_ends_the_room_but_keeps_its_last_state(presenter, follo
     presenter.post("/ui/step", headers=HX)  # the presenter goes on alone
     page = follower.get(f"/live/{room}")
     assert page.status_code == 200 and "The presenter stopped presenting at step 1." in page.text
+    assert "sse-connect" not in page.text  # nothing more will come
     assert 'id="metric-step">1<' in page.text  # where it ended, not where the presenter is now
     copy = follower.post(f"/live/{room}/copy", headers=SAME_SITE, follow_redirects=False)
     assert copy.status_code == 303
