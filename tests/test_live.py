@@ -546,3 +546,21 @@ def test_reveal_counts_as_a_training_step_and_a_copy_as_a_new_session(app, prese
     buckets.clock = lambda: frozen  # no refill meanwhile
     statuses = [presenter.post("/ui/live/reveal", headers=HX).status_code for _ in range(int(TRAIN.burst) + 5)]
     assert statuses[0] == 200 and statuses[-1] == 429
+
+
+def test_a_step_cancels_an_open_question_at_once_even_while_frames_are_held_back(app, presenter, room):
+    """Found by review: with frames held back (steps in quick succession), a Step left the question open. The check
+    now runs on every change, before any frame is held back."""
+    import threading
+    students = [TestClient(app) for _ in range(8)]
+    for _ in range(3):
+        presenter.post("/ui/step", headers=HX)  # frames held back: within the interval of each other
+        ask(presenter, "direction", "0.0.0")
+        poll = live(presenter).rooms.get(room).poll
+        threads = [threading.Thread(target=answer, args=(s, room, "up", poll.id)) for s in students]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        presenter.post("/ui/step", headers=HX)
+        assert live(presenter).rooms.get(room).poll.result == {"cancelled": "the network changed before the reveal"}

@@ -81,10 +81,17 @@ class Publisher:
     def _changed(self, session: Session, code: str, before: tuple | None) -> None:
         marks = frame_marks(session)
         with self._guard:
-            sent = self.sent.get(code)
-            due = code in self._due
-            if not due and before is not None and _same(before, marks):
+            if code not in self._due and before is not None and _same(before, marks):
                 return  # this request changed nothing the followers see
+        room = self.rooms.get(code)
+        if room is None or room.ended or room.sid != session.id:
+            session.page.pop("live", None)  # the room ended (elsewhere, or by its time-to-live)
+            self.sent.pop(code, None)
+            return
+        # Before any frame is held back: a change of the state an open question was asked in cancels it now.
+        self.live.cancel_if_moved(session, room)
+        with self._guard:
+            sent = self.sent.get(code)
             if sent is not None and _same(sent.marks, marks):
                 self._due.discard(code)
                 return
@@ -97,12 +104,6 @@ class Publisher:
                     self._timers.add(timer)
                     timer.start()
                 return
-        room = self.rooms.get(code)
-        if room is None or room.ended or room.sid != session.id:
-            session.page.pop("live", None)  # the room ended (elsewhere, or by its time-to-live)
-            self.sent.pop(code, None)
-            return
-        self.live.cancel_if_moved(session, room)
         self.publish_frame(session, room, sent)
         now = self.live.clock()
         if room.expires - now < self.live.ttl - ROOM_TOUCH:  # the presenter is active: the room lasts longer
