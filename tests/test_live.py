@@ -142,10 +142,13 @@ def test_a_room_expires_after_its_time_to_live(presenter, follower, room, monkey
     # Its streams get an end event that says why, then end (the page and the presenter's panel listen for it).
     watcher = presenter.portal.start_task_soon(lambda: live(presenter).watch(every=0.01))
     seq, event = presenter.portal.call(lambda: asyncio.wait_for(sub.queue.get(), 5))
-    assert b"event: end" in event and b"its presenter made no change for 3 hours" in event
+    assert b"event: end" in event and b"its presenter made no change for 3 hours." in event
+    assert b'<div id="live-copy" hx-swap-oob="true"></div>' in event  # nothing is kept to copy
     assert presenter.portal.call(lambda: asyncio.wait_for(sub.queue.get(), 5)) is None
     watcher.cancel()
     assert follower.get(f"/live/{room}").status_code == 404
+    panel = presenter.get("/ui/live/panel", headers=HX).text  # the presenter's page asks on the end event
+    assert "The live room" in panel and "has ended: 3 hours passed without a change." in panel
     page = presenter.get("/").text
     assert "live-code" not in page  # the presenter's page no longer shows it
     assert "live" not in the_session(presenter).page
@@ -469,6 +472,12 @@ def test_typed_codes_find_their_room(presenter, follower, room):
     assert bad.status_code == 422 and "6 letters and digits" in bad.text
     assert follower.get("/live/ZZZZZZ").status_code == 404
     assert follower.get(f"/live/{room.lower()}", follow_redirects=False).headers["location"] == f"/live/{room}"
+
+
+def test_times_to_live_read_as_words():
+    from app.web.live_render import ttl_words
+    assert [ttl_words(s) for s in (10800, 5400, 3600, 600, 90, 5, 1)] == [
+        "3 hours", "1.5 hours", "1 hour", "10 minutes", "1.5 minutes", "5 seconds", "1 second"]
 
 
 def test_event_numbers_read_back():

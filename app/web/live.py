@@ -22,7 +22,7 @@ from app.settings import get_settings
 from . import page
 from .csrf import same_site_post
 from .deps import Current, set_cookie
-from .live_render import poll_view, present, room_stage
+from .live_render import poll_view, present, room_stage, ttl_words
 from .panels import panels
 from .render import inspector_for, templates
 from .view_state import view_of
@@ -78,8 +78,14 @@ def panel(request: Request, session: Current) -> Response:
     """The presenter's panel as it is now: its page asks for it when the room's question or the room itself ends
     without the presenter's doing (a change cancelled the question; the room timed out)."""
     with session.lock:
-        return templates.TemplateResponse(request, "partials/live_present.html", {
-            "live_present": present(_live(request), session), "oob": False, "errors": {}})
+        code = (session.page.get("live") or {}).get("code")
+        shown = present(_live(request), session)
+        ended = code is not None and shown is None
+        return templates.TemplateResponse(request, "partials/live_present_panel.html", {
+            "live_present": shown, "oob": False, "errors": {},
+            # It ended without the presenter's doing: its time-to-live passed (Stop presenting says so itself).
+            "notice": f"The live room {spaced(code)} has ended: {ttl_words(_live(request).ttl)} passed without a "
+                      "change." if ended else None})
 
 
 @router.post("/ui/live/ask")

@@ -50,10 +50,18 @@ def status(session: Session, room: Room) -> dict:
     return {"code": room.code, "step": step, "ended": room.ended, "text": text}
 
 
-def expired_status(code: str, hours: float) -> dict:
+def ttl_words(seconds: float) -> str:
+    """A time-to-live in words: "3 hours", "10 minutes", "5 seconds"."""
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
+            amount = round(seconds / size, 1)
+            return f"{amount:g} {unit}{'s' * (amount != 1)}"
+
+
+def expired_status(code: str, ttl: float) -> dict:
     """The line once a room has ended by its time-to-live (nothing of it is kept)."""
     return {"code": code, "step": None, "ended": True,
-            "text": f"This live room has ended: its presenter made no change for {hours:g} hours."}
+            "text": f"This live room has ended: its presenter made no change for {ttl_words(ttl)}."}
 
 
 def render(name: str, ctx: dict) -> str:
@@ -145,6 +153,8 @@ def event_html(kind: str, room: Room, live, session: Session | None) -> str:
 
 def expired_html(live, code: str) -> str:
     """The end event of a room that timed out: its status line, its question (none now) and nothing else."""
-    ctx = {"oob": True, "live": expired_status(code, live.ttl / 3600), "poll": None, "result": None, "step": None,
+    ctx = {"oob": True, "live": expired_status(code, live.ttl), "poll": None, "result": None, "step": None,
            "code": code}
-    return render("partials/live_status.html", ctx) + render("partials/live_poll.html", ctx)
+    # Nothing of it is kept: there is no copy to take any more.
+    return (render("partials/live_status.html", ctx) + render("partials/live_poll.html", ctx)
+            + '<div id="live-copy" hx-swap-oob="true"></div>')
