@@ -23,7 +23,6 @@ QUEUE_LIMIT = 512  # events waiting for one slow stream; beyond it the stream en
 class Subscriber:
     kinds: frozenset | None  # the event kinds it wants (None: all)
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    overflowed: bool = False
 
 
 @dataclass
@@ -133,7 +132,6 @@ class Hub:
             if sub.kinds is not None and kind not in sub.kinds:
                 continue
             if sub.queue.qsize() >= QUEUE_LIMIT - 1:  # too far behind: end the stream; the browser resumes
-                sub.overflowed = True
                 if not sub.queue.full():
                     sub.queue.put_nowait(None)
                 channel.subscribers.discard(sub)
@@ -168,10 +166,6 @@ class Hub:
         channel.subscribers.discard(sub)
         if not channel.subscribers:
             del self.channels[code]
-
-    def followers(self, code: str) -> int:
-        channel = self.channels.get(code)
-        return len(channel.subscribers) if channel else 0
 
     async def _follow(self) -> None:
         """Deliver what other processes published."""

@@ -191,7 +191,7 @@ def _page_context(live, code: str, follower: str | None) -> dict:
     count = live.rooms.count(code, room.poll.id) if room.poll else 0
     ctx.update(poll_view(room, count), code=code, spaced=spaced(code), seq=seq, mine=live.mine(code, follower),
                inspector=None, inspector_step=ctx["metrics"]["step"], step=ctx["metrics"]["step"], errors={},
-               oob=False, readonly=True)
+               oob=False)
     return ctx
 
 

@@ -30,6 +30,7 @@ def stage(session: Session, full: bool, loss_points: list | None, status: dict) 
                        "loss": session.trainer.config.loss, "scale": units.scale_words(session.dataset)},
         "loss_max_points": MAX_HISTORY,
         "full": full,
+        "readonly": True,  # the network panel and the inspector without the presenter's forms
         "live": status,
     }
 
