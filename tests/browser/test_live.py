@@ -115,3 +115,9 @@ def test_the_live_page_at_phone_width_has_no_axe_violations(two, live_server):
     follower.locator(".live-choices button").first.focus()
     follower.keyboard.press("Enter")
     expect(follower.locator("#live-mine")).to_have_text("Your answer: up. Waiting for the reveal.")
+
+
+def test_the_room_panels_take_no_room_until_used(playground):
+    """Hidden panels stay hidden whatever their own display: no empty box above the toolbar of every page."""
+    expect(playground.locator("#live-present")).to_be_hidden()
+    assert playground.locator("#live-present").bounding_box() is None
