@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.ratelimit import Budget
+from app.ratelimit import Budget, get_budget
 from app.store import SessionStore
 
 SESSION_ID = r"^[0-9a-f]{32}$"  # secrets.token_hex(16): 128 random bits
@@ -15,12 +15,6 @@ async def get_store(request: Request) -> SessionStore:
 
 
 StoreDep = Annotated[SessionStore, Depends(get_store)]
-
-
-async def get_budget(request: Request) -> Budget:
-    """The work this request may do (app/ratelimit.py): its path's work limit, which the rate-limit middleware
-    found in RULES, for the route to spend once it knows its session's cost."""
-    return Budget(request.app.state.rate_limits, request.scope.get("work_limit"))
 
 
 BudgetDep = Annotated[Budget, Depends(get_budget)]

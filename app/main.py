@@ -4,10 +4,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import vendor
 from app.body_limit import BodyLimit
-from app.ratelimit import Buckets, CpuBuckets, RateLimit
+from app.ratelimit import MAX_RUNNING, Buckets, CpuBuckets, Limited, Metering, Turns
 from app.security import SecurityHeaders
 from app.api import errors, practice, sessions, snapshots
 from app.api import loss_slice
@@ -49,11 +50,19 @@ def create_app(store: str | None = None) -> FastAPI:
     scale = settings.rate_limit_scale
     app.state.rate_limits = Buckets(scale) if scale > 0 else None
     app.state.cpu_budgets = CpuBuckets(scale) if scale > 0 else None
-    app.add_middleware(RateLimit, buckets=app.state.rate_limits, cpu=app.state.cpu_budgets)
+    app.state.turns = Turns(MAX_RUNNING)  # requests of one session that run at once (app/ratelimit/declared.py)
+    app.add_middleware(Metering, cpu=app.state.cpu_budgets)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       larger={"/api/sessions/import": settings.max_import_bytes, "/ui/import": settings.max_import_bytes})
+                       larger={"/api/sessions/import": settings.max_import_bytes, "/ui/import": settings.max_import_bytes},
+                       seconds=settings.body_seconds)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too
     errors.install(app)
+
+    async def on_http_error(request, exc):  # a page's own GET gets a page, everything else JSON
+        page = web_deps.error_page(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
+        return page if page is not None else await errors.on_http_error(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.include_router(sessions.router)
     app.include_router(snapshots.router)
     app.include_router(loss_slice.router)
@@ -67,7 +76,7 @@ def create_app(store: str | None = None) -> FastAPI:
     vendor.mount(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
-    @app.get("/healthz", tags=["meta"])
+    @app.get("/healthz", dependencies=[Limited(free="answers ok, nothing more")], tags=["meta"])
     def healthz() -> dict:
         return {"status": "ok"}
 

@@ -8,6 +8,7 @@ a network (Redis) go to the threadpool.
 """
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from app.core.session import Session
+from app.datasets import DATASETS
 from app.ratelimit import Budget, unmetered
 from app.store import SessionStore
 
@@ -31,6 +33,32 @@ def step_cost(session: Session, steps: int, picture_rows: int = 0) -> int:
     data, trainer = session.dataset, session.trainer
     rows = steps * (3 * trainer.batch_size + len(data.train_x) + len(data.test_x)) + picture_rows
     return rows * trainer.net.n_params
+
+
+# Rows the page's pictures evaluate when a session is drawn (app/web/training.py PICTURE_ROWS, about).
+BUILD_PICTURE_ROWS = 4_000
+
+
+def build_cost(request) -> int:
+    """Multiply-adds of building a session from a CreateSession and drawing it once, roughly: each row evaluated
+    twice and the pictures once. A CSV's rows are guessed from its bytes (8 a row at the least)."""
+    spec = request.dataset
+    info = DATASETS.get(spec.name or "circle")
+    if spec.inputs is not None:
+        rows = len(spec.inputs) + len(spec.test_inputs or [])
+    elif spec.csv is not None:
+        rows = len(spec.csv) // 8
+    else:
+        rows = spec.samples or (info.default_samples if info is not None and info.default_samples else 500)
+    layers = request.layers or [2, 4, 2, 1]
+    params = sum((a + 1) * b for a, b in zip(layers, layers[1:]))
+    return (2 * rows + BUILD_PICTURE_ROWS) * params
+
+
+def check_cost(session: Session) -> int:
+    """Multiply-adds of a gradient check: two forward passes of the batch for every parameter."""
+    params = session.trainer.net.n_params
+    return 2 * params * session.trainer.batch_size * params
 
 
 def steps_within(session: Session, work: int, picture_rows: int = 0) -> int:
@@ -170,26 +198,48 @@ def json_answer(model: type, content, status: int = 200) -> Response:
     return Parts(parts, status)
 
 
-async def locked(store: SessionStore, session: Session, work: Callable[[], T], cost: int,
+@dataclass(frozen=True)
+class Steps:
+    """Training work: `steps` steps, and the rows the page's pictures evaluate once (`picture_rows`). Its cost is
+    step_cost's; what a request did not run (stopped early, thrown away, refused) is given back to its budget."""
+    steps: int
+    picture_rows: int = 0
+
+
+async def locked(store: SessionStore, session: Session, work: Callable[[], T], cost: "int | Steps",
                  budget: Budget | None = None, answer: type | None = None) -> T:
     """work() under the session's lock: on the event loop when it is short, storage is local and the lock is
     free at once; otherwise in the threadpool, waiting there for the lock. With a `budget`, the cost is spent
-    from the session's share of work first (app/ratelimit.py): it may wait for it, or be refused with a 429. The
-    CPU the work uses counts against the request's CPU budget wherever it runs (app/ratelimit.py Meter). With an
-    `answer` model, work()'s result is written as that model's JSON (json_answer) where the work ran, after the
-    lock is released."""
+    from the session's share of work first (app/ratelimit): it may wait for it, or be refused with a 429; training
+    (`Steps`) gets back what it did not run. The CPU the work uses counts against the request's CPU budget wherever
+    it runs (app/ratelimit/meter.py). With an `answer` model, work()'s result is written as that model's JSON
+    (json_answer) where the work ran, after the lock is released."""
+    amount = cost if isinstance(cost, int) else step_cost(session, cost.steps, cost.picture_rows)
     if budget is not None:
-        await budget.spend(session.id, cost)
-    if cost <= QUICK_WORK and store.local and not _storage_busy(store) and session.lock.acquire(blocking=False):
+        await budget.spend(session.id, amount)
+    ran = [0]
+
+    def counted() -> T:
+        before = session.steps_ran
         try:
-            result = work()
+            return work()
         finally:
-            if _storage_busy(store):  # a thread began saving meanwhile: this save would wait for it on the loop
-                await unmetered(session.lock.release)
-            else:
-                session.lock.release()
-        return result if answer is None else json_answer(answer, result)
-    return await run_in_threadpool(_held, session, work, answer)
+            ran[0] = session.steps_ran - before
+
+    try:
+        if amount <= QUICK_WORK and store.local and not _storage_busy(store) and session.lock.acquire(blocking=False):
+            try:
+                result = counted()
+            finally:
+                if _storage_busy(store):  # a thread began saving meanwhile: this save would wait for it on the loop
+                    await unmetered(session.lock.release)
+                else:
+                    session.lock.release()
+            return result if answer is None else json_answer(answer, result)
+        return await run_in_threadpool(_held, session, counted, answer)
+    finally:
+        if budget is not None and isinstance(cost, Steps) and ran[0] < cost.steps:
+            budget.give_back(amount - step_cost(session, ran[0], cost.picture_rows))
 
 
 def _storage_busy(store: SessionStore) -> bool:

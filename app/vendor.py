@@ -5,6 +5,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from app.ratelimit import Limited
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "node_modules"
@@ -22,7 +23,7 @@ def mount(app: FastAPI) -> None:
 
     templates = Jinja2Templates(directory=ROOT / "templates")
 
-    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    @app.get("/docs", dependencies=[Limited(free="Swagger's page: files from node_modules")], include_in_schema=False, response_class=HTMLResponse)
     def swagger_ui(request: Request) -> HTMLResponse:
         # FastAPI's own page starts Swagger UI with an inline script, which the CSP forbids.
         return templates.TemplateResponse(request, "docs.html", {"title": f"{app.title} API"})

@@ -82,3 +82,21 @@ def random_targets(rng: np.random.Generator, loss: str, rows: int, k: int) -> np
     if loss == "cross_entropy":
         return np.eye(k)[rng.integers(0, k, rows)]
     return rng.normal(0, 1, (rows, k))
+
+
+def swap_limit(app, monkeypatch, old, new) -> None:
+    """Every route that declares the limit `old` (app/ratelimit Limited) counts `new` instead, for this test."""
+    from app.ratelimit import routes
+    for _, limiters in routes(app):
+        for limiter in limiters:
+            if old in limiter.limits:
+                monkeypatch.setattr(limiter, "limits", tuple(new if limit is old else limit for limit in limiter.limits))
+                if limiter.work is old:
+                    monkeypatch.setattr(limiter, "work", new)
+
+
+def declares(app, method: str, path: str):
+    """The limits the route of `method` and its declared `path` (e.g. "/ui/live/reveal") declares."""
+    from app.ratelimit import routes
+    return [limit for route, limiters in routes(app) if route.path == path and method in route.methods
+            for limiter in limiters for limit in limiter.limits]

@@ -21,11 +21,22 @@ from app.store.working_set import StoredLock
 from helpers import HX, page_session
 
 
-def burn(seconds: float) -> None:
-    """Use `seconds` of this thread's CPU."""
-    end = time.thread_time() + seconds
-    while time.thread_time() < end:
-        pass
+class FakeCpu:
+    """A CPU clock that moves only when a test says the work used CPU (burn): no test reads the machine's real CPU
+    time, so none depends on how fast or how busy the machine is."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def burn(self, seconds: float) -> None:
+        self.now += seconds
+
+
+CPU = FakeCpu()
+burn = CPU.burn
 
 
 def run(coro):
@@ -36,9 +47,16 @@ def run(coro):
 
 
 def fake_clock(budgets: CpuBuckets) -> list:
+    """The buckets' wall clock as a list to move by hand; their CPU clock is CPU."""
     clock = [0.0]
-    budgets.clock = lambda: clock[0]
+    budgets.clock, budgets.cpu_clock = (lambda: clock[0]), CPU
     return clock
+
+
+def all_heavy(monkeypatch) -> None:
+    """Every request that declares or estimates any work is heavy (CHEAP_WORK 0)."""
+    from app.ratelimit import declared
+    monkeypatch.setattr(declared, "CHEAP_WORK", -1)
 
 
 # ---- the buckets ----------------------------------------------------------------------------------------------
@@ -119,7 +137,7 @@ def test_the_meter_counts_the_requests_own_turns_on_the_loop_and_not_other_tasks
         burn(0.05)
 
     async def main():
-        meter = Meter()
+        meter = Meter(cpu_clock=CPU)
         await asyncio.gather(meter.run(request()), other())
         return meter.on_loop
 
@@ -128,7 +146,7 @@ def test_the_meter_counts_the_requests_own_turns_on_the_loop_and_not_other_tasks
 
 def test_the_meter_counts_work_in_the_threadpool_and_not_waiting():
     async def main():
-        meter = Meter()
+        meter = Meter(cpu_clock=CPU)
         METER.set(meter)
 
         def work():
@@ -152,7 +170,7 @@ def test_cancelling_a_metered_request_reaches_the_request():
             raise
 
     async def main():
-        task = asyncio.create_task(Meter().run(request()))
+        task = asyncio.create_task(Meter(cpu_clock=CPU).run(request()))
         await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -180,7 +198,7 @@ def test_a_step_is_charged_the_cpu_it_used_wherever_it_ran(client, monkeypatch, 
     before = spent(client, sid)
     assert client.post("/ui/step", headers=HX).status_code == 200
     used = spent(client, sid) - before
-    assert used >= 0.05
+    assert used >= 0.05 - 1e-9
     assert used - ADDRESS_ALLOWANCE - 1e-9 <= spent(client, "testclient", CPU_ADDRESS) <= spent(client, sid)
 
 
@@ -190,54 +208,88 @@ def test_a_plain_route_in_the_threadpool_is_charged_its_cpu(client, monkeypatch)
     report = Session.gradient_report
     monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.05), report(self))[1])
     assert client.post(f"/api/sessions/{sid}/gradient-check").status_code == 200
-    assert spent(client, sid) >= 0.05
+    assert spent(client, sid) >= 0.05 - 1e-9
 
 
-def test_a_session_over_its_cpu_budget_gets_429_while_other_sessions_and_addresses_go_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(ratelimit, "CPU_SESSION", Limit("server CPU time of one session", 0.01, 0.0, "session",
-                                                        counts="cpu"))
+def cpu_limits(monkeypatch, session: float | None = None, address: float | None = None) -> None:
+    """CPU budgets of `session` and `address` CPU seconds a second and no burst: one request puts its client in
+    debt. An address then pays all of a request's CPU (no allowance)."""
+    from app.ratelimit import buckets, meter
+    if session is not None:
+        monkeypatch.setattr(buckets, "CPU_SESSION", Limit("server CPU time of one session", session, 0.0, "session",
+                                                          counts="cpu"))
+    if address is not None:
+        monkeypatch.setattr(buckets, "CPU_ADDRESS", Limit("server CPU time of one address", address, 0.0, "address",
+                                                          counts="cpu"))
+        monkeypatch.setattr(buckets, "ADDRESS_ALLOWANCE", 0.0)
+        monkeypatch.setattr(meter, "ADDRESS_ALLOWANCE", 0.0)
+
+
+def test_a_session_over_its_cpu_budget_is_refused_heavy_requests_only(tmp_path, monkeypatch):
+    """A session in CPU debt: its heavy requests get 429 until its bucket refills; its Steps, which cost less than
+    a heavy request, go on, and so do other sessions of its address."""
+    cpu_limits(monkeypatch, session=0.01)
     app = create_app(f"sqlite:///{tmp_path}/s.db")
     with TestClient(app) as c:
         fake_clock(app.state.cpu_budgets)
-        sid = page_session(c)  # its step used some CPU: the session is in debt, its address is not
-        r = c.post("/ui/step", headers=HX)
-        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
-        assert "server CPU time" in r.json()["detail"]
-        assert c.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 429  # the API too
+        sid = page_session(c)
+        train = Session.train
+        monkeypatch.setattr(Session, "train", lambda self, *a, **k: (burn(0.05), train(self, *a, **k))[1])
+        assert c.post("/ui/step", headers=HX).status_code == 200  # 50 ms: the session is in debt
+        assert c.post("/ui/step", headers=HX).status_code == 200  # a Step is never refused for CPU
+        assert c.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 200
+        all_heavy(monkeypatch)
+        steps = c.get(f"/api/sessions/{sid}").json()["step"]
+        r = c.post(f"/api/sessions/{sid}/gradient-check")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "server CPU time" in r.json()["detail"]
+        assert c.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 429  # heavy now
         c.cookies.clear()  # another client of the same address
         other = c.post("/api/sessions", json={}).json()["id"]
-        assert c.post(f"/api/sessions/{other}/step", json={"steps": 1}).status_code == 200
-        assert c.get(f"/api/sessions/{sid}").json()["step"] == 1  # reading is not limited
-        c.cookies.set("bp_session", sid)
+        assert c.post(f"/api/sessions/{other}/gradient-check").status_code == 200
+        assert c.get(f"/api/sessions/{sid}").json()["step"] == steps  # reading is not refused; nothing ran
         app.state.cpu_budgets.clock = lambda: 1e6  # much later: refilled
-        assert c.post("/ui/step", headers=HX).status_code == 200
+        assert c.post(f"/api/sessions/{sid}/gradient-check").status_code == 200
 
 
-def test_an_address_over_its_cpu_budget_gets_429_while_another_address_goes_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(ratelimit, "CPU_ADDRESS", Limit("server CPU time of one address", 0.01, 0.0, "address",
-                                                        counts="cpu"))
-    monkeypatch.setattr(ratelimit, "ADDRESS_ALLOWANCE", 0.0)
+def test_an_address_over_its_cpu_budget_is_refused_heavy_requests_while_its_students_go_on(tmp_path, monkeypatch):
+    """One client of an address put it in CPU debt with a large request: the address's heavy requests wait, while
+    the other students behind it create sessions and step, and another address's heavy requests go on."""
+    cpu_limits(monkeypatch, address=0.01)
     app = create_app(f"sqlite:///{tmp_path}/s.db")
     with TestClient(app) as c:
         fake_clock(app.state.cpu_budgets)
-        sid = c.post("/api/sessions", json={}).json()["id"]  # charged to the address
-        r = c.post(f"/api/sessions/{sid}/step", json={"steps": 1})
+        heavy = c.post("/api/sessions", json={}).json()["id"]
+        report = Session.gradient_report
+        monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.5), report(self))[1])
+        all_heavy(monkeypatch)
+        assert c.post(f"/api/sessions/{heavy}/gradient-check").status_code == 200  # the address is in debt
+        r = c.post(f"/api/sessions/{heavy}/gradient-check")
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "address" in r.json()["detail"]
-        assert c.post("/api/sessions", json={}).status_code == 429
+        monkeypatch.undo()
+        cpu_limits(monkeypatch, address=0.01)
+        for _ in range(5):  # the students
+            c.cookies.clear()
+            student = c.post("/api/sessions", json={})
+            assert student.status_code == 201
+            assert c.post(f"/api/sessions/{student.json()['id']}/step", json={"steps": 1}).status_code == 200
+            page_session(c)
+            assert c.post("/ui/step", headers=HX).status_code == 200
+        all_heavy(monkeypatch)
         far = TestClient(app, client=("192.0.2.7", 50000))
-        assert far.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 200  # same session, elsewhere
-        assert far.post(f"/api/sessions/{sid}/step", json={"steps": 1}).status_code == 429  # its own address now
+        assert far.post(f"/api/sessions/{heavy}/gradient-check").status_code == 200  # same session, elsewhere
 
 
-def test_requests_of_one_session_take_turns_so_16_at_once_cannot_share_one_full_bucket(tmp_path, monkeypatch):
+def test_heavy_requests_of_one_session_take_turns_so_16_at_once_cannot_share_one_full_bucket(tmp_path, monkeypatch):
     """16 threads on one session with a bucket that one request empties: each request is let in or refused
     knowing what the one before it cost, so exactly one runs."""
-    monkeypatch.setattr(ratelimit, "CPU_SESSION", Limit("server CPU time of one session", 0.01, 0.0, "session",
-                                                        counts="cpu"))
+    cpu_limits(monkeypatch, session=0.01)
+    all_heavy(monkeypatch)
     app = create_app(f"sqlite:///{tmp_path}/s.db")
     with TestClient(app) as c:
         fake_clock(app.state.cpu_budgets)
         sid = c.post("/api/sessions", json={}).json()["id"]
+        train = Session.train
+        monkeypatch.setattr(Session, "train", lambda self, *a, **k: (burn(0.05), train(self, *a, **k))[1])
         codes = []
         threads = [threading.Thread(target=lambda: codes.append(
             c.post(f"/api/sessions/{sid}/step", json={"steps": 50}).status_code)) for _ in range(16)]
@@ -280,8 +332,9 @@ def test_a_step_answer_with_long_traces_is_written_in_parts_with_the_same_bytes(
     assert r.status_code == 200 and r.content == adapter.dump_json(adapter.validate_python(content), by_alias=True)
 
 
-def test_threadpool_work_of_one_address_takes_turns(client, monkeypatch):
-    """Four sessions of one address checking gradients at once: one at a time in the threadpool."""
+def test_heavy_threadpool_work_of_one_address_takes_turns(client, monkeypatch):
+    """Four sessions of one address running heavy gradient checks at once: one at a time in the threadpool."""
+    all_heavy(monkeypatch)
     running, most = [0], [0]
     report = Session.gradient_report
 
@@ -321,10 +374,9 @@ def test_short_work_leaves_the_loop_while_a_thread_is_saving(client, monkeypatch
 
 def test_work_waiting_for_its_addresss_turn_is_refused_if_the_work_before_it_spent_the_budget(tmp_path, monkeypatch):
     """Two sessions of one address: the second's gradient check waits for the first's turn in the threadpool, and
-    by then the first has put the address in debt (its 20 ms of CPU, beyond the 10 ms burst)."""
-    monkeypatch.setattr(ratelimit, "CPU_ADDRESS", Limit("server CPU time of one address", 0.001, 0.01, "address",
-                                                        counts="cpu"))
-    monkeypatch.setattr(ratelimit, "ADDRESS_ALLOWANCE", 0.0)
+    by then the first has put the address in debt (its 20 ms of CPU, with no burst)."""
+    cpu_limits(monkeypatch, address=0.001)
+    all_heavy(monkeypatch)
     report = Session.gradient_report
     monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.02), time.sleep(0.2), report(self))[-1])
     app = create_app(f"sqlite:///{tmp_path}/s.db")

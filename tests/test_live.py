@@ -546,10 +546,10 @@ def test_events_reach_a_stream_in_order_even_when_announced_out_of_order():
 def test_reveal_counts_as_a_training_step_and_a_copy_as_a_new_session(app, presenter, room):
     """Reveal takes a step, so it spends the session's training-step tokens like Step; Take a copy makes a session,
     so it spends the address's new-session tokens."""
-    from app.ratelimit import CREATE, RULES, TRAIN
-    limits = {limit.name for method, path, limit in RULES if method == "POST" and path.match("/ui/live/reveal")}
-    assert TRAIN.name in limits
-    assert any(path.match(f"/live/{room}/copy") and limit is CREATE for method, path, limit in RULES)
+    from app.ratelimit import CREATE, TRAIN
+    from helpers import declares
+    assert TRAIN in declares(app, "POST", "/ui/live/reveal")
+    assert CREATE in declares(app, "POST", "/live/{code}/copy")
     buckets = app.state.rate_limits
     frozen = buckets.clock()
     buckets.clock = lambda: frozen  # no refill meanwhile

@@ -11,7 +11,7 @@ from app.core import loss_slice as core
 from app.engine import LOSSES, FieldError
 from app.ratelimit import WORK, Limit
 from app.views import loss_slice as view
-from helpers import HX, everything, mazur_trainer, new_session, state
+from helpers import HX, everything, mazur_trainer, new_session, state, swap_limit
 from test_inspector import random_trainer
 
 W5 = {"layer": 1, "to": 0, "from": 0}
@@ -153,8 +153,7 @@ def test_unknown_session_and_openapi(client):
 
 def test_slices_spend_the_sessions_work_budget(client, monkeypatch):
     small = Limit("training work", 1e3, 1e4, "session", counts="work")
-    monkeypatch.setattr(ratelimit, "RULES", [(m, path, small if limit is WORK else limit)
-                                             for m, path, limit in ratelimit.RULES])
+    swap_limit(client.app, monkeypatch, WORK, small)
 
     async def no_wait(seconds):
         pass

@@ -14,6 +14,7 @@ from app.live.service import RoomGone
 from app.live.storage import data_lines, sse
 from app.web.live import JOIN, room_url, too_many
 from app.web.live_render import whole_frame
+from app.ratelimit import FOLLOW, Limited, PAGE
 
 router = APIRouter(tags=["live"])
 EVENT_KINDS = ("frame", "poll", "count", "end")
@@ -34,7 +35,7 @@ def _room_answer(request: Request, room) -> LiveRoom:
     return LiveRoom(code=room.code, url=url, events=url + "/events", expires=room.expires)
 
 
-@router.post("/api/sessions/{session_id}/live", status_code=201, response_model=LiveRoom, responses={
+@router.post("/api/sessions/{session_id}/live", dependencies=[Limited(PAGE)], status_code=201, response_model=LiveRoom, responses={
     **NO_SESSION, 200: {"model": LiveRoom, "description": "The session already presents: its room."}})
 def start_presenting(request: Request, session: SessionDep, response: Response) -> LiveRoom:
     """Present the session as a live room. Followers open `url` (or type `code` at /live) and watch every change
@@ -46,7 +47,7 @@ def start_presenting(request: Request, session: SessionDep, response: Response) 
     return _room_answer(request, room)
 
 
-@router.post("/api/sessions/{session_id}/live/stop", status_code=204, responses={
+@router.post("/api/sessions/{session_id}/live/stop", dependencies=[Limited(PAGE)], status_code=204, responses={
     404: {"model": ErrorMessage, "description": "No session with this id, or it does not present a room."}})
 def stop_presenting(request: Request, session: SessionDep) -> Response:
     """End the room: followers keep its last state, and may still take a copy of it for an hour."""
@@ -57,7 +58,7 @@ def stop_presenting(request: Request, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/live/{code}/events", response_class=StreamingResponse, responses={
+@router.get("/live/{code}/events", dependencies=[Limited(FOLLOW, turn=False)], response_class=StreamingResponse, responses={
     200: {"content": {"text/event-stream": {}}, "description": (
         "Server-sent events, each with `id:` (the room's event number, increasing by one) and `event:`: `frame` "
         "(a change of the presenter's network: HTML of the panels it changed, swapped out of band; its "

@@ -6,6 +6,7 @@ from app import quick
 from app.api.deps import LIMITED, NO_SESSION, SessionDep, StoreDep
 from app.core import loss_slice
 from app.deps import BudgetDep
+from app.ratelimit import Limited, PAGE, WORK
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
@@ -40,7 +41,7 @@ class LossSliceResult(BaseModel):
                                                  "parameter unchanged.")
 
 
-@router.get("/{session_id}/loss-slice", response_model=LossSliceResult, response_model_by_alias=True,
+@router.get("/{session_id}/loss-slice", dependencies=[Limited(PAGE, WORK)], response_model=LossSliceResult, response_model_by_alias=True,
             responses=RESPONSES)
 async def read_loss_slice(
     store: StoreDep, budget: BudgetDep, session: SessionDep,

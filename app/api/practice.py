@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep
 from app.core.recipe import Strict
 from app.core.worksheet import API_QUANTITIES, MIN_DIGITS, Ask, check
+from app.ratelimit import Limited, PAGE
 
 router = APIRouter(prefix="/api/sessions", tags=["practice"])
 MAX_ANSWERS = 200
@@ -52,7 +53,7 @@ class CheckResult(BaseModel):
     marks: list[Mark] = Field(description="One per answer, in the same order.")
 
 
-@router.post("/{session_id}/check", response_model=CheckResult, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
+@router.post("/{session_id}/check", dependencies=[Limited(PAGE)], response_model=CheckResult, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def check_answers(session: SessionDep, req: CheckRequest) -> dict:
     """Mark a learner's own numbers for the step about to be taken (the next batch), applying nothing."""
     asks = [Ask(a.quantity, a.layer, a.node, a.to, a.source, a.row) for a in req.answers]

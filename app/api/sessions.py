@@ -1,6 +1,7 @@
 """JSON routes for sessions: create, read, step, epoch, predict, share, export and import."""
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from app import quick
 from app.api.answers import prediction, session_state, step_result
@@ -11,28 +12,39 @@ from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, 
 from app.core.document import SessionDocument, from_document, to_document
 from app.core.session import Session, build_session
 from app.exports import numpy_snippet, torch_snippet, weights_npz
+from app.ratelimit import (CHECK, CREATE, PAGE, PREDICT, READ, SESSION_QUOTA, SHARE, STORED_QUOTA, TRAIN, WORK, Limited,
+                           heavy_if, take_bytes)
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 DIVERGED = {**NO_SESSION, **LIMITED, **TOO_LARGE, 409: {"description": "A step would have produced NaN or Inf; nothing was applied."}}
 
 
-@router.post("", status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
-def create_session(store: StoreDep, req: CreateSession = Body(default_factory=CreateSession)) -> Response:
+@router.post("", dependencies=[Limited(CREATE, SESSION_QUOTA)], status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
+async def create_session(request: Request, store: StoreDep,
+                         req: CreateSession = Body(default_factory=CreateSession)) -> Response:
+    # Heavy or not is known before the work goes to the threadpool, where heavy work takes turns (app/ratelimit).
+    heavy_if(quick.build_cost(req))
+    take_bytes(request, STORED_QUOTA, len(req.dataset.csv or ""))
+    return await run_in_threadpool(_create, store, req)
+
+
+def _create(store, req: CreateSession) -> Response:
     session = build_session(req)
     store.add(session)
     return quick.json_answer(SessionState, session_state(session), 201)
 
 
-@router.post("/import", status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
-def import_session(store: StoreDep, doc: SessionDocument) -> Response:
+@router.post("/import", dependencies=[Limited(CREATE, SESSION_QUOTA, heavy=True)], status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
+def import_session(request: Request, store: StoreDep, doc: SessionDocument) -> Response:
     """A new session from a document saved by export: the same data, weights, optimizer state and step."""
+    take_bytes(request, STORED_QUOTA, int(request.headers.get("content-length") or 0))
     session = from_document(doc)
     store.add(session)
     return quick.json_answer(SessionState, session_state(session), 201)
 
 
-@router.get("/{session_id}", response_model=SessionState, responses=NO_SESSION)
+@router.get("/{session_id}", dependencies=[Limited(READ)], response_model=SessionState, responses=NO_SESSION)
 def read_session(session: SessionDep) -> dict:
     with session.lock:
         return session_state(session)
@@ -43,36 +55,46 @@ def _train_held(session: Session, steps: int | None) -> dict:
     return step_result(session)
 
 
-@router.post("/{session_id}/step", response_model=StepResult, responses=DIVERGED)
+@router.post("/{session_id}/step", dependencies=[Limited(TRAIN, WORK)], response_model=StepResult, responses=DIVERGED)
 async def step_session(store: StoreDep, budget: BudgetDep, session: SessionDep,
                        req: StepRequest = Body(default_factory=StepRequest)) -> Response:
-    return await quick.locked(store, session, lambda: _train_held(session, req.steps),
-                              quick.step_cost(session, req.steps), budget, answer=StepResult)
+    session.check_steps(req.steps)  # a request too large is refused before its work is charged
+    return await quick.locked(store, session, lambda: _train_held(session, req.steps), quick.Steps(req.steps),
+                              budget, answer=StepResult)
 
 
-@router.post("/{session_id}/epoch", response_model=StepResult, responses=DIVERGED)
+@router.post("/{session_id}/epoch", dependencies=[Limited(TRAIN, WORK)], response_model=StepResult, responses=DIVERGED)
 async def run_epoch(store: StoreDep, budget: BudgetDep, session: SessionDep) -> Response:
     return await quick.locked(store, session, lambda: _train_held(session, None),
-                              quick.step_cost(session, session.trainer.steps_to_epoch_end()), budget,
-                              answer=StepResult)
+                              quick.Steps(session.trainer.steps_to_epoch_end()), budget, answer=StepResult)
 
 
-@router.post("/{session_id}/predict", response_model=Prediction, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
-def predict(session: SessionDep, req: PredictRequest) -> Response:
+@router.post("/{session_id}/predict", dependencies=[Limited(PREDICT)], response_model=Prediction, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
+async def predict(session: SessionDep, req: PredictRequest) -> Response:
+    heavy_if(len(req.inputs) * session.trainer.net.n_params)
+    return await run_in_threadpool(_predict, session, req.inputs)
+
+
+def _predict(session: Session, inputs) -> Response:
     with session.lock:
-        answer = prediction(session, req.inputs)
+        answer = prediction(session, inputs)
     return quick.json_answer(Prediction, answer)
 
 
-@router.post("/{session_id}/gradient-check", response_model=GradientCheckResult, response_model_by_alias=True,
+@router.post("/{session_id}/gradient-check", dependencies=[Limited(CHECK)], response_model=GradientCheckResult, response_model_by_alias=True,
              responses={**NO_SESSION, **LIMITED})
-def check_gradients(session: SessionDep) -> dict:
+async def check_gradients(session: SessionDep) -> dict:
     """Backprop's gradient on the next batch against finite differences, for every parameter."""
+    heavy_if(quick.check_cost(session))
+    return await run_in_threadpool(_check, session)
+
+
+def _check(session: Session) -> dict:
     with session.lock:
         return session.gradient_report()
 
 
-@router.post("/{session_id}/rewind", response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
+@router.post("/{session_id}/rewind", dependencies=[Limited(PAGE)], response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
     """Return exactly to a kept step, earlier or later (redo): weights, optimizer state, batch position and loss
     curve. The kept steps after it stay until the next step or parameter edit."""
@@ -81,7 +103,7 @@ def rewind_session(session: SessionDep, req: RewindRequest) -> dict:
         return session_state(session)
 
 
-@router.post("/{session_id}/parameters", response_model=SessionState,
+@router.post("/{session_id}/parameters", dependencies=[Limited(PAGE)], response_model=SessionState,
              responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
     """Set one weight or bias. Nothing else changes."""
@@ -90,7 +112,7 @@ def edit_parameter(session: SessionDep, req: ParameterEdit) -> dict:
         return session_state(session)
 
 
-@router.post("/{session_id}/share", status_code=201, response_model=Share, responses={**NO_SESSION, **LIMITED})
+@router.post("/{session_id}/share", dependencies=[Limited(SHARE)], status_code=201, response_model=Share, responses={**NO_SESSION, **LIMITED})
 def share_session(request: Request, store: StoreDep, session: SessionDep) -> dict:
     """Freeze the current state as an immutable snapshot; whoever opens its URL gets their own copy."""
     with session.lock:
@@ -98,7 +120,7 @@ def share_session(request: Request, store: StoreDep, session: SessionDep) -> dic
     return {"snapshot_id": snapshot_id, "url": str(request.url_for("open_share", snapshot_id=snapshot_id))}
 
 
-@router.get("/{session_id}/export", response_model=SessionDocument, response_model_exclude_none=True,
+@router.get("/{session_id}/export", dependencies=[Limited(READ)], response_model=SessionDocument, response_model_exclude_none=True,
             responses=NO_SESSION)
 def export_session(session: SessionDep) -> dict:
     """Everything needed to continue this session elsewhere; POST it to /api/sessions/import."""
@@ -106,7 +128,7 @@ def export_session(session: SessionDep) -> dict:
         return to_document(session)
 
 
-@router.get("/{session_id}/weights.npz", response_class=Response,
+@router.get("/{session_id}/weights.npz", dependencies=[Limited(READ)], response_class=Response,
             responses={**NO_SESSION, 200: {
                 "content": {"application/octet-stream": {}},
                 "description": "np.load() gives W1, b1, W2, b2, ... (W of shape (out, in)) and layers."}})
@@ -117,7 +139,7 @@ def export_weights(session: SessionDep) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="weights.npz"'})
 
 
-@router.get("/{session_id}/python", response_model=PythonSnippets, responses=NO_SESSION)
+@router.get("/{session_id}/python", dependencies=[Limited(READ)], response_model=PythonSnippets, responses=NO_SESSION)
 def python_snippets(session: SessionDep) -> dict:
     """Short NumPy and PyTorch programs that rebuild the network with its current weights."""
     with session.lock:

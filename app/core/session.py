@@ -67,6 +67,10 @@ class Session:
     view: object = field(default=None, repr=False)
     # A plain lock until a SessionStore takes the session; its lock also loads and saves (app.store).
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Steps this process has run on the session, kept or thrown away (what a request's work budget is charged).
+    steps_ran: int = field(default=0, repr=False, compare=False)
+    # The clock of a request's time cap (max_request_seconds); tests inject their own.
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def __post_init__(self):
         if not self.history:
@@ -305,6 +309,13 @@ class Session:
     def accuracy(self) -> tuple[float | None, float | None]:
         return self.current_evaluation()[2:]
 
+    def check_steps(self, steps: int) -> None:
+        """Raise FieldError when `steps` steps are more sample passes than one request may run."""
+        cap, batch = get_settings().max_sample_passes_per_request, self.trainer.batch_size
+        if steps * batch > cap:
+            raise FieldError("steps", f"{steps} steps of {batch} rows is more than the {cap} sample passes one "
+                                      "request may run; ask for fewer steps.")
+
     def train(self, steps: int | None, until: Callable[[tuple], bool] | None = None) -> list[tuple]:
         """Run `steps` steps, or to the end of the epoch when None; return the new loss-curve points. With
         `until`, stop after the first step whose loss-curve point it is true of (Play's stop conditions).
@@ -314,11 +325,8 @@ class Session:
         trainer = self.trainer
         n = trainer.steps_to_epoch_end() if steps is None else steps
         settings = get_settings()
-        deadline = time.monotonic() + settings.max_request_seconds
-        cap = settings.max_sample_passes_per_request
-        if n * trainer.batch_size > cap:
-            raise FieldError("steps", f"{n} steps of {trainer.batch_size} rows is more than the {cap} sample "
-                                      "passes one request may run; ask for fewer steps.")
+        deadline = self.clock() + settings.max_request_seconds
+        self.check_steps(n)
         points = []
         # Each step's loss-curve point is evaluated in chunks of steps, one stacked pass per chunk: the same
         # numbers as one evaluate() per step. A stop condition needs each step's point at once.
@@ -338,7 +346,8 @@ class Session:
 
         def record(t: Trainer) -> bool:
             pending.append((t.step_count, self.keep_rewind_point()["params"]))  # the rewind point's own copy
-            if time.monotonic() > deadline:
+            self.steps_ran += 1
+            if self.clock() > deadline:
                 raise FieldError("steps", f"this request would run longer than {settings.max_request_seconds:g} s "
                                           f"(it had done {len(points) + len(pending)} of {n} steps, none of which "
                                           "were kept); ask for fewer steps.")

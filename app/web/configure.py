@@ -17,6 +17,7 @@ from .forms import config_changes, control_errors, page_changes
 from .panels import panels, rebuild
 from .render import PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS
 from .view_state import view_of
+from app.ratelimit import Limited, REBUILD
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Changing these starts a new network (so does new data); the other settings keep the weights.
@@ -24,13 +25,13 @@ REBUILDING = tuple(o.field for o in OPTIONS if o.rebuilds and not o.is_data)
 KEEPING = tuple(o.field for o in OPTIONS if not o.rebuilds and not o.is_page)
 
 
-@router.post("/ui/reset")
+@router.post("/ui/reset", dependencies=[Limited(REBUILD)])
 def reset(request: Request, session: Current) -> Response:
     with session.lock:
         return rebuild(request, session, session.request, "Reset")
 
 
-@router.post("/ui/new-seed")
+@router.post("/ui/new-seed", dependencies=[Limited(REBUILD)])
 def new_seed(request: Request, session: Current) -> Response:
     with session.lock:
         seed = random.SystemRandom().randrange(2**31)
@@ -39,14 +40,14 @@ def new_seed(request: Request, session: Current) -> Response:
         return rebuild(request, session, req, "New seed")
 
 
-@router.post("/ui/regenerate")
+@router.post("/ui/regenerate", dependencies=[Limited(REBUILD)])
 def regenerate(request: Request, session: Current) -> Response:
     with session.lock:
         dataset = session.request.dataset.model_copy(update={"seed": random.SystemRandom().randrange(2**31)})
         return rebuild(request, session, session.request.model_copy(update={"dataset": dataset}), "new data")
 
 
-@router.post("/ui/config")
+@router.post("/ui/config", dependencies=[Limited(REBUILD)])
 def change_config(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         cfg = session.config()
@@ -94,7 +95,7 @@ def _compatible_loss(changes: dict, current_loss: str) -> tuple[dict, str | None
     return {**changes, "loss": new}, f"Loss switched to {new}: {out} outputs are trained with it."
 
 
-@router.post("/ui/shape")
+@router.post("/ui/shape", dependencies=[Limited(REBUILD)])
 def change_shape(request: Request, session: Current,
                  action: Annotated[str, Form(pattern="^(add-layer|remove-layer|add-neuron|remove-neuron)$")],
                  layer: Annotated[int, Form(ge=1, le=6)] = 1) -> Response:

@@ -10,6 +10,8 @@ from app.deps import StoreDep
 from app.core.session import Session
 from app.settings import get_settings
 
+from .render import templates
+
 COOKIE = "bp_session"
 
 
@@ -43,6 +45,17 @@ async def current(session: CookieSession) -> Session:
     if session is None:
         raise NoSession
     return session
+
+
+def error_page(request: Request, status: int, detail, headers: dict | None) -> Response | None:
+    """A refusal of a page's own GET (a 429 on opening a page or a share link) as a page a person can read; None
+    for the API and the page's htmx requests, which show the JSON detail next to their control."""
+    if request.method != "GET" or request.url.path.startswith("/api/") or "hx-request" in request.headers:
+        return None
+    if status != 429 or not isinstance(detail, str):
+        return None
+    return templates.TemplateResponse(request, "error_page.html", {"title": "Too many requests", "text": detail},
+                                      status_code=status, headers=headers)
 
 
 async def on_no_session(request: Request, exc: NoSession) -> Response:

@@ -11,6 +11,7 @@ from .csrf import same_site_post
 from .deps import Current
 from .panels import panels, replace
 from .view_state import view_of
+from app.ratelimit import Limited, PAGE, REBUILD
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
@@ -20,7 +21,7 @@ def start(session, seed: int) -> None:
     session.page["exercise"] = {"seed": seed, "typed": "", "result": None}
 
 
-@router.post("/ui/exercise/new")
+@router.post("/ui/exercise/new", dependencies=[Limited(REBUILD)])
 def new_exercise(request: Request, session: Current) -> Response:
     """A new seeded exercise network in place of the current one (Back returns to it)."""
     with session.lock:
@@ -32,7 +33,7 @@ def new_exercise(request: Request, session: Current) -> Response:
         return replace(request, session, fresh, "New exercise", detailed=False, transport=True)
 
 
-@router.post("/ui/exercise/check")
+@router.post("/ui/exercise/check", dependencies=[Limited(PAGE)])
 def check_exercise(request: Request, session: Current, value: Annotated[str, Form()] = "") -> Response:
     """Mark the answer; the first right answer of an exercise counts in the tally, and every first try."""
     with session.lock:
@@ -56,7 +57,7 @@ def check_exercise(request: Request, session: Current, value: Annotated[str, For
         return panels(request, session, loss_points=[], exercise_changed=True)
 
 
-@router.post("/ui/exercise/close")
+@router.post("/ui/exercise/close", dependencies=[Limited(PAGE)])
 def close_exercise(request: Request, session: Current) -> Response:
     with session.lock:
         session.page.pop("exercise", None)

@@ -10,18 +10,18 @@ from app.lessons import progress
 from app.lessons.model import CURRENT, KEPT_IN_SHARES, SETUP
 from app.views import lesson as lesson_view
 from app.web.page import too_many
-from app.ratelimit import CREATE
 
 from .csrf import same_site_post
 from .deps import CookieSession, Current, set_cookie
 from .panels import panels
 from .render import context, templates
 from .view_state import view_of
+from app.ratelimit import CREATE, Limited, PAGE, READ
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
 
-@router.get("/lessons", response_class=HTMLResponse)
+@router.get("/lessons", dependencies=[Limited(READ)], response_class=HTMLResponse)
 def list_lessons(request: Request, session: CookieSession) -> Response:
     if session is not None:
         with session.lock:
@@ -31,7 +31,7 @@ def list_lessons(request: Request, session: CookieSession) -> Response:
     return templates.TemplateResponse(request, "lessons.html", {"lessons": lessons})
 
 
-@router.get("/lessons/{lesson_slug}/{card_slug}", response_class=HTMLResponse)
+@router.get("/lessons/{lesson_slug}/{card_slug}", dependencies=[Limited(READ)], response_class=HTMLResponse)
 def open_card(request: Request, store: StoreDep, session: CookieSession, lesson_slug: str, card_slug: str) -> Response:
     """The playground with this card's panel. The card's setup becomes a new session of this browser, carrying
     its progress, unless the session already works on that setup (a reload, or the next card of the same setup)."""
@@ -65,7 +65,7 @@ def open_card(request: Request, store: StoreDep, session: CookieSession, lesson_
     return response
 
 
-@router.post("/ui/lesson/answer")
+@router.post("/ui/lesson/answer", dependencies=[Limited(PAGE)])
 def answer(request: Request, session: Current, value: Annotated[str, Form()] = "") -> Response:
     """Check the open card's Number or Choose answer; a right one marks the card done."""
     with session.lock:
@@ -86,7 +86,7 @@ def answer(request: Request, session: Current, value: Annotated[str, Form()] = "
         return panels(request, session, loss_points=[], lesson_changed=True)
 
 
-@router.post("/ui/lesson/close")
+@router.post("/ui/lesson/close", dependencies=[Limited(PAGE)])
 def close(request: Request, session: Current) -> Response:
     """Leave the lesson: the playground goes on with its network; the progress stays."""
     with session.lock:

@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from app.engine import DivergenceError, FieldError
 from app.live.model import normal_code, spaced
 from app.live.service import RoomGone
-from app.ratelimit import Limit
 from app.settings import get_settings
 
 from . import page
@@ -26,6 +25,7 @@ from .live_render import poll_view, present, room_stage, ttl_words
 from .panels import panels
 from .render import inspector_for, templates
 from .view_state import view_of
+from app.ratelimit import CREATE, FOLLOW, PAGE, SESSION_QUOTA, TRAIN, Limit, Limited
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 FOLLOWER = "bp_follower"
@@ -57,14 +57,14 @@ def room_url(request: Request, code: str) -> str:
     return str(request.url_for("follow_room", code=code))
 
 
-@router.post("/ui/live/start")
+@router.post("/ui/live/start", dependencies=[Limited(PAGE)])
 def start(request: Request, session: Current) -> Response:
     with session.lock:
         _live(request).start(session, lambda code: room_url(request, code))
         return _present_panels(request, session)  # the panel itself shows the room (no message over the diagram)
 
 
-@router.post("/ui/live/stop")
+@router.post("/ui/live/stop", dependencies=[Limited(PAGE)])
 def stop(request: Request, session: Current) -> Response:
     with session.lock:
         room = _live(request).stop(session)
@@ -73,7 +73,7 @@ def stop(request: Request, session: Current) -> Response:
         return _present_panels(request, session, notice=notice)
 
 
-@router.get("/ui/live/panel", response_class=HTMLResponse)
+@router.get("/ui/live/panel", dependencies=[Limited(PAGE)], response_class=HTMLResponse)
 def panel(request: Request, session: Current) -> Response:
     """The presenter's panel as it is now: its page asks for it when the room's question or the room itself ends
     without the presenter's doing (a change cancelled the question; the room timed out)."""
@@ -88,7 +88,7 @@ def panel(request: Request, session: Current) -> Response:
                       "change." if ended else None})
 
 
-@router.post("/ui/live/ask")
+@router.post("/ui/live/ask", dependencies=[Limited(PAGE)])
 def ask(request: Request, session: Current, question: Annotated[str, Form()] = "",
         kind: Annotated[str, Form()] = "", choice: Annotated[str, Form()] = "") -> Response:
     """Ask the class: `question` is "kind:choice" (the form's select), or the two apart."""
@@ -103,7 +103,7 @@ def ask(request: Request, session: Current, question: Annotated[str, Form()] = "
         return _present_panels(request, session)
 
 
-@router.post("/ui/live/close-poll")
+@router.post("/ui/live/close-poll", dependencies=[Limited(PAGE)])
 def close_poll(request: Request, session: Current) -> Response:
     with session.lock:
         try:
@@ -113,7 +113,7 @@ def close_poll(request: Request, session: Current) -> Response:
         return _present_panels(request, session)
 
 
-@router.post("/ui/live/reveal")
+@router.post("/ui/live/reveal", dependencies=[Limited(TRAIN)])
 def reveal(request: Request, session: Current) -> Response:
     """Reveal runs the coming step, as Step does, then shows everyone the answer and the class's answers."""
     with session.lock:
@@ -145,7 +145,7 @@ def _set_follower(response: Response, token: str) -> None:
                         max_age=24 * 3600)
 
 
-@router.get("/live", response_class=HTMLResponse)
+@router.get("/live", dependencies=[Limited(FOLLOW)], response_class=HTMLResponse)
 def join(request: Request, code: str = "") -> Response:
     """The join form, and where it sends a typed code."""
     if not code:
@@ -163,7 +163,7 @@ def _not_found(request: Request, code: str) -> Response:
                                        "ended."})
 
 
-@router.get("/live/{code}", name="follow_room", response_class=HTMLResponse)
+@router.get("/live/{code}", dependencies=[Limited(FOLLOW)], name="follow_room", response_class=HTMLResponse)
 async def follow(request: Request, code: str) -> Response:
     """The presenter's network, live. Rendered from the room's session as it is now."""
     if (refused := too_many(request, JOIN)) is not None:
@@ -195,7 +195,7 @@ def _page_context(live, code: str, follower: str | None) -> dict:
     return ctx
 
 
-@router.post("/live/{code}/answer")
+@router.post("/live/{code}/answer", dependencies=[Limited(FOLLOW)])
 def answer(request: Request, code: str, poll: Annotated[str, Form()] = "",
            answer: Annotated[str, Form()] = "") -> Response:
     """A follower's answer to the open question; the reply is this follower's own line (#live-mine)."""
@@ -222,7 +222,7 @@ def answer(request: Request, code: str, poll: Annotated[str, Form()] = "",
     return response
 
 
-@router.get("/live/{code}/mine", response_class=HTMLResponse)
+@router.get("/live/{code}/mine", dependencies=[Limited(FOLLOW)], response_class=HTMLResponse)
 def mine(request: Request, code: str) -> Response:
     """This follower's own answer and mark (its page asks after every question event)."""
     live = _live(request)
@@ -233,7 +233,7 @@ def mine(request: Request, code: str) -> Response:
     return templates.TemplateResponse(request, "partials/live_mine.html", {"code": code, "mine": own, "oob": False})
 
 
-@router.post("/live/{code}/copy")
+@router.post("/live/{code}/copy", dependencies=[Limited(CREATE, SESSION_QUOTA)])
 def copy(request: Request, code: str) -> Response:
     """Take a copy: a session of this browser's own at the room's state; the page links back to the room."""
     if (refused := too_many(request, JOIN)) is not None:
@@ -252,7 +252,7 @@ def copy(request: Request, code: str) -> Response:
     return response
 
 
-@router.get("/live/{code}/inspect", response_class=HTMLResponse)
+@router.get("/live/{code}/inspect", dependencies=[Limited(FOLLOW)], response_class=HTMLResponse)
 def inspect(request: Request, code: str, kind: str, layer: int, to: int,
             source: int | None = Query(None, alias="from")) -> Response:
     """The inspector on a follower's own screen: the room's edge or node now, read only. Counted as a join: it

@@ -7,7 +7,6 @@ from app.core.recipe import CreateSession
 from app.core import exercise as exercises
 from app.core.session import Session, build_session
 from app.engine import FieldError
-from app.ratelimit import CREATE, address
 
 from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
@@ -16,11 +15,13 @@ from .presets import PRESETS, Preset
 from .render import context, templates
 from .setup_links import page_from_query, param_of, request_from_query, session_query
 from .view_state import view_of
+from app import quick
+from app.ratelimit import CREATE, READ, Limited, address, heavy_if
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", dependencies=[Limited(READ)], response_class=HTMLResponse)
 def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None,
                     exercise: str | None = None) -> Response:
     """The page. `?preset=name` opens a worked example; setup parameters (see app.web.setup_links) build the
@@ -45,6 +46,7 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
             # the session already has, written otherwise than the page writes it, spends a token too).
             if (refused := too_many(request, CREATE)) is not None:
                 return refused
+            heavy_if(quick.build_cost(linked))
             counted = True
             fresh = build_session(linked)
             fresh.page.update(page)

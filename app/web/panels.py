@@ -5,7 +5,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.core.recipe import CreateSession
+from app import quick
 from app.core.session import Session, build_session
+from app.ratelimit import heavy_if
 
 from .render import context, templates
 from .view_state import view_of
@@ -35,6 +37,7 @@ def rebuild(request: Request, session: Session, req: CreateSession, what: str,
     """Rebuild the session's data and network in place from `req` (a reset), around `hidden` layers when the
     request gives none; answered with every panel. `what` names the rebuild for Back ("Reset"); `notice` may be
     made from the new session (what its defaults resolved to). The caller holds its lock."""
+    heavy_if(quick.build_cost(req))  # a large network or data set: its address's large requests take turns
     fresh = build_session(req, session.id, hidden=hidden)
     fresh.request = fresh.request.model_copy(update={"layers": list(fresh.trainer.config.layers)})
     return replace(request, session, fresh, what, notice=notice(fresh) if callable(notice) else notice)

@@ -13,11 +13,12 @@ from .csrf import same_site_post
 from .deps import Current, FormDep
 from .panels import panels
 from .view_state import view_of
+from app.ratelimit import Limited, PAGE
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
 
-@router.post("/ui/worksheet")
+@router.post("/ui/worksheet", dependencies=[Limited(PAGE)])
 def open_worksheet(request: Request, session: Current, kind: Annotated[str, Form()], layer: Annotated[int, Form()],
                    to: Annotated[int, Form()], source: Annotated[int | None, Form(alias="from")] = None) -> Response:
     """Open the worksheet for an edge or a node: the inspector shows it instead of the last step's numbers."""
@@ -41,7 +42,7 @@ def _typed(form) -> dict[str, str]:
     return {k.removeprefix("q:"): str(v)[:40] for k, v in form.items() if k.startswith("q:")}
 
 
-@router.post("/ui/worksheet/check")
+@router.post("/ui/worksheet/check", dependencies=[Limited(PAGE)])
 def check_worksheet(request: Request, session: Current, form: FormDep) -> Response:
     """Mark every typed value (the inputs are named by their quantity's key)."""
     with session.lock:
@@ -54,7 +55,7 @@ def check_worksheet(request: Request, session: Current, form: FormDep) -> Respon
         return panels(request, session, loss_points=[])
 
 
-@router.post("/ui/worksheet/hint")
+@router.post("/ui/worksheet/hint", dependencies=[Limited(PAGE)])
 def hint(request: Request, session: Current, form: FormDep) -> Response:
     """The next hint of one row: the formula, then the numbers, then the answer. What is typed is kept."""
     with session.lock:
@@ -71,7 +72,7 @@ def hint(request: Request, session: Current, form: FormDep) -> Response:
         return panels(request, session, loss_points=[])
 
 
-@router.post("/ui/worksheet/row")
+@router.post("/ui/worksheet/row", dependencies=[Limited(PAGE)])
 def pick_row(request: Request, session: Current, row: Annotated[str, Form()] = "") -> Response:
     """Work on one row of the batch, or on the batch means ("")."""
     with session.lock:
@@ -85,7 +86,7 @@ def pick_row(request: Request, session: Current, row: Annotated[str, Form()] = "
         return panels(request, session, loss_points=[])
 
 
-@router.post("/ui/worksheet/close")
+@router.post("/ui/worksheet/close", dependencies=[Limited(PAGE)])
 def close_worksheet(request: Request, session: Current) -> Response:
     """Back to the inspector."""
     with session.lock:
@@ -93,7 +94,7 @@ def close_worksheet(request: Request, session: Current) -> Response:
         return panels(request, session, loss_points=[])
 
 
-@router.post("/ui/guess")
+@router.post("/ui/guess", dependencies=[Limited(PAGE)])
 def make_guess(request: Request, session: Current, form: FormDep) -> Response:
     """Predict, then reveal: a guess of a δ before Backward, or of a weight's change before Update."""
     with session.lock:

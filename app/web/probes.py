@@ -5,9 +5,13 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
+from app import quick
 from app.core.recipe import ParameterEdit
+from app.core.session import Session
+from app.ratelimit import CHECK, PAGE, PREDICT, Limited, heavy_if
 from app.engine import FieldError
 from app.views.shown import from_forward
 
@@ -21,8 +25,13 @@ from .view_state import view_of
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
 
-@router.post("/ui/gradient-check")
-def gradient_check(request: Request, session: Current) -> Response:
+@router.post("/ui/gradient-check", dependencies=[Limited(CHECK)])
+async def gradient_check(request: Request, session: Current) -> Response:
+    heavy_if(quick.check_cost(session))  # known on the loop: heavy work takes its address's turn in the threadpool
+    return await run_in_threadpool(_gradient_check, request, session)
+
+
+def _gradient_check(request: Request, session: Session) -> Response:
     with session.lock:
         try:
             result = session.gradient_report()
@@ -31,7 +40,7 @@ def gradient_check(request: Request, session: Current) -> Response:
         return panels(request, session, loss_points=[], gradcheck=result)
 
 
-@router.post("/ui/predict")
+@router.post("/ui/predict", dependencies=[Limited(PREDICT)])
 def predict(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         names = session.dataset.input_names
@@ -49,7 +58,7 @@ def predict(request: Request, session: Current, form: FormDep) -> Response:
         return panels(request, session, loss_points=[], predicted=raw)
 
 
-@router.post("/ui/edit")
+@router.post("/ui/edit", dependencies=[Limited(PAGE)])
 def edit(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         try:
@@ -72,7 +81,7 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
                       inspect=(req.kind, req.layer, req.source, req.to))
 
 
-@router.get("/ui/inspect")
+@router.get("/ui/inspect", dependencies=[Limited(PAGE)])
 def inspect(request: Request, session: Current, kind: str, layer: int, to: int,
             source: int | None = Query(None, alias="from")) -> Response:
     """A look at one edge or node, without selecting it."""
@@ -82,7 +91,7 @@ def inspect(request: Request, session: Current, kind: str, layer: int, to: int,
                                            "inspector_step": session.trainer.step_count, "oob": False, "errors": {}})
 
 
-@router.post("/ui/inspect")
+@router.post("/ui/inspect", dependencies=[Limited(PAGE)])
 def select(request: Request, session: Current, kind: Annotated[str, Form()], layer: Annotated[int, Form()],
            to: Annotated[int, Form()], source: Annotated[int | None, Form(alias="from")] = None) -> Response:
     """Select an edge or a node: the inspector shows it now and follows every later change of state."""
@@ -95,7 +104,7 @@ def select(request: Request, session: Current, kind: Annotated[str, Form()], lay
                                            "oob": False, "errors": {}})
 
 
-@router.post("/ui/inspect/close", status_code=204)
+@router.post("/ui/inspect/close", dependencies=[Limited(PAGE)], status_code=204)
 def close_inspector(session: Current) -> Response:
     """Nothing selected: the inspector closes and is no longer drawn."""
     with session.lock:

@@ -18,11 +18,12 @@ from .render import templates
 from .view_state import view_of
 from .deps import Current, set_cookie
 from .panels import panels, replace
+from app.ratelimit import CREATE, READ, SESSION_QUOTA, SHARE, STORED_QUOTA, Limited, take_bytes
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
 
-@router.get("/s/{snapshot_id}", name="open_share", response_class=HTMLResponse)
+@router.get("/s/{snapshot_id}", dependencies=[Limited(CREATE, SESSION_QUOTA)], name="open_share", response_class=HTMLResponse)
 def open_share(request: Request, store: StoreDep, snapshot_id: str) -> Response:
     """A shared link: the visitor gets a session of their own, forked at exactly the snapshot."""
     try:
@@ -41,7 +42,7 @@ def open_share(request: Request, store: StoreDep, snapshot_id: str) -> Response:
     return response
 
 
-@router.post("/ui/share")
+@router.post("/ui/share", dependencies=[Limited(SHARE)])
 def share(request: Request, store: StoreDep, session: Current) -> Response:
     with session.lock:
         snapshot_id = store.share(session)
@@ -54,19 +55,19 @@ def _download(session, data: bytes | str, kind: str, media_type: str) -> Respons
     return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/ui/export.json")
+@router.get("/ui/export.json", dependencies=[Limited(READ)])
 def export_json(session: Current) -> Response:
     with session.lock:
         return _download(session, json.dumps(to_document(session), indent=1), "json", "application/json")
 
 
-@router.get("/ui/weights.npz")
+@router.get("/ui/weights.npz", dependencies=[Limited(READ)])
 def export_npz(session: Current) -> Response:
     with session.lock:
         return _download(session, weights_npz(session), "npz", "application/octet-stream")
 
 
-@router.get("/ui/python", response_class=HTMLResponse)
+@router.get("/ui/python", dependencies=[Limited(READ)], response_class=HTMLResponse)
 def python(request: Request, session: Current) -> Response:
     with session.lock:
         snippets = {"numpy": numpy_snippet(session), "pytorch": torch_snippet(session)}
@@ -74,10 +75,11 @@ def python(request: Request, session: Current) -> Response:
                                           {"snippets": snippets, "step": session.trainer.step_count})
 
 
-@router.post("/ui/import")
+@router.post("/ui/import", dependencies=[Limited(CREATE, SESSION_QUOTA, heavy=True)])
 def import_state(request: Request, session: Current, file: Annotated[UploadFile, File()]) -> Response:
     """Restore a downloaded JSON state into this browser's session."""
     data = file.file.read()  # at most PLAYGROUND_MAX_IMPORT_BYTES: app.body_limit refuses larger bodies unread
+    take_bytes(request, STORED_QUOTA, len(data))  # the address's quota of stored bytes
     with session.lock:
         try:
             try:

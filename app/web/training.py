@@ -17,6 +17,7 @@ from .csrf import same_site_post
 from .deps import Current
 from .panels import panels
 from .view_state import view_of
+from app.ratelimit import Limited, PAGE, TRAIN, WORK
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Rows the pictures evaluate on every answer: the output's grid and the nodes' one.
@@ -60,19 +61,19 @@ def _play_held(request: Request, session: Session, transport: bool = False) -> R
     return _train_held(request, session, frame_steps(session), transport, play=True)
 
 
-@router.post("/ui/step")
+@router.post("/ui/step", dependencies=[Limited(TRAIN, WORK)])
 async def step(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     return await quick.locked(store, session, lambda: _train_held(request, session, 1),
-                              quick.step_cost(session, 1, PICTURE_ROWS), budget)
+                              quick.Steps(1, PICTURE_ROWS), budget)
 
 
-@router.post("/ui/epoch")
+@router.post("/ui/epoch", dependencies=[Limited(TRAIN, WORK)])
 async def epoch(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     return await quick.locked(store, session, lambda: _train_held(request, session, None),
-                              quick.step_cost(session, session.trainer.steps_to_epoch_end(), PICTURE_ROWS), budget)
+                              quick.Steps(session.trainer.steps_to_epoch_end(), PICTURE_ROWS), budget)
 
 
-@router.post("/ui/play")
+@router.post("/ui/play", dependencies=[Limited(TRAIN, WORK)])
 async def play(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     def work() -> Response:
         view_of(session).playing = True
@@ -81,7 +82,7 @@ async def play(request: Request, store: StoreDep, budget: BudgetDep, session: Cu
     return await quick.locked(store, session, work, frame_cost(session), budget)
 
 
-@router.post("/ui/play-frame")
+@router.post("/ui/play-frame", dependencies=[Limited(TRAIN, WORK)])
 async def play_frame(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     def work() -> Response:
         view = view_of(session)
@@ -99,13 +100,13 @@ def frame_steps(session: Session) -> int:
     return min(steps, max(1, quick.steps_within(session, FRAME_WORK, PICTURE_ROWS)))
 
 
-def frame_cost(session: Session) -> int:
-    """A Play frame's work, estimated before its lock is taken (quick.locked decides where it runs and spends
-    it from the session's budget)."""
-    return quick.step_cost(session, frame_steps(session), PICTURE_ROWS)
+def frame_cost(session: Session) -> quick.Steps:
+    """A Play frame's work, estimated before its lock is taken (quick.locked decides where it runs, spends it from
+    the session's budget and gives back what a frame that stopped early did not run)."""
+    return quick.Steps(frame_steps(session), PICTURE_ROWS)
 
 
-@router.post("/ui/speed")
+@router.post("/ui/speed", dependencies=[Limited(PAGE)])
 def change_speed(request: Request, session: Current, speed: Annotated[str, Form()] = "") -> Response:
     """Play's speed. The settings form is sent back too: it carries the setup link the address bar shows."""
     with session.lock:
@@ -116,7 +117,7 @@ def change_speed(request: Request, session: Current, speed: Annotated[str, Form(
         return panels(request, session, loss_points=[], controls=True)
 
 
-@router.post("/ui/pause")
+@router.post("/ui/pause", dependencies=[Limited(PAGE)])
 async def pause(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
         view_of(session).playing = False
@@ -125,7 +126,7 @@ async def pause(request: Request, store: StoreDep, session: Current) -> Response
     return await quick.locked(store, session, work, quick.step_cost(session, 0, PICTURE_ROWS))
 
 
-@router.post("/ui/detailed")
+@router.post("/ui/detailed", dependencies=[Limited(PAGE)])
 def toggle_detailed(request: Request, session: Current, detailed: Annotated[str, Form()] = "") -> Response:
     with session.lock:
         session.detailed = detailed == "on"
@@ -135,7 +136,7 @@ def toggle_detailed(request: Request, session: Current, detailed: Annotated[str,
         return panels(request, session, loss_points=[], transport=True)
 
 
-@router.post("/ui/phase")
+@router.post("/ui/phase", dependencies=[Limited(TRAIN)])
 def take_phase(request: Request, session: Current) -> Response:
     """One click of the detailed step: forward, loss, backward one layer at a time, update."""
     with session.lock:
@@ -154,7 +155,7 @@ def take_phase(request: Request, session: Current) -> Response:
         return panels(request, session, loss_points=points, transport=True)
 
 
-@router.post("/ui/back")
+@router.post("/ui/back", dependencies=[Limited(PAGE)])
 def back(request: Request, session: Current) -> Response:
     """Undo one step; at the first kept step, undo the last rebuild (Reset, New seed, a new network's setting)."""
     with session.lock:
@@ -168,7 +169,7 @@ def back(request: Request, session: Current) -> Response:
         return panels(request, session, transport=True)
 
 
-@router.post("/ui/forward")
+@router.post("/ui/forward", dependencies=[Limited(PAGE)])
 def forward(request: Request, session: Current) -> Response:
     """Redo one step that Back or a rewind undid."""
     with session.lock:
@@ -179,7 +180,7 @@ def forward(request: Request, session: Current) -> Response:
         return panels(request, session, transport=True)
 
 
-@router.post("/ui/rewind")
+@router.post("/ui/rewind", dependencies=[Limited(PAGE)])
 def rewind(request: Request, session: Current, step: Annotated[str, Form()]) -> Response:
     with session.lock:
         try:

@@ -17,16 +17,18 @@ from .csrf import same_site_post
 from .forms import control_errors
 from .deps import Current
 from .panels import panels, rebuild
+from app.ratelimit import REBUILD, STORED_QUOTA, Limited, take_bytes
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
 
-@router.post("/ui/upload")
+@router.post("/ui/upload", dependencies=[Limited(REBUILD)])
 def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, File()],
                targets: Annotated[str, Form()] = "", task: Annotated[str, Form()] = "regression") -> Response:
     """A CSV with a header row; `targets` names the columns to predict (default: the last one)."""
     cap = get_settings().max_csv_bytes
     data = file.file.read(cap + 1)
+    take_bytes(request, STORED_QUOTA, len(data))  # the address's quota of stored bytes
     with session.lock:
         try:
             text = decode(data, cap)
