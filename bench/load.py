@@ -396,7 +396,7 @@ class Student:
 
 # ---- the heavy client ------------------------------------------------------------------------------------------
 
-HEAVY_SOURCE = "127.0.0.2"  # Linux answers on all of 127.0.0.0/8: the heavy client's own address on loopback
+HEAVY_SOURCE = "127.0.0.1"  # the students' own address, as behind a school's NAT (--heavy-source 127.0.0.2: another)
 HEAVY_TASKS = 16
 HEAVY_TIMEOUT = 120.0  # its requests may each run up to the server's time cap (max_request_seconds) and longer
 # The largest network and data the API allows (app/settings.py defaults: 8 hidden layers of 64, 5,000 samples,
@@ -416,8 +416,8 @@ class Heavy:
     It runs in a process of its own (heavy_process), so that reading its answers (a prediction of 10,000 rows is
     100 MB of JSON) does not delay the students' client, which times the light answers."""
 
-    def __init__(self, base: str):
-        self.base = base
+    def __init__(self, base: str, source: str = HEAVY_SOURCE):
+        self.base, self.source = base, source
         self.statuses: Counter = Counter()  # (kind, status) -> answers
         # Requests with no answer. A refusal sent before the request's body was read (a prediction's 300 KB) makes
         # uvicorn close the connection after it, so the next request on that connection fails and counts here.
@@ -435,7 +435,7 @@ class Heavy:
         return "POST", f"/api/sessions/{sid}/{kind}", None
 
     async def task(self, k: int, stop: asyncio.Event) -> None:
-        browser = RawBrowser(self.base, HEAVY_TIMEOUT, source=HEAVY_SOURCE)
+        browser = RawBrowser(self.base, HEAVY_TIMEOUT, source=self.source)
         sid, turn = None, k
         try:
             while not stop.is_set():
@@ -461,10 +461,10 @@ class Heavy:
             await browser.close()
 
 
-def heavy_process(base: str, conn) -> None:
+def heavy_process(base: str, conn, source: str = HEAVY_SOURCE) -> None:
     """The heavy client's process: says "ready", waits for the end of its window (a time.time()), runs until then,
     and sends back what it got."""
-    heavy = Heavy(base)
+    heavy = Heavy(base, source)
     conn.send("ready")
     deadline = conn.recv()
 
@@ -491,7 +491,8 @@ class HeavyRun:
 
 
 async def simulate(base: str, students: int, seconds: float, endpoint: str, client: str, seed: int,
-                   phases: list[str], on_phase) -> list[tuple[str, Results, float, HeavyRun | None]]:
+                   phases: list[str], on_phase, heavy_source: str = HEAVY_SOURCE
+                   ) -> list[tuple[str, Results, float, HeavyRun | None]]:
     """The students arrive, then press for `seconds` in each phase: "quiet", or "heavy" alongside a Heavy client.
     on_phase(name, "start" | "end") marks each phase's window (CPU counters)."""
     rng = random.Random(seed)
@@ -513,7 +514,7 @@ async def simulate(base: str, students: int, seconds: float, endpoint: str, clie
             results, heavy = Results(), None
             if phase == "heavy":  # its own process, started and ready before the window
                 ours, theirs = multiprocessing.Pipe()
-                child = multiprocessing.get_context("spawn").Process(target=heavy_process, args=(base, theirs))
+                child = multiprocessing.get_context("spawn").Process(target=heavy_process, args=(base, theirs, heavy_source))
                 child.start()
                 if await loop.run_in_executor(None, ours.recv) != "ready":
                     raise RuntimeError("the heavy client did not start")
@@ -573,6 +574,8 @@ def main() -> int:
     parser.add_argument("--access-log", action="store_true",
                         help="let uvicorn log every request, as `backprop-playground serve` does (default: off)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the press schedule (default 0)")
+    parser.add_argument("--heavy-source", default=HEAVY_SOURCE,
+                        help="the heavy client's address on loopback (default: the students' own, 127.0.0.1)")
     parser.add_argument("--heavy", action="store_true",
                         help=f"two windows of --seconds each: the students alone (quiet), then with one heavy client "
                              f"from {HEAVY_SOURCE} running the largest requests from {HEAVY_TASKS} tasks")
@@ -633,7 +636,7 @@ def main() -> int:
 
         phases = ["quiet", "heavy"] if args.heavy else ["load"]
         if args.heavy:
-            print(f"heavy: one client from {HEAVY_SOURCE} (the students connect from 127.0.0.1), {HEAVY_TASKS} tasks "
+            print(f"heavy: one client from {args.heavy_source} (the students connect from 127.0.0.1), {HEAVY_TASKS} tasks "
                   f"each with its own connection and session, cycling {', '.join(HEAVY_KINDS)} on "
                   f"{HEAVY_NETWORK['layers']} with {HEAVY_NETWORK['dataset']['samples']} samples, "
                   f"{HEAVY_STEPS} steps a step request, 10,000 rows a prediction; it honours Retry-After. "
@@ -641,7 +644,7 @@ def main() -> int:
         loop = new_loop()
         try:
             runs = loop.run_until_complete(simulate(base, args.students, args.seconds, args.endpoint, args.client,
-                                                    args.seed, phases, on_phase))
+                                                    args.seed, phases, on_phase, args.heavy_source))
         finally:
             loop.close()
         server_rss = sum(r for p in process_cpu(descendants(proc.pid)) if (r := rss_bytes(p)) is not None)

@@ -6,11 +6,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.recipe import CreateSession
+from app.ratelimit import buckets as ratelimit_buckets
 from app.core.session import build_session
 from app.main import create_app
 from helpers import mazur_setup
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+# No test reads the machine's real CPU time: every app's CPU budgets see a clock that never moves, so that what a
+# request is charged never depends on how fast or busy the machine is. Tests of the budgets move a clock of their
+# own (tests/test_cpu_budget.py FakeCpu).
+ratelimit_buckets.CPU_CLOCK = lambda: 0.0
 
 
 def pytest_configure(config):

@@ -10,6 +10,10 @@ from app.live.storage import event_seq
 from app.main import create_app
 from app.web.live_publisher import FRAME_INTERVAL
 
+# How long a test waits for an event before it fails: long enough for the slowest machine; a passing test waits
+# only as long as the event takes.
+EVENT_TIMEOUT = 30.0
+
 HX = {"HX-Request": "true"}
 SAME_SITE = {"Origin": "http://testserver"}
 
@@ -66,7 +70,7 @@ def wait_frames(client, code: str, step: int, showing: str = "") -> list:
     """The frames published up to one of `step` that holds `showing` (a frame held back while playing goes out
     after the interval)."""
     import time
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + EVENT_TIMEOUT
     while time.monotonic() < deadline:
         frames = [e for e in events(client, code) if e[1] == "frame"]
         if frames and f'data-step="{step}"' in frames[-1][2] and showing in frames[-1][2]:
@@ -295,7 +299,7 @@ def test_a_direction_poll_counts_reveals_and_marks(app, presenter, room):
 
 def _eventually_count(presenter, room, n):
     import time
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + EVENT_TIMEOUT
     while time.monotonic() < deadline:
         counts = [e for e in events(presenter, room) if e[1] == "count"]
         if counts and f"{n} answers" in counts[-1][2]:
@@ -359,10 +363,10 @@ def test_a_change_of_the_network_cancels_an_open_question(app, presenter, room):
         assert "this question is closed" in answer(student, room, "down", poll.id).text
 
 
-def eventually(read, test, timeout: float = 3.0):
+def eventually(read, test, timeout: float | None = None):
     """read() once test() holds of it (a frame held back while playing goes out after the interval)."""
     import time
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (EVENT_TIMEOUT if timeout is None else timeout)
     while not test(value := read()):
         assert time.monotonic() < deadline, value
         time.sleep(FRAME_INTERVAL / 4)

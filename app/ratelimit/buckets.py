@@ -93,14 +93,19 @@ class Buckets(_Store):
         return (wait, 0.0) if wait <= MAX_DELAY + 1e-9 else (0.0, wait - MAX_DELAY)
 
 
+# The CPU clock of the calling thread that every new CpuBuckets reads (tests/conftest.py sets one that never moves,
+# so that no test reads the machine's real CPU time; tests of the budgets move their own).
+CPU_CLOCK = time.thread_time
+
+
 class CpuBuckets(_Store):
     """Two token buckets per client in CPU seconds (CPU_SESSION, CPU_ADDRESS): `admit` before a heavy request,
     `charge` after every request. Buckets may go into debt (a request's CPU is known only once it ran); a client in
     debt waits for its heavy requests. `cpu_clock` is the CPU clock of the calling thread (injected in tests)."""
 
-    def __init__(self, scale: float, clock=time.monotonic, cpu_clock=time.thread_time):
+    def __init__(self, scale: float, clock=time.monotonic, cpu_clock=None):
         super().__init__(scale, clock)
-        self.cpu_clock = cpu_clock
+        self.cpu_clock = cpu_clock or CPU_CLOCK
 
     @staticmethod
     def _keys(session: str | None, address: str) -> list[tuple[Limit, str]]:

@@ -1,6 +1,7 @@
 """The page itself (GET /): a browser's session, a preset, or the setup a link describes."""
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import StoreDep
 from app.core.recipe import CreateSession
@@ -22,8 +23,25 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 
 
 @router.get("/", dependencies=[Limited(READ)], response_class=HTMLResponse)
-def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None,
-                    exercise: str | None = None) -> Response:
+async def read_playground(request: Request, store: StoreDep, session: CookieSession, preset: str | None = None,
+                          exercise: str | None = None) -> Response:
+    """The page, built and drawn in the threadpool; a setup link that builds a large network is heavy, known
+    here on the loop, so that its work takes its address's turn there (app/ratelimit)."""
+    heavy_if(_link_cost(request))
+    return await run_in_threadpool(_read_playground, request, store, session, preset, exercise)
+
+
+def _link_cost(request: Request) -> int:
+    """What building the setup a link describes costs (quick.build_cost); 0 for no setup or one that is refused."""
+    try:
+        linked = request_from_query(request.query_params)
+    except FieldError:
+        return 0
+    return quick.build_cost(linked) if linked is not None else 0
+
+
+def _read_playground(request: Request, store, session: Session | None, preset: str | None,
+                     exercise: str | None) -> Response:
     """The page. `?preset=name` opens a worked example; setup parameters (see app.web.setup_links) build the
     setup they describe as a new session of this browser, unless its session already has exactly that setup
     (then a reload keeps the training). A GET never changes an existing session."""
@@ -46,7 +64,6 @@ def read_playground(request: Request, store: StoreDep, session: CookieSession, p
             # the session already has, written otherwise than the page writes it, spends a token too).
             if (refused := too_many(request, CREATE)) is not None:
                 return refused
-            heavy_if(quick.build_cost(linked))
             counted = True
             fresh = build_session(linked)
             fresh.page.update(page)
