@@ -225,3 +225,12 @@ def test_a_slow_body_through_the_app_is_a_408_json_answer(tmp_path, monkeypatch)
         assert answer[0]["status"] == 408
         assert "did not arrive" in json.loads(answer[1]["body"])["detail"]
         assert state(c, sid)["step"] == 0
+
+
+def test_new_exercises_rebuild_within_the_rebuild_limit(client, monkeypatch):
+    """80 new exercises in a row rebuilt 80 networks; now a burst of rebuilds, then 429."""
+    monkeypatch.setattr(client.app.state.rate_limits, "clock", lambda: 0.0)  # no refill, however slow the machine
+    page_session(client)
+    codes = [client.post("/ui/exercise/new", headers=HX).status_code for _ in range(40)]
+    burst = int(ratelimit.REBUILD.burst)
+    assert codes[:burst] == [200] * burst and set(codes[burst:]) == {429}

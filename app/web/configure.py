@@ -10,6 +10,7 @@ from app.core.options import BY_FIELD, OPTIONS
 from app.core.recipe import CreateSession
 from app.engine import FieldError
 from app.engine.losses import COMPATIBLE_OUTPUTS
+from app.ratelimit import Limited, REBUILD
 
 from .csrf import same_site_post
 from .deps import Current, FormDep
@@ -17,7 +18,6 @@ from .forms import config_changes, control_errors, page_changes
 from .panels import panels, rebuild
 from .render import PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS
 from .view_state import view_of
-from app.ratelimit import Limited, REBUILD
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Changing these starts a new network (so does new data); the other settings keep the weights.

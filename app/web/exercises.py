@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from app.core import exercise
+from app.ratelimit import Limited, PAGE, REBUILD
 
 from .csrf import same_site_post
 from .deps import Current
 from .panels import panels, replace
 from .view_state import view_of
-from app.ratelimit import Limited, PAGE, REBUILD
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 

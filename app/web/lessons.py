@@ -10,13 +10,13 @@ from app.lessons import progress
 from app.lessons.model import CURRENT, KEPT_IN_SHARES, SETUP
 from app.views import lesson as lesson_view
 from app.web.page import too_many
+from app.ratelimit import CREATE, Limited, PAGE, READ
 
 from .csrf import same_site_post
 from .deps import CookieSession, Current, set_cookie
 from .panels import panels
 from .render import context, templates
 from .view_state import view_of
-from app.ratelimit import CREATE, Limited, PAGE, READ
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 

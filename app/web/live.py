@@ -17,6 +17,7 @@ from app.engine import DivergenceError, FieldError
 from app.live.model import normal_code, spaced
 from app.live.service import RoomGone
 from app.settings import get_settings
+from app.ratelimit import CREATE, FOLLOW, PAGE, SESSION_QUOTA, TRAIN, Limit, Limited
 
 from . import page
 from .csrf import same_site_post
@@ -25,7 +26,6 @@ from .live_render import poll_view, present, room_stage, ttl_words
 from .panels import panels
 from .render import inspector_for, templates
 from .view_state import view_of
-from app.ratelimit import CREATE, FOLLOW, PAGE, SESSION_QUOTA, TRAIN, Limit, Limited
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 FOLLOWER = "bp_follower"

@@ -3,11 +3,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app import quick
 from app.deps import StoreDep
 from app.core.recipe import CreateSession
 from app.core import exercise as exercises
 from app.core.session import Session, build_session
 from app.engine import FieldError
+from app.ratelimit import CREATE, READ, Limited, address, heavy_if
 
 from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
@@ -16,8 +18,6 @@ from .presets import PRESETS, Preset
 from .render import context, templates
 from .setup_links import page_from_query, param_of, request_from_query, session_query
 from .view_state import view_of
-from app import quick
-from app.ratelimit import CREATE, READ, Limited, address, heavy_if
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 

@@ -8,12 +8,12 @@ from fastapi.responses import Response
 from app.engine import FieldError
 from app.views import guess as guess_view, worksheet
 from app.views.worksheet import HINT_LEVELS
+from app.ratelimit import Limited, PAGE
 
 from .csrf import same_site_post
 from .deps import Current, FormDep
 from .panels import panels
 from .view_state import view_of
-from app.ratelimit import Limited, PAGE
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 

@@ -11,6 +11,7 @@ from app.deps import SNAPSHOT_ID, StoreDep
 from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.core.document import SessionDocument, from_document, to_document
+from app.ratelimit import CREATE, READ, SESSION_QUOTA, SHARE, STORED_QUOTA, Limited, take_bytes
 
 from .csrf import same_site_post
 from .forms import error_text
@@ -18,7 +19,6 @@ from .render import templates
 from .view_state import view_of
 from .deps import Current, set_cookie
 from .panels import panels, replace
-from app.ratelimit import CREATE, READ, SESSION_QUOTA, SHARE, STORED_QUOTA, Limited, take_bytes
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 

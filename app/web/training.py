@@ -12,12 +12,12 @@ from app.engine import DivergenceError, FieldError
 from app.views.network import HEATMAP_GRID
 from app.views.output import GRID
 from app.views.shown import from_phase
+from app.ratelimit import Limited, PAGE, TRAIN, WORK
 
 from .csrf import same_site_post
 from .deps import Current
 from .panels import panels
 from .view_state import view_of
-from app.ratelimit import Limited, PAGE, TRAIN, WORK
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Rows the pictures evaluate on every answer: the output's grid and the nodes' one.

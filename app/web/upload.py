@@ -12,12 +12,12 @@ from app.core.session import Session
 from app.datasets.csv_upload import decode
 from app.engine import FieldError
 from app.settings import get_settings
+from app.ratelimit import REBUILD, STORED_QUOTA, Limited, take_bytes
 
 from .csrf import same_site_post
 from .forms import control_errors
 from .deps import Current
 from .panels import panels, rebuild
-from app.ratelimit import REBUILD, STORED_QUOTA, Limited, take_bytes
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 
