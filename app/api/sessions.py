@@ -35,10 +35,15 @@ def _create(store, req: CreateSession) -> Response:
     return quick.json_answer(SessionState, session_state(session), 201)
 
 
-@router.post("/import", dependencies=[Limited(CREATE, SESSION_QUOTA, heavy=True)], status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
-def import_session(request: Request, store: StoreDep, doc: SessionDocument) -> Response:
+@router.post("/import", dependencies=[Limited(CREATE, SESSION_QUOTA)], status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
+async def import_session(request: Request, store: StoreDep, doc: SessionDocument) -> Response:
     """A new session from a document saved by export: the same data, weights, optimizer state and step."""
+    heavy_if(quick.build_cost(doc.request))
     take_bytes(request, STORED_QUOTA, int(request.headers.get("content-length") or 0))
+    return await run_in_threadpool(_import, store, doc)
+
+
+def _import(store, doc: SessionDocument) -> Response:
     session = from_document(doc)
     store.add(session)
     return quick.json_answer(SessionState, session_state(session), 201)

@@ -1,7 +1,7 @@
 """Limits declared on the routes: `@router.post(..., dependencies=[Limited(TRAIN, WORK)])`.
 
 `Limited` takes its limits' tokens once the request's body is read (a refused request spends nothing), then waits for
-the session's turn (MAX_RUNNING), and, for a heavy route, checks its client's CPU budget. A route whose work depends
+the session's turn (MAX_RUNNING). A route whose work depends
 on what it is asked (training, loss slices) spends its work through `Budget`, which it gets as a dependency: work
 beyond CHEAP_WORK makes the request heavy, and what it did not run is given back. tests/test_limits_declared.py
 walks the app's routes and fails on one that declares nothing."""
@@ -20,7 +20,7 @@ def _refuse(seconds: int, message: str) -> HTTPException:
     return HTTPException(429, detail=message, headers={"Retry-After": str(seconds)})
 
 
-def make_heavy(request: Request | None = None) -> None:
+def make_heavy() -> None:
     """The request is heavy: its client's CPU budget is checked now (429 when in debt), and its threadpool work
     takes turns with the rest of its address's heavy work."""
     meter = METER.get()
@@ -35,10 +35,10 @@ def make_heavy(request: Request | None = None) -> None:
 class Limiter:
     """What one route declares (see Limited)."""
 
-    def __init__(self, limits: tuple[Limit, ...], heavy: bool, turn: bool, free: str | None):
+    def __init__(self, limits: tuple[Limit, ...], turn: bool, free: str | None):
         if not limits and not free:
             raise ValueError("a route with no limit says why (free=...)")
-        self.limits, self.heavy, self.turn, self.free = limits, heavy, turn, free
+        self.limits, self.turn, self.free = limits, turn, free
         self.work = next((limit for limit in limits if limit.counts == "work"), None)
 
     def session_key(self, request: Request) -> str | None:
@@ -62,21 +62,18 @@ class Limiter:
         if turn:
             await state.turns.take(session)
         try:
-            if self.heavy:
-                make_heavy(request)
             yield self
         finally:
             if turn:
                 state.turns.give_back(session)
 
 
-def Limited(*limits: Limit, heavy: bool = False, turn: bool = True, free: str | None = None):  # noqa: N802
-    """A route's limits, as a dependency: `dependencies=[Limited(TRAIN, WORK)]`.
-
-    `heavy`: the route is expensive whatever it is asked (a gradient check, a prediction, an import): its client's
-    CPU budget is checked, and its threadpool work waits for its address's lane. `turn=False` for a route that
-    never ends by itself (an event stream). `free="why"` for a route that does no work of ours."""
-    return Depends(Limiter(limits, heavy, turn, free))
+def Limited(*limits: Limit, turn: bool = True, free: str | None = None):  # noqa: N802
+    """A route's limits, as a dependency: `dependencies=[Limited(TRAIN, WORK)]`. Whether a request is heavy
+    depends on what it asks (heavy_if, Budget), and the route says so before its work goes to the threadpool.
+    `turn=False` for a route that never ends by itself (an event stream). `free="why"` for a route that does no
+    work of ours."""
+    return Depends(Limiter(limits, turn, free))
 
 
 def declared(route: APIRoute, extra: list | tuple = ()) -> list[Limiter]:
