@@ -432,7 +432,8 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     common = dict(standardize=spec.standardize, scale_targets=spec.scale_targets, task=spec.task,
                   output_activation=req.output_activation, output_size=output_size)
     if spec.inputs is not None:
-        dataset = inline_dataset(spec.inputs, spec.targets, spec.test_inputs, spec.test_targets, **common)
+        dataset = inline_dataset(spec.inputs, spec.targets, spec.test_inputs, spec.test_targets,
+                                 max_nodes=caps.max_neurons, **common)
     else:
         dataset = build_dataset(
             spec.name, samples=spec.samples, noise=spec.noise, train_fraction=spec.train_fraction, seed=seed,
