@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from app.datasets import build_dataset
+from app.datasets import DATASETS, build_dataset
+from app.datasets.pipeline import INLINE_OWN
 from app.engine import TrainConfig
 from app.settings import get_settings
 
@@ -46,7 +47,7 @@ class _DatasetChecks(Strict):
             if rows > caps.max_samples:
                 raise ValueError(f"inline data has {rows} rows but the cap is {caps.max_samples}.")
         elif self.name is None:
-            self.name = "circle"
+            self.name = "csv" if self.csv is not None else "circle"  # a CSV is the csv set, named or not
         if self.csv is not None and len(self.csv.encode()) > caps.max_csv_bytes:
             raise ValueError(f"csv is larger than the cap of {caps.max_csv_bytes} bytes.")
         return self
@@ -117,6 +118,27 @@ def from_before_scaled_targets(request: dict) -> dict:
     return request
 
 
+def without_unused_data(request: dict) -> dict:
+    """A recipe stored before data options with no effect were refused may carry some (samples on a fixed table,
+    say): they are dropped, which rebuilds the same session as before."""
+    data = request.get("dataset")
+    if not isinstance(data, dict):
+        return request
+    if data.get("inputs") is not None:
+        unused = set(INLINE_OWN)
+    else:
+        name = data.get("name") or ("csv" if data.get("csv") is not None else "circle")
+        info = DATASETS.get(name)
+        if info is None:
+            return request
+        unused = {"samples", "noise"} if info.fixed else set()
+        if name != "csv":
+            unused |= {"csv", "target_columns"}
+        if info.task is not None and data.get("task") not in (None, info.task):
+            unused.add("task")
+    return {**request, "dataset": {k: v for k, v in data.items() if k not in unused}}
+
+
 def stored_recipe(data: str | bytes) -> CreateSession:
     """A recipe as storage keeps it (CreateSession's JSON), older ones included."""
-    return CreateSession.model_validate(from_before_scaled_targets(json.loads(data)))
+    return CreateSession.model_validate(without_unused_data(from_before_scaled_targets(json.loads(data))))

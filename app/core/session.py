@@ -17,6 +17,7 @@ import numpy as np
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
+from app.datasets.pipeline import INLINE_OWN, check_inline_options
 from app.engine import DivergenceError, FieldError, Trace, TrainConfig, Trainer, predicted_classes
 from app.engine.gradcheck import GradientCheck
 from app.engine.losses import loss_for
@@ -432,6 +433,7 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     common = dict(standardize=spec.standardize, scale_targets=spec.scale_targets, task=spec.task,
                   output_activation=req.output_activation, output_size=output_size)
     if spec.inputs is not None:
+        check_inline_options(**spec.model_dump(include=set(INLINE_OWN)))
         dataset = inline_dataset(spec.inputs, spec.targets, spec.test_inputs, spec.test_targets,
                                  max_nodes=caps.max_neurons, **common)
     else:

@@ -57,6 +57,7 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
         shown = f" {quote(name)}" if isinstance(name, str) else ""
         raise FieldError("dataset.name", f"Unknown dataset{shown}; choose one of {', '.join(DATASETS)}.")
     info = DATASETS[name]
+    check_options_apply(name, samples=samples, noise=noise, csv=csv, target_columns=target_columns, task=task)
     check_seed(seed)
     fraction = check_fraction(info.default_train_fraction if train_fraction is None else train_fraction)
     if info.takes_features:
@@ -102,6 +103,48 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
     return assemble(name, info.title, table, order[:n_train], order[n_train:], features=features,
                     standardize=standardize, scale_targets=scale_targets, activation=activation,
                     output_size=output_size, symmetric=info.symmetric_targets, domain=domain)
+
+
+def check_options_apply(name, *, samples=None, noise=0.0, csv=None, target_columns=None, task=None) -> None:
+    """FieldError naming the first data option that would have no effect on the named set: samples and noise
+    (generated sets only), csv and target_columns (the csv set only), a task other than the set's own."""
+    info = DATASETS[name]
+    if info.fixed and samples is not None:
+        rows = f"the rows of its file" if name in ("csv", "iris") else count(info.default_samples, "fixed row")
+        raise FieldError("dataset.samples", f"Dataset '{name}' has {rows}; samples is for the generated sets, so "
+                                            "leave it out.")
+    if info.fixed and noise not in (None, 0):
+        raise FieldError("dataset.noise", f"Dataset '{name}' is a fixed table, taken as it is; noise is for the "
+                                          "generated sets, so leave it out.")
+    if name != "csv" and csv is not None:
+        raise FieldError("dataset.csv", f"A CSV is the data of dataset 'csv', but this request names '{name}', which "
+                                        "has its own rows: leave out the name (or give 'csv'), or leave out csv.")
+    if name != "csv" and target_columns is not None:
+        raise FieldError("dataset.target_columns", f"target_columns picks a CSV's columns to predict; dataset "
+                                                   f"'{name}' has its own targets, so leave it out.")
+    if info.task is not None and task is not None and task != info.task:
+        raise FieldError("dataset.task", f"Dataset '{name}' is {info.task}, so it cannot be trained as {task}; "
+                                         "task is for CSV and inline data.")
+
+
+# What each data option would do that inline rows do for themselves (inline_dataset).
+INLINE_OWN = {
+    "train_fraction": "the rows are split as given (training rows in inputs, test rows in test_inputs)",
+    "samples": "the rows are those given",
+    "noise": "the rows are taken as they are",
+    "seed": "the rows are neither generated nor shuffled",
+    "features": "the rows are the network's inputs as they are",
+    "csv": "the rows are given as inputs and targets",
+    "target_columns": "the targets are given as targets",
+}
+
+
+def check_inline_options(**options) -> None:
+    """FieldError naming the first data option given beside inline rows (None, or a noise of 0, is not given)."""
+    for name, why in INLINE_OWN.items():
+        value = options.get(name)
+        if value is not None and not (name == "noise" and value == 0):
+            raise FieldError(f"dataset.{name}", f"{name} has no effect on inline rows: {why}; leave it out.")
 
 
 def resolve_scaling(standardize, scale_targets, *, own_units, usually, classification, name) -> tuple[bool, bool]:
