@@ -152,7 +152,7 @@ def exported(client, **config):
 
 @pytest.mark.parametrize("change, field", [
     ({"epoch": 999999}, "epoch"),
-    ({"epoch": 0, "position": 0}, "epoch"),  # 25 steps of 10 rows over 250 rows: at least one epoch ended
+    ({"epoch": 0, "position": 0}, "step"),  # 25 steps of 10 rows over 250 rows: at least one epoch ended
     ({"step": 300, "history": []}, "step"),  # one epoch of 250 rows, each step using one row or more: 250 steps
     ({"history": [[0, 0.5, 0.5, 0.5, 0.5], [3, 0.4, 0.4, 1.5, 0.5]]}, "history.1"),
     ({"history": [[0, -0.5, 0.5, 0.5, 0.5]]}, "history.0"),

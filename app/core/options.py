@@ -245,6 +245,13 @@ def page_options() -> list[Option]:
     return [o for o in OPTIONS if o.is_page]
 
 
+def unused_settings(config: dict) -> list[str]:
+    """The training settings of a Session.config() that have no effect under the rest of it: the optimizer
+    settings the optimizer does not use, and the rate of a penalty that is off. They are kept (switching back
+    uses them), and the API's answers list them as `unused`."""
+    return [o.field for o in training_options() if not o.applies(config, None)]
+
+
 def keeps_weights() -> tuple[str, ...]:
     """The settings that change without a new network."""
     return tuple(o.field for o in OPTIONS if not o.rebuilds)

@@ -105,8 +105,16 @@ class ParameterEdit(Strict):
     kind: Literal["weight", "bias"]
     layer: int = Field(ge=0, description="The weight layer l: weights[l] / biases[l].")
     to: int = Field(ge=0, description="Node j of layer l+1.")
-    source: int | None = Field(None, alias="from", ge=0, description="Node i of layer l (weights only).")
+    source: int | None = Field(None, alias="from", ge=0, description="Node i of layer l (weights only; a bias "
+                                                                     "edit with `from` is refused).")
     value: float = Field(ge=-1e6, le=1e6)
+
+    @field_validator("source")
+    @classmethod
+    def _weights_only(cls, source, info):
+        if source is not None and info.data.get("kind") == "bias":
+            raise ValueError("a bias belongs to node `to` alone; leave `from` out of a bias edit.")
+        return source
 
 
 def from_before_scaled_targets(request: dict) -> dict:
