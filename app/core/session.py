@@ -448,6 +448,8 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     # same data even if a default changes (and one stored before scale_targets existed is told apart).
     output = dataset.output_activation
     loss = req.loss or loss_for(output, req.output_activation is None and dataset.task == "classification")
+    if loss == "bce":
+        check_probabilities(dataset, "dataset.targets" if spec.inputs is not None else "loss")
     req = req.model_copy(update={"dataset": spec.model_copy(update=resolved_data(dataset)),
                                  "output_activation": output, "loss": loss})
     layers = req.layers or [dataset.input_size, *(DEFAULT_HIDDEN if hidden is None else hidden), dataset.target_size]
@@ -465,6 +467,16 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
         raise FieldError("weights" if req.weights or req.biases else "init",
                          "with these starting weights the loss is already infinite; use smaller weights.")
     return session
+
+
+def check_probabilities(dataset: Dataset, field: str) -> None:
+    """bce scores a sigmoid output against targets in [0, 1]: beyond them the loss falls without bound."""
+    targets = np.concatenate([dataset.train_y.ravel(), dataset.test_y.ravel()])
+    if len(targets) and not (targets.min() >= 0 and targets.max() <= 1):
+        where = "the targets" if field == "dataset.targets" else "the network's targets"
+        raise FieldError(field, f"bce needs targets between 0 and 1 (probabilities), but {where} run from "
+                                f"{targets.min():g} to {targets.max():g}: with them the loss falls without bound. "
+                                "Use targets in [0, 1], or the half_sse or mse loss.")
 
 
 def resolved_data(dataset: Dataset) -> dict:

@@ -201,6 +201,9 @@ def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, stan
     def names(prefix, k):
         return (prefix,) if k == 1 else tuple(f"{prefix}{i}" for i in range(1, k + 1))
 
+    if output_activation == "softmax" and y.shape[1] >= 2 and not is_one_hot(np.concatenate([y, ty])):
+        raise FieldError("dataset.targets", "A softmax output is trained with cross-entropy on one-hot target rows "
+                                            "(all 0 but a single 1, in the column of the row's class).")
     if task is None:
         task = "classification" if output_activation == "softmax" and is_one_hot(y) else "regression"
     x_names, all_x, all_y = names("x", x.shape[1]), np.concatenate([x, tx]), np.concatenate([y, ty])
@@ -243,8 +246,11 @@ def class_ids(y, n_train, max_classes: int = 64) -> tuple[np.ndarray, tuple[str,
             raise FieldError("dataset.targets", f"Class ids 0 to {n_classes - 1} make {n_classes:,} classes, one "
                                                 f"output node each, but the cap is {max_classes} nodes a layer.")
         labels = column.astype(np.int64)
-    if len(np.unique(labels[:n_train])) < 2:
-        raise FieldError("dataset.targets", "Classification needs at least two classes among the training rows.")
+    # One-hot rows say how many classes there are even when the training rows hold one (CS231n's softmax example
+    # is a single row); a column of class ids says so only through the ids the training rows hold.
+    if y.shape[1] < 2 and len(np.unique(labels[:n_train])) < 2:
+        raise FieldError("dataset.targets", "Classification needs at least two classes among the training rows "
+                                            "(or one-hot target rows, whose width says how many classes there are).")
     return labels.astype(np.int64), tuple(str(k) for k in range(n_classes))
 
 
