@@ -207,7 +207,8 @@ OPTIONS: tuple[Option, ...] = (
             control=Control("number", "Rate λ", "Training", 8, row="penalty", suggestions=REG_RATES)),
     trained("shuffle", bool, "Shuffle the training rows each epoch.", link="shuffle",
             control=Control("checkbox", "Shuffle rows each epoch", "Training", 11)),
-    trained("train_biases", bool, "Update the biases (off: they keep their starting values).",
+    trained("train_biases", bool, "Update the biases (off: they keep their values, and the optimizer keeps its "
+            "state for them).",
             link="train_biases", control=Control("checkbox", "Train biases", "Training", 12)),
     trained("init", Literal[INIT_SCHEMES], "How the starting weights are drawn.", link="init",
             control=Control("select", "Initialisation", "Training", 9, row="start")),
