@@ -5,14 +5,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.core.recipe import CreateSession, DatasetSpec, ParameterEdit, Rows, Strict
+from app.core.recipe import CreateSession, DatasetSpec, ParameterEdit, Rows, Strict, capped
 from app.settings import get_settings
 
 __all__ = ["CreateSession", "DatasetSpec", "ParameterEdit"]
 
 
 class StepRequest(Strict):
-    steps: int = Field(1, ge=1, description="Steps to run; the cap is the max_steps_per_request setting.")
+    steps: int = Field(1, ge=1, description="Steps to run; the cap is the max_steps_per_request setting.",
+                       json_schema_extra=capped(maximum=lambda s: s.max_steps_per_request))
 
     @field_validator("steps")
     @classmethod
@@ -25,7 +26,8 @@ class StepRequest(Strict):
 
 class PredictRequest(Strict):
     inputs: Rows = Field(description="Raw dataset inputs, one row per query; the dataset's features and "
-                                     "scaling are applied before the network sees them.")
+                                     "scaling are applied before the network sees them.",
+                       json_schema_extra=capped(minItems=lambda s: 1, maxItems=lambda s: s.max_predict_rows))
 
     @field_validator("inputs")
     @classmethod

@@ -3,7 +3,7 @@
 import inspect
 import json
 from dataclasses import fields
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
@@ -22,11 +22,31 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+def capped(**caps) -> Callable[[dict], None]:
+    """A field's json_schema_extra that shows the server's caps in the OpenAPI schema (and so in /docs): each
+    keyword is a JSON Schema keyword, each value a function of the settings, read when the schema is made. The
+    validators below enforce the caps with messages of their own."""
+    def extra(schema: dict) -> None:
+        settings = get_settings()
+        for keyword, of in caps.items():
+            schema[keyword] = of(settings) if callable(of) else {k: f(settings) for k, f in of.items()}
+    return extra
+
+
+MAX_SAMPLES = capped(maximum=lambda s: s.max_samples)
+MAX_ROWS = capped(maxItems=lambda s: s.max_samples)
+# What the settings cap among the options: samples and rows per batch.
+CAPS = {"samples": MAX_SAMPLES, "batch_size": MAX_SAMPLES,
+        "layers": capped(minItems=lambda s: 2, maxItems=lambda s: s.max_hidden_layers + 2,
+                         items={"minimum": lambda s: 1, "maximum": lambda s: s.max_neurons})}
+
+
 def _fields(options, builder_order: list[str]) -> dict:
     """Pydantic fields of the settings in app/core/options.py, in the order of what they build: the engine's
     TrainConfig for the network, build_dataset's parameters for the data (the table's own order is a link's)."""
     ordered = sorted(options, key=lambda o: builder_order.index(o.name))
-    return {o.name: (o.type, Field(o.default, description=o.help, **o.bounds)) for o in ordered}
+    return {o.name: (o.type, Field(o.default, description=o.help, json_schema_extra=CAPS.get(o.name), **o.bounds))
+            for o in ordered}
 
 
 class _DatasetChecks(Strict):
@@ -57,8 +77,10 @@ DatasetSpec = create_model(
     "DatasetSpec", __base__=_DatasetChecks,
     __doc__="A named dataset with its options, or inline rows (`inputs` and `targets`).",
     **_fields(data_options(), list(inspect.signature(build_dataset).parameters)),
-    inputs=(Rows | None, None), targets=(Rows | None, None),
-    test_inputs=(Rows | None, None), test_targets=(Rows | None, None),
+    inputs=(Rows | None, Field(None, json_schema_extra=MAX_ROWS)),
+    targets=(Rows | None, Field(None, json_schema_extra=MAX_ROWS)),
+    test_inputs=(Rows | None, Field(None, json_schema_extra=MAX_ROWS)),
+    test_targets=(Rows | None, Field(None, json_schema_extra=MAX_ROWS)),
 )
 
 
