@@ -210,3 +210,18 @@ def test_a_session_stored_with_options_that_had_no_effect_still_rebuilds_as_it_w
     assert session.dataset.name == "xor-table" and len(session.dataset.train_x) == 4
     inline = {"dataset": {"inputs": [[0], [1]], "targets": [[0], [1]], "seed": 3, "train_fraction": 0.5}}
     assert len(build_session(stored_recipe(json.dumps(inline))).dataset.train_x) == 2
+
+
+def test_a_data_field_the_form_posts_for_a_set_without_it_is_named_on_the_page(client):
+    client.get("/")
+    assert client.post("/ui/config", data={"dataset": "iris"}, headers=HX).status_code == 200
+    r = client.post("/ui/config", data={"samples": "10", "noise": "30"}, headers=HX)
+    text = html.unescape(r.text)
+    assert 'class="field-error" role="alert">samples: Dataset \'iris\' has the rows of its file' in text
+    assert client.get("/api/sessions/" + client.cookies["bp_session"]).json()["data"]["name"] == "iris"
+
+
+def test_a_link_giving_a_setting_the_optimizer_does_not_use_says_so(client):
+    text = html.unescape(client.get("/?dataset=circle&optimizer=sgd&momentum=0.5&reg_rate=0.1").text)
+    assert "momentum and reg_rate have no effect with these settings" in text
+    assert "no effect" not in html.unescape(client.get("/?dataset=circle&optimizer=momentum&momentum=0.5").text)
