@@ -256,7 +256,7 @@ def test_csv_through_the_api_is_refused_naming_the_field(client, data, words):
 @pytest.mark.parametrize("dataset, field, words", [
     ({"name": "csv", "csv": CSV_CASES[-1][0].decode(), "target_columns": ["label"], "task": "classification"},
      "dataset", "100 classes, one output node each, but the cap is 64"),
-    ({"inputs": [[1.0], [2.0]], "targets": [[0.0] * 65, [1.0] * 65]}, "dataset", "65 targets"),
+    ({"inputs": [[1.0], [2.0]], "targets": [[0.0] * 65, [1.0] * 65]}, "dataset.targets", "65 numbers"),
     ({"inputs": [[1e300], [2.0]], "targets": [[0.0], [1.0]]}, "dataset.inputs", "within ±1,000,000,000"),
     ({"inputs": [[1.0], [2.0]], "targets": [[0.0], [-1e10]]}, "dataset.targets", "within ±1,000,000,000"),
 ])

@@ -135,7 +135,9 @@ def test_fixed_tables_keep_order_and_train_on_everything():
     assert d.test_x.shape == (0, 2) and d.test_labels.shape == (0,)
     d = build_dataset("xor-table", train_fraction=0.5)
     assert np.array_equal(d.raw_train_x, [[0, 0], [0, 1]]) and np.array_equal(d.raw_test_x, [[1, 0], [1, 1]])
-    assert len(build_dataset("xor-table", samples=4000).train_x) == 4  # samples is ignored
+    # a fixed table has no use for samples or noise: refused rather than ignored (issue 22)
+    assert "fixed row" in field_error("dataset.samples", build_dataset, "xor-table", samples=4000).message
+    assert "generated sets" in field_error("dataset.noise", build_dataset, "xor-table", noise=0.3).message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,8 +330,8 @@ def test_bad_features(features):
 
 @pytest.mark.parametrize("name", ["iris", "sine", "csv"])
 def test_features_need_two_d_inputs(name):
-    e = field_error("dataset.features", build_dataset, name, features=["x1", "x2"], output_size=3,
-                    csv="a,y\n1,2\n3,4\n", target_columns=["y"])
+    csv = dict(csv="a,y\n1,2\n3,4\n", target_columns=["y"]) if name == "csv" else {}
+    e = field_error("dataset.features", build_dataset, name, features=["x1", "x2"], output_size=3, **csv)
     assert f"'{name}'" in e.message
 
 

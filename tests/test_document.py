@@ -69,8 +69,8 @@ def test_import_refuses_a_document_that_does_not_fit_and_names_the_field(client,
     (lambda d: d.update(position=d["config"]["dataset"]["samples"] // 2), "position"),  # = the training rows
     (lambda d: d.update(step=2**63), "step"),
     (lambda d: d["weights"][0].__setitem__(0, [0.1]), "weights.0"),  # ragged rows
-    (lambda d: d.update(history=[[0, 1.0, None, None, None], [0, 1.0, None, None, None]]), "history.1"),
-    (lambda d: d.update(history=[[5, 1.0, None, None, None]] * 1), "history.0"),  # beyond the step
+    (lambda d: d.update(history=[[0, 1.0, 1.0, 0.5, 0.5], [0, 1.0, 1.0, 0.5, 0.5]]), "history.1"),
+    (lambda d: d.update(history=[[5, 1.0, 1.0, 0.5, 0.5]] * 1), "history.0"),  # beyond the step
 ])
 def test_import_refuses_state_that_could_not_be_trained(client, change, field):
     sid = client.post("/api/sessions", json={"optimizer": "adam", "dataset": {"samples": 100,
@@ -88,7 +88,7 @@ def test_import_recomputes_the_current_loss_and_refuses_an_infinite_one(client):
     sid = client.post("/api/sessions", json={"output_activation": "linear", "loss": "mse",
                                              "dataset": {"name": "sine"}}).json()["id"]
     doc = client.get(f"/api/sessions/{sid}/export").json()
-    doc["history"] = [[0, 123.0, None, None, None]]
+    doc["history"] = [[0, 123.0, 1.0, None, None]]
     assert client.post("/api/sessions/import", json=doc).json()["loss"]["train"] != 123.0
     doc["weights"] = [[[1e300] * len(row) for row in layer] for layer in doc["weights"]]
     r = client.post("/api/sessions/import", json=doc)

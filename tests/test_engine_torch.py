@@ -73,3 +73,50 @@ def test_weights_match_pytorch_after_50_steps(case):
         np.testing.assert_allclose(ours_w, theirs.detach().numpy(), rtol=1e-10, atol=1e-13)
     for ours_b, theirs in zip(ours.net.biases, biases):
         np.testing.assert_allclose(ours_b, theirs.detach().numpy(), rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_unticking_train_biases_mid_run_freezes_them_as_requires_grad_false_does(optimizer):
+    """Train 5 steps, then freeze the biases (ours: train_biases off; torch: requires_grad=False, so the bias has no
+    grad and its optimizer skips it): 20 more steps give the same weights, the biases and their optimizer state
+    stay exactly as they were."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(24, 2)), rng.normal(size=(24, 1))
+    config = TrainConfig(layers=(2, 4, 1), hidden_activation="tanh", output_activation="linear", loss="half_sse",
+                         optimizer=optimizer, learning_rate=0.05, batch_size=6, seed=2)
+    ours = Trainer(config, x, y)
+    weights = [torch.tensor(w.copy(), requires_grad=True) for w in ours.net.weights]
+    biases = [torch.tensor(b.copy(), requires_grad=True) for b in ours.net.biases]
+    params = [p for pair in zip(weights, biases) for p in pair]
+    opt = {"sgd": lambda: torch.optim.SGD(params, lr=0.05),
+           "momentum": lambda: torch.optim.SGD(params, lr=0.05, momentum=0.9),
+           "adam": lambda: torch.optim.Adam(params, lr=0.05)}[optimizer]()
+
+    def torch_step(rows):
+        a = torch.tensor(x[rows])
+        for l, (w, b) in enumerate(zip(weights, biases)):
+            z = a @ w.T + b
+            a = z if l == len(weights) - 1 else torch.tanh(z)
+        opt.zero_grad()  # sets every grad to None: a frozen bias then has none, and its optimizer skips it
+        (0.5 * ((torch.tensor(y[rows]) - a) ** 2).sum(1).mean()).backward()
+        opt.step()
+
+    for _ in range(5):
+        torch_step(ours.step().rows)
+    ours.reconfigure(train_biases=False)
+    for b in biases:
+        b.requires_grad_(False)
+    frozen_biases = [b.copy() for b in ours.net.biases]
+    frozen_state = ours.optimizer.state_dict()
+    for _ in range(20):
+        torch_step(ours.step().rows)
+
+    for ours_w, theirs in zip(ours.net.weights, weights):
+        np.testing.assert_allclose(ours_w, theirs.detach().numpy(), rtol=1e-10, atol=1e-13)
+    for ours_b, before, theirs in zip(ours.net.biases, frozen_biases, biases):
+        assert np.array_equal(ours_b, before)
+        np.testing.assert_allclose(ours_b, theirs.numpy(), rtol=1e-10, atol=1e-13)
+    bias = ours.net.bias_mask().astype(bool)
+    for name, value in ours.optimizer.state_dict().items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value[bias], frozen_state[name][bias]), name

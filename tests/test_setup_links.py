@@ -53,9 +53,9 @@ ROUND_TRIPS = [
     (dict(regularization="l2", regularization_rate=0.003), ["regularization=l2", "reg_rate=0.003"], []),
     (dict(layers=[1, 8, 8, 1], output_activation="linear", dataset=dict(name="sine", samples=200, noise=0.05)),
      ["dataset=sine", "output=linear", "samples=200", "noise=0.05"], ["features"]),
-    # Fixed tables ignore samples and noise, so the link leaves them out even when the request had them.
+    # Fixed tables have no samples or noise (a request giving them is refused), so the link leaves them out.
     (dict(layers=[2, 2, 1], hidden_activation="sigmoid", output_activation="sigmoid", learning_rate=2.0, batch_size=4,
-          dataset=dict(name="xor-table", samples=50, noise=0.3)),
+          dataset=dict(name="xor-table")),
      ["dataset=xor-table", "lr=2&", "batch=4"], ["samples", "noise", "train="]),
     (dict(hidden_activation="sigmoid", output_activation="sigmoid", train_biases=False, batch_size=1,
           dataset=dict(name="mazur")), ["dataset=mazur", "layers=2,4,2,2", "train_biases=0"], ["samples", "noise"]),

@@ -1,4 +1,5 @@
 """The JSON answers' shapes, made from a session (app/api/schemas.py documents them)."""
+from app.core.options import unused_settings
 from app.core.session import Session
 from app.engine import predicted_classes
 
@@ -7,9 +8,11 @@ def session_state(session: Session) -> dict:
     """SessionState: the config, step, weights, losses and data summary of a session (or of a snapshot)."""
     t, d = session.trainer, session.dataset
     train, test = session.current_losses()
+    config = session.config()
     return {
         "id": session.id,
-        "config": session.config(),
+        "config": config,
+        "unused": unused_settings(config),
         "step": t.step_count,
         "epoch": t.epoch,
         "weights": [w.tolist() for w in t.net.weights],

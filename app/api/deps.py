@@ -1,12 +1,13 @@
 """The API routes' dependencies: the session of a path's id, snapshot ids, and the answers they document."""
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path
+from fastapi import Depends, HTTPException, Path, Request
 
 from app import quick
 from app.api.schemas import ErrorMessage
 from app.core.session import Session
 from app.deps import SESSION_ID, SNAPSHOT_ID, StoreDep
+from app.engine import FieldError
 
 __all__ = ["SESSION_ID", "SNAPSHOT_ID", "StoreDep", "SessionDep", "SnapshotId"]
 
@@ -19,6 +20,13 @@ async def get_session(store: StoreDep, session_id: Annotated[str, Path(pattern=S
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def no_body(request: Request) -> None:
+    """For routes that take no body: one would have no effect, so it is a 422 rather than ignored."""
+    if (await request.body()).strip():
+        raise FieldError("body", "this request takes no body; leave it empty (to run a number of steps, POST "
+                                 "{\"steps\": n} to /step).")
 # For the OpenAPI responses of every route that takes a session id.
 NO_SESSION = {404: {"model": ErrorMessage, "description": "No session with this id; it may have expired."}}
 

@@ -34,8 +34,9 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
 
 
 async def on_http_error(request: Request, exc: HTTPException) -> Response:
-    # FastAPI answers a JSON body that is not UTF-8 text with a bare, undocumented 400: it is invalid JSON too.
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+    # FastAPI answers a body it cannot parse (not UTF-8 text, or JSON nested deeper than the parser's recursion
+    # limit) with a bare 400 whose detail is a string: it is invalid JSON, answered as every other bad body is.
+    if exc.status_code == 400 and isinstance(exc.__cause__, (UnicodeDecodeError, RecursionError)):
         return JSONResponse({"detail": [{"loc": ["body"], "field": "body", "msg": "body: The body is not valid JSON.",
                                          "type": "json_invalid"}]}, status_code=422)
     return await http_exception_handler(request, exc)

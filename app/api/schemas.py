@@ -5,14 +5,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.core.recipe import CreateSession, DatasetSpec, ParameterEdit, Rows, Strict
+from app.core.recipe import CreateSession, DatasetSpec, ParameterEdit, Rows, Strict, capped
 from app.settings import get_settings
 
 __all__ = ["CreateSession", "DatasetSpec", "ParameterEdit"]
 
 
 class StepRequest(Strict):
-    steps: int = Field(1, ge=1, description="Steps to run; the cap is the max_steps_per_request setting.")
+    steps: int = Field(1, ge=1, description="Steps to run; the cap is the max_steps_per_request setting.",
+                       json_schema_extra=capped(maximum=lambda s: s.max_steps_per_request))
 
     @field_validator("steps")
     @classmethod
@@ -25,7 +26,8 @@ class StepRequest(Strict):
 
 class PredictRequest(Strict):
     inputs: Rows = Field(description="Raw dataset inputs, one row per query; the dataset's features and "
-                                     "scaling are applied before the network sees them.")
+                                     "scaling are applied before the network sees them.",
+                       json_schema_extra=capped(minItems=lambda s: 1, maxItems=lambda s: s.max_predict_rows))
 
     @field_validator("inputs")
     @classmethod
@@ -81,6 +83,11 @@ class DataSummary(BaseModel):
 class SessionState(BaseModel):
     id: str
     config: dict[str, Any]
+    unused: list[str] = Field(description="Settings in `config` that have no effect under the rest of it: the "
+                                          "optimizer settings the optimizer does not use (momentum under sgd, "
+                                          "Adam's beta1, beta2 and eps under sgd or momentum) and "
+                                          "regularization_rate with no regularization. They are kept, and take "
+                                          "effect when the setting that uses them is chosen.")
     step: int = Field(description="Updates applied so far.")
     epoch: int = Field(description="Completed passes over the training rows.")
     weights: list[list[list[float]]]
@@ -92,6 +99,14 @@ class SessionState(BaseModel):
                                               "return to until the next step or parameter edit discards them; empty "
                                               "when there are none.")
     data: DataSummary
+
+
+class TraceOptimizer(BaseModel):
+    name: str = Field(description="The optimizer that made the update: sgd, momentum or adam.")
+    before: dict[str, Any] = Field(description="Its state before the step: velocity (momentum), or t, m and v "
+                                               "(adam), each array split like the parameters as {\"weights\": "
+                                               "[...], \"biases\": [...]}; empty for sgd, which keeps none.")
+    after: dict[str, Any] = Field(description="Its state after the step, laid out as `before`.")
 
 
 class Trace(BaseModel):
@@ -113,6 +128,7 @@ class Trace(BaseModel):
     weights_after: list[list[list[float]]]
     biases_after: list[list[float]]
     loss_before: float = Field(description="Batch-mean data loss before the update.")
+    optimizer: TraceOptimizer
 
 
 class StepResult(SessionState):

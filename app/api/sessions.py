@@ -1,11 +1,11 @@
 """JSON routes for sessions: create, read, step, epoch, predict, share, export and import."""
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app import quick
 from app.api.answers import prediction, session_state, step_result
-from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep
+from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep, no_body
 from app.deps import BudgetDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
                              PythonSnippets, RewindRequest, SessionState, Share, StepRequest, StepResult)
@@ -49,6 +49,13 @@ def _import(store, doc: SessionDocument) -> Response:
     return quick.json_answer(SessionState, session_state(session), 201)
 
 
+@router.get("/import", dependencies=[Limited(free="answers 405: nothing to do")], include_in_schema=False)
+def import_is_posted() -> Response:
+    """Without this, GET /import would match /{session_id} and be refused as a malformed id (422)."""
+    raise HTTPException(405, "Import is POST /api/sessions/import with an exported document.",
+                        headers={"Allow": "POST"})
+
+
 @router.get("/{session_id}", dependencies=[Limited(READ)], response_model=SessionState, responses=NO_SESSION)
 def read_session(session: SessionDep) -> dict:
     with session.lock:
@@ -68,8 +75,10 @@ async def step_session(store: StoreDep, budget: BudgetDep, session: SessionDep,
                               budget, answer=StepResult)
 
 
-@router.post("/{session_id}/epoch", dependencies=[Limited(TRAIN, WORK)], response_model=StepResult, responses=DIVERGED)
+@router.post("/{session_id}/epoch", dependencies=[Depends(no_body), Limited(TRAIN, WORK)], response_model=StepResult,
+             responses=DIVERGED)
 async def run_epoch(store: StoreDep, budget: BudgetDep, session: SessionDep) -> Response:
+    """The steps to the end of the current epoch. It takes no body (one would have no effect, so it is refused)."""
     return await quick.locked(store, session, lambda: _train_held(session, None),
                               quick.Steps(session.trainer.steps_to_epoch_end()), budget, answer=StepResult)
 

@@ -75,11 +75,12 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
     if doc.position >= len(t.train_x):
         raise FieldError("position", f"the training set has {len(t.train_x)} rows, so the position is 0 to "
                                      f"{len(t.train_x) - 1}.")
-    last = -1
-    for k, point in enumerate(doc.history):
-        if not last < point[0] <= doc.step:
-            raise FieldError(f"history.{k}", f"steps must increase, from 0 up to the step ({doc.step}).")
-        last = point[0]
+    check_counts(doc, len(t.train_x))
+    if name == "adam" and optimizer["t"] > doc.step:
+        raise FieldError("optimizer.t", f"Adam has counted {optimizer['t']} updates, but the document is at step "
+                                        f"{doc.step}: it cannot have made more updates than steps.")
+    check_history(doc.history, doc.step, has_test=len(session.dataset.test_x) > 0,
+                  classification=session.dataset.task == "classification")
     t.load_state_dict({"params": net.params.copy(), "optimizer_name": name, "optimizer": optimizer, "step": doc.step,
                        "epoch": doc.epoch, "position": doc.position})
     session.detailed = doc.detailed
@@ -91,3 +92,40 @@ def from_document(doc: SessionDocument, sid: str | None = None) -> Session:
     session.snapshots = OrderedDict()
     session.keep_rewind_point()
     return session
+
+
+def check_counts(doc: SessionDocument, rows: int) -> None:
+    """The step, epoch and position fit together: each step uses 1 to `rows` training rows of one epoch, and
+    every epoch ends with a step, whatever the batch sizes were."""
+    started = 1 if doc.position else 0  # the epoch under way has had a step
+    if doc.epoch + started > doc.step:
+        raise FieldError("epoch", f"{doc.step} steps end at most {max(doc.step - started, 0)} epochs"
+                                  f"{' before the one under way' if started else ''}, not {doc.epoch}.")
+    if doc.step > doc.epoch * rows + doc.position:
+        raise FieldError("step", f"each step uses at least one of the {rows} training rows, so {doc.epoch} "
+                                 f"epochs and {doc.position} rows come after at most "
+                                 f"{doc.epoch * rows + doc.position} steps, not {doc.step}.")
+
+
+def check_history(history, step: int, *, has_test: bool, classification: bool) -> None:
+    """A loss curve that this session could have drawn: steps increasing from 0 up to `step`, losses of 0 or
+    more, a test loss exactly when there are test rows, accuracies (from 0 to 1) exactly for classification."""
+    last = -1
+    for k, (at, train, test, train_accuracy, test_accuracy) in enumerate(history):
+        field = f"history.{k}"
+        if not last < at <= step:
+            raise FieldError(field, f"steps must increase, from 0 up to the step ({step}).")
+        last = at
+        if train < 0 or (test is not None and test < 0):
+            raise FieldError(field, "a loss is 0 or more.")
+        if (test is None) == has_test:
+            raise FieldError(field, "the test loss is there exactly when the data has test rows "
+                                    f"({'it has' if has_test else 'it has none'}).")
+        accuracies = (train_accuracy, test_accuracy if has_test else None)
+        if not classification:
+            if any(a is not None for a in (train_accuracy, test_accuracy)):
+                raise FieldError(field, "regression has no accuracy: give null for both.")
+        elif train_accuracy is None or not all(a is None or 0 <= a <= 1 for a in accuracies) or (
+                (test_accuracy is None) == has_test):
+            raise FieldError(field, "classification's accuracies lie from 0 to 1 (the test accuracy only with "
+                                    "test rows).")

@@ -207,7 +207,8 @@ OPTIONS: tuple[Option, ...] = (
             control=Control("number", "Rate λ", "Training", 8, row="penalty", suggestions=REG_RATES)),
     trained("shuffle", bool, "Shuffle the training rows each epoch.", link="shuffle",
             control=Control("checkbox", "Shuffle rows each epoch", "Training", 11)),
-    trained("train_biases", bool, "Update the biases (off: they keep their starting values).",
+    trained("train_biases", bool, "Update the biases (off: they keep their values, and the optimizer keeps its "
+            "state for them).",
             link="train_biases", control=Control("checkbox", "Train biases", "Training", 12)),
     trained("init", Literal[INIT_SCHEMES], "How the starting weights are drawn.", link="init",
             control=Control("select", "Initialisation", "Training", 9, row="start")),
@@ -243,6 +244,13 @@ def training_options() -> list[Option]:
 
 def page_options() -> list[Option]:
     return [o for o in OPTIONS if o.is_page]
+
+
+def unused_settings(config: dict) -> list[str]:
+    """The training settings of a Session.config() that have no effect under the rest of it: the optimizer
+    settings the optimizer does not use, and the rate of a penalty that is off. They are kept (switching back
+    uses them), and the API's answers list them as `unused`."""
+    return [o.field for o in training_options() if not o.applies(config, None)]
 
 
 def keeps_weights() -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import numpy as np
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
+from app.datasets.pipeline import INLINE_OWN, check_inline_options
 from app.engine import DivergenceError, FieldError, Trace, TrainConfig, Trainer, predicted_classes
 from app.engine.gradcheck import GradientCheck
 from app.engine.losses import loss_for
@@ -441,7 +442,9 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     common = dict(standardize=spec.standardize, scale_targets=spec.scale_targets, task=spec.task,
                   output_activation=req.output_activation, output_size=output_size)
     if spec.inputs is not None:
-        dataset = inline_dataset(spec.inputs, spec.targets, spec.test_inputs, spec.test_targets, **common)
+        check_inline_options(**spec.model_dump(include=set(INLINE_OWN)))
+        dataset = inline_dataset(spec.inputs, spec.targets, spec.test_inputs, spec.test_targets,
+                                 max_nodes=caps.max_neurons, **common)
     else:
         dataset = build_dataset(
             spec.name, samples=spec.samples, noise=spec.noise, train_fraction=spec.train_fraction, seed=seed,
@@ -454,6 +457,8 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     # same data even if a default changes (and one stored before scale_targets existed is told apart).
     output = dataset.output_activation
     loss = req.loss or loss_for(output, req.output_activation is None and dataset.task == "classification")
+    if loss == "bce":
+        check_probabilities(dataset, "dataset.targets" if spec.inputs is not None else "loss")
     req = req.model_copy(update={"dataset": spec.model_copy(update=resolved_data(dataset)),
                                  "output_activation": output, "loss": loss})
     layers = req.layers or [dataset.input_size, *(DEFAULT_HIDDEN if hidden is None else hidden), dataset.target_size]
@@ -471,6 +476,16 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
         raise FieldError("weights" if req.weights or req.biases else "init",
                          "with these starting weights the loss is already infinite; use smaller weights.")
     return session
+
+
+def check_probabilities(dataset: Dataset, field: str) -> None:
+    """bce scores a sigmoid output against targets in [0, 1]: beyond them the loss falls without bound."""
+    targets = np.concatenate([dataset.train_y.ravel(), dataset.test_y.ravel()])
+    if len(targets) and not (targets.min() >= 0 and targets.max() <= 1):
+        where = "the targets" if field == "dataset.targets" else "the network's targets"
+        raise FieldError(field, f"bce needs targets between 0 and 1 (probabilities), but {where} run from "
+                                f"{targets.min():g} to {targets.max():g}: with them the loss falls without bound. "
+                                "Use targets in [0, 1], or the half_sse or mse loss.")
 
 
 def resolved_data(dataset: Dataset) -> dict:

@@ -57,6 +57,7 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
         shown = f" {quote(name)}" if isinstance(name, str) else ""
         raise FieldError("dataset.name", f"Unknown dataset{shown}; choose one of {', '.join(DATASETS)}.")
     info = DATASETS[name]
+    check_options_apply(name, samples=samples, noise=noise, csv=csv, target_columns=target_columns, task=task)
     check_seed(seed)
     fraction = check_fraction(info.default_train_fraction if train_fraction is None else train_fraction)
     if info.takes_features:
@@ -104,6 +105,48 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
                     output_size=output_size, symmetric=info.symmetric_targets, domain=domain)
 
 
+def check_options_apply(name, *, samples=None, noise=0.0, csv=None, target_columns=None, task=None) -> None:
+    """FieldError naming the first data option that would have no effect on the named set: samples and noise
+    (generated sets only), csv and target_columns (the csv set only), a task other than the set's own."""
+    info = DATASETS[name]
+    if info.fixed and samples is not None:
+        rows = f"the rows of its file" if name in ("csv", "iris") else count(info.default_samples, "fixed row")
+        raise FieldError("dataset.samples", f"Dataset '{name}' has {rows}; samples is for the generated sets, so "
+                                            "leave it out.")
+    if info.fixed and noise not in (None, 0):
+        raise FieldError("dataset.noise", f"Dataset '{name}' is a fixed table, taken as it is; noise is for the "
+                                          "generated sets, so leave it out.")
+    if name != "csv" and csv is not None:
+        raise FieldError("dataset.csv", f"A CSV is the data of dataset 'csv', but this request names '{name}', which "
+                                        "has its own rows: leave out the name (or give 'csv'), or leave out csv.")
+    if name != "csv" and target_columns is not None:
+        raise FieldError("dataset.target_columns", f"target_columns picks a CSV's columns to predict; dataset "
+                                                   f"'{name}' has its own targets, so leave it out.")
+    if info.task is not None and task is not None and task != info.task:
+        raise FieldError("dataset.task", f"Dataset '{name}' is {info.task}, so it cannot be trained as {task}; "
+                                         "task is for CSV and inline data.")
+
+
+# What each data option would do that inline rows do for themselves (inline_dataset).
+INLINE_OWN = {
+    "train_fraction": "the rows are split as given (training rows in inputs, test rows in test_inputs)",
+    "samples": "the rows are those given",
+    "noise": "the rows are taken as they are",
+    "seed": "the rows are neither generated nor shuffled",
+    "features": "the rows are the network's inputs as they are",
+    "csv": "the rows are given as inputs and targets",
+    "target_columns": "the targets are given as targets",
+}
+
+
+def check_inline_options(**options) -> None:
+    """FieldError naming the first data option given beside inline rows (None, or a noise of 0, is not given)."""
+    for name, why in INLINE_OWN.items():
+        value = options.get(name)
+        if value is not None and not (name == "noise" and value == 0):
+            raise FieldError(f"dataset.{name}", f"{name} has no effect on inline rows: {why}; leave it out.")
+
+
 def resolve_scaling(standardize, scale_targets, *, own_units, usually, classification, name) -> tuple[bool, bool]:
     """Whether to standardise the inputs and to scale the targets, defaults resolved; `usually` is the default
     of standardize.
@@ -126,14 +169,18 @@ def resolve_scaling(standardize, scale_targets, *, own_units, usually, classific
 
 
 def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, standardize=None, scale_targets=None,
-                   task=None, output_activation=None, output_size=1) -> Dataset:
+                   task=None, output_activation=None, output_size=1, max_nodes: int = 64) -> Dataset:
     """Rows given in the request: inputs (n, d), targets (n, T), optional test rows; no shuffling.
 
     Regression unless task is "classification" (one-hot target rows, or one column of integer class ids), or the
     targets are one-hot rows and the output is softmax. Raw unless standardize or scale_targets say otherwise.
-    The output activation defaults to tanh.
+    The output activation defaults to tanh. At most max_nodes columns and classes (one network node each), checked
+    before anything is built from them.
     """
     output_activation = output_activation or "tanh"
+    for field, rows in (("dataset.inputs", inputs), ("dataset.targets", targets), ("dataset.test_inputs", test_inputs),
+                        ("dataset.test_targets", test_targets)):
+        check_width(rows, field, max_nodes)
     x = as_matrix(inputs, "dataset.inputs")
     y = as_matrix(targets, "dataset.targets")
     if len(y) != len(x):
@@ -154,11 +201,14 @@ def inline_dataset(inputs, targets, test_inputs=None, test_targets=None, *, stan
     def names(prefix, k):
         return (prefix,) if k == 1 else tuple(f"{prefix}{i}" for i in range(1, k + 1))
 
+    if output_activation == "softmax" and y.shape[1] >= 2 and not is_one_hot(np.concatenate([y, ty])):
+        raise FieldError("dataset.targets", "A softmax output is trained with cross-entropy on one-hot target rows "
+                                            "(all 0 but a single 1, in the column of the row's class).")
     if task is None:
         task = "classification" if output_activation == "softmax" and is_one_hot(y) else "regression"
     x_names, all_x, all_y = names("x", x.shape[1]), np.concatenate([x, tx]), np.concatenate([y, ty])
     if task == "classification":
-        labels, classes = class_ids(all_y, len(y))
+        labels, classes = class_ids(all_y, len(y), max_nodes)
         table = Table(x_names, ("class",), all_x, labels, classes=classes)
     else:
         table = Table(x_names, names("y", y.shape[1]), all_x, all_y)
@@ -174,22 +224,33 @@ def is_one_hot(y) -> bool:
     return y.shape[1] >= 2 and bool(np.isin(y, (0.0, 1.0)).all()) and bool((y.sum(axis=1) == 1).all())
 
 
-def class_ids(y, n_train) -> tuple[np.ndarray, tuple[str, ...]]:
+def class_ids(y, n_train, max_classes: int = 64) -> tuple[np.ndarray, tuple[str, ...]]:
     """Inline classification targets -> (class ids (n,), class names): one-hot rows, column k being class k, or
-    one column of whole numbers 0 … C−1. The training rows (the first n_train) must hold at least two classes."""
+    one column of whole numbers 0 … C−1. The training rows (the first n_train) must hold at least two classes.
+    The number of classes is checked against max_classes before anything of that size is built."""
     if y.shape[1] >= 2:
         if not is_one_hot(y):
             raise FieldError("dataset.targets", "For classification, give one-hot target rows (all 0 but a single "
                                                 "1, in the column of the row's class) or one column of class ids.")
         labels, n_classes = y.argmax(axis=1), y.shape[1]
+        if n_classes > max_classes:
+            raise FieldError("dataset.targets", f"One-hot rows of {n_classes} columns make {n_classes} classes, one "
+                                                f"output node each, but the cap is {max_classes} nodes a layer.")
     else:
         column = y[:, 0]
         if not (np.all(column == np.round(column)) and column.min() >= 0):
             raise FieldError("dataset.targets", "For classification, a single target column holds class ids: "
                                                 "whole numbers 0, 1, 2, …")
-        labels, n_classes = column.astype(np.int64), int(column.max()) + 1
-    if len(np.unique(labels[:n_train])) < 2:
-        raise FieldError("dataset.targets", "Classification needs at least two classes among the training rows.")
+        n_classes = int(column.max()) + 1
+        if n_classes > max_classes:  # before a class id as large as 1e9 becomes a billion class names
+            raise FieldError("dataset.targets", f"Class ids 0 to {n_classes - 1} make {n_classes:,} classes, one "
+                                                f"output node each, but the cap is {max_classes} nodes a layer.")
+        labels = column.astype(np.int64)
+    # One-hot rows say how many classes there are even when the training rows hold one (CS231n's softmax example
+    # is a single row); a column of class ids says so only through the ids the training rows hold.
+    if y.shape[1] < 2 and len(np.unique(labels[:n_train])) < 2:
+        raise FieldError("dataset.targets", "Classification needs at least two classes among the training rows "
+                                            "(or one-hot target rows, whose width says how many classes there are).")
     return labels.astype(np.int64), tuple(str(k) for k in range(n_classes))
 
 
@@ -299,6 +360,15 @@ def bounding_box(x):
     lo, hi = x.min(axis=0), x.max(axis=0)
     pad = np.where(hi > lo, 0.1 * (hi - lo), 0.5)  # a single point still gets a box around it
     return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+
+
+def check_width(rows, field, max_width):
+    """Refuse rows wider than max_width (one network node a column) before they become an array."""
+    if isinstance(rows, (list, tuple)):
+        widest = max((len(row) for row in rows if isinstance(row, (list, tuple))), default=0)
+        if widest > max_width:
+            raise FieldError(field, f"A row has {widest} numbers, one network node each, but the cap is "
+                                    f"{max_width} nodes a layer.")
 
 
 def as_matrix(rows, field, width=None):

@@ -1,7 +1,8 @@
 """Optimizers with torch.optim's update rules and operation order, so numbers carry over to PyTorch.
 
 Each optimizer first `propose`s an update without touching anything, so a step that would produce
-NaN or Inf can be refused; `commit` then keeps the proposed optimizer state.
+NaN or Inf can be refused; `commit` then keeps the proposed optimizer state. Parameters that are not trained
+(frozen biases) keep their value and their optimizer state exactly (`hold`).
 
 `rule(params, grad, state)` is the update rule itself, returning its named intermediate terms and the new
 "params". It is elementwise, so it gives the same bits on the whole parameter vector (`propose`) and on one
@@ -12,6 +13,20 @@ import math
 import numpy as np
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+def hold(terms: dict, params: np.ndarray, state: dict, trained: np.ndarray | None) -> dict:
+    """A rule's terms with the parameters that are not trained (trained False) held exactly: their value and
+    their optimizer state as they were, their step 0, as PyTorch leaves a tensor with requires_grad=False (it has
+    no gradient, so its optimizer skips it). Adam's step count t is one number and keeps counting with the
+    weights; PyTorch counts each tensor's own. trained=None trains every parameter."""
+    if trained is None:
+        return terms
+    held = {**terms, "params": np.where(trained, terms["params"], params), "step": np.where(trained, terms["step"], 0.0)}
+    for name, before in state.items():
+        if isinstance(before, np.ndarray):
+            held[name] = np.where(trained, terms[name], before)
+    return held
 
 
 class SGD:
@@ -26,8 +41,9 @@ class SGD:
         step = self.learning_rate * grad
         return {"step": step, "params": params - step}
 
-    def propose(self, params: np.ndarray, grad: np.ndarray):
-        return self.rule(params, grad, {})["params"], None
+    def propose(self, params: np.ndarray, grad: np.ndarray, trained: np.ndarray | None = None):
+        """(new params, new state) of one update, changing nothing; parameters not `trained` are held (hold)."""
+        return hold(self.rule(params, grad, {}), params, {}, trained)["params"], None
 
     def commit(self, state) -> None:
         pass
@@ -62,8 +78,8 @@ class Momentum(SGD):
         step = self.learning_rate * velocity
         return {"velocity": velocity, "step": step, "params": params - step}
 
-    def propose(self, params, grad):
-        terms = self.rule(params, grad, self.terms())
+    def propose(self, params, grad, trained=None):
+        terms = hold(self.rule(params, grad, self.terms()), params, self.terms(), trained)
         return terms["params"], terms["velocity"]
 
     def commit(self, velocity) -> None:
@@ -110,8 +126,8 @@ class Adam(SGD):
         return {"t": t, "m": m, "v": v, "g_squared": g_squared, "bc1": bc1, "bc2": bc2, "step_size": step_size,
                 "sqrt_v": sqrt_v, "sqrt_bc2": sqrt_bc2, "denom": denom, "step": step, "params": params - step}
 
-    def propose(self, params, grad):
-        terms = self.rule(params, grad, self.terms())
+    def propose(self, params, grad, trained=None):
+        terms = hold(self.rule(params, grad, self.terms()), params, self.terms(), trained)
         return terms["params"], (terms["t"], terms["m"], terms["v"])
 
     def commit(self, state) -> None:

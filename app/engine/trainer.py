@@ -9,7 +9,7 @@ from .errors import DivergenceError, FieldError
 from .gradcheck import GradientCheck, check_gradients
 from .losses import LOSSES, incompatibility
 from .network import INIT_SCHEMES, MLP, Pass
-from .optimizers import OPTIMIZERS, make_optimizer
+from .optimizers import OPTIMIZERS, hold, make_optimizer
 
 INIT_STREAM, ORDER_STREAM = 0, 1
 REGULARIZATIONS = ("none", "l1", "l2")
@@ -107,7 +107,9 @@ class Trace:
         before = {name: value[at] if isinstance(value, np.ndarray) else value
                   for name, value in self.optimizer_before.items()}
         optimizer = make_optimizer(self.config.optimizer, 0, **self.config.optimizer_settings())
-        terms = optimizer.rule(self.params_before[at], self.applied_grad[at], before)
+        frozen = not self.config.train_biases and self.net.locate(k)[0] == "bias"
+        terms = hold(optimizer.rule(self.params_before[at], self.applied_grad[at], before), self.params_before[at],
+                     before, np.array([False]) if frozen else None)
         reg = None
         if self.reg_grad is not None:
             weight = self.params_before[at] * (1.0 if self.net.locate(k)[0] == "weight" else 0.0)
@@ -189,6 +191,7 @@ class Trainer:
         self.net.set_parameters(weights, biases)
         self.loss = LOSSES[config.loss]
         self._weight_mask = 1.0 - self.net.bias_mask()
+        self._trained = self._weight_mask > 0  # the weights: what is trained when the biases are frozen
         self.optimizer = make_optimizer(config.optimizer, self.net.n_params, **config.optimizer_settings())
         self.step_count = 0
         self.epoch = 0
@@ -239,7 +242,8 @@ class Trainer:
             grad = grad + reg_grad
         if not cfg.train_biases:
             grad = grad * self._weight_mask
-        new_params, opt_state = self.optimizer.propose(net.params, grad)
+        # Frozen biases keep their values and their optimizer state (velocity, m, v) exactly.
+        new_params, opt_state = self.optimizer.propose(net.params, grad, None if cfg.train_biases else self._trained)
         # A sum of finite parameters is finite unless they are astronomically large, which is divergence too.
         if not math.isfinite(np.add.reduce(new_params)):
             raise DivergenceError(

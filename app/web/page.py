@@ -5,6 +5,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import quick
 from app.deps import StoreDep
+from app.core.options import BY_FIELD, unused_settings
 from app.core.recipe import CreateSession
 from app.core import exercise as exercises
 from app.core.session import Session, build_session
@@ -69,7 +70,7 @@ def _read_playground(request: Request, store, session: Session | None, preset: s
             fresh.page.update(page)
             if chosen:
                 fresh.page.update(chosen.page)
-            notice = f"{chosen.title}. {chosen.blurb}" if chosen else None
+            notice = f"{chosen.title}. {chosen.blurb}" if chosen else unused_words(fresh, request.query_params)
     except FieldError as exc:
         field = param_of(exc.field) if not chosen else exc.field
         message = f"This link's setup cannot be used, so it was not applied. {field}: {exc.message}"
@@ -94,6 +95,19 @@ def _read_playground(request: Request, store, session: Session | None, preset: s
                                                       live_present=present(request.app.state.live, session)))
     set_cookie(response, session)
     return response
+
+
+def unused_words(session: Session, params) -> str | None:
+    """What a link gave that has no effect under the rest of it (momentum under sgd, say), in words; None when
+    all of it does. Such settings are kept (app/core/options.py unused_settings), so the page says so."""
+    given = [BY_FIELD[f].link for f in unused_settings(session.config()) if BY_FIELD[f].link in params]
+    if not given:
+        return None
+    names = " and ".join([", ".join(given[:-1]), given[-1]] if len(given) > 1 else given)
+    return (f"{names} {'have' if len(given) > 1 else 'has'} no effect with these settings (optimizer "
+            f"{session.trainer.config.optimizer}, regularisation {session.trainer.config.regularization}); "
+            f"{'they are' if len(given) > 1 else 'it is'} kept for when you choose the setting that uses "
+            f"{'them' if len(given) > 1 else 'it'}.")
 
 
 def exercise_preset(seed: int, session: Session | None) -> Preset:
