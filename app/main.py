@@ -13,6 +13,7 @@ from app.api import errors, practice, sessions, snapshots
 from app.api import loss_slice
 from app.api import live as api_live
 from app import live as live_rooms
+from app.live.streams import StreamSlots
 from app.web import configure, deps as web_deps, exercises, lessons, page, practice as web_practice, probes, sharing, training, upload
 from app.web import matrix_panel
 from app.web import live as web_live
@@ -28,7 +29,9 @@ def create_app(store: str | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         settings = get_settings()
         app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl)
-        app.state.live = live_rooms.open_live(app.state.sessions, store or settings.store, settings.live_ttl)
+        app.state.live = live_rooms.open_live(app.state.sessions, store or settings.store, settings.live_ttl,
+                                              settings.max_followers_per_address,
+                                              StreamSlots.from_settings(settings.max_streams_per_address))
         # The objects made while starting live for good: keep them out of the garbage collector's passes
         # (bench/README.md says what it saves).
         gc.collect()
