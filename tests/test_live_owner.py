@@ -268,3 +268,23 @@ def test_a_stream_that_ends_gives_its_slot_back(app, presenter, room):
 
     sent = presenter.portal.call(main)
     assert sent[0]["status"] == 200 and closed == [1] and slots.open("x") == 0
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_both_stores_join_followers_up_to_an_addresss_cap(kind, tmp_path):
+    from contextlib import nullcontext
+
+    from app.live.model import Room
+    from app.live.storage import RedisRooms, SQLiteRooms
+    from test_store_durability import running_redis
+
+    with (running_redis(tmp_path) if kind == "redis" else nullcontext()) as redis_server:
+        rooms = RedisRooms(redis_server.url) if kind == "redis" else SQLiteRooms(tmp_path / "rooms.db")
+        now = rooms.clock()
+        assert rooms.create(Room("ABC234", "s" * 32, now, now + 60))
+        assert not rooms.join("ZZZ234", "f1", "10.0.0.1", 2)  # no such room
+        assert [rooms.join("ABC234", f, "10.0.0.1", 2) for f in ("f1", "f2", "f3", "f1")] == [True, True, False, True]
+        assert rooms.join("ABC234", "f3", "10.0.0.2", 2)  # another address brings its own
+        assert rooms.joined("ABC234", "f1") and rooms.joined("ABC234", "f3") and not rooms.joined("ABC234", "f9")
+        assert rooms.followers_from("ABC234", "10.0.0.1") == 2 and rooms.followers_from("ABC234", "10.0.0.9") == 0
+        rooms.close()

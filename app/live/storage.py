@@ -107,16 +107,17 @@ class SQLiteRooms:
 
     def join(self, code: str, follower: str, address: str, cap: int) -> bool:
         """Let a follower (its cookie's token) answer this room's questions: True once it may (at once when it
-        already may), False when `address` has brought `cap` followers to the room already."""
+        already may), False when `address` has brought `cap` followers to the room already, or there is no room."""
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
                 known = db.execute("SELECT 1 FROM live_followers WHERE code = ? AND follower = ?",
                                    (code, follower)).fetchone()
-                taken = known is not None or db.execute(
-                    "SELECT COUNT(*) FROM live_followers WHERE code = ? AND address = ?", (code, address)
-                ).fetchone()[0] < cap
+                room = db.execute("SELECT 1 FROM live_rooms WHERE code = ?", (code,)).fetchone()
+                brought = db.execute("SELECT COUNT(*) FROM live_followers WHERE code = ? AND address = ?",
+                                     (code, address)).fetchone()[0]
+                taken = room is not None and (known is not None or brought < cap)
                 if known is None and taken:
                     db.execute("INSERT INTO live_followers (code, follower, address) VALUES (?, ?, ?)",
                                (code, follower, address))
