@@ -56,7 +56,7 @@ def create_app(store: str | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={"/api/sessions/import": settings.max_import_bytes, "/ui/import": settings.max_import_bytes})
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too
-    errors.install(app)
+    errors.install(app, error_page=page.error_page)
     app.include_router(sessions.router)
     app.include_router(snapshots.router)
     app.include_router(loss_slice.router)
