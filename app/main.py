@@ -15,6 +15,7 @@ from app.api import errors, practice, sessions, snapshots
 from app.api import loss_slice
 from app.api import live as api_live
 from app import live as live_rooms
+from app.live.streams import StreamSlots
 from app.web import configure, deps as web_deps, exercises, lessons, page, practice as web_practice, probes, sharing, training, upload
 from app.web import matrix_panel
 from app.web import live as web_live
@@ -33,7 +34,9 @@ def create_app(store: str | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         settings = get_settings()
         app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl)
-        app.state.live = live_rooms.open_live(app.state.sessions, store or settings.store, settings.live_ttl)
+        app.state.live = live_rooms.open_live(app.state.sessions, store or settings.store, settings.live_ttl,
+                                              settings.max_followers_per_address,
+                                              StreamSlots.from_settings(settings.max_streams_per_address))
         # The objects made while starting live for good: keep them out of the garbage collector's passes
         # (bench/README.md says what it saves).
         gc.collect()
@@ -64,11 +67,11 @@ def create_app(store: str | None = None) -> FastAPI:
                        larger={"/api/sessions/import": settings.max_import_bytes, "/ui/import": settings.max_import_bytes},
                        seconds=settings.body_seconds)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: the 429s carry the headers too
-    errors.install(app)
+    errors.install(app, error_page=page.error_page)
 
     async def on_http_error(request, exc):  # a page's own GET gets a page, everything else JSON
-        page = web_deps.error_page(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
-        return page if page is not None else await errors.on_http_error(request, exc)
+        shown = web_deps.error_page(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
+        return shown if shown is not None else await errors.on_http_error(request, exc)
 
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.include_router(sessions.router)

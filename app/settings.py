@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     rewind_bytes: int = 16_000_000
     # A live room ends this many seconds after its presenter's last change (or at Stop presenting).
     live_ttl: int = 3 * 3600
+    # Followers of one live room who may answer its questions from one address (a class behind one NAT); the rest
+    # may watch. One browser (its bp_follower cookie, set when it joins) has one vote.
+    max_followers_per_address: int = 400
+    # Event streams (GET /live/{code}/events) open at once in a process from one address, enough for a class;
+    # beyond it 429. Each process also caps its streams in all at three quarters of its open-file limit.
+    max_streams_per_address: int = 400
     # Multiplies every per-client rate limit (app/ratelimit.py); 0 turns them off.
     rate_limit_scale: float = 1.0
     # Mark the session cookie Secure; turn on when the playground is served over HTTPS.

@@ -172,7 +172,10 @@ def main() -> int:
             label = "Redis (private redis-server, pub/sub between workers)"
         else:
             store, label = f"sqlite:///{scratch}/live.db", "SQLite (WAL) in a temporary directory"
-        base, proc, _ = stack.enter_context(running_server(store, args.workers, scratch, access_log=False))
+        # Every follower here comes from 127.0.0.1: let one address open them all (a class allows 400 by default).
+        streams = {"PLAYGROUND_MAX_STREAMS_PER_ADDRESS": str(args.followers + 10)}
+        base, proc, _ = stack.enter_context(running_server(store, args.workers, scratch, access_log=False,
+                                                           settings=streams))
         pids = descendants(proc.pid)
         print(f"server: uvicorn at {base}, {args.workers} worker process{'es' * (args.workers > 1)}; store: {label}")
         print(f"load: 1 presenter pressing Step every {args.interval:g} s for {args.seconds:g} s; "

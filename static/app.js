@@ -137,6 +137,16 @@
   document.addEventListener("htmx:oobAfterSwap", giveFocus);
   document.addEventListener("htmx:afterSwap", giveFocus);
 
+  // A follower's answer that is not counted (403: this browser has not joined the room) still brings its line,
+  // #live-mine, with the reason: swap it as a counted one is swapped.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var path = event.detail.requestConfig && event.detail.requestConfig.path;
+    if (event.detail.xhr.status === 403 && /^\/live\/[^/]+\/answer$/.test(path || "")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Present is at the foot of the page; the join card it opens is at the top of the stage: bring it into view.
   var presenting = !!document.querySelector("#live-present:not([hidden])");
   document.addEventListener("htmx:oobAfterSwap", function (event) {

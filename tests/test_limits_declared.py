@@ -234,3 +234,16 @@ def test_new_exercises_rebuild_within_the_rebuild_limit(client, monkeypatch):
     codes = [client.post("/ui/exercise/new", headers=HX).status_code for _ in range(40)]
     burst = int(ratelimit.REBUILD.burst)
     assert codes[:burst] == [200] * burst and set(codes[burst:]) == {429}
+
+
+def test_a_refused_page_load_is_a_page_and_a_refused_api_read_is_json(client, monkeypatch):
+    swap_limit(client.app, monkeypatch, ratelimit.READ, Limit("reads", 1e-9, 1, "session"))
+    page_session(client)
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    assert client.get("/", headers=browser).status_code == 200
+    r = client.get("/", headers=browser)
+    assert r.status_code == 429 and "<h1>Too many requests</h1>" in r.text and int(r.headers["retry-after"]) >= 1
+    sid = client.post("/api/sessions", json={}).json()["id"]
+    client.get(f"/api/sessions/{sid}", headers=browser)
+    r = client.get(f"/api/sessions/{sid}", headers=browser)
+    assert r.status_code == 429 and "Too many reads" in r.json()["detail"]

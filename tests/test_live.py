@@ -331,6 +331,8 @@ def test_a_number_poll_is_marked_as_the_worksheet_marks(app, tmp_path):
         code = code_of(p.post("/ui/live/start", headers=HX).text)
         ask(p, "number", "2.0")  # δ of o1: Mazur's 0.13849856...
         right, close, wrong = TestClient(app), TestClient(app), TestClient(app)
+        for s in (right, close, wrong):
+            s.get(f"/live/{code}")  # joining lets a browser answer
         assert "Your answer: 0.1385" in answer(right, code, "0.1385").text
         answer(close, code, "0.1384")
         answer(wrong, code, "0.14")  # too few digits to be right at 3 significant digits: 0.140 ≠ 0.138
@@ -348,6 +350,7 @@ def test_a_change_of_the_network_cancels_an_open_question(app, presenter, room):
     """A question is about the step from the state it was asked in: a Step, a rewind or a setting instead of Reveal
     cancels it, and the class is told."""
     student = TestClient(app)
+    student.get(f"/live/{room}")
     for change in (lambda: presenter.post("/ui/step", headers=HX),
                    lambda: presenter.post("/ui/rewind", headers=HX, data={"step": "0"}),
                    lambda: presenter.post("/ui/config", headers=HX, data={"learning_rate": "0.05"})):
@@ -566,6 +569,8 @@ def test_a_step_cancels_an_open_question_at_once_even_while_frames_are_held_back
     now runs on every change, before any frame is held back."""
     import threading
     students = [TestClient(app) for _ in range(8)]
+    for s in students:
+        s.get(f"/live/{room}")
     for _ in range(3):
         presenter.post("/ui/step", headers=HX)  # frames held back: within the interval of each other
         ask(presenter, "direction", "0.0.0")

@@ -171,6 +171,7 @@ def test_events_from_both_servers_reach_every_stream_in_order(two_servers):  # n
         assert ca.post("/ui/live/ask", headers=hx, data={"kind": "direction", "choice": "0.0.0"}).status_code == 200
         for n in range(12):
             student = httpx.Client(base_url=(a, b)[n % 2].url, timeout=30)
+            assert student.get(f"/live/{code}").status_code == 200  # joins: its cookie may answer, on either server
             r = student.post(f"/live/{code}/answer", headers=hx, data={"poll": "1", "answer": "up"})
             assert "Your answer: up" in r.text
             time.sleep(0.1 * (n % 3))  # some counts go out at once, some are held back for a moment
@@ -181,3 +182,32 @@ def test_events_from_both_servers_reach_every_stream_in_order(two_servers):  # n
             assert ids == list(range(1, ids[-1] + 1)), ids  # every event, once, in order
             newest = newest or ids[-1]
             assert ids[-1] == newest
+
+
+def test_streams_past_an_addresss_cap_are_refused_until_one_closes(tmp_path):
+    """PLAYGROUND_MAX_STREAMS_PER_ADDRESS streams from one address at once, through a real server: the next gets 429
+    with Retry-After, and a stream whose client went away gives its place back."""
+    with server_starter(tmp_path) as start:
+        (server,) = start(f"sqlite:///{tmp_path}/store.db", settings={"PLAYGROUND_MAX_STREAMS_PER_ADDRESS": "2"})
+        with server.client() as c:
+            sid, code = presenting(c)
+            first, second = (httpx.Client(base_url=server.url, timeout=httpx.Timeout(10, read=120)) for _ in range(2))
+            opened = [client.stream("GET", f"/live/{code}/events") for client in (first, second)]
+            for stream in opened:
+                assert stream.__enter__().status_code == 200
+            refused = c.get(f"/live/{code}/events")
+            assert refused.status_code == 429 and refused.headers["retry-after"] == "5"
+            assert "at most 2 at once" in refused.json()["detail"]
+            assert c.get("/healthz").status_code == 200  # everything else is served
+            opened[0].__exit__(None, None, None)
+            first.close()
+            deadline = time.monotonic() + 30  # the server finds the closed socket on its next write (a ping at worst)
+            while True:
+                with c.stream("GET", f"/live/{code}/events") as r:  # closed unread once its status is known
+                    if r.status_code == 200:
+                        break
+                    assert r.status_code == 429 and time.monotonic() < deadline
+                ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))  # a write to every stream
+                time.sleep(0.2)
+            opened[1].__exit__(None, None, None)
+            second.close()

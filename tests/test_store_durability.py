@@ -17,6 +17,7 @@ import redis
 from app.store.redis_backend import LOCK_LEASE  # a dead server's lock lapses this long after its last renewal
 
 SCRIPT = Path(sys.executable).parent / "backprop-playground"
+ROOT = Path(__file__).resolve().parents[1]  # the checkout under test: its servers import its own `app`
 REDIS_SERVER = "/usr/bin/redis-server"
 START_TIMEOUT = 20
 
@@ -41,17 +42,20 @@ class Server:
     """One app server process: `backprop-playground serve`, which runs uvicorn in its own process (one worker,
     so no child processes: the pid we hold is the Python process that serves)."""
 
-    def __init__(self, store: str, tmp: Path, ttl: int | None = None):
+    def __init__(self, store: str, tmp: Path, ttl: int | None = None, settings: dict | None = None):
         self.store, self.port = store, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / f"server-{self.port}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PLAYGROUND_")}
         env["PLAYGROUND_STORE"] = store
+        # The console script's venv may have another checkout installed (a git worktree shares one venv).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         env["PLAYGROUND_RATE_LIMIT_SCALE"] = "0"  # these tests hammer one server on purpose; limits are tested elsewhere
         # A long request is still running when the test kills its server, however fast the machine: no time cap.
         env["PLAYGROUND_MAX_REQUEST_SECONDS"] = "3600"
         if ttl is not None:
             env["PLAYGROUND_SESSION_TTL"] = str(ttl)
+        env.update(settings or {})
         self._log = open(self.log_path, "wb")  # a file, not a pipe: a full pipe would block the server
         self.proc = subprocess.Popen([SCRIPT, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                                       "--store", store], cwd=tmp, env=env, stdout=self._log, stderr=subprocess.STDOUT)
@@ -103,8 +107,8 @@ def server_starter(tmp: Path):
     """start(*stores, ttl=None) -> running Servers, one per store; every server started is killed at the end."""
     started: list[Server] = []
 
-    def start(*stores: str, ttl: int | None = None) -> list[Server]:
-        new = [Server(store, tmp, ttl) for store in stores]  # start together, then wait for all
+    def start(*stores: str, ttl: int | None = None, settings: dict | None = None) -> list[Server]:
+        new = [Server(store, tmp, ttl, settings) for store in stores]  # start together, then wait for all
         started.extend(new)
         for s in new:
             s.wait_ready()

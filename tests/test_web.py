@@ -20,7 +20,8 @@ def test_page_sets_a_private_session_cookie_that_the_api_serves(client):
     cookie = r.headers["set-cookie"]
     assert "bp_session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
     sid = client.cookies["bp_session"]
-    assert re.fullmatch(r"[0-9a-f]{32}", sid) and sid in r.text
+    assert re.fullmatch(r"[0-9a-f]{32}", sid) and sid not in r.text  # printed only on request (API access)
+    assert f"/api/sessions/{sid}" in client.get("/ui/api-access", headers=HX).text
     assert client.get(f"/api/sessions/{sid}").json()["step"] == 0
 
 

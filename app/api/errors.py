@@ -1,10 +1,15 @@
-"""Error answers: 422 naming the field, 409 for a refused diverging step, and no tracebacks ever."""
+"""Error answers: 422 naming the field, 409 for a refused diverging step, 503 while the store is unreachable, and no
+tracebacks ever."""
 import logging
+import sqlite3
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException
 
 from app.engine import DivergenceError, FieldError
@@ -55,12 +60,46 @@ async def on_busy(request: Request, exc: SessionBusy) -> JSONResponse:
                         status_code=503, headers={"Retry-After": "5"})
 
 
+STORE_RETRY_SECONDS = 5
+STORE_DOWN = ("The session store is not answering just now (it may be restarting); nothing was changed. "
+              f"Try again in {STORE_RETRY_SECONDS} s.")
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    """SQLite's own "try again later": another process held the file past the connection's timeout."""
+    return any(words in str(exc) for words in ("database is locked", "database is busy", "database table is locked"))
+
+
+def store_down_handler(error_page: Callable[[Request, str, str, int, dict], Response] | None = None):
+    """The answer while the store is unreachable (Redis stopped, restarting or timing out; SQLite locked past its
+    timeout): 503 with Retry-After and `{"detail": ...}` for the API and the page's htmx requests (whose message
+    area shows the detail), and `error_page(request, title, text, status, headers)` for a page loaded without htmx.
+    Any other SQLite error stays an internal error."""
+
+    async def on_store_down(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, sqlite3.OperationalError) and not _locked(exc):
+            return await on_unexpected(request, exc)
+        log.warning("store unreachable on %s %s: %s", request.method, request.url.path, exc)
+        headers = {"Retry-After": str(STORE_RETRY_SECONDS)}
+        page = not request.url.path.startswith("/api/") and "hx-request" not in request.headers \
+            and not request.headers.get("accept", "").startswith("application/json")
+        if page and error_page is not None:
+            return error_page(request, "Try again in a moment", STORE_DOWN, 503, headers)
+        return JSONResponse({"detail": STORE_DOWN}, status_code=503, headers=headers)
+
+    return on_store_down
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": "Internal error; nothing was changed."}, status_code=500)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, error_page: Callable[[Request, str, str, int, dict], Response] | None = None) -> None:
+    """The error answers; `error_page` draws the page's own (app/web) for a page loaded without htmx."""
+    on_store_down = store_down_handler(error_page)
+    for unreachable in (RedisConnectionError, RedisTimeoutError, sqlite3.OperationalError):
+        app.add_exception_handler(unreachable, on_store_down)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(FieldError, on_field_error)

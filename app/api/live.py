@@ -12,6 +12,8 @@ from app.live.hub import kind_of
 from app.live.model import normal_code
 from app.live.service import RoomGone
 from app.live.storage import data_lines, sse
+from app.live.streams import RETRY_SECONDS
+from app.ratelimit import address
 from app.web.live import JOIN, room_url, too_many
 from app.web.live_render import whole_frame
 from app.ratelimit import FOLLOW, Limited, PAGE
@@ -67,7 +69,10 @@ def stop_presenting(request: Request, session: SessionDep) -> Response:
         "`data-step` attribute (a count's is the step its question was asked at). A comment line every 15 s keeps "
         "the stream open.")},
     404: {"model": ErrorMessage, "description": "No such room."},
-    429: {"model": ErrorMessage, "description": "Too many joins from this address."}})
+    429: {"model": ErrorMessage, "description": "Too many joins from this address, or too many event streams open at "
+                                                "once: from this address (PLAYGROUND_MAX_STREAMS_PER_ADDRESS, default "
+                                                "400) or in this process (three quarters of its open-file limit). "
+                                                "Retry-After says when to try again."}})
 async def events(request: Request, code: str,
                  after: Annotated[int | None, Query(ge=0, description=(
                      "The last event this client has (the page's render says which); a client without one first "
@@ -81,20 +86,52 @@ async def events(request: Request, code: str,
         return refused
     live = request.app.state.live
     kinds = None if only is None else frozenset(only.split(","))
-    if normal_code(code) != code:
-        raise HTTPException(404, "No live room with this code.")
-    resume = max((v for v in (after, _int(last_event_id)) if v is not None), default=None)
-    # Subscribe first, then read storage: every event is either in what is read or arrives on the queue (or both,
-    # and is sent once).
-    sub = live.hub.subscribe(code, kinds)
+    # Each stream holds a file descriptor as long as it is open: an address gets a class's worth, and the process
+    # keeps a quarter of its open-file limit for everything else.
+    client = address(request.scope)
+    if (full := live.streams.take(client)) is not None:
+        raise HTTPException(429, full, headers={"Retry-After": str(RETRY_SECONDS)})
+    sub = None
+
+    def close() -> None:
+        live.streams.give_back(client)
+        if sub is not None:
+            live.hub.unsubscribe(code, sub)
+
     try:
-        newest, missed = await run_in_threadpool(_catch_up, live, code, resume)
-    except RoomGone:
-        live.hub.unsubscribe(code, sub)
-        raise HTTPException(404, "No live room with this code; it may have ended.") from None
-    live.hub.settle(code, newest)
-    return StreamingResponse(_stream(live, code, sub, kinds, missed), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        if normal_code(code) != code:
+            raise HTTPException(404, "No live room with this code.")
+        resume = max((v for v in (after, _int(last_event_id)) if v is not None), default=None)
+        # Subscribe first, then read storage: every event is either in what is read or arrives on the queue (or
+        # both, and is sent once).
+        sub = live.hub.subscribe(code, kinds)
+        try:
+            newest, missed = await run_in_threadpool(_catch_up, live, code, resume)
+        except RoomGone:
+            raise HTTPException(404, "No live room with this code; it may have ended.") from None
+        live.hub.settle(code, newest)
+    except BaseException:
+        close()
+        raise
+    return EventStream(_stream(live, code, sub, kinds, missed), on_close=close, media_type="text/event-stream",
+                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+class EventStream(StreamingResponse):
+    """A stream that calls `on_close` once it has ended, however it ended: the room ended it, the client went away
+    (the response is cancelled, perhaps before its first byte), or it failed."""
+
+    def __init__(self, content, on_close, **kwargs):
+        super().__init__(content, **kwargs)
+        self._on_close = on_close
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close, self._on_close = self._on_close, None
+            if close is not None:
+                close()
 
 
 def _int(text: str | None) -> int | None:

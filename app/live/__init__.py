@@ -6,7 +6,7 @@ from .service import Live
 from .storage import open_rooms
 
 
-def open_live(store, url: str, ttl: float) -> Live:
+def open_live(store, url: str, ttl: float, max_followers_per_address: int = 400, streams=None) -> Live:
     """The live rooms beside the session store at `url`, fanning out on the running event loop; every release of a
     presenting session's lock publishes its followers' frame."""
     from app.web.live_publisher import Publisher  # the page's templates draw every event
@@ -17,7 +17,8 @@ def open_live(store, url: str, ttl: float) -> Live:
     hub.start(asyncio.get_running_loop())
     publisher = Publisher(store, rooms, hub)
     store.on_acquire, store.on_release = publisher.on_acquire, publisher.on_release
-    live = Live(store, rooms, hub, publisher, event_html, lambda code: expired_html(live, code), ttl)
+    live = Live(store, rooms, hub, publisher, event_html, lambda code: expired_html(live, code), ttl,
+                max_followers_per_address=max_followers_per_address, streams=streams)
     publisher.live = live
     live.watcher = asyncio.get_running_loop().create_task(live.watch())
     return live

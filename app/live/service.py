@@ -13,7 +13,7 @@ from app.engine import FieldError
 from app.store import records
 
 from . import polls
-from .model import ENDED_KEPT, Room, new_code
+from .model import ENDED_KEPT, Room, new_code, spaced
 from .storage import data_lines, sse
 
 PAGE_KEY = "live"  # session.page: the room this session presents
@@ -26,12 +26,25 @@ class RoomGone(Exception):
     """There is no such room (never was, expired, or ended and forgotten)."""
 
 
+class NotJoined(Exception):
+    """An answer from a browser the room does not know (no follower cookie, or one that never joined it, or one
+    turned away because its address brought a class's worth of followers already): it adds no vote."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 class Live:
     """`render(kind, room, live, session)` draws an event's HTML (app/web/live_render.py event_html); `publisher`
     sends the presenter's frames (app/web/live_publisher.py Publisher)."""
 
-    def __init__(self, store, rooms, hub, publisher, render, render_expired, ttl: float, clock=time.time):
+    def __init__(self, store, rooms, hub, publisher, render, render_expired, ttl: float, clock=time.time,
+                 max_followers_per_address: int = 400, streams=None):
         self.store, self.rooms, self.hub, self.publisher, self.render = store, rooms, hub, publisher, render
+        # Followers who may answer, per room, from one address: a class behind one NAT, not a script's thousands.
+        self.max_followers_per_address = max_followers_per_address
+        self.streams = streams  # this process's event streams, per address and in all (app/live/streams.py)
         self.render_expired = render_expired  # code -> the HTML of the end event of a room that timed out
         self.ttl, self.clock = ttl, clock
         self._counts: dict[str, tuple[float, bool]] = {}
@@ -171,10 +184,23 @@ class Live:
             raise RoomGone(code)
         return room
 
-    def answer(self, code: str, follower: str, raw: str, poll_id: str) -> tuple[Room, str]:
-        """A follower's answer to the open poll (changeable until Reveal); FieldError for a closed poll or a bad
-        answer."""
+    def join(self, code: str, follower: str, address: str) -> bool:
+        """The follower may answer this room's questions from now on; False when its address has brought
+        `max_followers_per_address` followers to the room already (it may still watch)."""
+        return self.rooms.join(code, follower, address, self.max_followers_per_address)
+
+    def answer(self, code: str, follower: str | None, raw: str, poll_id: str, address: str = "") -> tuple[Room, str]:
+        """A joined follower's answer to the open poll (changeable until Reveal: one browser, one vote); NotJoined
+        for a browser the room does not know, FieldError for a closed poll or a bad answer."""
         room = self.room(code)
+        if follower is None or not self.rooms.joined(code, follower):
+            cap = self.max_followers_per_address
+            if self.rooms.followers_from(code, address) >= cap:
+                raise NotJoined(f"Not counted: live room {spaced(code)} already has as many followers from your "
+                                f"network as a class needs ({cap}), and this browser is not one of them. You can "
+                                "still watch.")
+            raise NotJoined(f"Not counted: this browser has not joined live room {spaced(code)}. Open its page "
+                            f"(/live/{code}) again to join, then answer.")
         poll = room.poll
         if room.ended or poll is None or not poll.open or str(poll.id) != poll_id:
             raise FieldError("answer", "this question is closed: the presenter revealed it or moved on.")

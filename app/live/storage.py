@@ -36,6 +36,9 @@ class SQLiteRooms:
                                              value TEXT NOT NULL, PRIMARY KEY (code, poll, follower));
     CREATE TABLE IF NOT EXISTS live_events (code TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
                                             PRIMARY KEY (code, seq));
+    CREATE TABLE IF NOT EXISTS live_followers (code TEXT NOT NULL, follower TEXT NOT NULL, address TEXT NOT NULL,
+                                               PRIMARY KEY (code, follower));
+    CREATE INDEX IF NOT EXISTS live_followers_address ON live_followers (code, address);
     """
 
     def __init__(self, path: Path, clock=time.time):
@@ -102,6 +105,38 @@ class SQLiteRooms:
             db.execute("COMMIT")
             return count
 
+    def join(self, code: str, follower: str, address: str, cap: int) -> bool:
+        """Let a follower (its cookie's token) answer this room's questions: True once it may (at once when it
+        already may), False when `address` has brought `cap` followers to the room already, or there is no room."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                known = db.execute("SELECT 1 FROM live_followers WHERE code = ? AND follower = ?",
+                                   (code, follower)).fetchone()
+                room = db.execute("SELECT 1 FROM live_rooms WHERE code = ?", (code,)).fetchone()
+                brought = db.execute("SELECT COUNT(*) FROM live_followers WHERE code = ? AND address = ?",
+                                     (code, address)).fetchone()[0]
+                taken = room is not None and (known is not None or brought < cap)
+                if known is None and taken:
+                    db.execute("INSERT INTO live_followers (code, follower, address) VALUES (?, ?, ?)",
+                               (code, follower, address))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return taken
+
+    def joined(self, code: str, follower: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM live_followers WHERE code = ? AND follower = ?",
+                                    (code, follower)).fetchone() is not None
+
+    def followers_from(self, code: str, address: str) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM live_followers WHERE code = ? AND address = ?",
+                                    (code, address)).fetchone()[0]
+
     def answers(self, code: str, poll: int) -> dict[str, str]:
         with self._lock:
             return dict(self._db.execute("SELECT follower, value FROM live_answers WHERE code = ? AND poll = ?",
@@ -161,6 +196,7 @@ class SQLiteRooms:
         for code in gone:
             self._write(("DELETE FROM live_rooms WHERE code = ?", (code,)),
                         ("DELETE FROM live_answers WHERE code = ?", (code,)),
+                        ("DELETE FROM live_followers WHERE code = ?", (code,)),
                         ("DELETE FROM live_events WHERE code = ?", (code,)))
 
     def close(self) -> None:
@@ -189,6 +225,18 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return redis.call('HLEN', KEYS[2])
 """
 
+# A follower joins: known already, or new while its address has brought fewer than ARGV[3] followers to the room.
+JOIN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 1 end
+if tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0') >= tonumber(ARGV[3]) then return 0 end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) redis.call('PEXPIRE', KEYS[3], ttl) end
+return 1
+"""
+
 # INCR the room's number, keep the event, announce it: one script, so that events reach every process in order.
 PUBLISH = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
@@ -215,6 +263,7 @@ class RedisRooms:
         self.client = redis.Redis.from_url(url)
         self._publish = self.client.register_script(PUBLISH)
         self._answer = self.client.register_script(ANSWER)
+        self._join = self.client.register_script(JOIN)
 
     @staticmethod
     def _keys(code: str) -> tuple[str, str, str, str]:
@@ -238,7 +287,23 @@ class RedisRooms:
         pipe.set(key, json.dumps(room.to_json()), xx=True, px=ttl)
         pipe.pexpire(seq, ttl)
         pipe.pexpire(events, ttl)
+        for kept in self._follower_keys(room.code):
+            pipe.pexpire(kept, ttl)
         pipe.execute()
+
+    @staticmethod
+    def _follower_keys(code: str) -> tuple[str, str]:
+        """The room's followers (token -> address) and how many each address brought."""
+        return f"bp:room:{code}:followers", f"bp:room:{code}:addresses"
+
+    def join(self, code: str, follower: str, address: str, cap: int) -> bool:
+        return bool(self._join(keys=[self._keys(code)[0], *self._follower_keys(code)], args=[follower, address, cap]))
+
+    def joined(self, code: str, follower: str) -> bool:
+        return bool(self.client.hexists(self._follower_keys(code)[0], follower))
+
+    def followers_from(self, code: str, address: str) -> int:
+        return int(self.client.hget(self._follower_keys(code)[1], address) or 0)
 
     def _answers_key(self, code: str, poll: int) -> str:
         return f"bp:room:{code}:answers:{poll}"

@@ -1,7 +1,8 @@
 """Live rooms on the page: the presenter's Present, polls and Stop (/ui/live/*), and the followers' /live/{code}.
 
-A follower is a browser with a `bp_follower` cookie: an anonymous token that only keys its poll answers. Nothing a
-follower sends reaches the presenter's session: the follower's routes read the room's session (inspecting it under
+A follower is a browser with a `bp_follower` cookie: an anonymous token that only keys its poll answers, set when it
+joins (opens /live/{code}), which lets it answer that room's questions; an answer without it adds no vote (403), and
+one address brings at most a class of followers to a room. Nothing a follower sends reaches the presenter's session: the follower's routes read the room's session (inspecting it under
 its lock) and write only answers, and the presenter's routes act on the cookie's own session, which must be the
 room's.
 """
@@ -15,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.engine import DivergenceError, FieldError
 from app.live.model import normal_code, spaced
-from app.live.service import RoomGone
+from app.live.service import NotJoined, RoomGone
 from app.settings import get_settings
-from app.ratelimit import CREATE, FOLLOW, PAGE, SESSION_QUOTA, TRAIN, Limit, Limited
+from app.ratelimit import CREATE, FOLLOW, PAGE, SESSION_QUOTA, TRAIN, Limit, Limited, address
 
 from . import page
 from .csrf import same_site_post
@@ -174,52 +175,59 @@ async def follow(request: Request, code: str) -> Response:
     if found != code:
         return RedirectResponse(f"/live/{found}", status_code=303)
     live = _live(request)
+    token = follower_of(request) or secrets.token_hex(16)
     try:
-        ctx = await run_in_threadpool(_page_context, live, code, follower_of(request))
+        ctx = await run_in_threadpool(_page_context, live, code, token, address(request.scope))
     except RoomGone:
         return _not_found(request, code)
     response = templates.TemplateResponse(request, "live.html", ctx)
     if follower_of(request) is None:
-        _set_follower(response, secrets.token_hex(16))
+        _set_follower(response, token)
     return response
 
 
-def _page_context(live, code: str, follower: str | None) -> dict:
+def _page_context(live, code: str, follower: str, client: str) -> dict:
     room = live.room(code)
+    joined = room.ended or live.join(code, follower, client)
     seq, shared, _ = room_stage(live, room)
     ctx = dict(shared)
     count = live.rooms.count(code, room.poll.id) if room.poll else 0
     ctx.update(poll_view(room, count), code=code, spaced=spaced(code), seq=seq, mine=live.mine(code, follower),
                inspector=None, inspector_step=ctx["metrics"]["step"], step=ctx["metrics"]["step"], errors={},
-               oob=False)
+               oob=False, error=None if joined else (
+                   f"This room already has as many followers from your network as a class needs "
+                   f"({live.max_followers_per_address}): you can watch, but your answers would not be counted."))
     return ctx
 
 
 @router.post("/live/{code}/answer", dependencies=[Limited(FOLLOW)])
 def answer(request: Request, code: str, poll: Annotated[str, Form()] = "",
            answer: Annotated[str, Form()] = "") -> Response:
-    """A follower's answer to the open question; the reply is this follower's own line (#live-mine)."""
+    """A joined follower's answer to the open question; the reply is this follower's own line (#live-mine). A browser
+    the room does not know (no follower cookie, or one that never joined) gets 403 and adds no vote: it is not a
+    conflict with the question's state, which 200 with the field's message reports, but a missing credential."""
     if (refused := too_many(request, ANSWER)) is not None:
         return refused
     if normal_code(code) != code:
         return _not_found(request, code)
     live = _live(request)
-    token = follower_of(request) or secrets.token_hex(16)
+    token = follower_of(request)
     error, status_code = None, 200
     try:
-        live.answer(code, token, answer, poll)
+        live.answer(code, token, answer, poll, address(request.scope))
     except RoomGone:
         return _not_found(request, code)
+    except NotJoined as exc:
+        error, status_code = exc.message, 403
     except FieldError as exc:
         error, status_code = exc.message, 200  # shown next to the question, like every field message
     if "hx-request" not in request.headers:
-        response = RedirectResponse(f"/live/{code}", status_code=303)
-    else:
-        response = templates.TemplateResponse(request, "partials/live_mine.html", status_code=status_code, context={
-            "code": code, "mine": live.mine(code, token), "oob": True, "error": error})
-    if follower_of(request) is None:
-        _set_follower(response, token)
-    return response
+        if status_code == 403:
+            return templates.TemplateResponse(request, "error_page.html", status_code=403, context={
+                "title": "Answer not counted", "text": error})
+        return RedirectResponse(f"/live/{code}", status_code=303)
+    return templates.TemplateResponse(request, "partials/live_mine.html", status_code=status_code, context={
+        "code": code, "mine": live.mine(code, token), "oob": True, "error": error})
 
 
 @router.get("/live/{code}/mine", dependencies=[Limited(FOLLOW)], response_class=HTMLResponse)

@@ -131,6 +131,12 @@ def _is_own_link(session: Session, query: str) -> bool:
         return session_query(session) == query
 
 
+def error_page(request: Request, title: str, text: str, status: int, headers: dict) -> Response:
+    """A page that says what went wrong, for a browser that loaded a page (not an htmx request)."""
+    return templates.TemplateResponse(request, "error_page.html", {"title": title, "text": text},
+                                      status_code=status, headers=headers)
+
+
 def too_many(request: Request, limit, title: str = "Too many new sessions") -> Response | None:
     """The page's answer when this address has used up `limit` (rate limits are off: None)."""
     buckets = request.app.state.rate_limits

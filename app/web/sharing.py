@@ -51,6 +51,18 @@ def share(request: Request, store: StoreDep, session: Current) -> Response:
         return panels(request, session, loss_points=[], shared={"url": url, "step": session.trainer.step_count})
 
 
+@router.get("/ui/api-access", dependencies=[Limited(READ)], response_class=HTMLResponse)
+def api_access(request: Request, session: Current, hide: bool = False) -> Response:
+    """This session's address in the JSON API, shown only when its learner asks (the page never prints it), and
+    never while it presents a live room: a projected page would hand the room's controls to everyone."""
+    with session.lock:
+        presenting = request.app.state.live.room_of(session) is not None
+        shown = None if hide or presenting else {"url": str(request.url_for("read_session", session_id=session.id))}
+    return templates.TemplateResponse(request, "partials/api_access.html",
+                                      {"live_present": presenting, "api_access": shown, "oob": False},
+                                      headers={"Cache-Control": "no-store"})
+
+
 def _download(session, data: bytes | str, kind: str, media_type: str) -> Response:
     name = f"backprop-playground-step-{session.trainer.step_count}.{kind}"
     return Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
