@@ -247,3 +247,24 @@ def test_a_refused_page_load_is_a_page_and_a_refused_api_read_is_json(client, mo
     client.get(f"/api/sessions/{sid}", headers=browser)
     r = client.get(f"/api/sessions/{sid}", headers=browser)
     assert r.status_code == 429 and "Too many reads" in r.json()["detail"]
+
+
+def test_a_request_refused_by_one_limit_spends_none_of_the_others(client, monkeypatch):
+    """A create refused by the address's quota of sessions spends none of its new-session tokens, and a step refused
+    for its work spends no training-step token."""
+    buckets = client.app.state.rate_limits
+    monkeypatch.setattr(buckets, "clock", lambda: 0.0)
+    swap_limit(client.app, monkeypatch, ratelimit.SESSION_QUOTA, Limit("sessions an hour from one address", 1e-9, 1,
+                                                                       "address"))
+    assert client.post("/api/sessions", json={}).status_code == 201
+    create = buckets.tokens(ratelimit.CREATE, "testclient")
+    assert client.post("/api/sessions", json={}).status_code == 429
+    assert buckets.tokens(ratelimit.CREATE, "testclient") == create
+
+    swap_limit(client.app, monkeypatch, WORK, Limit("training work", 1e-9, 1.0, "session", counts="work"))
+    page_session(client)
+    sid = client.cookies["bp_session"]
+    steps = buckets.tokens(ratelimit.TRAIN, sid)
+    r = client.post("/ui/step", headers=HX)
+    assert r.status_code == 429 and "training work" in r.json()["detail"]
+    assert buckets.tokens(ratelimit.TRAIN, sid) == steps

@@ -76,6 +76,18 @@ class Buckets(_Store):
             self._store(limit, key, tokens - amount if wait == 0 else tokens, now)
         return wait
 
+    def take_all(self, wanted: list[tuple[Limit, str]]) -> tuple[float, Limit | None]:
+        """One token of each (limit, key), all or none: (0, None), or the longest wait and its limit (nothing
+        taken)."""
+        with self._lock:
+            now = self.clock()
+            levels = [(limit, key, self._level(limit, key, now)) for limit, key in wanted]
+            waits = [(0.0 if tokens >= 1 else (1 - tokens) / self.rate(limit)[0], limit) for limit, key, tokens in levels]
+            wait, limit = max(waits, key=lambda w: w[0], default=(0.0, None))
+            for (lim, key, tokens) in levels:
+                self._store(lim, key, tokens - 1 if wait == 0 else tokens, now)
+        return (wait, limit) if wait else (0.0, None)
+
     def spend(self, limit: Limit, key: str, amount: float) -> tuple[float, float]:
         """Spend `amount` of a work limit: (seconds the work must first wait, 0), or (0, seconds until it may be
         asked again) when it would wait longer than MAX_DELAY, and then nothing is spent.

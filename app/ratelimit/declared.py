@@ -52,17 +52,22 @@ class Limiter:
             yield self
             return
         session, client = self.session_key(request), address(request.scope)
-        for limit in self.limits:
-            if limit.counts != "requests":
-                continue  # work is spent by the route (Budget)
-            key = session if limit.by == "session" and session else client
-            if wait := buckets.take(limit, key):
-                raise _refuse(*buckets.refusal(limit, wait))
+        # Work is spent by the route (Budget); requests are counted here, all of their limits or none.
+        counted = [(limit, session if limit.by == "session" and session else client)
+                   for limit in self.limits if limit.counts == "requests"]
+        wait, refusing = buckets.take_all(counted)
+        if refusing is not None:
+            raise _refuse(*buckets.refusal(refusing, wait))
         turn = self.turn and session is not None
         if turn:
             await state.turns.take(session)
         try:
             yield self
+        except HTTPException as exc:
+            if exc.status_code == 429:  # refused further on (work, CPU, a quota): it costs no request either
+                for limit, key in counted:
+                    buckets.give(limit, key, 1)
+            raise
         finally:
             if turn:
                 state.turns.give_back(session)
