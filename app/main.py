@@ -1,6 +1,5 @@
 """The ASGI app: `uvicorn app.main:app`."""
 import gc
-import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -24,9 +23,6 @@ from app.store import open_store
 from app.settings import get_settings
 
 
-SWITCH_INTERVAL = 0.001
-
-
 def create_app(store: str | None = None) -> FastAPI:
     """The app; `store` overrides the PLAYGROUND_STORE setting. The store opens when the app starts."""
 
@@ -41,10 +37,6 @@ def create_app(store: str | None = None) -> FastAPI:
         # (bench/README.md says what it saves).
         gc.collect()
         gc.freeze()
-        # A thread holding the GIL hands it over after this long when another wants it: the event loop, which
-        # answers every light request, waits at most 1 ms (Python's default is 5 ms) behind a heavy request's
-        # thread (bench/README.md, issue 22).
-        sys.setswitchinterval(SWITCH_INTERVAL)
         yield
         await live_rooms.close_live(app.state.live)
         app.state.sessions.close()

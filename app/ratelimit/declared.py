@@ -1,10 +1,10 @@
 """Limits declared on the routes: `@router.post(..., dependencies=[Limited(TRAIN, WORK)])`.
 
-`Limited` takes its limits' tokens once the request's body is read (a refused request spends nothing), then waits for
-the session's turn (MAX_RUNNING). A route whose work depends
-on what it is asked (training, loss slices) spends its work through `Budget`, which it gets as a dependency: work
-beyond CHEAP_WORK makes the request heavy, and what it did not run is given back. tests/test_limits_declared.py
-walks the app's routes and fails on one that declares nothing."""
+`Limited` takes its limits' tokens once the request's body is read, all or none, and gives them back when the request
+is refused further on (a refused request spends nothing); then it waits for the session's turn (MAX_RUNNING). A route
+whose work depends on what it is asked (training, loss slices) spends it through `Budget`, a dependency: work beyond
+CHEAP_WORK makes the request heavy (so does `heavy_if`), and what it did not run is given back.
+tests/test_limits_declared.py walks the app's routes and fails on one that declares nothing."""
 import math
 from collections.abc import Iterator
 
