@@ -15,15 +15,15 @@ temporary directory (SQLite), or with --redis a private redis-server on a free p
 the CPU each used (/proc/<pid>/stat), and what the rest of the machine used meanwhile.
 
 With --heavy, the students press for two windows of --seconds: alone (quiet), then beside one heavy client that
-connects from another loopback address (127.0.0.2, so that the server's per-address budgets tell it from the
-students at 127.0.0.1) and runs the largest requests the API allows from 16 tasks: creates of the largest network
+connects from the students' own address, as a class behind a school's NAT does (127.0.0.1; --heavy-source 127.0.0.2
+puts it elsewhere), and runs the largest requests the API allows from 16 tasks: creates of the largest network
 and data, steps up to the per-request caps, epochs, predictions of the most rows, gradient checks and loss slices.
 It reports the students' p50 and p99 in each window and the heavy client's answers by status (200, 429, ...).
 
-Target: 300 students with p99 < 100 ms and no errors; with --heavy, the students' p99 beside the heavy client
-below twice the quiet one.
+Target: 300 students with p99 < 100 ms and no errors; with --heavy, no student's press refused and the students'
+p99 beside the heavy client below twice the quiet one.
 Run: `.venv/bin/python bench/load.py [--students 300] [--seconds 30] [--workers 1] [--redis] [--endpoint ui|api]
-[--client httpx|raw] [--heavy]`.
+[--client httpx|raw] [--heavy [--heavy-source ADDRESS]]`.
 """
 import argparse
 import asyncio
@@ -661,9 +661,10 @@ def main() -> int:
     if args.heavy:
         (_, quiet), (_, loaded) = summary
         print()
+        met = loaded["errors"] == 0 and loaded["p99"] < 2 * quiet["p99"]
         print(f"light students: quiet p50 {quiet['p50']:.1f} ms p99 {quiet['p99']:.1f} ms; with the heavy client "
               f"p50 {loaded['p50']:.1f} ms p99 {loaded['p99']:.1f} ms ({loaded['p99'] / quiet['p99']:.2f} × quiet "
-              f"p99; goal below 2 ×: {'met' if loaded['p99'] < 2 * quiet['p99'] else 'NOT met'})")
+              f"p99), {loaded['errors']} refused or lost; goal none refused and below 2 ×: {'met' if met else 'NOT met'}")
         return 0
     met = summary[0][1]["answered"] > 0 and summary[0][1]["errors"] == 0 and summary[0][1]["p99"] < TARGET_P99_MS
     verdict = "met" if met else "NOT met"
