@@ -66,7 +66,7 @@ def test_a_session_in_debt_is_refused_until_its_bucket_refills():
     clock = fake_clock(budgets)
     rate, burst = budgets.rate(CPU_SESSION)
     assert budgets.admit("s", "a") is None
-    budgets.charge("s", "a", burst + 2 * rate)  # two seconds' worth beyond the burst
+    budgets.charge("s", "a", burst + 2 * rate, address_seconds=0.0)  # two seconds' worth beyond the burst
     seconds, message = budgets.admit("s", "a")
     assert seconds == 2 and "server CPU time" in message and "session" in message
     assert budgets.admit("t", "a") is None  # another session of the same address
