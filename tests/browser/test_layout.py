@@ -2,6 +2,8 @@
 inspector opens in view, and at 390x844 the diagram fits the width in the phone's order."""
 from playwright.sync_api import expect
 
+from .waits import answered
+
 IN_VIEW = ["#transport", "#btn-step", "#btn-play", "#btn-back", "#btn-reset", "svg#network", "#narration", "#metrics",
            "#output-plot", "#loss-plot"]
 
@@ -68,8 +70,8 @@ def test_labels_do_not_overlap_in_any_phase(page, live_server):
         expect(page.locator("#btn-step")).to_contain_text("Step: ")
         phases = []
         for _ in range(7):
-            page.click("#btn-step")
-            page.wait_for_timeout(250)
+            with answered(page, "/ui/phase"):
+                page.click("#btn-step")
             overlaps = overlapping_texts(page)
             assert overlaps == [], (preset, page.locator("#btn-step").text_content(), overlaps[:5])
             phases.append(page.locator("#btn-step").text_content())

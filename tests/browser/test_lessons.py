@@ -1,7 +1,9 @@
 """Every task of every lesson, completed through the page as a learner would (issue 15 §6)."""
 from playwright.sync_api import expect
 
-PLOTS = "() => document.getElementById('loss-plot').data !== undefined"
+from .waits import answered, navigated
+
+PLOTS = "() => (document.getElementById('loss-plot') || {}).data !== undefined"
 
 
 def open_card(page, url, path):
@@ -39,16 +41,16 @@ def choose(page, option):
 
 
 def next_card(page, card):
-    page.locator("#lesson .lesson-nav a", has_text="Next").click()
-    page.wait_for_function(PLOTS)
+    with navigated(page):
+        page.locator("#lesson .lesson-nav a", has_text="Next").click()
     dismiss(page)
     expect(page.locator("#lesson")).to_have_attribute("data-card", card)
 
 
 def setting(page, name, value):
     page.fill(f"#f-{name}", value)
-    page.locator(f"#f-{name}").dispatch_event("change")
-    page.wait_for_timeout(300)
+    with answered(page, "/ui/config"):
+        page.locator(f"#f-{name}").dispatch_event("change")
 
 
 def play_until_done(page):
@@ -63,12 +65,12 @@ def test_lesson_1_what_training_is(page, live_server, console_errors):
     expect(page.locator("#lesson")).to_have_attribute("data-lesson", "training")
     for phase in ("Forward", "Loss", "Backward", "Backward", "Update"):
         expect(task(page)).to_have_attribute("data-task-status", "open")
-        page.click("#btn-step")
-        page.wait_for_timeout(250)
+        with answered(page, "/ui/phase"):
+            page.click("#btn-step")
     expect_done(page)
     next_card(page, "repeat")
-    page.uncheck("#detailed")
-    page.wait_for_timeout(300)
+    with answered(page, "/ui/detailed"):
+        page.uncheck("#detailed")
     setting(page, "stop_loss", "0.05")
     play_until_done(page)
     assert console_errors == []
@@ -93,8 +95,8 @@ def test_lesson_3_error_and_learning_rate(page, live_server, console_errors):
     if page.locator("#btn-play.playing").count():
         page.click("#btn-play")
     setting(page, "learning_rate", "0.1")
-    page.click("#btn-reset")
-    page.wait_for_timeout(400)
+    with answered(page, "/ui/reset"):
+        page.click("#btn-reset")
     play_until_done(page)
     assert all("409" in e or "responseError" in e for e in console_errors), console_errors
 
@@ -117,8 +119,8 @@ def test_lesson_5_deltas_flow_back(page, live_server, console_errors):
 
 def test_lesson_6_matrices_and_mini_batches(page, live_server, console_errors):
     open_card(page, live_server, "/lessons/matrices/matrix-form")
-    page.check("#matrix-form-toggle")
-    page.wait_for_timeout(400)
+    with answered(page, "/ui/matrix-form"):
+        page.check("#matrix-form-toggle")
     page.click("#btn-step")
     expect_done(page)
     next_card(page, "epoch")

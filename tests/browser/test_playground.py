@@ -2,6 +2,8 @@ import re
 
 from playwright.sync_api import expect
 
+from .waits import answered
+
 
 def step_of(page) -> int:
     return int(page.locator("#network").get_attribute("data-step"))
@@ -170,9 +172,9 @@ def test_first_paint_and_step_work_without_javascript(browser, live_server):
 
 def test_play_at_the_fastest_speed_learns_the_circle_within_seconds(playground):
     page = playground
-    page.get_by_label("Speed").select_option("2-epochs")
+    with answered(page, "/ui/speed"):
+        page.get_by_label("Speed").select_option("2-epochs")
     expect(page.get_by_label("Speed")).to_have_value("2-epochs")
-    page.wait_for_timeout(300)
     page.get_by_role("button", name="Play", exact=True).click()
     # 50 steps a frame (two epochs of 25 batches), and the test loss shown falls below 0.05.
     page.wait_for_function("() => Number(document.getElementById('metrics').dataset.testLoss) < 0.05", timeout=10_000)
@@ -191,8 +193,8 @@ def test_a_long_loss_curve_is_thinned_as_the_server_thins_it(playground):
         const loss = document.getElementById('loss-plot');
         loss.dataset.maxPoints = '100';
     }""")
-    page.get_by_label("Speed").select_option("2-epochs")
-    page.wait_for_timeout(300)
+    with answered(page, "/ui/speed"):
+        page.get_by_label("Speed").select_option("2-epochs")
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("() => Number(document.getElementById('network').dataset.step) >= 400", timeout=15_000)
     page.get_by_role("button", name="Pause", exact=True).click()
