@@ -51,7 +51,8 @@ def edge_markup(e: "Edge") -> str:
     return _group([
         f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="-1" role="img" aria-label="{text}"',
         f'   data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"',
-        f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}">',
+        f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}"'
+        + (f' data-weight-before="{exact(e.weight_before)}"' if e.weight_before is not None else "") + ">",
     ], [
         f"<title>{text}</title>",
         halo_markup(e),
@@ -112,7 +113,9 @@ def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
         f'<g id="{n.id}" class="node" tabindex="{0 if entry else -1}" role="img" style="--layer: {n.layer}"',
         f'   aria-label="{text}"',
         f'   data-layer="{n.layer}" data-index="{n.index}" data-activation="{exact(n.activation)}"',
-        f'   data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}">',
+        f'   data-z="{exact(n.z)}" data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}"'
+        + (f' data-bias-before="{exact(n.bias_before)}"' if n.bias_before is not None else "")
+        + (f' data-target="{exact(n.target)}"' if n.target is not None else "") + ">",
     ], [
         f"<title>{text}</title>",
         GAP,

@@ -200,7 +200,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "cfg": cfg,
         "data_info": info,
         "controls": LazyControls(session, cfg, errors or {}),
-        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed),
+        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed, view.focus_row),
         "output": (output.build(session, mark) if loss_points is None or predicted is not None
                    else output.update(session, mark)),
         "metrics": metrics.build(session),
@@ -235,7 +235,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "exercise_changed": exercise_changed,
         "with_controls": with_controls,
         "inspector": found,
-        "worksheet": (worksheet.build(session, view.worksheet)
+        "worksheet": (worksheet.build(session, view.worksheet, view.focus_row)
                       if view.worksheet and found is not None and view.worksheet["target"] == selected else None),
         "inspector_gone": gone,
         "inspector_step": session.trainer.step_count,
