@@ -108,8 +108,8 @@ def make_guess(request: Request, session: Current, form: FormDep) -> Response:
             return panels(request, session, loss_points=[], errors={"guess": f"Type {words}."}, guess_typed=text)
         step = session.trainer.step_count + 1
         guess = {"step": step, "kind": kind, "value": value}
-        if kind == "delta":
-            guess.update(layer=ask["layer"], node=int(target))
+        if kind == "delta":  # of the row the diagram shows
+            guess.update(layer=ask["layer"], node=int(target), row=_row(session))
         else:
             guess.update(edge=tuple(int(v) for v in target.split(".")), sign="up" if form.get("sign") == "up" else "down")
         # One guess per phase: a new one replaces it. Guesses of older steps go.

@@ -70,14 +70,14 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
         # During a detailed step the trace is a proposal, so the edit form starts from the current value, and
         # only what the phases so far have computed is shown.
         if kind in ("edge", "weight"):
-            found = inspector.edge(trace, names, layer, int(source), to)
+            found = inspector.edge(trace, names, layer, int(source), to, view_of(session).focus_row)
             found["current"] = float(net.weights[layer][to, int(source)])
             found["own_name"] = shown.weight_name(session, layer, int(source), to)
             if found["own_name"]:  # w5 rather than w with the subscript o1←h1
                 found["symbol_sub"] = found["own_name"][1:]
             found["computed"] = step.computed(layer)
         else:
-            found = inspector.node(trace, names, node_layer, to)
+            found = inspector.node(trace, names, node_layer, to, view_of(session).focus_row)
             if node_layer:
                 found["current"] = float(net.biases[node_layer - 1][to])
             found["computed"] = step.computed(max(node_layer - 1, 0))
