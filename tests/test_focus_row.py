@@ -27,7 +27,7 @@ def diagram(html: str) -> tuple[dict, dict, dict]:
     groups = [g for g in root.iter() if g.tag.rsplit("}", 1)[-1] == "g"]
     nodes = {(int(g.get("data-layer")), int(g.get("data-index"))): {
         k: number(g.get(f"data-{k}")) for k in ("activation", "z", "delta", "bias", "bias-before", "target")}
-        for g in groups if g.get("class") == "node"}
+        for g in groups if (g.get("class") or "").split()[:1] == ["node"]}
     edges = {(int(g.get("data-layer")), int(g.get("data-from")), int(g.get("data-to"))): {
         k: number(g.get(f"data-{k}")) for k in ("weight", "weight-before", "grad")}
         for g in groups if (g.get("class") or "").split()[:1] == ["edge"]}
@@ -139,3 +139,16 @@ def test_the_focus_row_is_kept_with_the_session_and_followed_by_the_next_step(cl
     html = client.post("/ui/step", headers=HX).text
     assert diagram(html)[0]["data-batch-row"] == "5"
     assert diagram(client.get("/").text)[0]["data-batch-row"] == "5"
+
+
+def test_hidden_nodes_carry_their_names_and_the_inspected_one_is_marked(client):
+    client.get("/")
+    client.post("/ui/step", headers=HX)
+    client.post("/ui/inspect", headers=HX, data={"kind": "node", "layer": "1", "to": "2"})
+    html = client.get("/").text
+    assert re.findall(r'class="node-name hidden"[^>]*>([^<]*)<', html) == ["h1.1", "h1.2", "h1.3", "h1.4", "h2.1",
+                                                                          "h2.2"]
+    assert re.findall(r'<g id="(node-\d-\d)" class="node selected"', html) == ["node-1-2"]
+    client.post("/ui/inspect", headers=HX, data={"kind": "edge", "layer": "2", "from": "1", "to": "0"})
+    html = client.post("/ui/focus-row", headers=HX, data={"row": "1"}).text  # any answer that draws the diagram
+    assert re.findall(r'<g id="([\w-]+)" class="(?:node|edge)[^"]* selected"', html) == ["edge-2-1-0"]

@@ -180,8 +180,8 @@ def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
         delta = None if l == 0 else float(p.delta[l - 1].mean(axis=0)[j])
         assert ring.get("stroke") == ("#9aa5b1" if delta is None else hex_color(delta / scale))
         names = g.findall("text[@class]")
-        side = {0: "node-name left", 2: "node-name right"}.get(l)
-        assert [t.get("class") for t in names if t.get("class").startswith("node-name")] == ([side] if side else [])
+        side = {0: "node-name left", 2: "node-name right"}.get(l, "node-name hidden")  # every node is named
+        assert [t.get("class") for t in names if t.get("class").startswith("node-name")] == [side]
         numbers = [t.text for t in names if t.get("class").startswith("val")]
         assert numbers[0] == f"a {short_label(float(p.a[l].mean(axis=0)[j]), 3)}"
         if l == 2:  # an output shows the row's target
@@ -190,6 +190,7 @@ def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
             numbers.pop(1)
         assert len(numbers) == (1 if l == 0 else 3) and (l == 0 or numbers[1].startswith("δ "))
     assert nodes.find("g[@id='node-0-0']/text[@class='node-name left']").text == "i1"  # Mazur's own name
+    assert nodes.find("g[@id='node-1-1']/text[@class='node-name hidden']").text == "h2"
     assert nodes.find("g[@id='node-2-1']/text[@class='node-name right']").text == "o2"
 
 

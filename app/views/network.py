@@ -45,6 +45,7 @@ class Node:
     bias_before: float | None  # the bias the pass shown used, where an update followed it (else None)
     ring_color: str
     ring_width: float
+    selected: bool  # the inspector is on it
     lines: list[tuple[str, str]]  # (css class, text) under the node
     description: str  # title and accessible name: "h1.1: a = ..., δ = ..., bias b = ..."
 
@@ -72,6 +73,7 @@ class Edge:
     description: str
     label: str
     label_always: bool  # the update phase prints old -> new on every edge
+    selected: bool = False  # the inspector is on it
 
 
 @dataclass
@@ -157,13 +159,34 @@ def heatmaps(session: Session) -> list[list[str]] | None:
     return uris
 
 
+def _mark(selected: tuple | None, nodes: list["Node"], edges: list["Edge"]) -> None:
+    """Mark the node or edge the inspector is on: ("edge" or "weight", layer, from, to), ("node", layer, _, index)
+    or ("bias", weight layer, _, to)."""
+    if not selected:
+        return
+    kind, layer, source, to = selected
+    try:
+        layer, to = int(layer), int(to)
+        if kind in ("edge", "weight"):
+            key = f"edge-{layer}-{int(source)}-{to}"
+            for e in edges:
+                e.selected = e.id == key
+        else:
+            key = f"node-{layer + (kind == 'bias')}-{to}"
+            for n in nodes:
+                n.selected = n.id == key
+    except (TypeError, ValueError):
+        return
+
+
 def focus_of(shown: Shown | None, focus: int) -> int:
     """The focus row's position in the pass shown: `focus`, within the batch."""
     n = len(shown.a[0]) if shown else 0
     return min(max(focus, 0), max(n - 1, 0))
 
 
-def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0) -> Diagram:
+def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
+          selected: tuple | None = None) -> Diagram:
     """The diagram of `shown` (a phase, a prediction, or the last step; None before the first step), its nodes at
     the batch's row `focus` (a position in the batch), with six significant digits in detailed mode and three
     otherwise."""
@@ -174,6 +197,7 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0)
     nodes = _nodes(layout, _node_values(net, shown, r), heatmaps(session), digits,
                    bool(shown) and shown.kind == "update")
     edges = _edges(layout, net, shown, digits, lambda l, i, j: weight_name(session, l, i, j))
+    _mark(selected, nodes, edges)
     row = batch_row = None
     if shown:
         (caption, narration), kind = shown.words(r), shown.kind
@@ -306,7 +330,7 @@ def _node(layout: Layout, values: NodeValues, l: int, j: int, heatmap: str | Non
     return Node(
         id=f"node-{l}-{j}", layer=l, index=j, name=name, x=layout.xs[l], y=layout.y(l, j), heatmap=heatmap,
         activation=activation, z=z, delta=delta, target=target, bias=bias, bias_before=bias_before,
-        ring_color=hex_color(shade) if delta is not None else "#9aa5b1", ring_width=1.5 + 3.5 * abs(shade),
+        ring_color=hex_color(shade) if delta is not None else "#9aa5b1", ring_width=1.5 + 3.5 * abs(shade), selected=False,
         lines=_node_lines(values, l, j, output, digits, updating), description=description,
     )
 

@@ -200,7 +200,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "cfg": cfg,
         "data_info": info,
         "controls": LazyControls(session, cfg, errors or {}),
-        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed, view.focus_row),
+        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed, view.focus_row,
+                                 view.selected),
         "output": (output.build(session, mark) if loss_points is None or predicted is not None
                    else output.update(session, mark)),
         "metrics": metrics.build(session),
