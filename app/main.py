@@ -16,7 +16,7 @@ from app.api import live as api_live
 from app import live as live_rooms
 from app.live.streams import StreamSlots
 from app.web import configure, deps as web_deps, exercises, lessons, page, practice as web_practice, probes, sharing, training, upload
-from app.web import matrix_panel
+from app.web import focus, matrix_panel
 from app.web import live as web_live
 from app.web.render import ROOT
 from app.store import open_store
@@ -74,6 +74,7 @@ def create_app(store: str | None = None) -> FastAPI:
     for web in (page, training, configure, probes, upload, sharing, web_practice, exercises, lessons):
         app.include_router(web.router)
     app.include_router(matrix_panel.router)  # the Matrix form toggle
+    app.include_router(focus.router)  # the focus row
     app.include_router(web_live.router)  # live rooms: Present, polls, and the followers' /live/{code}
     app.add_exception_handler(web_deps.NoSession, web_deps.on_no_session)
     vendor.mount(app)

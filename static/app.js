@@ -214,7 +214,8 @@
     if (el && !el.disabled) el.click();
   }
 
-  var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset", "b": "btn-back", "f": "btn-forward" };
+  var KEYS = { " ": "btn-step", "e": "btn-epoch", "p": "btn-play", "r": "btn-reset", "b": "btn-back", "f": "btn-forward",
+               "[": "btn-row-prev", "]": "btn-row-next" };
 
   // The inspector: clicking an edge or a node, or Enter on it, selects it; the server then draws it with every
   // later change of state until it is closed (Esc or ×).

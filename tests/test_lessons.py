@@ -53,6 +53,8 @@ def test_a_wrong_answer_is_not_done_and_the_learner_can_still_move_on_and_come_b
     assert status(r.text) == ["open"]
     r = client.post("/ui/lesson/answer", headers=HX, data={"value": "0.08217"})
     assert status(r.text) == ["done"]
+    r = client.post("/ui/lesson/answer", headers=HX, data={"value": "0.0800"})  # a wrong one on a done card
+    assert status(r.text) == ["done"] and "the card stays done from your earlier right answer" in r.text
 
 
 def test_progress_survives_a_reload_a_share_and_a_fork(client):

@@ -180,12 +180,17 @@ def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
         delta = None if l == 0 else float(p.delta[l - 1].mean(axis=0)[j])
         assert ring.get("stroke") == ("#9aa5b1" if delta is None else hex_color(delta / scale))
         names = g.findall("text[@class]")
-        side = {0: "node-name left", 2: "node-name right"}.get(l)
-        assert [t.get("class") for t in names if t.get("class").startswith("node-name")] == ([side] if side else [])
+        side = {0: "node-name left", 2: "node-name right"}.get(l, "node-name hidden")  # every node is named
+        assert [t.get("class") for t in names if t.get("class").startswith("node-name")] == [side]
         numbers = [t.text for t in names if t.get("class").startswith("val")]
         assert numbers[0] == f"a {short_label(float(p.a[l].mean(axis=0)[j]), 3)}"
+        if l == 2:  # an output shows the row's target
+            assert numbers[1] == f"t {short_label(float(trace.targets[0][j]), 3)}"
+            assert g.get("data-target") == repr(float(trace.targets[0][j]))
+            numbers.pop(1)
         assert len(numbers) == (1 if l == 0 else 3) and (l == 0 or numbers[1].startswith("δ "))
     assert nodes.find("g[@id='node-0-0']/text[@class='node-name left']").text == "i1"  # Mazur's own name
+    assert nodes.find("g[@id='node-1-1']/text[@class='node-name hidden']").text == "h2"
     assert nodes.find("g[@id='node-2-1']/text[@class='node-name right']").text == "o2"
 
 
@@ -230,7 +235,9 @@ def test_the_update_phase_labels_every_edge_old_to_new_and_the_backward_phase_it
     grads = net.views(trace.pass_.grad)[0]
     for e in d.edges:
         if e.layer == 1:
-            assert e.label == f"{w(e)} ∂ {short_label(float(grads[1][e.target, e.source]), 6)}" and e.label_always
+            # the weight stays in view beside its gradient
+            assert e.label == f"{w(e)} {short_label(e.weight, 6)} · ∂ {short_label(float(grads[1][e.target, e.source]), 6)}"
+            assert e.label_always
         else:
             assert e.grad is None and e.label == f"{w(e)} {short_label(e.weight, 6)}" and not e.label_always
     d = network.build(session, shown.from_phase(session, "forward", None, trace), True)
@@ -283,13 +290,6 @@ def test_png_bytes_do_not_depend_on_the_image_layout():
     strided = np.repeat(pixels, 2, axis=1)[:, ::2]  # the same pixels, not contiguous
     assert encode_png(strided, 0) == encode_png(pixels, 0)
     assert zlib.decompress(encode_png(pixels, 0)[41:-16]) == zlib.decompress(encode_png(pixels, 1)[41:-16])
-
-
-def test_column_means_are_numpys():
-    rng = np.random.default_rng(3)
-    for shape in ((1, 3), (10, 4), (7, 1), (4096, 2), (33, 5)):
-        a = rng.normal(size=shape) * 10.0 ** rng.integers(-8, 8, size=shape)
-        assert network._column_means(a).tobytes() == a.mean(axis=0).tobytes()
 
 
 def test_colours_round_to_the_nearest_shade_between_grey_and_each_end():

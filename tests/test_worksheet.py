@@ -181,7 +181,7 @@ def open_w1(client):
 
 
 def marks_of(text: str) -> dict:
-    return dict(re.findall(r'data-quantity="(\w+)" data-key="[^"]+" data-correct="(\w+)"', text))
+    return dict(re.findall(r'data-quantity="(\w+)" data-key="[^"]+" data-row="[^"]+" data-correct="(\w+)"', text))
 
 
 def test_the_worksheet_opens_from_the_inspector_and_marks_each_input(client):
@@ -190,7 +190,7 @@ def test_the_worksheet_opens_from_the_inspector_and_marks_each_input(client):
     assert "Check my calculation</button>" in r.text
     r = open_w1(client)
     text = html.unescape(r.text)
-    assert "Check my calculation: weight w1 (i1 → h1)" in text and "Step 1, about to be taken: its one row" in text
+    assert "Check my calculation: weight w1 (i1 → h1)" in text and "Step 1, about to be taken" in text and "The step's one row (training row #0)" in text
     assert re.findall(r'data-quantity="(\w+)"', r.text) == ["z", "a", "wdelta", "dact", "delta", "grad_weight",
                                                              "weight_after"]
     r = client.post("/ui/worksheet/check", headers=HX, data={
@@ -209,7 +209,7 @@ def test_a_wrong_factor_is_named_as_the_first_wrong_link(client):
         "q:z.1.0": "0.3775", "q:a.1.0": "0.5933", "q:wdelta.1.0": "0.0400", "q:dact.1.0": "0.2413",
         "q:delta.1.0": "0.00965"})
     assert marks_of(r.text)["delta"] == "false"
-    assert "The first wrong link of the chain is Σ w·δ into h1: fix it first" in html.unescape(r.text)
+    assert "Σ w·δ into h1 is wrong, and this is made from it: fix that first" in html.unescape(r.text)
 
 
 def test_hints_come_one_at_a_time_and_keep_what_is_typed(client):
@@ -224,15 +224,20 @@ def test_hints_come_one_at_a_time_and_keep_what_is_typed(client):
     assert 'value="0.3775"' in r.text and "Numbers</button>" not in r.text.split("grad_weight.0.0.0")[-1][:600]
 
 
-def test_a_batch_picks_a_row_or_the_mean(client):
+def test_a_batch_works_the_focus_row_then_the_batch(client):
+    """XOR's 4 rows: the diagram's focus row first (its own chain to its δ·a), then every row's δ·a, their mean and
+    the update. Picking another row on the diagram moves the worksheet with it."""
     client.get("/?preset=xor")  # 4 rows a step
     client.post("/ui/inspect", data={"kind": "edge", "layer": "1", "from": "0", "to": "0"}, headers=HX)
     r = client.post("/ui/worksheet", data={"kind": "edge", "layer": "1", "from": "0", "to": "0"}, headers=HX)
-    assert "the means over its batch of 4 rows" in html.unescape(r.text) and '<select id="ws-row"' in r.text
-    r = client.post("/ui/worksheet/row", headers=HX, data={"row": "2"})
-    assert "row 2 of its batch of 4" in html.unescape(r.text)
-    r = client.post("/ui/worksheet/row", headers=HX, data={"row": "9"})
-    assert "Pick a row from 0 to 3." in r.text
+    text = html.unescape(r.text)
+    assert "Row 1 of the batch's 4" in text and '<select id="ws-row"' not in r.text
+    assert len(re.findall(r'data-given="row_grad"', r.text)) == 4
+    assert re.findall(r'data-quantity="(\w+)" data-key="[^"]+" data-row="(\w+)"', r.text)[-3:] == [
+        ("grad_weight", "0"), ("grad_weight", "mean"), ("weight_after", "mean")]
+    client.post("/ui/step", headers=HX)  # the diagram needs a pass to pick rows on
+    r = client.post("/ui/focus-row", headers=HX, data={"row": "2"})
+    assert "Row 3 of the batch's 4" in html.unescape(r.text)
     sid = client.cookies["bp_session"]
     want = client.post(f"/api/sessions/{sid}/check", json={"answers": [
         {"quantity": "grad_weight", "layer": 1, "to": 0, "from": 0, "row": 2, "value": 0}]}).json()["marks"][0]["expected"]

@@ -13,6 +13,10 @@ Quantities (as the API names them), and what picks the number:
   loss:  neither
 `row` picks a batch row; without it, the batch mean (the row itself when the batch has one). The update
 (weight_after, bias_after) is the batch's, so it takes no row.
+
+The worksheet (issue 23) works one row first, as every seed article does: the focus row's chain from z to its own
+δ·a, then the batch, whose every row's δ·a it gives, their mean ∂L/∂w, and the new weight under the optimizer in
+use. Every expected value follows from the numbers the worksheet shows.
 """
 import math
 import re
@@ -227,13 +231,16 @@ class Link:
     """A row of the worksheet: a quantity to compute, how (kind), and the rows it is computed from."""
 
     ask: Ask
-    kind: str  # "sum" (z, Σ w·δ), "activation", "loss", "slope" (∂L/∂a, f′(z)), "product" (δ, ∂L/∂w), "update"
+    # "sum" (z, Σ w·δ), "activation", "loss", "slope" (∂L/∂a, f′(z)), "product" (δ, the row's ∂L/∂w), "fused"
+    # (δ = o − t), "mean" (the batch's ∂L/∂w, from every row's δ·a, which the worksheet gives), "update"
+    kind: str
     factors: tuple[Ask, ...] = ()  # the earlier links it is made from
 
 
-def chain(trace: Trace, target: tuple, row: int | None) -> list[Link]:
-    """The links from the forward pass to the update for an edge ("edge", l, from, to) or a node ("node", L, j),
-    L >= 1. `row` is a batch row, or None for the batch means."""
+def chain(trace: Trace, target: tuple, row: int) -> list[Link]:
+    """The links for an edge ("edge", l, from, to) or a node ("node", L, j), L >= 1: the batch row `row`'s own
+    chain from z to its ∂L/∂w = δ·a (or ∂L/∂b = δ), then the batch's mean ∂L/∂w and the update. With a batch of one
+    row the mean is that row's: its link is left out."""
     net = trace.net
     kind = target[0]
     layer, j = (target[1] + 1, target[3]) if kind == "edge" else (target[1], target[2])
@@ -258,33 +265,56 @@ def chain(trace: Trace, target: tuple, row: int | None) -> list[Link]:
     delta = links[-1].ask
     if kind == "edge":
         grad = Ask("grad_weight", layer=layer - 1, to=j, source=target[2], row=row)
-        links += [Link(grad, "product", (delta,)),
-                  Link(Ask("weight_after", layer=layer - 1, to=j, source=target[2]), "update", (grad,))]
+        mean = Ask("grad_weight", layer=layer - 1, to=j, source=target[2])
+        after = Ask("weight_after", layer=layer - 1, to=j, source=target[2])
     else:
         grad = Ask("grad_bias", layer=layer - 1, to=j, row=row)
-        links += [Link(grad, "product", (delta,)), Link(Ask("bias_after", layer=layer - 1, to=j), "update", (grad,))]
+        mean = Ask("grad_bias", layer=layer - 1, to=j)
+        after = Ask("bias_after", layer=layer - 1, to=j)
+    links.append(Link(grad, "product", (delta,)))
+    if len(trace.rows) > 1:  # the batch's mean, from every row's δ·a (given)
+        links += [Link(mean, "mean"), Link(after, "update", (mean,))]
+    else:
+        links.append(Link(after, "update", (grad,)))
     return links
 
 
-def mark_chain(trace: Trace, links: list[Link], typed: dict[str, str], per_row: bool) -> dict[str, dict]:
-    """Each typed link's mark, by key, with feedback for a wrong one (per row: the chain's relations hold for one
-    row, not for batch means): "product" when its factors were typed and are right, else the chain's first wrong
-    link. Untyped links are left out."""
-    marks, wrong = {}, []
+def link_key(ask: Ask) -> str:
+    """A link's key on the worksheet: its quantity and place, and "mean" for the batch's ∂L/∂w."""
+    return ask.key() + (".mean" if ask.row is None and ask.quantity in ("grad_weight", "grad_bias") else "")
+
+
+def mark_chain(trace: Trace, links: list[Link], typed: dict[str, str]) -> dict[str, dict]:
+    """Each typed link's mark, by key, with feedback for a wrong one: the first wrong link among those it is made
+    from, else, when every link it is made from was typed and is right (or it is made from given numbers only: a
+    batch mean), the link itself ("own", its kind). Untyped links are left out."""
+    marks: dict[str, dict] = {}
+    by_key = {link_key(link.ask): link for link in links}
     for link in links:
-        key = link.ask.key()
+        key = link_key(link.ask)
         text = typed.get(key, "").strip()
         if not text:
             continue
         m = mark(text, expected(trace, link.ask))
         out = {"correct": m.correct, "expected": m.expected, "reason": m.reason, "feedback": None}
-        if not m.correct and m.reason is None and per_row:
-            factors = [marks.get(f.key()) for f in link.factors]
+        if not m.correct and m.reason is None:
+            before = _made_from(link, by_key)
+            wrong = [k for k in by_key if k in before and k in marks and not marks[k]["correct"]]
+            factors = [marks.get(link_key(f)) for f in link.factors]
             if wrong:
                 out["feedback"] = ("first_wrong", wrong[0])
-            elif factors and all(f is not None and f["correct"] for f in factors):
+            elif all(f is not None and f["correct"] for f in factors):
                 out["feedback"] = ("own", link.kind)
-        if not m.correct:
-            wrong.append(key)
         marks[key] = out
     return marks
+
+
+def _made_from(link: Link, by_key: dict[str, Link]) -> set[str]:
+    """The keys of every link `link` is made from, directly or not."""
+    found, todo = set(), list(link.factors)
+    while todo:
+        key = link_key(todo.pop())
+        if key not in found and key in by_key:
+            found.add(key)
+            todo.extend(by_key[key].factors)
+    return found

@@ -175,9 +175,10 @@ LESSONS = (
             "For classes, the outputs go through softmax, so they are probabilities that add to 1, and the error is "
             "cross-entropy, −ln of the probability given to the right class.",
             "Their slopes multiply out to something simple: an output's δ is just o − t, its probability minus 1 for "
-            "the right class and minus 0 for the others. Here a batch is 10 flowers, so δ is the mean over them.",
-        ), Number("What is δ of the first output (setosa), averaged over the first batch?",
-                  first_step(Ask("delta", layer=2, node=0))), IRIS),
+            "the right class and minus 0 for the others. A batch here is 10 flowers; the diagram shows one of them at "
+            "a time, the first unless you pick another with ◀ ▶.",
+        ), Number("In the first step, what is δ of the first output (setosa) for the batch's first flower?",
+                  first_step(Ask("delta", layer=2, node=0, row=0))), IRIS),
         Card("train", "Learn the flowers", (
             "Now train. The test accuracy counts flowers the network never trained on.",
         ), Do("Train until the test accuracy is at least 90 %.",

@@ -63,9 +63,22 @@ def make(session: Session, kind: str, choice: str, poll_id: int) -> Poll:
     return poll
 
 
+def focus_row(session: Session) -> int:
+    """The row of the coming step's batch that a δ question is about: the one the presenter's diagram shows (its
+    focus row, a position in the batch), within the batch."""
+    rows = len(session.trainer.next_batch()[0])
+    return min(session.page.get("focus_row", 0), rows - 1)
+
+
+def _row_words(session: Session, row: int) -> str:
+    rows = len(session.trainer.next_batch()[0])
+    return "" if rows == 1 else f" on row {row + 1} of the batch (the row the diagram shows)"
+
+
 def _question(session: Session, kind: str, choice: str, poll_id: int) -> Poll:
     names, sizes = shown.node_names(session), session.trainer.net.sizes
     step = session.trainer.step_count
+    row = focus_row(session)
     if kind == "direction":
         layer, to, source = _ints(choice, 3, "weight")
         if not (layer < len(sizes) - 1 and to < sizes[layer + 1] and source < sizes[layer]):
@@ -78,14 +91,15 @@ def _question(session: Session, kind: str, choice: str, poll_id: int) -> Poll:
         if not 1 <= layer < len(sizes) - 1:
             raise FieldError("layer", "choose a hidden layer." if len(sizes) > 2 else
                              "this network has no hidden layer to ask about.")
-        return Poll(poll_id, kind, f"Which node of hidden layer {layer} will get the largest |δ| in step {step + 1}?",
-                    list(names[layer]), {"layer": layer}, step)
+        return Poll(poll_id, kind, f"Which node of hidden layer {layer} will get the largest |δ|"
+                                   f"{_row_words(session, row)} in step {step + 1}?",
+                    list(names[layer]), {"layer": layer, "row": row}, step)
     if kind == "number":
         layer, node = _ints(choice, 2, "node")
         if not (1 <= layer < len(sizes) and node < sizes[layer]):
             raise FieldError("node", "that node is not in the network.")
-        return Poll(poll_id, kind, f"What is δ of {names[layer][node]} in step {step + 1}?", [],
-                    {"layer": layer, "node": node}, step)
+        return Poll(poll_id, kind, f"What is δ of {names[layer][node]}{_row_words(session, row)} in step {step + 1}?",
+                    [], {"layer": layer, "node": node, "row": row}, step)
     raise FieldError("kind", f"kind must be one of {', '.join(KINDS)}.")
 
 
@@ -98,10 +112,10 @@ def fingerprint(session: Session) -> str:
     return digest.hexdigest()
 
 
-def _batch_words(trace, each: bool = False) -> str:
-    """How a δ is taken when the batch has several rows: their mean."""
+def _batch_words(trace, row: int) -> str:
+    """Which row of the batch a δ is of."""
     n = len(trace.rows)
-    return "" if n == 1 else f"; {'each is ' if each else ''}the mean over the batch's {n} rows"
+    return "" if n == 1 else f", on row {row + 1} of the batch's {n} (training row #{int(trace.rows[row])})"
 
 
 def answer_key(session: Session, poll: Poll) -> dict:
@@ -119,15 +133,17 @@ def answer_key(session: Session, poll: Poll) -> dict:
                 "detail": f"{name} = {short_label(before)} → {short_label(after)}, a change of "
                           f"{'+' if change > 0 else ''}{short_label(change)}"}
     if poll.kind == "largest":
-        layer = t["layer"]
-        deltas = [worksheet.expected(trace, worksheet.Ask("delta", layer, node=j)) for j in range(len(poll.choices))]
+        layer, row = t["layer"], t.get("row", 0)
+        deltas = [worksheet.expected(trace, worksheet.Ask("delta", layer, node=j, row=row))
+                  for j in range(len(poll.choices))]
         best = int(np.argmax(np.abs(np.array(deltas))))
         listed = ", ".join(f"{name} {short_label(d)}" for name, d in zip(poll.choices, deltas))
         return {"answer": poll.choices[best], "label": poll.choices[best],
-                "detail": f"δ: {listed}{_batch_words(trace, each=True)}"}
-    want = worksheet.expected(trace, worksheet.Ask("delta", t["layer"], node=t["node"]))
+                "detail": f"δ: {listed}{_batch_words(trace, row)}"}
+    row = t.get("row", 0)
+    want = worksheet.expected(trace, worksheet.Ask("delta", t["layer"], node=t["node"], row=row))
     return {"answer": repr(want), "value": want, "label": f"δ = {short_label(want)}",
-            "detail": f"{want!r} to full precision{_batch_words(trace)}"}
+            "detail": f"{want!r} to full precision{_batch_words(trace, row)}"}
 
 
 def normal_answer(poll: Poll, raw: str) -> str:

@@ -44,8 +44,9 @@ def revealed(session: Session, step, guesses: list[dict]) -> list[dict]:
                 continue
             l, j = g["layer"], g["node"]
             deltas = trace.pass_.delta[l][:, j]
-            real = float(deltas.mean())
-            what = f"δ({names[l + 1][j]})" + (" (the batch mean)" if len(deltas) > 1 else "")
+            r = min(g.get("row", 0), len(deltas) - 1)  # the batch row the diagram showed when the guess was made
+            real = float(deltas[r])
+            what = f"δ({names[l + 1][j]})" + (f" of row {r + 1}" if len(deltas) > 1 else "")
             out.append(_compare(what, g["value"], real))
             continue
         if step.phase != "update":

@@ -8,7 +8,8 @@ the same order, so each result is bit-for-bit the number the JSON API reports.
 
 A number is numbers.value_and_text: {"value": float (full precision), "text": str (5 significant digits)}.
 Dict keys avoid the names of dict methods (items, values, update, ...) so that Jinja's `x.key` finds them.
-The first row of the batch is the one expanded; `row` is its index among the training rows.
+The focus row of the batch (the one the diagram shows, `r`) is the one expanded; `row` is its index among the
+training rows.
 """
 import numpy as np
 
@@ -19,7 +20,7 @@ from . import loss_slice
 from .numbers import value_and_text
 from .shown import node_names
 
-MAX_ROWS = 8  # batch rows listed before "… n more rows"
+MAX_ROWS = 8  # batch rows listed before the rest are folded (every row is listed: their mean can be redone)
 
 ACTIVATION_FORMULAS = {
     "sigmoid": "1 / (1 + e^(−z))",
@@ -65,9 +66,9 @@ def _check_layer(trace: Trace, layer, highest: int) -> None:
         raise FieldError("layer", f"layer must be 0 to {highest}.")
 
 
-def _batch(trace: Trace) -> dict:
+def _batch(trace: Trace, r: int = 0) -> dict:
     rows = [int(r) for r in trace.rows]
-    return {"n": len(rows), "row": rows[0], "rows": rows}
+    return {"n": len(rows), "row": rows[r], "position": r, "rows": rows}
 
 
 def _derivative(name: str, z: float, a: float, df: float) -> dict:
@@ -83,20 +84,20 @@ def _derivative(name: str, z: float, a: float, df: float) -> dict:
     return out
 
 
-def _delta(trace: Trace, names, layer: int, j: int) -> dict:
-    """δ of node j of `layer` (>= 1) for the batch's first row, expanded one step of the chain rule."""
+def _delta(trace: Trace, names, layer: int, j: int, r: int = 0) -> dict:
+    """δ of node j of `layer` (>= 1) for the batch's row r, expanded one step of the chain rule."""
     p, net = trace.pass_, trace.net
     d = layer - 1  # z, delta index
     act = net.activations[d]
-    z, a = p.z[d][:1], p.a[layer][:1]
+    z, a = p.z[d][r:r + 1], p.a[layer][r:r + 1]
     out = {
-        "layer": layer, "index": j, "name": _name(names, layer, j), "row": int(trace.rows[0]),
-        "activation": act.name, "value": value_and_text(p.delta[d][0, j]), "z": value_and_text(z[0, j]),
+        "layer": layer, "index": j, "name": _name(names, layer, j), "row": int(trace.rows[r]),
+        "activation": act.name, "value": value_and_text(p.delta[d][r, j]), "z": value_and_text(z[0, j]),
         "a": value_and_text(a[0, j]),
     }
     if layer == net.n_layers:
         loss = LOSSES[trace.config.loss]
-        t = trace.targets[:1]
+        t = trace.targets[r:r + 1]
         out.update(role="output", loss=loss.name, loss_title=LOSS_TITLES.get(loss.name, loss.name),
                    o=value_and_text(a[0, j]), t=value_and_text(t[0, j]), o_minus_t=value_and_text((a - t)[0, j]),
                    outputs=int(a.shape[1]))
@@ -109,13 +110,13 @@ def _delta(trace: Trace, names, layer: int, j: int) -> dict:
         return out
     # Hidden: delta_d = (delta_{d+1} @ W_before[layer]) * f'(z_d), as in MLP.backward, same operands and shapes.
     w_before = net.views(trace.params_before)[0][layer]
-    total = (p.delta[layer] @ w_before)[0, j]
+    total = (p.delta[layer] @ w_before)[r, j]
     terms = []
     for k in range(w_before.shape[0]):
-        w, dk = float(w_before[k, j]), float(p.delta[layer][0, k])
+        w, dk = float(w_before[k, j]), float(p.delta[layer][r, k])
         terms.append({"index": k, "name": _name(names, layer + 1, k), "w": value_and_text(w),
                       "delta": value_and_text(dk), "product": value_and_text(w * dk)})
-    df = act.df(p.z[d], p.a[layer])[0, j]
+    df = act.df(p.z[d], p.a[layer])[r, j]
     out.update(role="hidden", kind="hidden", terms=terms, total=value_and_text(total),
                derivative=_derivative(act.name, z[0, j], a[0, j], df))
     return out
@@ -155,8 +156,8 @@ def _parameter_update(trace: Trace, kind: str, layer: int, index: tuple) -> dict
 MAX_PATHS = 4  # a hidden weight's chain-rule paths spelt out one by one, up to this many
 
 
-def _paths(trace: Trace, names, layer: int, source: int, target: int) -> dict | None:
-    """A hidden layer's weight: its gradient for the first row as the chain rule's product along each path from
+def _paths(trace: Trace, names, layer: int, source: int, target: int, r: int = 0) -> dict | None:
+    """A hidden layer's weight: its gradient for row r as the chain rule's product along each path from
     the weight to an output, summed over the paths. None for an output layer's weight (its chain is δ · a above)
     or when there are more than MAX_PATHS paths.
 
@@ -173,11 +174,11 @@ def _paths(trace: Trace, names, layer: int, source: int, target: int) -> dict | 
         return None
     w_before = net.views(trace.params_before)[0]
     loss, out_act = LOSSES[trace.config.loss], net.activations[-1]
-    z_out, a_out, t = p.z[-1][:1], p.a[-1][:1], trace.targets[:1]
+    z_out, a_out, t = p.z[-1][r:r + 1], p.a[-1][r:r + 1], trace.targets[r:r + 1]
     fused = loss.fused == out_act.name
 
     def node_slope(l: int, k: int) -> float:  # f′(z) of node k of layer l, as the engine computes it
-        return float(net.activations[l - 1].df(p.z[l - 1][:1], p.a[l][:1])[0, k])
+        return float(net.activations[l - 1].df(p.z[l - 1][r:r + 1], p.a[l][r:r + 1])[0, k])
 
     paths = []
     for route in np.ndindex(*net.sizes[layer + 2:]):  # the node taken in each later layer
@@ -185,7 +186,7 @@ def _paths(trace: Trace, names, layer: int, source: int, target: int) -> dict | 
         o = nodes[-1]
         if fused:
             factors = [{"symbol": "o − t", "sub": _name(names, net.n_layers, o),
-                        "value": value_and_text(p.delta[-1][0, o])}]
+                        "value": value_and_text(p.delta[-1][r, o])}]
         else:
             factors = [{"symbol": "∂L/∂o", "sub": _name(names, net.n_layers, o),
                         "value": value_and_text(loss.grad(a_out, t)[0, o])},
@@ -197,30 +198,31 @@ def _paths(trace: Trace, names, layer: int, source: int, target: int) -> dict | 
             factors.append({"symbol": "w", "sub": f"{_name(names, l + 1, after)}←{_name(names, l, k)}",
                             "value": value_and_text(w_before[l][after, k])})
             factors.append({"symbol": "f′(z)", "sub": _name(names, l, k), "value": value_and_text(node_slope(l, k))})
-        factors.append({"symbol": "a", "sub": _name(names, layer, source), "value": value_and_text(p.a[layer][0, source])})
+        factors.append({"symbol": "a", "sub": _name(names, layer, source), "value": value_and_text(p.a[layer][r, source])})
         product = 1.0
         for f in factors:
             product *= f["value"]["value"]
         paths.append({"factors": factors, "product": value_and_text(product)})
-    return {"row": int(trace.rows[0]), "paths": paths,
+    return {"row": int(trace.rows[r]), "paths": paths,
             "total": value_and_text(sum(path["product"]["value"] for path in paths)),
-            "engine": value_and_text(float(p.delta[layer][0, target]) * float(p.a[layer][0, source]))}
+            "engine": value_and_text(float(p.delta[layer][r, target]) * float(p.a[layer][r, source]))}
 
 
 # A whole step's numbers: the detailed step narrows this to its phases so far (app/core/detailed_step.py computed).
 ALL_COMPUTED = {"backward": True, "updated": True}
 
 
-def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
+def edge(trace: Trace, names, layer: int, source: int, target: int, r: int = 0) -> dict:
     """Weight weights[layer][target, source]: its batch-mean gradient, the δ behind it, and its update."""
     net, p = trace.net, trace.pass_
     _check_layer(trace, layer, net.n_layers - 1)
     _check_index(trace, "source", layer, source, f"layer {layer}")
     _check_index(trace, "target", layer + 1, target, f"layer {layer + 1}")
     l, i, j = int(layer), int(source), int(target)
-    batch = _batch(trace)
+    r = min(max(r, 0), len(trace.rows) - 1)
+    batch = _batch(trace, r)
     terms = []
-    for s in range(min(batch["n"], MAX_ROWS)):
+    for s in range(batch["n"]):
         d, a = float(p.delta[l][s, j]), float(p.a[l][s, i])
         terms.append({"row": batch["rows"][s], "delta": value_and_text(d), "a": value_and_text(a),
                       "product": value_and_text(d * a)})
@@ -232,17 +234,17 @@ def edge(trace: Trace, names, layer: int, source: int, target: int) -> dict:
         "weight_before": value_and_text(net.views(trace.params_before)[0][l][j, i]),
         "weight_after": value_and_text(net.views(trace.params_after)[0][l][j, i]),
         "gradient": {"value": value_and_text(net.views(p.grad)[0][l][j, i]), "n": batch["n"], "terms": terms,
-                     "more": batch["n"] - len(terms)},
-        "delta": _delta(trace, names, l + 1, j),
-        "chain": _paths(trace, names, l, i, j),
+                     "shown": MAX_ROWS},
+        "delta": _delta(trace, names, l + 1, j, r),
+        "chain": _paths(trace, names, l, i, j, r),
         "weight_update": _parameter_update(trace, "weight", l, (j, i)),
         "loss_slice": loss_slice.Plot(trace, l, i, j),  # drawn by the template once the gradient is computed
         "computed": dict(ALL_COMPUTED), "phase": None,
     }
 
 
-def node(trace: Trace, names, layer: int, index: int) -> dict:
-    """Node `index` of `layer`: its z, a, f′(z) and δ (first row; batch means when n > 1) and its bias.
+def node(trace: Trace, names, layer: int, index: int, r: int = 0) -> dict:
+    """Node `index` of `layer`: its z, a, f′(z) and δ (row r; batch means, labelled, when n > 1) and its bias.
 
     For the input layer (0), only its values a.
     """
@@ -250,37 +252,37 @@ def node(trace: Trace, names, layer: int, index: int) -> dict:
     _check_layer(trace, layer, net.n_layers)
     _check_index(trace, "index", layer, index, f"layer {layer}")
     L, j = int(layer), int(index)
-    batch = _batch(trace)
-    shown = min(batch["n"], MAX_ROWS)
+    r = min(max(r, 0), len(trace.rows) - 1)
+    batch = _batch(trace, r)
     out = {"kind": "node", "step": trace.step, "layer": L, "index": j, "name": _name(names, L, j),
            "computed": dict(ALL_COMPUTED), "phase": None,
-           "batch": batch, "a": value_and_text(p.a[L][0, j]),
+           "batch": batch, "a": value_and_text(p.a[L][r, j]),
            "mean_a": value_and_text(p.a[L].mean(axis=0)[j]) if batch["n"] > 1 else None}
     if L == 0:
         out.update(role="input",
-                   samples=[{"row": batch["rows"][s], "a": value_and_text(p.a[0][s, j])} for s in range(shown)],
-                   more=batch["n"] - shown)
+                   samples=[{"row": batch["rows"][s], "a": value_and_text(p.a[0][s, j])} for s in range(batch["n"])],
+                   shown=MAX_ROWS)
         return out
     d = L - 1
     act = net.activations[d]
     w_before, b_before = net.views(trace.params_before)
     forward = [{"index": i, "name": _name(names, d, i), "w": value_and_text(w_before[d][j, i]),
-                "a": value_and_text(p.a[d][0, i]),
-                "product": value_and_text(float(w_before[d][j, i]) * float(p.a[d][0, i]))}
+                "a": value_and_text(p.a[d][r, i]),
+                "product": value_and_text(float(w_before[d][j, i]) * float(p.a[d][r, i]))}
                for i in range(net.sizes[d])]
-    z, a = p.z[d][:1], p.a[L][:1]
+    z, a = p.z[d][r:r + 1], p.a[L][r:r + 1]
     derivative = None
     if act.df is not None:
         derivative = _derivative(act.name, z[0, j], a[0, j], act.df(z, a)[0, j])
     out.update(
         role="output" if L == net.n_layers else "hidden",
         activation=act.name, activation_formula=ACTIVATION_FORMULAS.get(act.name, "f(z)"),
-        z=value_and_text(z[0, j]), delta=value_and_text(p.delta[d][0, j]), derivative=derivative,
+        z=value_and_text(z[0, j]), delta=value_and_text(p.delta[d][r, j]), derivative=derivative,
         forward={"terms": forward, "bias": value_and_text(b_before[d][j]), "z": value_and_text(z[0, j])},
-        target=value_and_text(trace.targets[0, j]) if L == net.n_layers else None,
+        target=value_and_text(trace.targets[r, j]) if L == net.n_layers else None,
         mean_z=value_and_text(p.z[d].mean(axis=0)[j]) if batch["n"] > 1 else None,
         mean_delta=value_and_text(p.delta[d].mean(axis=0)[j]) if batch["n"] > 1 else None,
-        delta_expansion=_delta(trace, names, L, j),
+        delta_expansion=_delta(trace, names, L, j, r),
         bias_grad=value_and_text(net.views(p.grad)[1][d][j]),
         bias_frozen=not trace.config.train_biases,
         bias_update=_parameter_update(trace, "bias", d, (j,)),

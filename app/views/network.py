@@ -37,11 +37,15 @@ class Node:
     x: float
     y: float
     heatmap: str | None
-    activation: float | None  # batch mean from the last step's forward pass
-    delta: float | None  # batch mean dL/dz from the last step's backward pass; None for inputs
+    activation: float | None  # the focus row's a, from the pass shown
+    z: float | None  # the focus row's z; None for inputs
+    delta: float | None  # the focus row's dL/dz, once the backward pass has reached it; None for inputs
+    target: float | None  # an output's target for the focus row, as the network sees it
     bias: float | None  # current bias; None for inputs
+    bias_before: float | None  # the bias the pass shown used, where an update followed it (else None)
     ring_color: str
     ring_width: float
+    selected: bool  # the inspector is on it
     lines: list[tuple[str, str]]  # (css class, text) under the node
     description: str  # title and accessible name: "h1.1: a = ..., δ = ..., bias b = ..."
 
@@ -63,11 +67,13 @@ class Edge:
     width: float
     weight: float
     grad: float | None
+    weight_before: float | None  # the weight the pass shown used, where an update followed it (else None)
     change: float | None
     changed: bool
     description: str
     label: str
     label_always: bool  # the update phase prints old -> new on every edge
+    selected: bool = False  # the inspector is on it
 
 
 @dataclass
@@ -81,8 +87,26 @@ class Column:
 
 
 @dataclass
+class Picker:
+    """The focus row's picker beside the diagram: "Row 3 of 10", the training row, and the positions ◀ ▶ go to."""
+    label: str
+    detail: str
+    previous: int | None
+    next: int | None
+
+
+def _picker(shown: Shown, r: int) -> Picker:
+    n = len(shown.a[0])
+    detail = f"training row #{shown.rows[r]}" if r < len(shown.rows) else "the input typed into Predict"
+    return Picker(f"Row {r + 1} of {n}", detail, r - 1 if r > 0 else None, r + 1 if r + 1 < n else None)
+
+
+@dataclass
 class Diagram:
     step: int
+    row: int | None  # the focus row's index in the training set; None with no pass shown
+    batch_row: int | None  # its position in the batch
+    batch_size: int  # rows in the pass shown (0 with none)
     width: int
     height: int
     columns: list[Column]
@@ -91,14 +115,10 @@ class Diagram:
     caption: str
     narration: str
     kind: str
+    picker: "Picker | None" = None  # the focus row's picker; None before the first step
     # The edges' and nodes' SVG, drawn by app/views/network_svg.py rather than in a template loop.
     edges_svg: Markup = field(default_factory=Markup)
     nodes_svg: Markup = field(default_factory=Markup)
-
-
-def _column_means(a: np.ndarray) -> np.ndarray:
-    """a.mean(axis=0) of a float64 array without np.mean's Python wrapper: the same sum, divided the same way."""
-    return np.add.reduce(a, axis=0) / a.shape[0]
 
 
 def _input_heatmaps(inputs: np.ndarray) -> list[str]:
@@ -139,16 +159,50 @@ def heatmaps(session: Session) -> list[list[str]] | None:
     return uris
 
 
-def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
-    """The diagram of `shown` (a phase, a prediction, or the last step; None before the first step), with six
-    significant digits in detailed mode and three otherwise."""
+def _mark(selected: tuple | None, nodes: list["Node"], edges: list["Edge"]) -> None:
+    """Mark the node or edge the inspector is on: ("edge" or "weight", layer, from, to), ("node", layer, _, index)
+    or ("bias", weight layer, _, to)."""
+    if not selected:
+        return
+    kind, layer, source, to = selected
+    try:
+        layer, to = int(layer), int(to)
+        if kind in ("edge", "weight"):
+            key = f"edge-{layer}-{int(source)}-{to}"
+            for e in edges:
+                e.selected = e.id == key
+        else:
+            key = f"node-{layer + (kind == 'bias')}-{to}"
+            for n in nodes:
+                n.selected = n.id == key
+    except (TypeError, ValueError):
+        return
+
+
+def focus_of(shown: Shown | None, focus: int) -> int:
+    """The focus row's position in the pass shown: `focus`, within the batch."""
+    n = len(shown.a[0]) if shown else 0
+    return min(max(focus, 0), max(n - 1, 0))
+
+
+def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
+          selected: tuple | None = None) -> Diagram:
+    """The diagram of `shown` (a phase, a prediction, or the last step; None before the first step), its nodes at
+    the batch's row `focus` (a position in the batch), with six significant digits in detailed mode and three
+    otherwise."""
     net = session.trainer.net
     layout = _layout(session)
     digits = 6 if detailed else 3  # a detailed step reads like a worked example
-    nodes = _nodes(layout, _node_values(net, shown), heatmaps(session), digits, bool(shown) and shown.kind == "update")
+    r = focus_of(shown, focus)
+    nodes = _nodes(layout, _node_values(net, shown, r), heatmaps(session), digits,
+                   bool(shown) and shown.kind == "update")
     edges = _edges(layout, net, shown, digits, lambda l, i, j: weight_name(session, l, i, j))
+    _mark(selected, nodes, edges)
+    row = batch_row = None
     if shown:
-        caption, narration, kind = shown.caption, shown.narration, shown.kind
+        (caption, narration), kind = shown.words(r), shown.kind
+        batch_row = r
+        row = int(shown.rows[r]) if r < len(shown.rows) else None
     elif session.trainer.step_count:  # Back, rewind or Forward: the state is restored, its step's pass is not kept
         step = session.trainer.step_count
         caption = f"Step {step}'s state. Edges show the current weights; nodes show their biases."
@@ -163,8 +217,9 @@ def build(session: Session, shown: Shown | None, detailed: bool) -> Diagram:
     if units.scaled(session.dataset):  # the output nodes' a and t are the network's, not the data's
         caption += (f" Output values are on the network's scale, {units.scaling_words(session.dataset)}; the "
                     "narration and Predict give them in the data's units.")
-    return Diagram(session.trainer.step_count, WIDTH, layout.height, _columns(net, layout), nodes, edges, caption,
-                   narration, kind, edges_markup(edges), nodes_markup(nodes))
+    return Diagram(session.trainer.step_count, row, batch_row, len(shown.a[0]) if shown else 0, WIDTH, layout.height,
+                   _columns(net, layout), nodes, edges, caption, narration, kind,
+                   _picker(shown, r) if shown else None, edges_markup(edges), nodes_markup(nodes))
 
 
 # Geometry
@@ -210,36 +265,42 @@ def _columns(net, layout: Layout) -> list[Column]:
 
 @dataclass
 class NodeValues:
-    """What the nodes show of `shown`, per layer, as Python floats: tolist() gives each element's float exactly, as
-    float(array[i]) would, and the loops over every node cost less than indexing arrays element by element."""
-    a: list[list[float]] | None  # per layer, batch means; None before the first step
-    z: list[list[float]] | None  # per weight layer, printed in the forward phase
+    """What the nodes show of `shown`, per layer, at the focus row, as Python floats: tolist() gives each element's
+    float exactly, as float(array[i]) would, and the loops over every node cost less than indexing arrays element
+    by element."""
+    a: list[list[float]] | None  # per layer; None before the first step
+    z: list[list[float]] | None  # per weight layer; None before the first step
+    show_z: bool  # z is printed under the nodes (the forward phase); it is in their data always
     delta: list[list[float] | None]  # per weight layer; None where the backward pass has not arrived
     delta_scale: float  # the largest |δ| drawn, which gets the darkest ring
-    targets: list[float] | None  # the output layer's, in the loss phase
+    targets: list[float] | None  # the output layer's
     loss_terms: list[float] | None  # each output's share E of the loss, in the loss phase
     biases: list[list[float]]  # per weight layer, current
-    biases_before: list[list[float]] | None  # in the update phase, printed as old → new
+    biases_before: list[list[float]] | None  # the biases the pass used, where an update followed it
+    updating: bool  # the update phase: printed as old → new
 
 
 def _first_layer_with_delta(net, shown: Shown | None) -> int:
     return shown.delta_from if shown and shown.delta is not None else net.n_layers
 
 
-def _node_values(net, shown: Shown | None) -> NodeValues:
+def _node_values(net, shown: Shown | None, r: int) -> NodeValues:
     first = _first_layer_with_delta(net, shown)
-    deltas = [_column_means(d) if l >= first else None
+    deltas = [d[r] if l >= first else None
               for l, d in enumerate(shown.delta)] if shown and shown.delta is not None else [None] * net.n_layers
     updating = bool(shown) and shown.kind == "update"
     return NodeValues(
-        a=[_column_means(a).tolist() for a in shown.a] if shown else None,
-        z=[_column_means(z).tolist() for z in shown.z] if shown and shown.show_z else None,
+        a=[a[r].tolist() for a in shown.a] if shown else None,
+        z=[z[r].tolist() for z in shown.z] if shown else None,
+        show_z=bool(shown) and shown.show_z,
         delta=[None if d is None else d.tolist() for d in deltas],
         delta_scale=max((float(np.abs(d).max()) for d in deltas if d is not None), default=0.0),
-        targets=_column_means(shown.targets).tolist() if shown and shown.targets is not None else None,
-        loss_terms=_column_means(shown.loss_terms).tolist() if shown and shown.loss_terms is not None else None,
+        targets=shown.targets[r].tolist() if shown and shown.targets is not None else None,
+        loss_terms=shown.loss_terms[r].tolist() if shown and shown.loss_terms is not None else None,
         biases=[b.tolist() for b in net.biases],
-        biases_before=[b.tolist() for b in net.views(shown.params_before)[1]] if updating else None,
+        biases_before=([b.tolist() for b in net.views(shown.params_before)[1]]
+                       if shown and shown.params_before is not None else None),
+        updating=updating,
     )
 
 
@@ -254,7 +315,11 @@ def _node(layout: Layout, values: NodeValues, l: int, j: int, heatmap: str | Non
     """Node j of layer l: its picture, its ring (colour and width from δ), its numbers and its description."""
     delta = values.delta[l - 1][j] if l and values.delta[l - 1] is not None else None
     activation = values.a[l][j] if values.a else None
+    z = values.z[l - 1][j] if l and values.z else None
+    output = l == len(layout.sizes) - 1
+    target = values.targets[j] if output and values.targets is not None else None
     bias = values.biases[l - 1][j] if l else None
+    bias_before = values.biases_before[l - 1][j] if l and values.biases_before is not None else None
     shade = delta / values.delta_scale if delta is not None and values.delta_scale > 0 else 0.0
     name = layout.names[l][j]
     description = f"{name}: a = {short_label(activation)}"
@@ -264,9 +329,9 @@ def _node(layout: Layout, values: NodeValues, l: int, j: int, heatmap: str | Non
         description += f", bias b = {short_label(bias)}"
     return Node(
         id=f"node-{l}-{j}", layer=l, index=j, name=name, x=layout.xs[l], y=layout.y(l, j), heatmap=heatmap,
-        activation=activation, delta=delta, bias=bias,
-        ring_color=hex_color(shade) if delta is not None else "#9aa5b1", ring_width=1.5 + 3.5 * abs(shade),
-        lines=_node_lines(values, l, j, l == len(layout.sizes) - 1, digits, updating), description=description,
+        activation=activation, z=z, delta=delta, target=target, bias=bias, bias_before=bias_before,
+        ring_color=hex_color(shade) if delta is not None else "#9aa5b1", ring_width=1.5 + 3.5 * abs(shade), selected=False,
+        lines=_node_lines(values, l, j, output, digits, updating), description=description,
     )
 
 
@@ -275,7 +340,7 @@ def _node_lines(values: NodeValues, l: int, j: int, output: bool, digits: int,
     """The numbers under a node, top to bottom, each (css class, text): z (forward phase), a, then for outputs
     t and E (loss phase), δ (once the backward pass has reached it), and b (old → new in the update phase)."""
     lines = []
-    if values.z is not None and l:
+    if values.show_z and l:
         lines.append(("val z", f"z {short_label(values.z[l - 1][j], digits)}"))
     lines.append(("val", f"a {short_label(values.a[l][j] if values.a else None, digits)}"))
     if values.targets is not None and output:
@@ -302,7 +367,7 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> l
     biggest = max(float(np.abs(c).max()) for c in change) if change is not None else 0.0
     updating = bool(shown) and shown.kind == "update"
     backward = bool(shown) and shown.kind == "backward"  # gradients appear on the edges as deltas arrive
-    w_before = net.views(shown.params_before)[0] if updating else None
+    w_before = net.views(shown.params_before)[0] if shown and shown.params_before is not None else None
     batch_rows = len(shown.rows) if shown and shown.rows is not None else 1
     edges = []
     for l, w in enumerate(net.weights):
@@ -310,7 +375,7 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> l
         from_names, to_names = layout.names[l], layout.names[l + 1]
         grads = grad_w[l].tolist() if grad_w is not None and l >= first else None
         changes = change[l].tolist() if change is not None else None
-        olds = w_before[l].tolist() if updating else None
+        olds = w_before[l].tolist() if w_before is not None else None
         # Labels midway between two columns run into each other and into the nodes' numbers when a layer has many
         # edges: such a layer prints none by itself (they show on hover, on focus and in the inspector).
         printed = w.size <= LABELLED_EDGES
@@ -320,8 +385,8 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> l
                 dw = changes[j][i] if changes is not None else None
                 if updating:
                     label = f"{short_label(olds[j][i], digits)} → {short_label(weight, digits)}"
-                elif backward and grad is not None:
-                    label = f"∂ {short_label(grad, digits)}"
+                elif backward and grad is not None:  # the weight stays in view beside its gradient
+                    label = f"{short_label(weight, digits)} · ∂ {short_label(grad, digits)}"
                 else:
                     label = short_label(weight, digits)
                 own = own_name(l, i, j)
@@ -331,7 +396,8 @@ def _edges(layout: Layout, net, shown: Shown | None, digits: int, own_name) -> l
                 edges.append(Edge(
                     id=f"edge-{l}-{i}-{j}", layer=l, source=i, target=j, path=curves.path(i, j),
                     label_x=label_x, label_y=label_y, color=hex_color(weight),
-                    width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH), weight=weight, grad=grad, change=dw,
+                    width=min(1.0 + 9.0 * abs(weight) / 5.0, MAX_EDGE_WIDTH), weight=weight, grad=grad,
+                    weight_before=olds[j][i] if olds is not None else None, change=dw,
                     changed=change is not None and biggest > 0 and abs(dw) >= 0.6 * biggest,
                     description=_edge_description(from_names[i], to_names[j], own, weight, grad, dw,
                                                   batch_rows),

@@ -21,6 +21,9 @@ ELEMENT_INDENT = "      "  # each edge's and node's <g> sits six spaces in, unde
 CHILD_INDENT = "  "
 
 
+CURRENT = ' aria-current="true"'  # the node or edge the inspector is on
+
+
 def edges_markup(edges: list["Edge"]) -> Markup:
     """The edges, layer by layer."""
     return Markup("".join([edge_markup(e) for e in edges]))
@@ -49,9 +52,11 @@ def edge_markup(e: "Edge") -> str:
     to hover, the visible curve, and its label."""
     text = escape(e.description)
     return _group([
-        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}" tabindex="-1" role="img" aria-label="{text}"',
+        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}{" selected" if e.selected else ""}" tabindex="-1"'
+        f' role="img" aria-label="{text}"{CURRENT if e.selected else ""}',
         f'   data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"',
-        f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}">',
+        f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}"'
+        + (f' data-weight-before="{exact(e.weight_before)}"' if e.weight_before is not None else "") + ">",
     ], [
         f"<title>{text}</title>",
         halo_markup(e),
@@ -90,6 +95,7 @@ class NodePlace(NamedTuple):
     left_x: str  # an input's name, right-aligned on the node's left
     right_x: str  # an output's name, on its right
     name_y: str
+    hidden_name_y: str  # a hidden node's name, at its top right
     centre: str  # the numbers under the node, centred
     line_ys: tuple[str, ...]
 
@@ -97,7 +103,8 @@ class NodePlace(NamedTuple):
 @lru_cache(maxsize=1024)
 def _node_place(centre: float, x: float, y: float, lines: int) -> NodePlace:
     """From a node's centre x, its corner (x, y) and its number of lines of numbers."""
-    return NodePlace(str(x), str(y), str(x - 2), str(y - 2), str(x - 8), str(x + 44), str(y + 21), str(centre),
+    return NodePlace(str(x), str(y), str(x - 2), str(y - 2), str(x - 8), str(x + 44), str(y + 21), str(y + 9),
+                     str(centre),
                      tuple(str(y + 47 + 12 * i) for i in range(lines)))
 
 
@@ -109,10 +116,13 @@ def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
     text = escape(n.description)
     return _group([
         GAP,
-        f'<g id="{n.id}" class="node" tabindex="{0 if entry else -1}" role="img" style="--layer: {n.layer}"',
+        f'<g id="{n.id}" class="node{" selected" if n.selected else ""}" tabindex="{0 if entry else -1}" role="img"'
+        f' style="--layer: {n.layer}"{CURRENT if n.selected else ""}',
         f'   aria-label="{text}"',
         f'   data-layer="{n.layer}" data-index="{n.index}" data-activation="{exact(n.activation)}"',
-        f'   data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}">',
+        f'   data-z="{exact(n.z)}" data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}"'
+        + (f' data-bias-before="{exact(n.bias_before)}"' if n.bias_before is not None else "")
+        + (f' data-target="{exact(n.target)}"' if n.target is not None else "") + ">",
     ], [
         f"<title>{text}</title>",
         GAP,
@@ -141,12 +151,13 @@ def ring_markup(n: "Node", place: NodePlace) -> list[str]:
 
 
 def name_markup(n: "Node", place: NodePlace, last_layer: bool) -> list[str]:
-    """An input's name on its left, an output's on its right (each followed by a gap); none for hidden nodes."""
+    """An input's name on its left, an output's on its right, a hidden node's at its top right, as the narration,
+    the polls and the lessons call it (each followed by a gap)."""
     if n.layer == 0:
         return [f'<text class="node-name left" x="{place.left_x}" y="{place.name_y}">{escape(n.name)}</text>', GAP]
     if last_layer:
         return [f'<text class="node-name right" x="{place.right_x}" y="{place.name_y}">{escape(n.name)}</text>', GAP]
-    return []
+    return [f'<text class="node-name hidden" x="{place.right_x}" y="{place.hidden_name_y}">{escape(n.name)}</text>', GAP]
 
 
 def numbers_markup(n: "Node", place: NodePlace) -> list[str]:

@@ -1,5 +1,10 @@
 """Which pass the diagram draws, with its caption and narration: the last step, one phase of a detailed
-step, a prediction, or the forward pass after an edit. Every array comes from the engine unchanged."""
+step, a prediction, or the forward pass after an edit. Every array comes from the engine unchanged.
+
+The nodes show one row of the batch, the focus row (a position in the batch, issue 23): its inputs, z, a, δ and
+target, so that every number on them follows from the others by the chain rule. The edges show weights and the
+batch-mean ∂L/∂w that the update uses. The caption and narration are written for the focus row (`words`)."""
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,23 +26,46 @@ class Shown:
     grad: np.ndarray | None  # flat batch-mean gradient
     params_before: np.ndarray | None  # with params_after: the update, drawn as old -> new
     params_after: np.ndarray | None
-    targets: np.ndarray | None  # drawn next to the outputs in the loss phase
-    rows: list[int]
-    caption: str
-    narration: str
+    targets: np.ndarray | None  # (rows, K): the outputs' targets, as the network sees them
+    rows: list[int]  # the batch's training rows
+    words: Callable[[int], tuple[str, str]]  # (caption, narration) for the focus row's position in the batch
     loss_terms: np.ndarray | None = None  # (rows, K): each output's share of the loss, in the loss phase
     show_z: bool = False  # the forward phase prints z next to a
     # With params_before/after: per weight layer, what the update did to the weights (after − before).
     weight_change: list[np.ndarray] | None = None
 
+    @property
+    def caption(self) -> str:
+        """The caption for the batch's first row."""
+        return self.words(0)[0]
 
-def _batch_words(session: Session, trace: Trace) -> str:
+    @property
+    def narration(self) -> str:
+        """The narration for the batch's first row."""
+        return self.words(0)[1]
+
+
+def row_words(session: Session, rows, r: int) -> str:
+    """'training row #417 (x1 = 0.5, x2 = −1.2)': the focus row, with its raw inputs."""
+    raw = session.dataset.raw_train_x[int(rows[r])]
+    inputs = ", ".join(f"{n} = {six_digits(float(v))}" for n, v in zip(session.dataset.input_names, raw))
+    return f"training row #{int(rows[r])} ({inputs})"
+
+
+def _batch_words(session: Session, trace: Trace, r: int) -> str:
     rows = len(trace.rows)
     if rows == 1:
-        raw = session.dataset.raw_train_x[int(trace.rows[0])]
-        inputs = ", ".join(f"{n} = {six_digits(float(v))}" for n, v in zip(session.dataset.input_names, raw))
-        return f"training row #{int(trace.rows[0])} ({inputs})"
-    return f"a batch of {rows} rows, each run through the network on its own"
+        return row_words(session, trace.rows, 0)
+    return f"a batch of {rows} rows, each run through the network on its own; the nodes show row {r + 1} of " \
+           f"{rows}, {row_words(session, trace.rows, r)}"
+
+
+def focus_words(session: Session, rows, n: int, r: int) -> str:
+    """What the nodes show, for a caption: "Nodes: row 3 of the batch's 10, training row #417 (x1 = …)"."""
+    if r >= len(rows):  # a prediction's input is no training row
+        return "Nodes: this input's values" if n == 1 else f"Nodes: input {r + 1} of {n}"
+    which = row_words(session, rows, r)
+    return f"Nodes: {which}" if n == 1 else f"Nodes: row {r + 1} of the batch's {n}, {which}"
 
 
 def _words(session: Session, network: np.ndarray, data: np.ndarray | None = None) -> list[str]:
@@ -48,10 +76,10 @@ def _words(session: Session, network: np.ndarray, data: np.ndarray | None = None
     return [value_words(d, float(n), float(v)) for n, v in zip(network, data)]
 
 
-def _mean_targets(session: Session, trace: Trace) -> tuple[np.ndarray, np.ndarray | None]:
-    """The batch's mean targets: as the network sees them, and in the data's units (regression)."""
+def _row_targets(session: Session, trace: Trace, r: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The focus row's targets: as the network sees them, and in the data's units (regression)."""
     raw = session.dataset.raw_train_y
-    return trace.targets.mean(axis=0), None if raw is None else raw[trace.rows].mean(axis=0)
+    return trace.targets[r], None if raw is None else raw[int(trace.rows[r])]
 
 
 def _scale(session: Session) -> str:
@@ -59,14 +87,12 @@ def _scale(session: Session) -> str:
     return " (on the network's scale)" if scaled(session.dataset) else ""
 
 
-def _output_words(session: Session, trace: Trace) -> tuple[str, int]:
-    """'the output o1 was 0.751 but the target is 0.01', for the output furthest from its target."""
-    o, (t, t_data) = trace.pass_.a[-1].mean(axis=0), _mean_targets(session, trace)
+def _output_words(session: Session, trace: Trace, r: int) -> tuple[str, int]:
+    """'the output o1 was 0.751 but the target is 0.01', for the focus row's output furthest from its target."""
+    o, (t, t_data) = trace.pass_.a[-1][r], _row_targets(session, trace, r)
     k = int(np.argmax(np.abs(o - t)))
     name = node_names(session)[-1][k]
     out, target = _words(session, o)[k], _words(session, t, t_data)[k]
-    if len(trace.rows) > 1:
-        return f"averaged over those rows, the output {name} was {out} against a mean target of {target}", k
     off = ""
     if t_data is not None and session.dataset.unit:  # how far off, in the data's own units
         miss = float(session.dataset.to_data(o)[k] - t_data[k])
@@ -139,84 +165,113 @@ def from_step(session: Session) -> Shown | None:
     if trace is None:
         return None
     p = trace.pass_
-    output, _ = _output_words(session, trace)
-    batch = _batch_words(session, trace)
     change = _weight_and_bias_changes(session, trace)
-    if len(trace.rows) > 1:  # the loss of a batch is the mean of its rows' losses, not the loss of its means
-        narration = (f"Step {trace.step} used {batch}. {output[0].upper()}{output[1:]}; the batch loss, the mean of "
-                     f"the rows' own losses{_scale(session)}, was {six_digits(trace.loss_before)}.")
-    else:
-        narration = (f"Step {trace.step} used {batch}: {output}, so the loss{_scale(session)} was "
-                     f"{six_digits(trace.loss_before)}.")
-    narration += f" {_biggest_change(session, trace, change)}"
-    each = (f"each node's average over the batch's {len(trace.rows)} rows" if len(trace.rows) > 1
-             else batch)
-    caption = (f"a and δ: {each}, from the forward and backward pass before step {trace.step}'s update. "
-               f"Weights and biases: after the update. Edge gradients ∂L/∂w: "
-               f"{'the mean over the batch' if len(trace.rows) > 1 else 'this row'}.")
-    return Shown("step", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
-                 trace.rows.tolist(), caption, narration, weight_change=change[0])
+    n, rows = len(trace.rows), trace.rows.tolist()
+
+    def words(r: int) -> tuple[str, str]:
+        output, _ = _output_words(session, trace, r)
+        batch = _batch_words(session, trace, r)
+        if n > 1:  # the loss of a batch is the mean of its rows' losses, not the loss of its means
+            narration = (f"Step {trace.step} used {batch}. On this row {output}; the batch loss, the mean of the "
+                         f"rows' own losses{_scale(session)}, was {six_digits(trace.loss_before)}.")
+        else:
+            narration = (f"Step {trace.step} used {batch}: {output}, so the loss{_scale(session)} was "
+                         f"{six_digits(trace.loss_before)}.")
+        narration += f" {_biggest_change(session, trace, change)}"
+        caption = (f"{focus_words(session, rows, n, r)}: its a, δ and target, from the forward and backward pass before step "
+                   f"{trace.step}'s update. Edges: weights and biases after the update; ∂L/∂w "
+                   f"{'the mean over the batch, which the update used' if n > 1 else 'of this row'}.")
+        return caption, narration
+
+    return Shown("step", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, trace.targets,
+                 trace.rows.tolist(), words, weight_change=change[0])
 
 
 def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
     """One phase of a detailed step. Before `update`, `trace` is a proposal: nothing has been applied."""
     p, n_layers = trace.pass_, session.trainer.net.n_layers
     names = node_names(session)
-    batch = _batch_words(session, trace)
+    n = len(trace.rows)
+    rows = trace.rows.tolist()
     if phase == "forward":
-        outs = ", ".join(f"{names[-1][k]} = {v}" for k, v in enumerate(_words(session, p.a[-1].mean(axis=0))))
-        hidden = ""
-        if n_layers > 1:  # every hidden layer, in order
-            hidden = ("Hidden values" + (" (averaged over the rows)" if len(trace.rows) > 1 else "") + ": ") + "; ".join(
-                ", ".join(f"{names[l][j]} = {six_digits(float(v))}" for j, v in enumerate(p.a[l].mean(axis=0)))
-                for l in range(1, n_layers)) + ". "
-        narration = (f"Forward pass on {batch}: each node computes z = Σ w·a + b and applies its activation. "
-                     f"{hidden}Outputs{' (averaged over the rows)' if len(trace.rows) > 1 else ''}: {outs}.")
-        return Shown("forward", p.a, p.z, None, n_layers, None, None, None, None, trace.rows.tolist(),
-                     f"Forward pass of step {trace.step} on {batch}, layer by layer: z = Σ w·a + b, then a = f(z). "
-                     "Weights not yet updated.", narration, show_z=True)
+        def words(r: int) -> tuple[str, str]:
+            outs = ", ".join(f"{names[-1][k]} = {v}" for k, v in enumerate(_words(session, p.a[-1][r])))
+            hidden = ""
+            if n_layers > 1:  # every hidden layer, in order
+                hidden = "Hidden values: " + "; ".join(
+                    ", ".join(f"{names[l][j]} = {six_digits(float(v))}" for j, v in enumerate(p.a[l][r]))
+                    for l in range(1, n_layers)) + ". "
+            narration = (f"Forward pass on {_batch_words(session, trace, r)}: each node computes z = Σ w·a + b and "
+                         f"applies its activation. {hidden}Outputs: {outs}.")
+            caption = (f"Forward pass of step {trace.step}, layer by layer: z = Σ w·a + b, then a = f(z). "
+                       f"{focus_words(session, rows, n, r)}. Weights not yet updated.")
+            return caption, narration
+
+        return Shown("forward", p.a, p.z, None, n_layers, None, None, None, trace.targets, rows, words, show_z=True)
     if phase == "loss":
-        output, _ = _output_words(session, trace)
-        o, (t, t_data) = p.a[-1].mean(axis=0), _mean_targets(session, trace)
-        if 1 < len(o) <= 4:  # a few outputs: each with its target
-            means = " (averaged over the rows)" if len(trace.rows) > 1 else ""
-            outs, targets = _words(session, o), _words(session, t, t_data)
-            output = f"the outputs{means} " + ", ".join(
-                f"{names[-1][k]} = {outs[k]} (target {targets[k]})" for k in range(len(o)))
-        mean = ", the mean of the rows' own losses," if len(trace.rows) > 1 else ""
-        narration = (f"Loss: {output}. The {trace.config.loss} loss over {batch}{mean} is "
-                     f"{six_digits(trace.loss_before)}.")
+        def words(r: int) -> tuple[str, str]:
+            output, _ = _output_words(session, trace, r)
+            o, (t, t_data) = p.a[-1][r], _row_targets(session, trace, r)
+            if 1 < len(o) <= 4:  # a few outputs: each with its target
+                outs, targets = _words(session, o), _words(session, t, t_data)
+                output = "the outputs " + ", ".join(
+                    f"{names[-1][k]} = {outs[k]} (target {targets[k]})" for k in range(len(o)))
+            if n > 1:
+                narration = (f"Loss on row {r + 1} of {n}: {output}. The {trace.config.loss} loss of the batch, the "
+                             f"mean of its {n} rows' own losses, is {six_digits(trace.loss_before)}.")
+            else:
+                narration = (f"Loss: {output}. The {trace.config.loss} loss of {_batch_words(session, trace, r)} is "
+                             f"{six_digits(trace.loss_before)}.")
+            caption = (f"Loss of step {trace.step}: each output's target t and its share E of the "
+                       f"{trace.config.loss} loss. {focus_words(session, rows, n, r)}.")
+            return caption, narration
+
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = LOSSES[trace.config.loss].terms(p.a[-1], trace.targets, p.z[-1])
-        return Shown("loss", p.a, p.z, None, n_layers, None, None, None, trace.targets, trace.rows.tolist(),
-                     f"Loss of step {trace.step}: each output's target t and its share E of the "
-                     f"{trace.config.loss} loss.", narration, loss_terms=terms)
+        return Shown("loss", p.a, p.z, None, n_layers, None, None, None, trace.targets, rows, words,
+                     loss_terms=terms)
     if phase == "backward":
-        deltas = ", ".join(f"δ {names[layer + 1][j]} = {six_digits(float(v))}"
-                           for j, v in enumerate(p.delta[layer].mean(axis=0)))
         where = "output layer" if layer == n_layers - 1 else f"hidden layer {layer + 1}"
         how = ("∂L/∂o · f′(z)" if layer == n_layers - 1 else "f′(z) · Σ w·δ, using the deltas of the layer after it")
-        narration = f"Backward, {where}: δ = {how}. {deltas}."
-        return Shown("backward", p.a, p.z, p.delta, layer, p.grad, None, None,
-                     trace.targets, trace.rows.tolist(),
-                     f"Backward pass of step {trace.step}: "
-                     + ("the output deltas. " if layer == n_layers - 1 else f"deltas from the output back to {where}. ")
-                     + "Gradients ∂L/∂w = δ·a appear on the edges. Weights not yet updated.",
-                     narration)
+
+        def words(r: int) -> tuple[str, str]:
+            deltas = ", ".join(f"δ {names[layer + 1][j]} = {six_digits(float(v))}"
+                               for j, v in enumerate(p.delta[layer][r]))
+            mean = f" The gradients on the edges are the mean of the {n} rows' δ·a." if n > 1 else ""
+            narration = f"Backward, {where}: δ = {how}. On {'this row' if n == 1 else f'row {r + 1}'}: {deltas}.{mean}"
+            caption = (f"Backward pass of step {trace.step}: "
+                       + ("the output deltas. " if layer == n_layers - 1 else f"deltas from the output back to {where}. ")
+                       + f"{focus_words(session, rows, n, r)}. Edges: each weight w (not yet updated) and its gradient ∂L/∂w = δ·a"
+                       + (f", the mean over the batch's {n} rows." if n > 1 else "."))
+            return caption, narration
+
+        return Shown("backward", p.a, p.z, p.delta, layer, p.grad, None, None, trace.targets, rows, words)
     lr = trace.config.learning_rate
     change = _weight_and_bias_changes(session, trace)
-    narration = f"Update: every weight moves by −η·g with η = {six_digits(lr)}. {_biggest_change(session, trace, change)}"
-    return Shown("update", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, None,
-                 trace.rows.tolist(), f"Update of step {trace.step}: edges show old → new weights.", narration,
-                 weight_change=change[0])
+
+    def words(r: int) -> tuple[str, str]:
+        narration = (f"Update: every weight moves by −η·g with η = {six_digits(lr)}, g being the batch's mean "
+                     f"gradient{' of its ' + str(n) + ' rows' if n > 1 else ''} under the {trace.config.optimizer} "
+                     f"optimizer. {_biggest_change(session, trace, change)}")
+        return (f"Update of step {trace.step}: edges show old → new weights. {focus_words(session, rows, n, r)}: the values "
+                "before the update."), narration
+
+    return Shown("update", p.a, p.z, p.delta, 0, p.grad, trace.params_before, trace.params_after, trace.targets,
+                 rows, words, weight_change=change[0])
 
 
-def from_forward(session: Session, kind: str, raw: np.ndarray, what: str) -> Shown:
-    """A forward pass only (a prediction, or the current batch after an edit): no deltas, no update."""
+def from_forward(session: Session, kind: str, raw: np.ndarray, what: str, rows: list[int] | None = None) -> Shown:
+    """A forward pass only (a prediction, or the current batch after an edit, whose training `rows` they are): no
+    deltas, no update."""
     with np.errstate(all="ignore"):
         zs, acts = session.trainer.net.forward(session.dataset.transform(raw))
     names = node_names(session)
-    outs = ", ".join(f"{names[-1][k]} = {v}" for k, v in enumerate(_words(session, acts[-1].mean(axis=0))))
-    return Shown(kind, acts, zs, None, session.trainer.net.n_layers, None, None, None, None, [],
-                 f"Forward pass for {what} with the current weights; no deltas, nothing updated.",
-                 f"For {what} the network outputs {outs}.")
+    n, rows = len(raw), rows or []
+
+    def words(r: int) -> tuple[str, str]:
+        outs = ", ".join(f"{names[-1][k]} = {v}" for k, v in enumerate(_words(session, acts[-1][r])))
+        on = what if n == 1 else f"row {r + 1} of {what}"
+        return (f"Forward pass for {what} with the current weights; no deltas, nothing updated. "
+                f"{focus_words(session, rows, n, r)}."), f"For {on} the network outputs {outs}."
+
+    return Shown(kind, acts, zs, None, session.trainer.net.n_layers, None, None, None, None, rows, words)

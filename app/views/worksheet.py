@@ -1,7 +1,7 @@
 """The "Check my calculation" worksheet's view: the next step's chain for one edge or node, row by row, with what is
 given, what the learner typed, its mark and feedback, and hints one level at a time (app/core/worksheet.py marks)."""
 from app.core.session import Session
-from app.core.worksheet import Ask, Link, chain, expected, mark_chain, next_trace
+from app.core.worksheet import Ask, Link, chain, expected, link_key, mark_chain, next_trace
 from app.engine import Trace
 
 from .inspector import ACTIVATION_FORMULAS, DERIVATIVE_FORMULAS
@@ -13,45 +13,55 @@ LOSS_TERMS = {"half_sse": "½ (t − o)²", "mse": "(t − o)² / K", "bce": "�
               "cross_entropy": "−t ln o"}
 LOSS_SLOPES = {"half_sse": "o − t", "mse": "(2/K)(o − t)", "bce": "(o − t) / (o (1 − o))", "cross_entropy": "−t / o"}
 KIND_WORDS = {"product": "product", "sum": "sum", "update": "update", "fused": "difference",
-              "activation": "activation", "slope": "slope", "loss": "loss"}
+              "activation": "activation", "slope": "slope", "loss": "loss", "mean": "mean"}
 
 
-def build(session: Session, state: dict) -> dict:
-    """The worksheet for state["target"] (the inspector's (kind, layer, from, to)) and state["row"]."""
+# Lists of rows longer than this are folded (a <details> the learner may open).
+FOLDED_ROWS = 12
+
+
+def build(session: Session, state: dict, focus: int = 0) -> dict:
+    """The worksheet for state["target"] (the inspector's (kind, layer, from, to)): the next step's batch row `focus`
+    (a position in the batch, the diagram's focus row) from z to its own δ·a, then the batch's mean ∂L/∂w and the
+    new weight."""
     trace = next_trace(session)
     names = node_names(session)
     target = _target(state["target"])
     n = len(trace.rows)
-    row = state.get("row")
-    per_row = n == 1 or row is not None
-    links = chain(trace, target, 0 if n == 1 else row)
-    typed = state.get("typed", {}) if state.get("step") == trace.step else {}
-    marks = mark_chain(trace, links, typed, per_row) if state.get("checked") and typed else {}
-    hints = state.get("hints", {}) if state.get("step") == trace.step else {}
-    labels = {link.ask.key(): _label(session, names, link) for link in links}
-    rows = []
+    row = min(max(focus, 0), n - 1)
+    links = chain(trace, target, row)
+    same = state.get("step") == trace.step and state.get("row", row) == row
+    typed = state.get("typed", {}) if same else {}
+    marks = mark_chain(trace, links, typed) if state.get("checked") and typed else {}
+    hints = state.get("hints", {}) if same else {}
+    labels = {link_key(link.ask): _label(session, names, link, n) for link in links}
+    items = []
     for link in links:
-        key = link.ask.key()
+        key = link_key(link.ask)
         m = marks.get(key)
         level = min(hints.get(key, 0), HINT_LEVELS)
-        rows.append({
+        batch = link.kind in ("mean", "update")
+        items.append({
             "key": key, "quantity": link.ask.quantity, "label": labels[key], "typed": typed.get(key, ""),
-            "mark": m, "feedback": _feedback(m, labels, link) if m else None,
-            "hint_level": level, "hints": [_hint(trace, session, names, link, k, per_row) for k in range(1, level + 1)],
+            "row": "mean" if batch else row, "section": "batch" if batch else "row",
+            "mark": m, "feedback": _feedback(m, labels, link, n) if m else None,
+            "hint_level": level, "hints": [_hint(trace, session, names, link, k, target) for k in range(1, level + 1)],
             "more_hints": level < HINT_LEVELS,
         })
     right = sum(1 for m in marks.values() if m["correct"])
     counted = sum(1 for m in marks.values() if m["reason"] is None)  # "not a number" is not a try
+    given_row, given_batch = _given(trace, session, names, target, row)
     return {
         "title": _title(session, names, target), "step": trace.step, "target": state["target"],
-        "batch": {"n": n, "rows": trace.rows.tolist(), "row": row,
-                  "choices": [{"value": "", "text": "batch mean", "selected": row is None}] + [
-                      {"value": str(k), "text": f"row {k} (training row #{int(r)})", "selected": row == k}
-                      for k, r in enumerate(trace.rows[:50])] if n > 1 else []},
-        "given": _given(trace, session, names, target, 0 if n == 1 else row),
-        "rows": rows, "checked": bool(marks), "right": right, "marked": counted,
-        "stale": bool(state.get("typed")) and state.get("step") != trace.step,
-        "per_row": per_row,
+        "batch": {"n": n, "row": row, "training_row": int(trace.rows[row])},
+        "given_row": given_row, "given_batch": given_batch,
+        "row_grads": (grads := _row_grads(trace, names, target)),
+        "folded": len(grads) > FOLDED_ROWS,
+        "row_items": [i for i in items if i["section"] == "row"],
+        "batch_items": [i for i in items if i["section"] == "batch"],
+        "checked": bool(marks), "right": right, "marked": counted,
+        "stale": bool(state.get("typed")) and not same,
+        "update_words": _update_words(trace, target),
     }
 
 
@@ -70,50 +80,108 @@ def _title(session, names, target) -> str:
     return f"node {names[target[1]][target[2]]}"
 
 
-def _label(session, names, link: Link) -> str:
+def _label(session, names, link: Link, n: int) -> str:
     a = link.ask
     q = a.quantity
     if q in ("weight_after", "grad_weight"):
         own = weight_name(session, a.layer, a.source, a.to)
         w = own or f"w({names[a.layer][a.source]} → {names[a.layer + 1][a.to]})"
-        return f"new {w}" if q == "weight_after" else f"∂L/∂{w}"
+        if q == "weight_after":
+            return f"new {w}, after the update"
+        return f"∂L/∂{w} of this row = δ·a" if a.row is not None else f"∂L/∂{w}, the mean of the {n} rows' δ·a"
     if q in ("bias_after", "grad_bias"):
         b = f"b({names[a.layer + 1][a.to]})"
-        return f"new {b}" if q == "bias_after" else f"∂L/∂{b}"
+        if q == "bias_after":
+            return f"new {b}, after the update"
+        return f"∂L/∂{b} of this row = δ" if a.row is not None else f"∂L/∂{b}, the mean of the {n} rows' δ"
     node = names[a.layer][a.node]
-    return {"z": f"z({node})", "a": f"a({node})", "loss_term": f"L({node}), its share of the loss",
+    return {"z": f"z({node})", "a": f"a({node})", "loss_term": f"L({node}), its share of the row's loss",
             "dloss_da": f"∂L/∂a({node})", "dact": f"f′(z({node}))", "delta": f"δ({node})",
             "wdelta": f"Σ w·δ into {node}"}[q]
 
 
-def _given(trace: Trace, session, names, target, row) -> list[dict]:
-    """What the chain starts from: the inputs, weights and bias into the node; the deltas and weights of the layer
-    after it (a hidden node); the learning rate."""
-    net, p = trace.net, trace.pass_
+def _param(trace: Trace, target: tuple) -> tuple[str, int, int, int | None]:
+    """("weight" or "bias", weight layer, to, from) of the parameter the worksheet ends with."""
+    if target[0] == "edge":
+        return "weight", target[1], target[3], target[2]
+    return "bias", target[1] - 1, target[2], None
+
+
+def _item(given: str, label: str, value: float, **where) -> dict:
+    """A given value: what it is (data-given), where it belongs (the diagram's own data-* names), its number."""
+    return {"given": given, "label": label, "value": float(value), "text": six_digits(float(value)),
+            "where": {k.replace("source", "from"): v for k, v in where.items()}}
+
+
+def _given(trace: Trace, session, names, target, row: int) -> tuple[list[dict], list[dict]]:
+    """What the chain starts from, for the row: the inputs, weights and bias into the node; the deltas and weights
+    of the layer after it (a hidden node), or the row's targets (an output; a softmax output's z of every output).
+    For the batch: the learning rate and the optimizer's own numbers."""
+    net, p, cfg = trace.net, trace.pass_, trace.config
     layer, j = (target[1] + 1, target[3]) if target[0] == "edge" else (target[1], target[2])
     w_before, b_before = net.views(trace.params_before)
-
-    def value(arr, k):
-        return float(arr[:, k].mean()) if row is None else float(arr[row, k])
-
-    out = [{"label": f"a({names[layer - 1][i]})", "value": value(p.a[layer - 1], i)} for i in range(net.sizes[layer - 1])]
-    out += [{"label": _weight_label(session, names, layer - 1, i, j), "value": float(w_before[layer - 1][j, i])}
-            for i in range(net.sizes[layer - 1])]
-    out.append({"label": f"b({names[layer][j]})", "value": float(b_before[layer - 1][j])})
+    out = [_item("a", f"a({names[layer - 1][i]})", p.a[layer - 1][row, i], layer=layer - 1, index=i)
+           for i in range(net.sizes[layer - 1])]
+    out += [_item("w", _weight_label(session, names, layer - 1, i, j), w_before[layer - 1][j, i],
+                  layer=layer - 1, source=i, to=j) for i in range(net.sizes[layer - 1])]
+    out.append(_item("b", f"b({names[layer][j]})", b_before[layer - 1][j], layer=layer, index=j))
     if layer < net.n_layers:
-        out += [{"label": _weight_label(session, names, layer, j, k), "value": float(w_before[layer][k, j])}
-                for k in range(net.sizes[layer + 1])]
-        out += [{"label": f"δ({names[layer + 1][k]})", "value": value(p.delta[layer], k)}
+        out += [_item("w_next", _weight_label(session, names, layer, j, k), w_before[layer][k, j],
+                      layer=layer, source=j, to=k) for k in range(net.sizes[layer + 1])]
+        out += [_item("delta_next", f"δ({names[layer + 1][k]})", p.delta[layer][row, k], layer=layer + 1, index=k)
                 for k in range(net.sizes[layer + 1])]
     else:
         scale = ", on the network's scale" if session.dataset.target_scaling is not None else ""
-        out += [{"label": f"t({names[layer][k]}){scale}", "value": value(trace.targets, k)}
+        out += [_item("t", f"t({names[layer][k]}){scale}", trace.targets[row, k], layer=layer, index=k)
                 for k in range(net.sizes[layer])]
-    cfg = trace.config
-    out.append({"label": "η (learning rate)", "value": float(cfg.learning_rate)})
-    for item in out:
-        item["text"] = six_digits(item["value"])
+        if net.activations[-1].name == "softmax":  # a = softmax(z) needs every output's z
+            out += [_item("z", f"z({names[layer][k]})", p.z[-1][row, k], layer=layer, index=k)
+                    for k in range(net.sizes[layer]) if k != j]
+    for item in out:  # the row's own values say which row they are of
+        if item["given"] in ("a", "z", "t", "delta_next"):
+            item["row"] = row
+    kind, l, to, source = _param(trace, target)
+    k = net.flat_index(kind, l, to, source) if kind == "weight" else net.flat_index(kind, l, to)
+    batch = [_item("lr", "η (learning rate)", cfg.learning_rate)]
+    u = trace.update_terms(k)
+    if u["reg"] is not None:
+        batch.append(_item("reg_grad", f"the {cfg.regularization} penalty's gradient, added to g",
+                           u["grad"] - u["data_grad"], **_where(kind, l, to, source)))
+    state = {name: (v[k] if hasattr(v, "__len__") else v) for name, v in trace.optimizer_before.items()}
+    if cfg.optimizer == "momentum":
+        batch += [_item("momentum", "μ (momentum)", cfg.momentum),
+                  _item("velocity", "v, the velocity before this step", state["velocity"], **_where(kind, l, to, source))]
+    elif cfg.optimizer == "adam":
+        batch += [_item("beta1", "β₁", cfg.beta1), _item("beta2", "β₂", cfg.beta2), _item("eps", "ε", cfg.eps),
+                  _item("adam_t", "t, Adam's steps so far", state["t"]),
+                  _item("adam_m", "m before this step", state["m"], **_where(kind, l, to, source)),
+                  _item("adam_v", "v before this step", state["v"], **_where(kind, l, to, source))]
+    return out, batch
+
+
+def _where(kind: str, l: int, to: int, source: int | None) -> dict:
+    return {"layer": l, "source": source, "to": to} if kind == "weight" else {"layer": l + 1, "index": to}
+
+
+def _row_grads(trace: Trace, names, target) -> list[dict]:
+    """Every row's own ∂L/∂w = δ·a (or ∂L/∂b = δ) of the batch, the focus row's included: their mean is the
+    gradient the update uses."""
+    kind, l, to, source = _param(trace, target)
+    p = trace.pass_
+    out = []
+    for s, r in enumerate(trace.rows.tolist()):
+        value = float(p.delta[l][s, to]) * (float(p.a[l][s, source]) if kind == "weight" else 1.0)
+        item = _item("row_grad", f"row {s + 1} (training row #{r})", value, **_where(kind, l, to, source))
+        item["row"] = s
+        out.append(item)
     return out
+
+
+def _update_words(trace: Trace, target: tuple) -> str | None:
+    """Said above the update when it is not a plain −η·g: frozen biases."""
+    if target[0] != "edge" and not trace.config.train_biases:
+        return "Train biases is off: the bias keeps its value."
+    return None
 
 
 def _weight_label(session, names, l, i, j) -> str:
@@ -121,23 +189,27 @@ def _weight_label(session, names, l, i, j) -> str:
     return own or f"w({names[l][i]} → {names[l + 1][j]})"
 
 
-def _feedback(m: dict, labels: dict, link: Link) -> str | None:
+def _feedback(m: dict, labels: dict, link: Link, n: int) -> str | None:
     if m["correct"]:
         return None
     if m["reason"] or m["feedback"] is None:
         return None
     how, what = m["feedback"]
     if how == "first_wrong":
-        return f"The first wrong link of the chain is {labels[what]}: fix it first, and this follows."
-    return f"Its factors are right, so the {KIND_WORDS[what]} itself is wrong: multiply again."
+        return f"{labels[what]} is wrong, and this is made from it: fix that first, and this follows."
+    if what == "mean":
+        return f"The rows' values are given above: add all {n} and divide by {n}."
+    if what == "update":
+        return "The gradient it uses is right, so the update itself is wrong: apply the rule again."
+    return f"Its factors are right, so the {KIND_WORDS[what]} itself is wrong: work it again."
 
 
 # --- hints ----------------------------------------------------------------------------------------------------
 
 
-def _hint(trace: Trace, session, names, link: Link, level: int, per_row: bool) -> str:
+def _hint(trace: Trace, session, names, link: Link, level: int, target: tuple) -> str:
     """Level 1 the formula, 2 the formula with the numbers plugged in, 3 the answer."""
-    formula, plugged = _formula(trace, session, names, link, per_row)
+    formula, plugged = _formula(trace, session, names, link, target)
     if level == 1:
         return formula
     if level == 2:
@@ -146,13 +218,13 @@ def _hint(trace: Trace, session, names, link: Link, level: int, per_row: bool) -
     return f"{six_digits(value)} (full precision {value!r})"
 
 
-def _formula(trace: Trace, session, names, link: Link, per_row: bool) -> tuple[str, str]:
+def _formula(trace: Trace, session, names, link: Link, target: tuple) -> tuple[str, str]:
     a, net, p = link.ask, trace.net, trace.pass_
     q = a.quantity
-    if not per_row and q not in ("weight_after", "bias_after", "loss"):
-        rows = [expected(trace, Ask(q, a.layer, a.node, a.to, a.source, r)) for r in range(len(trace.rows))]
+    if link.kind == "mean":
+        rows = [g["value"] for g in _row_grads(trace, names, target)]
         shown = " + ".join(six_digits(v) for v in rows[:6]) + (" + …" if len(rows) > 6 else "")
-        return (f"The batch mean: each of the {len(rows)} rows' own value, averaged.",
+        return (f"The batch's gradient: the mean of its {len(rows)} rows' own values, listed above.",
                 f"({shown}) / {len(rows)}")
     r = a.row if a.row is not None else 0
     cfg = trace.config

@@ -23,7 +23,7 @@ def stage(session: Session, full: bool, loss_points: list | None, status: dict) 
     return {
         "metrics": metrics.build(session),
         "rewind": {"oldest": oldest, "newest": newest, "current": session.trainer.step_count},
-        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed),
+        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed, view.focus_row),
         "output": output.build(session) if full else output.update(session),
         "loss_curve": {"mode": "replace" if loss_points is None else "extend",
                        "points": session.history if loss_points is None else loss_points,

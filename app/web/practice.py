@@ -24,7 +24,7 @@ def open_worksheet(request: Request, session: Current, kind: Annotated[str, Form
     """Open the worksheet for an edge or a node: the inspector shows it instead of the last step's numbers."""
     with session.lock:
         target = (kind, layer, source, to)
-        state = {"target": target, "row": None, "typed": {}, "hints": {}, "step": None, "checked": False}
+        state = {"target": target, "typed": {}, "hints": {}, "step": None, "checked": False}
         try:
             worksheet.build(session, state)  # an edge or node the network has
         except (FieldError, IndexError, TypeError, ValueError):
@@ -35,6 +35,11 @@ def open_worksheet(request: Request, session: Current, kind: Annotated[str, Form
 
 
 NO_SHEET = "Open a worksheet from the inspector first."
+
+
+def _row(session) -> int:
+    """The focus row, within the next step's batch: the row the worksheet is about."""
+    return min(view_of(session).focus_row, len(session.trainer.next_batch()[0]) - 1)
 
 
 def _typed(form) -> dict[str, str]:
@@ -51,6 +56,7 @@ def check_worksheet(request: Request, session: Current, form: FormDep) -> Respon
             return panels(request, session, loss_points=[], message=NO_SHEET)
         sheet["typed"] = _typed(form)
         sheet["step"] = session.trainer.step_count + 1
+        sheet["row"] = _row(session)
         sheet["checked"] = True
         return panels(request, session, loss_points=[])
 
@@ -63,26 +69,12 @@ def hint(request: Request, session: Current, form: FormDep) -> Response:
         if sheet is None:
             return panels(request, session, loss_points=[], message=NO_SHEET)
         key = str(form.get("key", ""))[:80]
-        step = session.trainer.step_count + 1
-        if sheet.get("step") != step:  # a new step: start over
+        step, row = session.trainer.step_count + 1, _row(session)
+        if sheet.get("step") != step or sheet.get("row", row) != row:  # a new step or another row: start over
             sheet.update(typed={}, hints={}, checked=False)
         sheet["typed"] = _typed(form) or sheet["typed"]
-        sheet["step"] = step
+        sheet["step"], sheet["row"] = step, row
         sheet["hints"][key] = min(sheet["hints"].get(key, 0) + 1, HINT_LEVELS)
-        return panels(request, session, loss_points=[])
-
-
-@router.post("/ui/worksheet/row", dependencies=[Limited(PAGE)])
-def pick_row(request: Request, session: Current, row: Annotated[str, Form()] = "") -> Response:
-    """Work on one row of the batch, or on the batch means ("")."""
-    with session.lock:
-        sheet = view_of(session).worksheet
-        if sheet is None:
-            return panels(request, session, loss_points=[], message=NO_SHEET)
-        rows = session.trainer.batch_size
-        if row and not (row.isdigit() and int(row) < rows):
-            return panels(request, session, loss_points=[], errors={"worksheet": f"Pick a row from 0 to {rows - 1}."})
-        sheet.update(row=int(row) if row else None, typed={}, hints={}, checked=False)
         return panels(request, session, loss_points=[])
 
 
@@ -116,8 +108,8 @@ def make_guess(request: Request, session: Current, form: FormDep) -> Response:
             return panels(request, session, loss_points=[], errors={"guess": f"Type {words}."}, guess_typed=text)
         step = session.trainer.step_count + 1
         guess = {"step": step, "kind": kind, "value": value}
-        if kind == "delta":
-            guess.update(layer=ask["layer"], node=int(target))
+        if kind == "delta":  # of the row the diagram shows
+            guess.update(layer=ask["layer"], node=int(target), row=_row(session))
         else:
             guess.update(edge=tuple(int(v) for v in target.split(".")), sign="up" if form.get("sign") == "up" else "down")
         # One guess per phase: a new one replaces it. Guesses of older steps go.

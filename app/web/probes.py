@@ -75,7 +75,8 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
         rows, _, _ = session.trainer.next_batch()
         raw = session.dataset.raw_train_x[rows]
         view_of(session).show(from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
-                                                                 f"row{'s' * (len(rows) != 1)}) after the edit"))
+                                                                 f"row{'s' * (len(rows) != 1)}) after the edit",
+                                           rows.tolist()))
         return panels(request, session, loss_points=None,
                       notice=f"Set {req.kind} to {req.value:g}. Nothing else changed.",
                       inspect=(req.kind, req.layer, req.source, req.to))

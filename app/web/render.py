@@ -70,14 +70,14 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
         # During a detailed step the trace is a proposal, so the edit form starts from the current value, and
         # only what the phases so far have computed is shown.
         if kind in ("edge", "weight"):
-            found = inspector.edge(trace, names, layer, int(source), to)
+            found = inspector.edge(trace, names, layer, int(source), to, view_of(session).focus_row)
             found["current"] = float(net.weights[layer][to, int(source)])
             found["own_name"] = shown.weight_name(session, layer, int(source), to)
             if found["own_name"]:  # w5 rather than w with the subscript o1←h1
                 found["symbol_sub"] = found["own_name"][1:]
             found["computed"] = step.computed(layer)
         else:
-            found = inspector.node(trace, names, node_layer, to)
+            found = inspector.node(trace, names, node_layer, to, view_of(session).focus_row)
             if node_layer:
                 found["current"] = float(net.biases[node_layer - 1][to])
             found["computed"] = step.computed(max(node_layer - 1, 0))
@@ -200,7 +200,8 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "cfg": cfg,
         "data_info": info,
         "controls": LazyControls(session, cfg, errors or {}),
-        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed),
+        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed, view.focus_row,
+                                 view.selected),
         "output": (output.build(session, mark) if loss_points is None or predicted is not None
                    else output.update(session, mark)),
         "metrics": metrics.build(session),
@@ -235,7 +236,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "exercise_changed": exercise_changed,
         "with_controls": with_controls,
         "inspector": found,
-        "worksheet": (worksheet.build(session, view.worksheet)
+        "worksheet": (worksheet.build(session, view.worksheet, view.focus_row)
                       if view.worksheet and found is not None and view.worksheet["target"] == selected else None),
         "inspector_gone": gone,
         "inspector_step": session.trainer.step_count,

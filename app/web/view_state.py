@@ -86,6 +86,20 @@ class ViewState:
             self.session.page.pop("matrix_form", None)
 
     @property
+    def focus_row(self) -> int:
+        """The batch row the diagram's nodes, the narration, the worksheet and the questions are about: a position
+        in the batch (0 the first), kept with the session like the speed, so a live room's followers see the
+        presenter's."""
+        return self.session.page.get("focus_row", 0)
+
+    @focus_row.setter
+    def focus_row(self, row: int) -> None:
+        if row:
+            self.session.page["focus_row"] = row
+        else:
+            self.session.page.pop("focus_row", None)
+
+    @property
     def stop_loss(self) -> float | None:
         """Play stops at the first step whose train loss is below this (None: never)."""
         return self.session.page.get("stop_loss")
