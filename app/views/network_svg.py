@@ -72,9 +72,15 @@ def halo_markup(e: "Edge") -> str:
 
 
 def label_markup(e: "Edge") -> str:
-    """The edge's number, shown on hover, or always (class "always") in the update and backward phases."""
+    """The edge's number, shown on hover, or always (class "always") in the update and backward phases. The backward
+    phase's "w · ∂" label takes two lines, the weight over its gradient, so that it is no wider than either."""
     x, y = _label_place(e.label_x, e.label_y)
-    return f'<text class="num{" always" if e.label_always else ""}" x="{x}" y="{y}">{e.label}</text>'
+    cls = f'num{" always" if e.label_always else ""}'
+    if " · " not in e.label:
+        return f'<text class="{cls}" x="{x}" y="{y}">{e.label}</text>'
+    weight, grad = e.label.split(" · ", 1)
+    return (f'<text class="{cls}" x="{x}" y="{y}"><tspan x="{x}" dy="-5">{weight} </tspan>'
+            f'<tspan x="{x}" dy="11">{grad}</tspan></text>')
 
 
 @lru_cache(maxsize=1024)

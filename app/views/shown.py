@@ -56,8 +56,7 @@ def _batch_words(session: Session, trace: Trace, r: int) -> str:
     rows = len(trace.rows)
     if rows == 1:
         return row_words(session, trace.rows, 0)
-    return f"a batch of {rows} rows, each run through the network on its own; the nodes show row {r + 1} of " \
-           f"{rows}, {row_words(session, trace.rows, r)}"
+    return f"a batch of {rows} rows, each run through the network on its own"
 
 
 def focus_words(session: Session, rows, n: int, r: int) -> str:
@@ -172,7 +171,7 @@ def from_step(session: Session) -> Shown | None:
         output, _ = _output_words(session, trace, r)
         batch = _batch_words(session, trace, r)
         if n > 1:  # the loss of a batch is the mean of its rows' losses, not the loss of its means
-            narration = (f"Step {trace.step} used {batch}. On this row {output}; the batch loss, the mean of the "
+            narration = (f"Step {trace.step} used {batch}. On row {r + 1}, {output}; the batch loss, the mean of the "
                          f"rows' own losses{_scale(session)}, was {six_digits(trace.loss_before)}.")
         else:
             narration = (f"Step {trace.step} used {batch}: {output}, so the loss{_scale(session)} was "
@@ -201,8 +200,9 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
                 hidden = "Hidden values: " + "; ".join(
                     ", ".join(f"{names[l][j]} = {six_digits(float(v))}" for j, v in enumerate(p.a[l][r]))
                     for l in range(1, n_layers)) + ". "
+            on = f" Row {r + 1}:" if n > 1 else ""
             narration = (f"Forward pass on {_batch_words(session, trace, r)}: each node computes z = Σ w·a + b and "
-                         f"applies its activation. {hidden}Outputs: {outs}.")
+                         f"applies its activation.{on} {hidden}Outputs: {outs}.")
             caption = (f"Forward pass of step {trace.step}, layer by layer: z = Σ w·a + b, then a = f(z). "
                        f"{focus_words(session, rows, n, r)}. Weights not yet updated.")
             return caption, narration
@@ -220,7 +220,7 @@ def from_phase(session: Session, phase: str, layer: int, trace: Trace) -> Shown:
                 narration = (f"Loss on row {r + 1} of {n}: {output}. The {trace.config.loss} loss of the batch, the "
                              f"mean of its {n} rows' own losses, is {six_digits(trace.loss_before)}.")
             else:
-                narration = (f"Loss: {output}. The {trace.config.loss} loss of {_batch_words(session, trace, r)} is "
+                narration = (f"Loss: {output}. The {trace.config.loss} loss over {_batch_words(session, trace, r)} is "
                              f"{six_digits(trace.loss_before)}.")
             caption = (f"Loss of step {trace.step}: each output's target t and its share E of the "
                        f"{trace.config.loss} loss. {focus_words(session, rows, n, r)}.")

@@ -48,7 +48,7 @@ def test_step_updates_the_diagram_with_the_engines_numbers(playground, live_serv
     grads = page.locator("#network .edge").evaluate_all("els => els.map(e => e.dataset.grad)")
     assert all(g != "" for g in grads) and any(float(g) != 0 for g in grads)
     expect(page.locator("#metric-step")).to_have_text("1")
-    expect(page.locator("#diagram-caption")).to_contain_text("average over the batch's 10 rows")
+    expect(page.locator("#diagram-caption")).to_contain_text("row 1 of the batch's 10")
 
 
 def test_play_then_pause(playground, live_server):

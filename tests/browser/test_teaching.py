@@ -48,7 +48,7 @@ def test_mazur_preset_shows_the_articles_numbers_at_every_phase(playground, live
     assert attr(page, "#node-1-0", "data-delta") == ""
     assert number(page, "#edge-1-0-0", "data-grad") == pytest.approx(0.082167041, abs=1e-9)
     expect(page.locator("#node-2-0")).to_contain_text("δ 0.138499")
-    expect(page.locator("#edge-1-0-0 .num")).to_have_text("w5 ∂ 0.082167")
+    expect(page.locator("#edge-1-0-0 .num")).to_have_text("w5 0.4 ∂ 0.082167")  # the weight stays beside its gradient
     expect(page.locator("#edge-1-0-0 .num")).to_be_visible()
     assert session_state(page, live_server)["step"] == 0  # nothing applied yet
 
