@@ -321,7 +321,8 @@
     if (event.key === "Escape" && closeInspector()) { event.preventDefault(); return; }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "select" || tag === "textarea" || tag === "button" || event.target.isContentEditable) return;
+    if (tag === "input" || tag === "select" || tag === "textarea" || event.target.isContentEditable) return;
+    if (tag === "button" && event.key !== "[" && event.key !== "]") return;  // a button takes Space and Enter itself
     if (event.key === " " && event.target.closest && event.target.closest(".edge, .node")) return;
     var id = KEYS[event.key.toLowerCase()];
     if (!id) return;

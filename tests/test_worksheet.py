@@ -231,13 +231,13 @@ def test_a_batch_works_the_focus_row_then_the_batch(client):
     client.post("/ui/inspect", data={"kind": "edge", "layer": "1", "from": "0", "to": "0"}, headers=HX)
     r = client.post("/ui/worksheet", data={"kind": "edge", "layer": "1", "from": "0", "to": "0"}, headers=HX)
     text = html.unescape(r.text)
-    assert "Row 1 of the batch's 4" in text and '<select id="ws-row"' not in r.text
+    assert "Row 1 of step 1's batch of 4" in text and '<select id="ws-row"' not in r.text
     assert len(re.findall(r'data-given="row_grad"', r.text)) == 4
     assert re.findall(r'data-quantity="(\w+)" data-key="[^"]+" data-row="(\w+)"', r.text)[-3:] == [
         ("grad_weight", "0"), ("grad_weight", "mean"), ("weight_after", "mean")]
     client.post("/ui/step", headers=HX)  # the diagram needs a pass to pick rows on
     r = client.post("/ui/focus-row", headers=HX, data={"row": "2"})
-    assert "Row 3 of the batch's 4" in html.unescape(r.text)
+    assert "Row 3 of step 2's batch of 4" in html.unescape(r.text)
     sid = client.cookies["bp_session"]
     want = client.post(f"/api/sessions/{sid}/check", json={"answers": [
         {"quantity": "grad_weight", "layer": 1, "to": 0, "from": 0, "row": 2, "value": 0}]}).json()["marks"][0]["expected"]

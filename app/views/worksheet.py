@@ -171,7 +171,7 @@ def _row_grads(trace: Trace, names, target) -> list[dict]:
     out = []
     for s, r in enumerate(trace.rows.tolist()):
         value = float(p.delta[l][s, to]) * (float(p.a[l][s, source]) if kind == "weight" else 1.0)
-        item = _item("row_grad", f"row {s + 1} (training row #{r})", value, **_where(kind, l, to, source))
+        item = _item("row_grad", f"row {s + 1} (#{r})", value, **_where(kind, l, to, source))
         item["row"] = s
         out.append(item)
     return out
