@@ -260,3 +260,16 @@ def test_unknown_targets_are_refused(client):
     client.get("/?preset=mazur")
     r = client.post("/ui/worksheet", data={"kind": "edge", "layer": "5", "from": "0", "to": "0"}, headers=HX)
     assert "There is no such edge or node to check." in r.text and 'id="worksheet"' not in r.text
+
+
+def test_the_api_asks_the_batch_level_quantities_with_row_mean(client):
+    sid = client.post("/api/sessions", json={}).json()["id"]  # the circle, 10 rows a batch
+    answers = [{"quantity": q, "layer": 2, "to": 0, "from": 1, "row": "mean", "value": 0} for q in ("grad_weight", "weight_after")]
+    left_out = [{k: v for k, v in a.items() if k != "row"} for a in answers]
+    r = client.post(f"/api/sessions/{sid}/check", json={"answers": answers})
+    assert r.status_code == 200
+    want = [m["expected"] for m in client.post(f"/api/sessions/{sid}/check", json={"answers": left_out}).json()["marks"]]
+    assert [m["expected"] for m in r.json()["marks"]] == want
+    r = client.post(f"/api/sessions/{sid}/check", json={"answers": [
+        {"quantity": "delta", "layer": 2, "node": 0, "row": "mean", "value": 0}]})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "answers.0.row"

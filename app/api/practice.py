@@ -7,9 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep
 from app.core.recipe import Strict
 from app.core.worksheet import API_QUANTITIES, MIN_DIGITS, Ask, check
+from app.engine import FieldError
 from app.ratelimit import Limited, PAGE
 
 router = APIRouter(prefix="/api/sessions", tags=["practice"])
+BATCH_LEVEL = ("grad_weight", "grad_bias", "weight_after", "bias_after")
 MAX_ANSWERS = 200
 
 
@@ -27,8 +29,10 @@ class Answer(Strict):
     node: int | None = Field(None, description="Node quantities: the node's index in its layer.")
     to: int | None = Field(None, description="Edge and bias quantities: node `to` of layer l + 1.")
     source: int | None = Field(None, alias="from", description="Edge quantities: node `from` of layer l.")
-    row: int | None = Field(None, description="A row of the batch (0 to n − 1); default the batch mean, or the "
-                                              "row itself when the batch has one. Not for weight_after, bias_after.")
+    row: int | Literal["mean"] | None = Field(None, description=(
+        "A position in the batch (0 to n − 1), as the worksheet's data-row; \"mean\" (or leaving it out) asks the "
+        "batch-level quantities: grad_weight and grad_bias as the batch's mean, weight_after and bias_after. Left "
+        "out on a node quantity it is the batch mean of that quantity, or the row itself when the batch has one."))
     value: StrictFloat | StrictInt | StrictStr = Field(description=f"The learner's value. A string keeps the digits as typed (a $ and thousands "
                                            f"commas are allowed); it is right when it equals the engine's value "
                                            f"rounded to those significant digits, at least {MIN_DIGITS} (a shorter "
@@ -56,6 +60,11 @@ class CheckResult(BaseModel):
 @router.post("/{session_id}/check", dependencies=[Limited(PAGE)], response_model=CheckResult, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
 def check_answers(session: SessionDep, req: CheckRequest) -> dict:
     """Mark a learner's own numbers for the step about to be taken (the next batch), applying nothing."""
-    asks = [Ask(a.quantity, a.layer, a.node, a.to, a.source, a.row) for a in req.answers]
+    for k, a in enumerate(req.answers):
+        if a.row == "mean" and a.quantity not in BATCH_LEVEL:
+            raise FieldError(f"answers.{k}.row", f"\"mean\" is for the batch-level quantities "
+                                                 f"({', '.join(BATCH_LEVEL)}); {a.quantity} is a row's: give a "
+                                                 "position in the batch.")
+    asks = [Ask(a.quantity, a.layer, a.node, a.to, a.source, None if a.row == "mean" else a.row) for a in req.answers]
     with session.lock:
         return check(session, asks, [a.value for a in req.answers])
