@@ -582,3 +582,26 @@ def test_a_step_cancels_an_open_question_at_once_even_while_frames_are_held_back
             t.join()
         presenter.post("/ui/step", headers=HX)
         assert live(presenter).rooms.get(room).poll.result == {"cancelled": "the network changed before the reveal"}
+
+
+def test_a_follower_answers_the_delta_question_from_their_own_diagram(app, presenter, room):
+    """Issue 23: the δ question is about the row the presenter's diagram shows, and a follower who works it out by
+    the chain rule from the numbers on their own diagram (a, t of the output) is marked right."""
+    presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+    presenter.post("/ui/phase", headers=HX)  # forward
+    presenter.post("/ui/phase", headers=HX)  # loss: the outputs' a and t are on the diagram
+    assert "field-error" not in presenter.post("/ui/focus-row", headers=HX, data={"row": "4"}).text
+    r = ask(presenter, "number", "3.0")  # δ of the output, on row 5 of the batch
+    assert "on row 5 of the batch" in r.text
+    student = TestClient(app)
+    page = student.get(f"/live/{room}").text
+    svg = re.search(r'<svg id="network".*?</svg>', page, re.S).group(0)
+    assert 'data-batch-row="4"' in svg
+    node = re.search(r'<g id="node-3-0"[^>]*>', svg).group(0)
+    a, t = (float(re.search(fr'data-{k}="([^"]+)"', node).group(1)) for k in ("activation", "target"))
+    delta = (a - t) * (1 - a * a)  # half_sse's ∂L/∂o times tanh's f′(z), from the diagram's own numbers
+    assert "Your answer" in answer(student, room, repr(delta)).text
+    presenter.post("/ui/live/reveal", headers=HX)
+    result = live(presenter).rooms.get(room).poll.result
+    assert result["right"] == 1 and result["total"] == 1, result
+    assert ": right." in student.get(f"/live/{room}/mine").text
