@@ -2,6 +2,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import BaseModel
 
 from app.ratelimit import Budget, get_budget
 from app.store import SessionStore
@@ -18,3 +19,14 @@ StoreDep = Annotated[SessionStore, Depends(get_store)]
 
 
 BudgetDep = Annotated[Budget, Depends(get_budget)]
+
+
+def room_url(request: Request, code: str) -> str:
+    """A live room's followers' page, /live/{code}, as the request's own host sees it."""
+    return str(request.url_for("follow_room", code=code))
+
+
+class ErrorMessage(BaseModel):
+    """Every error answer's body, as the OpenAPI schema documents it (the page's and the API's routes alike)."""
+
+    detail: str

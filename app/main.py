@@ -17,8 +17,9 @@ from app import live as live_rooms
 from app.live.streams import StreamSlots
 from app.web import configure, deps as web_deps, exercises, lessons, page, practice as web_practice, probes, sharing, training, upload
 from app.web import focus, matrix_panel
-from app.web import live as web_live
+from app.web import live as web_live, live_drawing, live_events
 from app.web.render import ROOT
+from app.lessons.model import KEPT_IN_SHARES
 from app.store import open_store
 from app.settings import get_settings
 
@@ -29,9 +30,10 @@ def create_app(store: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         settings = get_settings()
-        app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl)
+        app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl,
+                                        shared_page_keys=KEPT_IN_SHARES)  # a share carries the lesson progress
         app.state.live = live_rooms.open_live(app.state.sessions, store or settings.store, settings.live_ttl,
-                                              settings.max_followers_per_address,
+                                              live_drawing, settings.max_followers_per_address,
                                               StreamSlots.from_settings(settings.max_streams_per_address))
         # The objects made while starting live for good: keep them out of the garbage collector's passes
         # (bench/README.md says what it saves).
@@ -76,6 +78,7 @@ def create_app(store: str | None = None) -> FastAPI:
     app.include_router(matrix_panel.router)  # the Matrix form toggle
     app.include_router(focus.router)  # the focus row
     app.include_router(web_live.router)  # live rooms: Present, polls, and the followers' /live/{code}
+    app.include_router(live_events.router)  # ...and their event stream
     app.add_exception_handler(web_deps.NoSession, web_deps.on_no_session)
     vendor.mount(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

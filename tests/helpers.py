@@ -12,7 +12,7 @@ HX = {"HX-Request": "true"}
 def mazur_setup() -> dict:
     """Mazur's example ("A Step by Step Backpropagation Example": one row, a 2-2-2 sigmoid network, biases kept
     fixed) as a CreateSession's fields, also the JSON body of POST /api/sessions: the preset's own, a fresh copy."""
-    from app.web.presets import PRESETS
+    from app.core.presets import PRESETS
 
     return copy.deepcopy(PRESETS["mazur"].config)
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.core.session import build_session
 from app.views import inspector
-from app.web.presets import PRESETS
+from app.core.presets import PRESETS
 from helpers import HX
 
 

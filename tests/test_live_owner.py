@@ -241,7 +241,7 @@ def test_a_stream_that_ends_gives_its_slot_back(app, presenter, room):
     """The stream's slot is given back however its response ends (here: the room ends, which ends every stream;
     a client that goes away ends it too, by cancelling the response)."""
     import asyncio
-    from app.api.live import EventStream
+    from app.web.live_events import EventStream
     from app.live.streams import StreamSlots
 
     slots = live(presenter).streams = StreamSlots(per_address=5, total=100)

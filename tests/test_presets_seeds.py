@@ -17,7 +17,7 @@ from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.datasets import build_dataset
 from app.engine import FieldError
-from app.web.presets import PRESETS
+from app.core.presets import PRESETS
 from helpers import HX, new_session
 
 

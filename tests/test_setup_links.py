@@ -10,7 +10,7 @@ from starlette.datastructures import QueryParams
 from app.core.recipe import CreateSession
 from app.engine import FieldError
 from app.core.session import build_session
-from app.web.presets import PRESETS
+from app.core.presets import PRESETS
 from app.web.setup_links import PARAMS, request_from_query, session_query, setup_query
 from helpers import browser
 

@@ -9,7 +9,7 @@ from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.core.worksheet import Ask, chain, digits_typed, expected, mark, next_trace
 from app.engine import FieldError
-from app.web.presets import PRESETS
+from app.core.presets import PRESETS
 from helpers import HX
 
 

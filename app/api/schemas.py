@@ -6,9 +6,10 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from app.core.recipe import CreateSession, DatasetSpec, ParameterEdit, Rows, Strict, capped
+from app.deps import ErrorMessage
 from app.settings import get_settings
 
-__all__ = ["CreateSession", "DatasetSpec", "ParameterEdit"]
+__all__ = ["CreateSession", "DatasetSpec", "ErrorMessage", "ParameterEdit"]
 
 
 class StepRequest(Strict):
@@ -146,10 +147,6 @@ class Prediction(BaseModel):
 class Share(BaseModel):
     snapshot_id: str = Field(description="The immutable snapshot's id (96 random bits).")
     url: str = Field(description="The page that gives whoever opens it their own copy of the snapshot.")
-
-
-class ErrorMessage(BaseModel):
-    detail: str
 
 
 class PythonSnippets(BaseModel):

@@ -6,8 +6,8 @@ import math
 import numpy as np
 
 from app.core.worksheet import Ask, expected, next_trace
-from app.views.units import rmse
-from app.web.presets import PRESETS
+from app.core.metrics import rmse
+from app.core.presets import PRESETS
 
 from .model import Card, Choose, Do, Lesson, Number, Setup
 

@@ -6,12 +6,11 @@ from .service import Live
 from .storage import open_rooms
 
 
-def open_live(store, url: str, ttl: float, max_followers_per_address: int = 400, streams=None) -> Live:
+def open_live(store, url: str, ttl: float, drawing, max_followers_per_address: int = 400, streams=None) -> Live:
     """The live rooms beside the session store at `url`, fanning out on the running event loop; every release of a
-    presenting session's lock publishes its followers' frame."""
-    from app.web.live_publisher import Publisher  # the page's templates draw every event
-    from app.web.live_render import event_html, expired_html
-
+    presenting session's lock publishes its followers' frame. `drawing` is what draws the events, which the page's
+    templates do (app/main.py passes app/web's): its `Publisher`, `event_html` and `expired_html`."""
+    Publisher, event_html, expired_html = drawing.Publisher, drawing.event_html, drawing.expired_html  # noqa: N806
     rooms = open_rooms(url)
     hub = Hub(rooms)
     hub.start(asyncio.get_running_loop())

@@ -11,7 +11,6 @@ from collections import OrderedDict
 
 from app.core.recipe import stored_recipe
 from app.core.session import Replaced, Session, build_session
-from app.lessons.model import KEPT_IN_SHARES
 
 from .codec import array_points, pack, points_array, unpack
 
@@ -77,11 +76,12 @@ def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tu
     return session
 
 
-def snapshot_bytes(session: Session) -> bytes:
-    """An immutable share: everything restore() needs except rewind points, which a fork starts without."""
+def snapshot_bytes(session: Session, page_keys: tuple[str, ...] = ()) -> bytes:
+    """An immutable share: everything restore() needs except rewind points, which a fork starts without, and of
+    the page's state the keys `page_keys` (the learner's lesson progress: app/main.py says which)."""
     return pack({"recipe": session.request.model_dump_json(), "trainer": session.trainer.state_dict(),
                  "detailed": session.detailed, "history": session.history, "created": time.time(),
-                 "page": {k: session.page[k] for k in KEPT_IN_SHARES if k in session.page}})
+                 "page": {k: session.page[k] for k in page_keys if k in session.page}})
 
 
 def restore_snapshot(sid: str, data: bytes) -> Session:

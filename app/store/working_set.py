@@ -114,8 +114,11 @@ class StoredLock:
 
 
 class SessionStore:
-    def __init__(self, backend: Backend, max_sessions: int, ttl: float, clock=time.time):
+    def __init__(self, backend: Backend, max_sessions: int, ttl: float, clock=time.time,
+                 shared_page_keys: tuple[str, ...] = ()):
         self.backend, self.max_sessions, self.ttl, self.clock = backend, max_sessions, ttl, clock
+        # The page's state a share carries (the learner's lesson progress): app/main.py says which keys.
+        self.shared_page_keys = shared_page_keys
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._locks: weakref.WeakValueDictionary[str, StoredLock] = weakref.WeakValueDictionary()
         self._lock = threading.RLock()
@@ -258,7 +261,7 @@ class SessionStore:
     def share(self, session: Session) -> str:
         """An immutable snapshot of the session (the caller holds its lock); returns its id."""
         snapshot_id = secrets.token_urlsafe(12)
-        self.backend.put_snapshot(snapshot_id, records.snapshot_bytes(session))
+        self.backend.put_snapshot(snapshot_id, records.snapshot_bytes(session, self.shared_page_keys))
         return snapshot_id
 
     def snapshot(self, snapshot_id: str) -> Session | None:

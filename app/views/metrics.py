@@ -1,7 +1,8 @@
 """The metrics strip: step, epoch, losses and accuracy, each with what it means."""
+from app.core.metrics import rmse
 from app.core.session import Session
 
-from .units import in_units, rmse
+from .units import in_units
 
 
 def build(session: Session) -> dict:

@@ -2,7 +2,6 @@
 targets are on, and the root-mean-square error in those units."""
 import math
 
-import numpy as np
 
 from app.core.session import Session
 from app.datasets import Dataset
@@ -51,23 +50,6 @@ def value_words(dataset: Dataset, network: float, data: float) -> str:
     if not scaled(dataset):
         return in_units(data, dataset.unit)
     return f"{in_units(data, dataset.unit)} ({six_digits(network)} to the network)"
-
-
-def rmse(session: Session) -> tuple[float | None, float | None]:
-    """Regression: the root-mean-square error over all training rows and all test rows, in the data's units
-    (every target column counted), with the current weights. (None, None) for classification."""
-    d = session.dataset
-    if d.task != "regression":
-        return None, None
-    out = []
-    for x, y in ((d.train_x, d.raw_train_y), (d.test_x, d.raw_test_y)):
-        if not len(x):
-            out.append(None)
-            continue
-        with np.errstate(all="ignore"):
-            error = d.to_data(session.trainer.net.predict(x)) - y
-        out.append(float(np.sqrt(np.mean(error * error))))
-    return out[0], out[1]
 
 
 def output_note(dataset: Dataset, trace, node: int) -> str | None:

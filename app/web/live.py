@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from app.engine import DivergenceError, FieldError
 from app.live.model import normal_code, spaced
 from app.live.service import NotJoined, RoomGone
+from app.deps import room_url
 from app.settings import get_settings
 from app.ratelimit import CREATE, FOLLOW, PAGE, SESSION_QUOTA, TRAIN, Limit, Limited, address
 
@@ -52,10 +53,6 @@ def too_many(request: Request, limit: Limit) -> Response | None:
 def _present_panels(request: Request, session, errors: dict | None = None, **extra) -> Response:
     return panels(request, session, loss_points=[], live_present=present(_live(request), session),
                   live_changed=True, errors=errors, **extra)
-
-
-def room_url(request: Request, code: str) -> str:
-    return str(request.url_for("follow_room", code=code))
 
 
 @router.post("/ui/live/start", dependencies=[Limited(PAGE)])

@@ -15,7 +15,7 @@ from app.ratelimit import CREATE, READ, Limited, address, heavy_if
 from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
 from .live_render import present
-from .presets import PRESETS, Preset
+from app.core.presets import PRESETS, Preset
 from .render import context, templates
 from .setup_links import page_from_query, param_of, request_from_query, session_query
 from .view_state import view_of

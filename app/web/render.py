@@ -21,7 +21,7 @@ from app.views import guess, inspector, metrics, network, numbers, output, predi
 from app.views import matrix_form
 
 from . import controls
-from .presets import PRESETS
+from app.core.presets import PRESETS
 from .setup_links import session_query
 from .view_state import view_of
 
