@@ -319,7 +319,8 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && closeInspector()) { event.preventDefault(); return; }
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var bracket = event.key === "[" || event.key === "]";  // typed with AltGr (Ctrl+Alt) on many keyboards
+    if (event.metaKey || (!bracket && (event.ctrlKey || event.altKey))) return;
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "select" || tag === "textarea" || event.target.isContentEditable) return;
     if (tag === "button" && event.key !== "[" && event.key !== "]") return;  // a button takes Space and Enter itself

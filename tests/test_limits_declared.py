@@ -262,9 +262,39 @@ def test_a_request_refused_by_one_limit_spends_none_of_the_others(client, monkey
     assert buckets.tokens(ratelimit.CREATE, "testclient") == create
 
     swap_limit(client.app, monkeypatch, WORK, Limit("training work", 1e-9, 1.0, "session", counts="work"))
-    page_session(client)
-    sid = client.cookies["bp_session"]
+    other = TestClient(client.app, client=("192.0.2.50", 1))  # an address with its quota whole
+    page_session(other)
+    sid = other.cookies["bp_session"]
     steps = buckets.tokens(ratelimit.TRAIN, sid)
-    r = client.post("/ui/step", headers=HX)
+    r = other.post("/ui/step", headers=HX)
     assert r.status_code == 429 and "training work" in r.json()["detail"]
     assert buckets.tokens(ratelimit.TRAIN, sid) == steps
+
+
+def test_sessions_the_pages_make_spend_the_addresss_quota(client, monkeypatch):
+    """Found by review: GET / without a cookie, a preset link and a lesson card each make a session, and counted
+    only the new-session rate, not the address's quota."""
+    swap_limit(client.app, monkeypatch, ratelimit.SESSION_QUOTA, Limit("sessions an hour from one address", 1e-9, 2,
+                                                                       "address"))
+    from app.web import page
+    monkeypatch.setattr(page, "SESSION_QUOTA", Limit("sessions an hour from one address", 1e-9, 2, "address"))
+    codes = []
+    for _ in range(3):
+        client.cookies.clear()
+        codes.append(client.get("/?preset=mazur").status_code)
+    assert codes == [200, 200, 429]
+
+
+def test_page_actions_on_a_large_network_are_heavy(client, monkeypatch):
+    """Found by review: redrawing the panels of a network of 8 × 64 is megabytes; such page actions wait while the
+    address is in CPU debt, and a small network's never do."""
+    from app.ratelimit import CPU_ADDRESS
+    client.get("/?layers=2,64,64,64,1&batch=100&samples=500")
+    client.post("/ui/step", headers=HX)
+    budgets = client.app.state.cpu_budgets
+    budgets.charge(None, "testclient", 0.0, address_seconds=budgets.rate(CPU_ADDRESS)[1] + 10)  # in debt
+    r = client.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+    assert r.status_code == 429 and "large requests" in r.json()["detail"]
+    client.cookies.clear()
+    page_session(client)  # a small network on the same address
+    assert client.post("/ui/detailed", headers=HX, data={"detailed": "on"}).status_code == 200

@@ -309,6 +309,8 @@ def _eventually_count(presenter, room, n):
 
 
 def test_the_largest_delta_poll_is_the_steps_own(app, presenter, room):
+    presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+    presenter.post("/ui/phase", headers=HX)  # Forward: the class sees the coming step
     ask(presenter, "largest", "1")
     s = TestClient(app)
     s.get(f"/live/{room}")
@@ -329,6 +331,8 @@ def test_a_number_poll_is_marked_as_the_worksheet_marks(app, tmp_path):
         sid = p.post("/api/sessions", json=mazur_setup()).json()["id"]
         p.cookies.set("bp_session", sid)
         code = code_of(p.post("/ui/live/start", headers=HX).text)
+        p.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+        p.post("/ui/phase", headers=HX)  # Forward: the class sees the coming step's numbers
         ask(p, "number", "2.0")  # δ of o1: Mazur's 0.13849856...
         right, close, wrong = TestClient(app), TestClient(app), TestClient(app)
         for s in (right, close, wrong):
@@ -378,8 +382,8 @@ def eventually(read, test, timeout: float | None = None):
 
 def test_a_detailed_step_does_not_show_an_open_questions_answer(presenter, room):
     presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+    presenter.post("/ui/phase", headers=HX)  # the forward pass: a δ question may be asked now
     ask(presenter, "number", "3.0")
-    presenter.post("/ui/phase", headers=HX)  # the forward pass
     presenter.post("/ui/phase", headers=HX)  # the loss: still no δ
     r = presenter.post("/ui/phase", headers=HX)
     assert "A question is open: Reveal it (which takes step 1) or cancel it before the backward pass" in r.text
@@ -605,3 +609,18 @@ def test_a_follower_answers_the_delta_question_from_their_own_diagram(app, prese
     result = live(presenter).rooms.get(room).poll.result
     assert result["right"] == 1 and result["total"] == 1, result
     assert ": right." in student.get(f"/live/{room}/mine").text
+
+
+
+def test_a_delta_question_waits_for_the_diagram_to_show_the_coming_step_and_keeps_its_row(presenter, room):
+    """Found by review: after a plain Step the diagram shows the step before, so δ of the coming step cannot be
+    worked from it; and picking another row while a δ question is open changes what the class sees."""
+    presenter.post("/ui/step", headers=HX)
+    r = presenter.post("/ui/live/ask", headers=HX, data={"kind": "number", "choice": "3.0"})
+    assert "turn on Detailed step and take Forward" in r.text and live(presenter).rooms.get(room).poll is None
+    presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
+    presenter.post("/ui/phase", headers=HX)
+    ask(presenter, "number", "3.0")
+    r = presenter.post("/ui/focus-row", headers=HX, data={"row": "3"})
+    assert "A question about this row is open" in r.text and 'data-batch-row="0"' in r.text
+    assert live(presenter).rooms.get(room).poll.open

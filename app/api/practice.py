@@ -11,7 +11,7 @@ from app.engine import FieldError
 from app.ratelimit import Limited, PAGE
 
 router = APIRouter(prefix="/api/sessions", tags=["practice"])
-BATCH_LEVEL = ("grad_weight", "grad_bias", "weight_after", "bias_after")
+BATCH_LEVEL = ("grad_weight", "grad_bias", "weight_after", "bias_after", "loss")
 MAX_ANSWERS = 200
 
 

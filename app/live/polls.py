@@ -50,7 +50,7 @@ def questions(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
 
 def _ints(text: str, count: int, field: str) -> list[int]:
     parts = (text or "").split(".")
-    if len(parts) != count or not all(p.isdigit() for p in parts):
+    if len(parts) != count or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
         raise FieldError(field, "choose one of the listed items.")
     return [int(p) for p in parts]
 

@@ -20,10 +20,10 @@ KIND_WORDS = {"product": "product", "sum": "sum", "update": "update", "fused": "
 FOLDED_ROWS = 12
 
 
-def build(session: Session, state: dict, focus: int = 0) -> dict:
+def build(session: Session, state: dict, focus: int = 0, diagram_same: bool = True) -> dict:
     """The worksheet for state["target"] (the inspector's (kind, layer, from, to)): the next step's batch row `focus`
     (a position in the batch, the diagram's focus row) from z to its own δ·a, then the batch's mean ∂L/∂w and the
-    new weight."""
+    new weight. `diagram_same`: the diagram shows this step (not the one before), so the row is the same example."""
     trace = next_trace(session)
     names = node_names(session)
     target = _target(state["target"])
@@ -61,6 +61,7 @@ def build(session: Session, state: dict, focus: int = 0) -> dict:
         "batch_items": [i for i in items if i["section"] == "batch"],
         "checked": bool(marks), "right": right, "marked": counted,
         "stale": bool(state.get("typed")) and not same,
+        "diagram_same": diagram_same,  # the diagram shows this step's pass (a detailed step in progress)
         "update_words": _update_words(trace, target),
     }
 

@@ -21,11 +21,15 @@ def focus_row(request: Request, session: Current, row: Annotated[str, Form()] = 
     with session.lock:
         view = view_of(session)
         size = rows_shown(session)
-        if not row.lstrip("-").isdigit() or not size or not 0 <= int(row) < size:
-            shown = f"0 to {size - 1}" if size else "none yet: take a step first"
-            return panels(request, session, loss_points=[], errors={"focus_row": f"The row is a position in the batch: "
-                                                                                  f"{shown}."})
-        view.focus_row = int(row)
+        position = int(row) if row.isascii() and row.isdigit() and len(row) <= 6 else None
+        if position is None or not size or not position < size:
+            shown = f"rows 1 to {size}" if size else "none yet: take a step first"
+            return panels(request, session, loss_points=[], errors={"focus_row": f"Pick a row of the batch: {shown}."})
+        room = request.app.state.live.room_of(session)
+        if room is not None and room.poll is not None and room.poll.open and position != view.focus_row:
+            return panels(request, session, loss_points=[], errors={"focus_row": (
+                "A question about this row is open: Reveal or cancel it before picking another row.")})
+        view.focus_row = position
         return panels(request, session, loss_points=[])
 
 

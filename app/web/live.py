@@ -93,7 +93,12 @@ def ask(request: Request, session: Current, question: Annotated[str, Form()] = "
     if question:
         kind, _, choice = question.partition(":")
     with session.lock:
-        view_of(session).playing = False  # a question is about the coming step: Play stops to ask it
+        view = view_of(session)
+        view.playing = False  # a question is about the coming step: Play stops to ask it
+        if kind in ("number", "largest") and not (session.detailed and view.step.phase in ("forward", "loss")):
+            return _present_panels(request, session, errors={"poll": (
+                "A δ question is worked from the diagram: turn on Detailed step and take Forward (and Loss) first, "
+                "so the class sees the coming step's numbers, then ask.")})
         try:
             _live(request).ask(session, kind, choice)
         except FieldError as exc:

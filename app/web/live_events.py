@@ -98,7 +98,7 @@ class EventStream(StreamingResponse):
 
 
 def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _catch_up(live, code: str, resume: int | None) -> tuple[int, list | None]:

@@ -10,7 +10,7 @@ from app.core.recipe import CreateSession
 from app.core import exercise as exercises
 from app.core.session import Session, build_session
 from app.engine import FieldError
-from app.ratelimit import CREATE, READ, Limited, address, heavy_if
+from app.ratelimit import CREATE, READ, SESSION_QUOTA, Limited, address, heavy_if
 
 from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
@@ -49,7 +49,8 @@ def _read_playground(request: Request, store, session: Session | None, preset: s
     chosen = PRESETS.get(preset) if preset else None
     message = f"There is no preset {preset!r}; choose one of {', '.join(PRESETS)}." if preset and not chosen else None
     if exercise is not None and not chosen:  # ?exercise=SEED: the same exercise for everyone with the link
-        seed = int(exercise) if exercise.isdigit() and 1 <= int(exercise) <= exercises.SEED_MAX else None
+        seed = (int(exercise) if exercise.isascii() and exercise.isdigit() and len(exercise) <= 12
+                and 1 <= int(exercise) <= exercises.SEED_MAX else None)
         if seed is None:
             message = f"An exercise link needs a number from 1 to {exercises.SEED_MAX:,}, not {exercise[:20]!r}."
         else:
@@ -140,9 +141,13 @@ def error_page(request: Request, title: str, text: str, status: int, headers: di
 def too_many(request: Request, limit, title: str = "Too many new sessions") -> Response | None:
     """The page's answer when this address has used up `limit` (rate limits are off: None)."""
     buckets = request.app.state.rate_limits
-    wait = buckets.take(limit, address(request.scope)) if buckets is not None else 0
-    if not wait:
+    if buckets is None:
         return None
-    seconds, text = buckets.refusal(limit, wait)
+    # A new session also spends the address's quota of sessions (all or none).
+    wanted = [(limit, address(request.scope))] + [(SESSION_QUOTA, address(request.scope))] * (limit is CREATE)
+    wait, refusing = buckets.take_all(wanted)
+    if refusing is None:
+        return None
+    seconds, text = buckets.refusal(refusing, wait)
     return templates.TemplateResponse(request, "error_page.html", {"title": title, "text": text},
                                       status_code=429, headers={"Retry-After": str(seconds)})

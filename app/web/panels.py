@@ -23,6 +23,9 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
     """
     if "hx-request" not in request.headers:
         return RedirectResponse("/", status_code=303)
+    # The panels of a large network are megabytes of markup, whatever the action: such a session's page actions are
+    # heavy (app/ratelimit), let in only while its address is within its share of server CPU.
+    heavy_if(quick.step_cost(session, 1, quick.BUILD_PICTURE_ROWS))
     ctx = context(session, with_controls=controls, **extra)
     ctx["with_transport"] = transport or controls
     # Panels that rarely change are only re-sent when they do: each swap costs the browser a frame.

@@ -236,7 +236,7 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         "exercise_changed": exercise_changed,
         "with_controls": with_controls,
         "inspector": found,
-        "worksheet": (worksheet.build(session, view.worksheet, view.focus_row)
+        "worksheet": (worksheet.build(session, view.worksheet, view.focus_row, view.step.phase is not None)
                       if view.worksheet and found is not None and view.worksheet["target"] == selected else None),
         "inspector_gone": gone,
         "inspector_step": session.trainer.step_count,
