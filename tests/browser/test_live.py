@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .test_accessibility import load, violations
+from .waits import answered
 
 
 @pytest.fixture
@@ -53,7 +54,12 @@ def test_a_follower_watches_answers_and_takes_a_copy(two, live_server):
     follower.wait_for_function("() => document.getElementById('loss-plot').data[0].x.length === 4")
     assert follower.evaluate("() => document.getElementById('loss-plot').data[0].x") == [0, 1, 2, 3]
 
-    # A poll: the follower answers from the keyboard; the presenter's count arrives live.
+    # A poll: the follower answers from the keyboard; the presenter's count arrives live. A δ question is asked once
+    # a detailed step's Forward shows the class the coming step's numbers.
+    with answered(presenter, "/ui/detailed"):
+        presenter.check("#detailed")
+    with answered(presenter, "/ui/phase"):
+        presenter.locator("#btn-step").click()
     number = presenter.locator("#live-ask optgroup[label='A number'] option").first.get_attribute("value")
     presenter.select_option("#live-ask", number)
     presenter.locator("#live-ask").press("Tab")
@@ -72,6 +78,8 @@ def test_a_follower_watches_answers_and_takes_a_copy(two, live_server):
     expect(presenter.locator(".live-bars")).to_be_visible()
     assert violations(follower) == []
     assert violations(presenter) == []
+    with answered(presenter, "/ui/detailed"):
+        presenter.uncheck("#detailed")
 
     # The inspector, on the follower's own screen: read only.
     follower.locator("#node-1-0").focus()
