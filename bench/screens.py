@@ -107,6 +107,11 @@ def live_room(url: str, browser, viewport: dict, follower_viewport: dict):
     for n in range(1, 4):
         presenter.click("#btn-step")
         follower.wait_for_function(f"() => document.getElementById('live-status').dataset.step === '{n}'")
+    # A δ question is asked once a detailed step's Forward shows the class the coming step's numbers.
+    with presenter.expect_response(lambda r: r.url.endswith("/ui/detailed")):
+        presenter.check("#detailed")
+    with presenter.expect_response(lambda r: r.url.endswith("/ui/phase")):
+        presenter.click("#btn-step")
     largest = presenter.locator("#live-ask optgroup[label='The largest |δ|'] option").first.get_attribute("value")
     presenter.select_option("#live-ask", largest)
     presenter.click("#btn-ask")
