@@ -253,7 +253,8 @@ def test_play_stops_at_the_stop_step_a_setup_link_sets(page, live_server, consol
     page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
     expect(page.get_by_label("Stop at step")).to_have_value("20")
     page.get_by_role("button", name="Play", exact=True).click()
-    expect(page.locator("#message")).to_contain_text("Play stopped at step 20, as set.")
+    # Twenty frames: on a busy machine that is many seconds; the wait is for the message, however long it takes.
+    expect(page.locator("#message")).to_contain_text("Play stopped at step 20, as set.", timeout=120_000)
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
     wait_step(page, 20)
     page.wait_for_timeout(300)
