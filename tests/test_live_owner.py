@@ -6,35 +6,13 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from test_live import app, code_of, presenter, room  # noqa: F401 - the live tests' fixtures
+
 from app.web.live_render import whole_frame
 
 HX = {"HX-Request": "true"}
 SAME_SITE = {"Origin": "http://testserver"}
 HEX32 = re.compile(r"[0-9a-f]{32}")
-
-
-def code_of(html: str) -> str:
-    return re.search(r'class="live-code"[^>]*>([A-Z0-9 ]+)<', html).group(1).replace(" ", "")
-
-
-@pytest.fixture
-def app(tmp_path):
-    return create_app(f"sqlite:///{tmp_path}/store.db")
-
-
-@pytest.fixture
-def presenter(app):
-    with TestClient(app) as c:
-        assert c.get("/").status_code == 200
-        yield c
-
-
-@pytest.fixture
-def room(presenter) -> str:
-    r = presenter.post("/ui/live/start", headers=HX)
-    assert r.status_code == 200
-    return code_of(r.text)
 
 
 def live(client):
