@@ -52,7 +52,7 @@ class Stream:
     def steps(self) -> list[int]:
         return [int(m.group(1)) for _, kind, data in self.events if kind == "frame" and (m := STEP.search(data))]
 
-    def wait(self, test, what: str, timeout: float = 10.0):
+    def wait(self, test, what: str, timeout: float = 120.0):  # a guard against a hang: ends on the event
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if test(self):
