@@ -96,9 +96,12 @@ def test_the_settings_variables_are_the_apps_with_their_defaults():
     assert len(written) == len(rows), "a variable listed twice"
 
     def shown(value) -> str:
-        return str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else str(value)
+        if isinstance(value, bool):
+            return str(value).lower()
+        return f"{value:g}" if isinstance(value, float) else str(value)
 
-    assert written == {f"PLAYGROUND_{name.upper()}": shown(info.default) for name, info in Settings.model_fields.items()}
+    fields = Settings.model_fields.items()
+    assert written == {f"PLAYGROUND_{name.upper()}": shown(info.default) for name, info in fields}
 
 
 def test_every_variable_the_documents_name_exists():
