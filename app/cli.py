@@ -34,7 +34,7 @@ def parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         prog="backprop-playground",
         description="Backprop Playground: train a small neural network one step at a time "
                     "and inspect every value backpropagation computes.",
-        epilog="Settings come from PLAYGROUND_* environment variables (see README, Settings).",
+        epilog="Settings come from PLAYGROUND_* environment variables (see docs/operations.md, Settings).",
     )
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     # of weights, optimizer state and loss curve: keep it above 4 × max_csv_bytes + 3 MB.
     max_import_bytes: int = 8_000_000
     # A request's body must arrive within this many seconds, or it gets 408 (app/body_limit.py); headers are the
-    # proxy's to time (README, "Hosting").
+    # proxy's to time (docs/operations.md, "Security and limits").
     body_seconds: float = 30.0
     # Where sessions and shared snapshots live: sqlite:///path (relative to the working directory) or
     # sqlite:////absolute/path, for the workers of one host; redis://host:port/db for several hosts.

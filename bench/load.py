@@ -156,7 +156,7 @@ def wait_until(ready, proc: subprocess.Popen, what: str, log: Path, timeout: flo
 @contextmanager
 def running_redis(scratch: Path):
     """A private redis-server on 127.0.0.1 and a free port: no RDB snapshots, no append-only file (a demo's
-    Redis would usually have everysec; see README, Host a demo)."""
+    Redis would usually have everysec; see docs/deploy.md)."""
     if not os.access(REDIS_SERVER, os.X_OK):
         raise RuntimeError(f"{REDIS_SERVER} is missing (make install-redis installs it)")
     port, log = free_port(), scratch / "redis.log"

@@ -1,4 +1,4 @@
-"""Screenshots of the page as a newcomer sees it, for review and for the README.
+"""Screenshots of the page as a newcomer sees it, for review and for the README and docs/.
 
 Starts the app (as bench/server.py does) and drives Debian's Chromium headless through Playwright.
   --review DIR   viewport shots at 1280x800 and 390x844 of: the default page after one Step, the inspector open on
@@ -196,13 +196,13 @@ def readme(url: str, browser) -> None:
     follower.screenshot(path=str(DOCS / "live-follower.png"))
     presenter.close()
     follower.close()
-    print(f"README screenshots written to {DOCS}")
+    print(f"README and docs/ screenshots written to {DOCS}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--review", type=Path, help="directory for review screenshots")
-    parser.add_argument("--readme", action="store_true", help="rewrite the README's screenshots in docs/")
+    parser.add_argument("--readme", action="store_true", help="rewrite the README's and the docs' screenshots in docs/")
     args = parser.parse_args()
     if not args.review and not args.readme:
         parser.error("give --review DIR, --readme or both")

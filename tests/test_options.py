@@ -12,7 +12,7 @@ from app.web.controls import fieldsets
 from app.web.forms import CONTROL_OF_FIELD, config_changes
 from app.web.setup_links import PARAMS, request_from_query, setup_query
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+SETTINGS_DOC = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 
 
 def test_every_setting_is_a_field_of_the_request_with_the_tables_default_bounds_and_help():
@@ -140,5 +140,5 @@ def test_links_leave_out_usual_values_and_what_does_not_apply():
                                     "&lr=0.03&beta1=0.8&batch=10&regularization=l2&seed=1")
 
 
-def test_the_readme_lists_every_setting_as_the_table_does():
-    assert markdown() in README.read_text(), "run `python -m app.core.options` and paste its table into README.md"
+def test_the_settings_doc_lists_every_setting_as_the_table_does():
+    assert markdown() in SETTINGS_DOC.read_text(), "paste `python -m app.core.options`'s table into docs/settings.md"

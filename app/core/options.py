@@ -3,7 +3,7 @@ and whether changing it builds a new network.
 
 Everything else is derived from this table: the request model (app/core/recipe.py), the page's controls and the
 parsing of their form (app/web/controls.py, app/web/forms.py), setup links (app/web/setup_links.py) and the
-README's settings list (`python -m app.core.options`). Adding a setting touches this table and the code that uses
+table in docs/settings.md (`python -m app.core.options`). Adding a setting touches this table and the code that uses
 the setting, nothing else. TF Playground's `State.PROPS` (src/state.ts) is the model.
 
 The rows are in the order of a setup link's parameters and of the request model's fields.
@@ -70,7 +70,7 @@ class Option:
     control: Control | None = None
     applies: Callable[[dict, Any], bool] = always
     usual: Callable[[dict, Any], Any] | None = None
-    default_words: str | None = None  # the default in words, where it is not one value (for the README)
+    default_words: str | None = None  # the default in words, where it is not one value (for docs/settings.md)
 
     @property
     def name(self) -> str:
@@ -259,7 +259,7 @@ def keeps_weights() -> tuple[str, ...]:
 
 
 def markdown() -> str:
-    """The README's settings list: one row per setting."""
+    """The settings table of docs/settings.md: one row per setting."""
     rows = ["| setting | link | default | allowed | new network | what it is |", "|---|---|---|---|---|---|"]
     for o in OPTIONS:
         allowed = _allowed(o)

@@ -1,5 +1,6 @@
 """Per-client limits: token buckets of requests, of work (multiply-adds) and of server CPU time, declared on the
-routes (`Limited`), answered with 429 and Retry-After. The README's "Limits" section says what each is for."""
+routes (`Limited`), answered with 429 and Retry-After. docs/operations.md ("Security and limits") says what each
+is for."""
 from .buckets import Buckets, CpuBuckets
 from .declared import Budget, Limited, Limiter, get_budget, heavy_if, make_heavy, routes, take_bytes
 from .limits import *  # noqa: F403 - the limits themselves

@@ -2,7 +2,7 @@
 
 Per session: a hash with its version, recipe and state, a list of loss-curve chunks and a hash of rewind
 points, all three expiring together after the time-to-live. Snapshots never expire. For shares to survive a
-crash of Redis itself, run it with `appendonly yes` and `appendfsync always` (see the README).
+crash of Redis itself, run it with `appendonly yes` and `appendfsync always` (see docs/deploy.md).
 """
 import logging
 import threading
