@@ -10,7 +10,7 @@ from helpers import HX
 
 def test_security_headers_on_every_kind_of_answer(client):
     sid = client.post("/api/sessions", json={}).json()["id"]
-    for r in (client.get("/"), client.get("/docs"), client.get(f"/api/sessions/{sid}"), client.get("/static/app.js"),
+    for r in (client.get("/"), client.get("/docs"), client.get(f"/api/sessions/{sid}"), client.get("/static/js/main.js"),
               client.get("/api/sessions/" + "0" * 32), client.get("/s/nope"), client.post("/api/sessions", json={"x": 1})):
         h = r.headers
         csp = h["content-security-policy"]

@@ -61,7 +61,7 @@ def test_a_page_step_gets_503_with_a_message_the_page_shows(client, error):
     take_down(client, error)
     r = client.post("/ui/step", headers=HX)
     assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
-    assert "store is not answering" in r.json()["detail"]  # app.js shows a JSON detail in the page's message area
+    assert "store is not answering" in r.json()["detail"]  # static/js/messages.js shows a JSON detail in the page's message area
     page = client.get("/")  # a page load (no htmx): a page that says so
     assert page.status_code == 503 and int(page.headers["retry-after"]) >= 1
     assert "text/html" in page.headers["content-type"] and "try again" in page.text.lower()

@@ -117,7 +117,7 @@ def _node_place(centre: float, x: float, y: float, lines: int) -> NodePlace:
 def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
     """One node: its numbers in data-* attributes, its picture in a ring coloured by δ, its name if it is an input
     or an output, and its numbers underneath. The diagram is one tab stop, its `entry` node; arrow keys move on
-    from there (static/app.js)."""
+    from there (static/js/diagram_keys.js)."""
     place = _node_place(n.x, *n.corner, len(n.lines))
     text = escape(n.description)
     return _group([

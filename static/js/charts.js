@@ -1,0 +1,137 @@
+// The two Plotly charts: the output plot (boundary heatmap or fitted curve) and the loss curve. The server sends
+// their data as JSON in the panels; this draws it, and a click on the 2-D output plot asks for that point's prediction.
+const TRAIN = "#0877bd", TEST = "#f59322";
+const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+function readJSON(id) {
+  const el = document.getElementById(id);
+  if (!el || el.dataset.done) return null;
+  el.dataset.done = "1";
+  return JSON.parse(el.textContent);
+}
+
+// Step answers arrive up to ~60 times a second while playing; Plotly redraws are far slower than the
+// SVG swap, so chart updates are coalesced and drawn at most every FLUSH_MS. The diagram is never delayed.
+const FLUSH_MS = 150;
+let pendingOutput = null, pendingLoss = [], timer = null, lastFlush = 0;
+
+function schedule() {
+  if (timer) return;
+  timer = setTimeout(flush, Math.max(0, FLUSH_MS - (performance.now() - lastFlush)));
+}
+
+export function flush() {
+  timer = null;
+  lastFlush = performance.now();
+  const out = document.getElementById("output-plot"), loss = document.getElementById("loss-plot");
+  if (pendingOutput && out && out.data) {
+    if (pendingOutput.image) Plotly.relayout(out, { "images[0].source": pendingOutput.image });
+    if (pendingOutput.fit) Plotly.restyle(out, { y: [pendingOutput.fit] }, [traceNamed(out, "network")]);
+    const mark = traceNamed(out, "your input");
+    if (pendingOutput.marker_y != null && mark >= 0) Plotly.restyle(out, { y: [pendingOutput.marker_y] }, [mark]);
+  }
+  pendingOutput = null;
+  if (pendingLoss.length && loss && loss.data) {
+    const t = lossTraces(pendingLoss);
+    Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
+    if (loss.data[0].mode !== "lines" && loss.data[0].x.length >= 40) Plotly.restyle(loss, { mode: "lines" });
+    thinLoss(loss);
+  }
+  pendingLoss = [];
+}
+
+function traceNamed(div, name) {
+  for (let i = 0; i < div.data.length; i++) if (div.data[i].name === name) return i;
+  return -1;
+}
+
+// A long curve is thinned as the server thins its own (app/core/session.py MAX_HISTORY): beyond the limit every
+// other point of the older half goes, so that fast Play does not redraw an ever longer line.
+function thinLoss(loss) {
+  const max = Number(loss.dataset.maxPoints) || 4000, n = loss.data[0].x.length;
+  if (n <= max) return;
+  const half = Math.floor(n / 2);
+  const keep = (v, i) => i >= half || i % 2 === 0;
+  Plotly.restyle(loss, { x: [loss.data[0].x.filter(keep), loss.data[1].x.filter(keep)],
+                         y: [loss.data[0].y.filter(keep), loss.data[1].y.filter(keep)] }, [0, 1]);
+}
+
+export function drawOutput() {
+  const data = readJSON("output-data");
+  const div = document.getElementById("output-plot");
+  if (!data || !div || !window.Plotly) return;
+  if (data.figure) {
+    const fallback = div.querySelector("img.fallback");
+    if (fallback) fallback.remove();
+    pendingOutput = null;
+    Plotly.react(div, data.figure.data, Object.assign({ uirevision: data.kind }, data.figure.layout), PLOT_CONFIG);
+  } else {
+    pendingOutput = data;
+    schedule();
+  }
+}
+
+function lossLayout() {
+  const log = document.getElementById("log-scale");
+  return {
+    margin: { l: 52, r: 12, t: 26, b: 36 }, showlegend: true,
+    legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" },
+    xaxis: { title: { text: "step" } }, yaxis: { type: log && log.checked ? "log" : "linear", exponentformat: "e" },
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff", font: { size: 11 }, uirevision: "loss"
+  };
+}
+
+function lossTraces(points) {
+  const x = [], train = [], test = [];
+  points.forEach((p) => { x.push(p[0]); train.push(p[1]); test.push(p[2]); });
+  const mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots; see flush()
+  return [
+    { type: "scatter", mode: mode, name: "train", x: x, y: train, line: { color: TRAIN, width: 2 }, marker: { size: 5 } },
+    { type: "scatter", mode: mode, name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" }, marker: { size: 5 } }
+  ];
+}
+
+function lastStep(div) {
+  const x = div.data && div.data[0] && div.data[0].x;
+  return x && x.length ? x[x.length - 1] : null;
+}
+
+export function drawLoss() {
+  const data = readJSON("loss-data");
+  const div = document.getElementById("loss-plot");
+  if (!data || !div || !window.Plotly) return;
+  if (data.mode === "replace" || !div.data) {
+    pendingLoss = [];
+    Plotly.react(div, lossTraces(data.points), lossLayout(), PLOT_CONFIG);
+  } else if (data.points.length) {
+    // Only steps after the last one drawn: a live room's page may already hold a frame's first points.
+    const last = pendingLoss.length ? pendingLoss[pendingLoss.length - 1][0] : lastStep(div);
+    pendingLoss = pendingLoss.concat(data.points.filter((p) => last === null || p[0] > last));
+    schedule();
+  }
+}
+
+// Clicking the 2-D output plot predicts that point: the click position in data coordinates.
+function predictAt(event) {
+  const div = document.getElementById("output-plot");
+  if (!div || div.dataset.kind !== "boundary" || !div._fullLayout || event.target.closest(".modebar")) return;
+  const xa = div._fullLayout.xaxis, ya = div._fullLayout.yaxis, box = div.getBoundingClientRect();
+  const px = event.clientX - box.left - xa._offset, py = event.clientY - box.top - ya._offset;
+  if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
+  const a = document.getElementById("f-input_0"), b = document.getElementById("f-input_1");
+  if (!a || !b) return;
+  a.value = xa.p2d(px).toPrecision(4);
+  b.value = ya.p2d(py).toPrecision(4);
+  htmx.trigger(document.getElementById("predict-form"), "submit");
+}
+
+export function listen() {
+  document.addEventListener("change", (event) => {
+    if (event.target.id !== "log-scale") return;
+    const div = document.getElementById("loss-plot");
+    if (div && div.data) Plotly.relayout(div, { "yaxis.type": event.target.checked ? "log" : "linear" });
+  });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("#output-plot")) predictAt(event);
+  });
+}
