@@ -99,8 +99,8 @@ class LiveLink:
 # The stored keys of the lessons' parts, in the order a share has always written them.
 PROGRESS, SEEN, CURRENT, SETUP = "lessons", "lesson_state", "lesson_card", "lesson_setup"
 # Every key a record holds, in the order to_dict writes them: the order a session usually gains them in.
-KEYS = (PROGRESS, SEEN, CURRENT, SETUP, "focus_row", "exercise", "tally", "speed", "stop_loss", "stop_step",
-        "matrix_form", "live", "playing", "live_from")
+KEYS = (PROGRESS, SEEN, CURRENT, SETUP, "focus_row", "exercise", "tally", *SETTINGS, "matrix_form", "live", "playing",
+        "live_from")
 
 
 @dataclass
