@@ -19,7 +19,6 @@ from app.web import configure, deps as web_deps, exercises, lessons, page, pract
 from app.web import focus, matrix_panel
 from app.web import live as web_live, live_drawing, live_events
 from app.web.render import ROOT
-from app.lessons.model import KEPT_IN_SHARES
 from app.store import open_store
 from app.settings import get_settings
 
@@ -30,8 +29,7 @@ def create_app(store: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         settings = get_settings()
-        app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl,
-                                        shared_page_keys=KEPT_IN_SHARES)  # a share carries the lesson progress
+        app.state.sessions = open_store(store or settings.store, settings.max_sessions, settings.session_ttl)
         app.state.live = live_rooms.open_live(app.state.sessions, store or settings.store, settings.live_ttl,
                                               live_drawing, settings.max_followers_per_address,
                                               StreamSlots.from_settings(settings.max_streams_per_address))

@@ -155,7 +155,7 @@ def test_a_room_expires_after_its_time_to_live(presenter, follower, room, monkey
     assert "The live room" in panel and "has ended: 3 hours passed without a change." in panel
     page = presenter.get("/").text
     assert "live-code" not in page  # the presenter's page no longer shows it
-    assert "live" not in the_session(presenter).page
+    assert the_session(presenter).page.live is None
 
 
 # ---- 2. Follow ----
@@ -247,7 +247,7 @@ def test_take_a_copy_forks_the_room_and_links_back(presenter, follower, room):
     follower.post("/ui/step", headers=HX)
     follower.post("/ui/step", headers=HX)
     assert the_session(presenter).trainer.step_count == 2  # the room is untouched
-    assert "live" not in copy.page  # the copy presents nothing
+    assert copy.page.live is None  # the copy presents nothing
     assert follower.get(f"/live/{room}").status_code == 200  # and following again is one link away
 
 
@@ -414,7 +414,7 @@ def test_a_follower_cannot_act_on_the_room_or_its_session(app, presenter, follow
     follower.get(f"/live/{room}")
     follower.post(f"/live/{room}/copy", headers=SAME_SITE)  # a session of its own too: the worst case
     there = the_session(presenter)
-    before = (there.trainer.step_count, [w.copy() for w in there.trainer.net.weights], dict(there.page))
+    before = (there.trainer.step_count, [w.copy() for w in there.trainer.net.weights], there.page.copy())
     posts = sorted({r.path for r in all_routes(app.routes) if "POST" in (getattr(r, "methods", None) or ())
                     and r.path.startswith("/ui/")})
     assert set(PRESENTER_ONLY) <= set(posts) and "/ui/step" in posts

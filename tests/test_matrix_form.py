@@ -225,7 +225,7 @@ def test_the_toggle_opens_the_panel_which_follows_each_step(client):
     opened = client.post("/ui/matrix-form", data={"matrix_form": "on"}, headers=HX)
     assert opened.status_code == 200 and "press Step" in panel(opened.text)
     assert 'id="matrix-form-toggle" aria-controls="matrix-form" checked' in opened.text
-    assert session.page["matrix_form"] is True
+    assert session.page.matrix_form is True
 
     for number in (1, 2):
         answer = client.post("/ui/step", headers=HX).text
@@ -238,7 +238,7 @@ def test_the_toggle_opens_the_panel_which_follows_each_step(client):
     assert panel(client.get("/").text).count('data-matrix="W1"') == 1  # kept with the session: a reload has it
 
     closed = client.post("/ui/matrix-form", data={}, headers=HX)
-    assert "mx-panel" not in panel(closed.text) and "matrix_form" not in session.page
+    assert "mx-panel" not in panel(closed.text) and session.page.matrix_form is False
     assert panel(client.post("/ui/step", headers=HX).text) is None  # closed: a step's answer has no panel
 
 

@@ -163,7 +163,7 @@ def test_a_huge_network_at_the_fastest_speed_is_throttled_to_a_fair_share(client
     WORK's rate of multiply-adds a second, waiting for it rather than being refused."""
     huge = build_session(CreateSession(layers=[2, *[64] * 8, 1], dataset={"name": "circle", "samples": 5000},
                                        batch_size=100))
-    huge.page["speed"] = "3-epochs"
+    huge.page.transport.speed = "3-epochs"
     assert view_of(huge).frame_steps() == 75 and frame_steps(huge) == 1
     cost = step_cost(huge, 1, PICTURE_ROWS)
     assert cost > FRAME_WORK

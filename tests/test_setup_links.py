@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from starlette.datastructures import QueryParams
 
+from app.core.page_state import PageState, Transport
 from app.core.recipe import CreateSession
 from app.engine import FieldError
 from app.core.session import build_session
@@ -199,13 +200,13 @@ def test_links_carry_plays_speed_for_a_new_session_only(client):
     client.get("/?dataset=xor&speed=epoch")
     sid = client.cookies["bp_session"]
     session = client.app.state.sessions.get(sid)
-    assert session.page["speed"] == "epoch" and session_query(session).endswith("&seed=1&speed=epoch")
+    assert session.page.transport.speed == "epoch" and session_query(session).endswith("&seed=1&speed=epoch")
     assert session_query(session, page=False).endswith("&seed=1")
     page = client.get("/?" + session_query(session)).text  # a reload of its own link keeps the session
     assert client.cookies["bp_session"] == sid and '<option value="epoch" selected>1 epoch</option>' in page
     # The same setup at another speed is another link: a new session (a GET never changes an existing one).
     client.get("/?" + session_query(session, page=False) + "&speed=10")
-    assert client.cookies["bp_session"] != sid and session.page["speed"] == "epoch"
+    assert client.cookies["bp_session"] != sid and session.page.transport.speed == "epoch"
     bad = client.get("/?dataset=xor&speed=fast").text
     assert "speed: speed must be one of 1, 10, epoch, 2-epochs, 3-epochs, not &#39;fast&#39;." in bad
 
@@ -214,7 +215,7 @@ def test_links_carry_plays_stop_conditions(client):
     client.get("/?dataset=xor&stop_loss=0.05&stop_step=300")
     sid = client.cookies["bp_session"]
     session = client.app.state.sessions.get(sid)
-    assert session.page == {"stop_loss": 0.05, "stop_step": 300}
+    assert session.page == PageState(Transport(stop_loss=0.05, stop_step=300))
     assert session_query(session).endswith("&seed=1&stop_loss=0.05&stop_step=300")
     page = client.get("/?" + session_query(session)).text  # its own link: the same session
     assert client.cookies["bp_session"] == sid and 'value="0.05"' in page and 'value="300"' in page

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from app.core.detailed_step import DetailedStep
+from app.core.page_state import PageState
 from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.engine import FieldError
@@ -68,7 +69,7 @@ def test_play_is_kept_with_the_session_in_storage_and_the_rest_is_not():
     restored = records.restore("x" * 32, records.recipe_bytes(session), records.state_bytes(session), [])
     assert view_of(restored).playing and view_of(restored).notice is None
     view.playing = False
-    assert session.page == {}
+    assert session.page == PageState() and session.page.to_dict() == {}
 
 
 def test_sessions_stored_before_the_page_kept_its_own_state_still_play():

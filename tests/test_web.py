@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
+from app.core.page_state import PageState, Transport
 from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.settings import get_settings
@@ -377,7 +378,7 @@ def test_a_bad_speed_is_refused_and_changes_nothing(client):
     r = client.post("/ui/speed", headers=HX, data={"speed": "warp"})
     assert "Speed must be one of 1 step, 10 steps, 1 epoch, 2 epochs, 3 epochs." in r.text
     assert '<option value="1" selected>' in r.text
-    assert client.app.state.sessions.get(client.cookies["bp_session"]).page.get("speed") is None
+    assert client.app.state.sessions.get(client.cookies["bp_session"]).page == PageState()
 
 
 def _forward_disabled(text: str) -> bool:
@@ -559,7 +560,7 @@ def test_bad_stop_conditions_are_refused_beside_their_control_and_change_nothing
     r = client.post("/ui/config", headers=HX, data={field: text, "learning_rate": "0.1"})
     error = re.search(rf'<p class="field-error" id="error-{field}" role="alert">([^<]*)</p>', r.text)
     assert error and words in html.unescape(error[1])
-    assert session.page == {"stop_step": 40, "stop_loss": 0.05} and session.trainer.config.learning_rate == 0.03
+    assert session.page == PageState(Transport(stop_loss=0.05, stop_step=40)) and session.trainer.config.learning_rate == 0.03
 
 
 def test_the_stop_conditions_are_in_the_settings_forms_play_fieldset_and_blank_turns_them_off(client):
@@ -568,6 +569,6 @@ def test_the_stop_conditions_are_in_the_settings_forms_play_fieldset_and_blank_t
     assert 'name="stop_step" type="text" inputmode="decimal" value="40"' in play
     assert 'name="stop_loss" type="text" inputmode="decimal" value=""' in play
     r = client.post("/ui/config", headers=HX, data={"stop_step": "", "stop_loss": "0.01"})
-    assert client.app.state.sessions.get(client.cookies["bp_session"]).page == {"stop_loss": 0.01}
+    assert client.app.state.sessions.get(client.cookies["bp_session"]).page == PageState(Transport(stop_loss=0.01))
     assert "stop_step" not in re.search(r'data-setup-url="([^"]*)"', r.text)[1]
     assert "stop_loss=0.01" in re.search(r'data-setup-url="([^"]*)"', r.text)[1]

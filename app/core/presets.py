@@ -1,6 +1,7 @@
 """Worked examples, each a link: /?preset=NAME."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from app.core.page_state import PageState
 from app.core.recipe import CreateSession
 
 
@@ -10,7 +11,7 @@ class Preset:
     config: dict
     detailed: bool = False  # open in detailed-step mode, one phase per click
     blurb: str = ""
-    page: dict = field(default_factory=dict)  # the page state it opens with (an exercise's)
+    page: PageState | None = None  # the page state it opens with (an exercise's)
 
     def request(self) -> CreateSession:
         return CreateSession(**self.config)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from app.core.page_state import PageState
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
@@ -62,9 +63,9 @@ class Session:
     detailed: bool = False
     # Bumped by every change of the trainer's state; what was drawn from an older state is stale.
     changes: int = 0
-    # The page's own state, which this module never reads: `page` holds JSON values that storage keeps with the
-    # session, `view` what lives in this process only (app.web.view_state).
-    page: dict = field(default_factory=dict)
+    # The page's own state, which this module never reads: `page` what storage keeps with the session
+    # (app/core/page_state.py), `view` what lives in this process only (app.web.view_state).
+    page: PageState = field(default_factory=PageState)
     view: object = field(default=None, repr=False)
     # A plain lock until a SessionStore takes the session; its lock also loads and saves (app.store).
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -142,7 +142,7 @@ LESSONS = (
             "z = W a + b. Backward is another: δ = f′(z) ⊙ Wᵀ δ_next, and the gradient ∂L/∂W = (1/n) δ aᵀ.",
             "With a batch of 10 rows, a becomes a matrix of 10 columns, and the gradient is the mean over them.",
         ), Do("Turn on Matrix form, then take one step.",
-              lambda s, seen: bool(s.page.get("matrix_form")) and s.trainer.step_count >= 1),
+              lambda s, seen: s.page.matrix_form and s.trainer.step_count >= 1),
             Setup({"dataset": {"name": "circle"}, "batch_size": 10})),
         Card("epoch", "Batches make an epoch", (
             "One step uses one batch. An epoch is one pass over every training row: the circle has 250 training rows, "

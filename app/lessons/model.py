@@ -4,18 +4,15 @@ Kinds of task:
   Do       checked from the session's state after every action (run the phases, make the loss fall below a value…)
   Number   a number the learner works out, checked like the worksheet (app/core/worksheet.py mark)
   Choose   one of a few options; the right one is computed from the engine
-A task is done only when the playground has checked it. Progress lives in the session's page state, under
-PROGRESS (done cards) and STATE (what a Do task has seen so far, e.g. that the loss diverged once).
+A task is done only when the playground has checked it. Progress lives in the session's page state
+(app/core/page_state.py LessonState): the done cards, and what each card's task has seen so far (e.g. that the loss
+diverged once).
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.core.recipe import CreateSession
 from app.core.session import Session, build_session
-
-PROGRESS, STATE, CURRENT = "lessons", "lesson_state", "lesson_card"
-SETUP = "lesson_setup"  # the card whose setup the session's network was built from
-KEPT_IN_SHARES = (PROGRESS, STATE, CURRENT, SETUP)  # a share or fork carries the learner's progress
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 from app.core.session import Session
 from app.core.worksheet import mark
 
-from .model import CURRENT, PROGRESS, STATE, Card, Lesson
+from .model import Card, Lesson
 
 
 def key(lesson: Lesson, index: int) -> str:
@@ -10,19 +10,20 @@ def key(lesson: Lesson, index: int) -> str:
 
 
 def done(session: Session, card_key: str) -> bool:
-    return card_key in session.page.get(PROGRESS, {})
+    return card_key in session.page.lesson.progress
 
 
 def mark_done(session: Session, card_key: str) -> None:
-    session.page.setdefault(PROGRESS, {})[card_key] = "done"
+    session.page.lesson.progress[card_key] = "done"
 
 
 def seen(session: Session, card_key: str) -> dict:
-    return session.page.setdefault(STATE, {}).setdefault(card_key, {})
+    """What the card's task has seen so far: its own notes, kept with the session (made on first use)."""
+    return session.page.lesson.seen.setdefault(card_key, {})
 
 
 def current(session: Session) -> str | None:
-    return session.page.get(CURRENT)
+    return session.page.lesson.current
 
 
 def check_do(session: Session, lesson: Lesson, index: int) -> None:

@@ -67,7 +67,7 @@ def focus_row(session: Session) -> int:
     """The row of the coming step's batch that a δ question is about: the one the presenter's diagram shows (its
     focus row, a position in the batch), within the batch."""
     rows = len(session.trainer.next_batch()[0])
-    return min(session.page.get("focus_row", 0), rows - 1)
+    return min(session.page.focus_row, rows - 1)
 
 
 def _row_words(session: Session, row: int) -> str:

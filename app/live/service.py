@@ -1,13 +1,14 @@
 """Live rooms: starting and ending one, its polls, and a follower's copy. The page's and the API's routes call these.
 
-The presenter's session holds `page["live"] = {"code": ...}`; the room (app/live/storage.py) names the session that
-drives it. Everything a presenter does goes through that session's lock, so the room changes in one order.
+The presenter's session holds `page.live` (a LiveLink: the room's code); the room (app/live/storage.py) names the
+session that drives it. Everything a presenter does goes through that session's lock, so the room changes in one order.
 """
 import asyncio
 import secrets
 import threading
 import time
 
+from app.core.page_state import LiveLink
 from app.core.session import Session
 from app.engine import FieldError
 from app.store import records
@@ -16,8 +17,6 @@ from . import polls
 from .model import ENDED_KEPT, Room, new_code, spaced
 from .storage import data_lines, sse
 
-PAGE_KEY = "live"  # session.page: the room this session presents
-BACK_KEY = "live_from"  # session.page: the room a follower's copy came from
 COUNT_INTERVAL = 0.25  # seconds: the count of answers goes out at most this often per room (the last always does)
 EXPIRY_CHECK = 30.0  # seconds between looks for rooms that ended by their time-to-live
 
@@ -73,11 +72,11 @@ class Live:
 
     def room_of(self, session: Session) -> Room | None:
         """The room this session presents, if it still does."""
-        code = (session.page.get(PAGE_KEY) or {}).get("code")
+        code = session.page.live_code
         room = self.rooms.get(code) if code else None
         if room is None or room.ended or room.sid != session.id:
             if code:
-                session.page.pop(PAGE_KEY, None)
+                session.page.live = None
             return None
         return room
 
@@ -91,7 +90,7 @@ class Live:
             code = new_code()
             room = Room(code, session.id, now, now + self.ttl, extra={"url": url_for(code)})
             if self.rooms.create(room):
-                session.page[PAGE_KEY] = {"code": code}
+                session.page.live = LiveLink(code)
                 self.publisher.forget(code)
                 return room, True
         raise RuntimeError("no free join code after 10 tries")
@@ -99,7 +98,7 @@ class Live:
     def stop(self, session: Session) -> Room | None:
         """End the room: followers keep its last state and may still take a copy of it, for ENDED_KEPT seconds."""
         room = self.room_of(session)
-        session.page.pop(PAGE_KEY, None)
+        session.page.live = None
         if room is None:
             return None
         snapshot = secrets.token_urlsafe(12)
@@ -273,8 +272,6 @@ class Live:
             with session.lock:
                 data = records.snapshot_bytes(session)
         fresh = records.restore_snapshot(secrets.token_hex(16), data)
-        fresh.page.pop(PAGE_KEY, None)
-        fresh.page.pop("playing", None)
-        fresh.page[BACK_KEY] = code
+        fresh.page.live, fresh.page.transport.playing, fresh.page.live_from = None, False, code
         self.store.add(fresh)
         return fresh

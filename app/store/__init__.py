@@ -7,9 +7,9 @@ from .working_set import SessionStore
 __all__ = ["SessionStore", "open_store"]
 
 
-def open_store(url: str, max_sessions: int, ttl: float, shared_page_keys: tuple[str, ...] = ()) -> SessionStore:
+def open_store(url: str, max_sessions: int, ttl: float) -> SessionStore:
     """`sqlite:///relative/path.db` (against the working directory), `sqlite:////absolute/path.db`, or
-    `redis://host:port/db`. A share carries the page state's `shared_page_keys`."""
+    `redis://host:port/db`."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
@@ -21,4 +21,4 @@ def open_store(url: str, max_sessions: int, ttl: float, shared_page_keys: tuple[
         backend = RedisBackend(url, ttl)
     else:
         raise ValueError(f"store {url!r}: the store is sqlite:///path or redis://host:port/db")
-    return SessionStore(backend, max_sessions, ttl, shared_page_keys=shared_page_keys)
+    return SessionStore(backend, max_sessions, ttl)

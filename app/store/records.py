@@ -9,6 +9,7 @@ which is only read when Back returns to it.
 import time
 from collections import OrderedDict
 
+from app.core.page_state import PageState
 from app.core.recipe import stored_recipe
 from app.core.session import Replaced, Session, build_session
 
@@ -20,7 +21,7 @@ def recipe_bytes(session: Session) -> bytes:
 
 
 def state_bytes(session: Session) -> bytes:
-    return pack({"trainer": session.trainer.state_dict(), "detailed": session.detailed, "page": session.page,
+    return pack({"trainer": session.trainer.state_dict(), "detailed": session.detailed, "page": session.page.to_dict(),
                  "future": points_array(session.future)})
 
 
@@ -63,7 +64,8 @@ def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tu
     session.trainer.load_state_dict(state["trainer"])
     session.detailed = state.get("detailed", False)
     # Sessions stored before the page kept its own state stored only whether Play was running.
-    session.page = state["page"] if "page" in state else {"playing": True} if state.get("playing") else {}
+    session.page = PageState.from_dict(state["page"] if "page" in state else
+                                      {"playing": True} if state.get("playing") else {})
     session.history = history or [(session.trainer.step_count, *session.evaluate())]
     # Sessions stored before steps could be redone have no future.
     session.future = array_points(state["future"]) if "future" in state else []
@@ -76,12 +78,12 @@ def restore(sid: str, recipe: bytes | str, state: bytes | dict, history: list[tu
     return session
 
 
-def snapshot_bytes(session: Session, page_keys: tuple[str, ...] = ()) -> bytes:
-    """An immutable share: everything restore() needs except rewind points, which a fork starts without, and of
-    the page's state the keys `page_keys` (the learner's lesson progress: app/main.py says which)."""
+def snapshot_bytes(session: Session, with_page: bool = False) -> bytes:
+    """An immutable share: everything restore() needs except rewind points, which a fork starts without, and,
+    `with_page`, what a share carries of the page's state (PageState.shared: the learner's lesson progress)."""
     return pack({"recipe": session.request.model_dump_json(), "trainer": session.trainer.state_dict(),
                  "detailed": session.detailed, "history": session.history, "created": time.time(),
-                 "page": {k: session.page[k] for k in page_keys if k in session.page}})
+                 "page": session.page.shared() if with_page else {}})
 
 
 def restore_snapshot(sid: str, data: bytes) -> Session:

@@ -33,7 +33,7 @@ def _marks(session: Session) -> tuple:
     t = session.trainer
     return (session.request, t, t.config, t.step_count, t.epoch, t.position, session.history, len(session.history),
             session.history_generation, next(reversed(session.snapshots.values())), len(session.snapshots),
-            session.future, session.replaced, session.detailed, json.dumps(session.page, sort_keys=True))
+            session.future, session.replaced, session.detailed, json.dumps(session.page.to_dict(), sort_keys=True))
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -114,11 +114,8 @@ class StoredLock:
 
 
 class SessionStore:
-    def __init__(self, backend: Backend, max_sessions: int, ttl: float, clock=time.time,
-                 shared_page_keys: tuple[str, ...] = ()):
+    def __init__(self, backend: Backend, max_sessions: int, ttl: float, clock=time.time):
         self.backend, self.max_sessions, self.ttl, self.clock = backend, max_sessions, ttl, clock
-        # The page's state a share carries (the learner's lesson progress): app/main.py says which keys.
-        self.shared_page_keys = shared_page_keys
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._locks: weakref.WeakValueDictionary[str, StoredLock] = weakref.WeakValueDictionary()
         self._lock = threading.RLock()
@@ -261,7 +258,7 @@ class SessionStore:
     def share(self, session: Session) -> str:
         """An immutable snapshot of the session (the caller holds its lock); returns its id."""
         snapshot_id = secrets.token_urlsafe(12)
-        self.backend.put_snapshot(snapshot_id, records.snapshot_bytes(session, self.shared_page_keys))
+        self.backend.put_snapshot(snapshot_id, records.snapshot_bytes(session, with_page=True))
         return snapshot_id
 
     def snapshot(self, snapshot_id: str) -> Session | None:

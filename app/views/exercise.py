@@ -1,5 +1,6 @@
 """The exercise card: the question in words, the learner's answer and its mark, the tally and the link."""
 from app.core.exercise import Exercise
+from app.core.page_state import ExerciseState, Tally
 from app.core.session import Session
 
 from .numbers import six_digits
@@ -34,8 +35,8 @@ def target(ex: Exercise) -> dict:
     return {"kind": "node", "layer": a.layer, "to": a.node}
 
 
-def build(session: Session, ex: Exercise, state: dict, tally: dict) -> dict:
-    result = state.get("result")
+def build(session: Session, ex: Exercise, state: ExerciseState, tally: Tally) -> dict:
+    result = state.result
     cfg = ex.request
     names = node_names(session)
     row, targets = cfg.dataset.inputs[0], cfg.dataset.targets[0]
@@ -45,7 +46,7 @@ def build(session: Session, ex: Exercise, state: dict, tally: dict) -> dict:
         "seed": ex.seed, "link": f"/?exercise={ex.seed}", "given": given,
         "network": f"{ex.shape} network, {ex.hidden} hidden, {cfg.output_activation} output, half_sse loss, "
                    f"η = {six_digits(cfg.learning_rate)}, one row",
-        "question": question(session, ex), "quantity": ex.ask.quantity, "typed": state.get("typed", ""),
+        "question": question(session, ex), "quantity": ex.ask.quantity, "typed": state.typed,
         "result": result, "at_start": session.trainer.step_count == 0, "worksheet": target(ex),
         "tally": tally,
     }

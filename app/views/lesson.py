@@ -42,7 +42,7 @@ def url(lesson: str, card: str) -> str:
 
 def listing(session: Session | None) -> list[dict]:
     """Every lesson and card, with the learner's progress."""
-    done = session.page.get(progress.PROGRESS, {}) if session is not None else {}
+    done = session.page.lesson.progress if session is not None else {}
     return [{"number": n, "slug": lesson.slug, "title": lesson.title, "summary": lesson.summary,
              "cards": [{"url": url(lesson.slug, c.slug), "title": c.title, "done": f"{lesson.slug}/{c.slug}" in done}
                        for c in lesson.cards]}

@@ -17,7 +17,6 @@ from .deps import Current, FormDep
 from .forms import config_changes, control_errors, page_changes
 from .panels import panels, rebuild
 from .render import PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS
-from .view_state import view_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Changing these starts a new network (so does new data); the other settings keep the weights.
@@ -62,7 +61,7 @@ def change_config(request: Request, session: Current, form: FormDep) -> Response
         try:
             merged = CreateSession(**{**cfg, **changes, "weights": session.request.weights,
                                       "biases": session.request.biases})
-            view_of(session).set_page(page)
+            session.page.transport.set(**page)
             if merged.dataset.model_dump(exclude_none=True) != cfg["dataset"] or any(
                     getattr(merged, f) != cfg[f] for f in REBUILDING):
                 # New data or functions may change the input and output sizes; the hidden layers stay.

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from app.core import exercise
+from app.core.page_state import ExerciseState, Tally
 from app.ratelimit import Limited, PAGE, REBUILD
 
 from .csrf import same_site_post
@@ -18,7 +19,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 
 def start(session, seed: int) -> None:
     """The session's page state for a new exercise (the tally stays)."""
-    session.page["exercise"] = {"seed": seed, "typed": "", "result": None}
+    session.page.exercise = ExerciseState(seed)
 
 
 @router.post("/ui/exercise/new", dependencies=[Limited(REBUILD)])
@@ -37,28 +38,30 @@ def new_exercise(request: Request, session: Current) -> Response:
 def check_exercise(request: Request, session: Current, value: Annotated[str, Form()] = "") -> Response:
     """Mark the answer; the first right answer of an exercise counts in the tally, and every first try."""
     with session.lock:
-        state = session.page.get("exercise")
+        state = session.page.exercise
         if state is None:
             return panels(request, session, loss_points=[], message="Start an exercise first: New exercise.",
                           exercise_changed=True)
         text = value.strip()[:40]
-        result = exercise.check(exercise.make(state["seed"]), text)
-        tally = session.page.setdefault("tally", {"right": 0, "tried": 0})
-        before = state.get("result") or {}
+        result = exercise.check(exercise.make(state.seed), text)
+        if session.page.tally is None:
+            session.page.tally = Tally()
+        tally = session.page.tally
+        before = state.result or {}
         if result["reason"] is None:  # a value that was checked (not too few digits, not text)
             if not before.get("counted"):
-                tally["tried"] += 1
+                tally.tried += 1
             if result["correct"] and not before.get("correct"):
-                tally["right"] += 1
+                tally.right += 1
             result["counted"] = True
         else:
             result["counted"] = before.get("counted", False)
-        state.update(typed=text, result=result)
+        state.typed, state.result = text, result
         return panels(request, session, loss_points=[], exercise_changed=True)
 
 
 @router.post("/ui/exercise/close", dependencies=[Limited(PAGE)])
 def close_exercise(request: Request, session: Current) -> Response:
     with session.lock:
-        session.page.pop("exercise", None)
+        session.page.exercise = None
         return panels(request, session, controls=True, loss_points=[], exercise_changed=True)  # the address bar too

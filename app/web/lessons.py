@@ -1,13 +1,14 @@
 """Lessons on the page: /lessons lists them; /lessons/{lesson}/{card} is the playground with the card's panel."""
+from copy import deepcopy
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.core.page_state import LessonState
 from app.deps import StoreDep
 from app.lessons import card_of
 from app.lessons import progress
-from app.lessons.model import CURRENT, KEPT_IN_SHARES, SETUP
 from app.views import lesson as lesson_view
 from app.web.page import too_many
 from app.ratelimit import CREATE, Limited, PAGE, READ
@@ -45,19 +46,19 @@ def open_card(request: Request, store: StoreDep, session: CookieSession, lesson_
     keep = False
     if session is not None:
         with session.lock:
-            keep = session.page.get(SETUP) == setup_key
-            carried = {k: session.page[k] for k in KEPT_IN_SHARES if k in session.page and k != SETUP}
+            keep = session.page.lesson.setup == setup_key
+            carried = deepcopy(session.page.lesson)  # the learner's progress goes on in a new session
     else:
-        carried = {}
+        carried = LessonState()
     if not keep:
         if (refused := too_many(request, CREATE)) is not None:
             return refused
         session = setup.build()
-        session.page.update(carried)
-        session.page[SETUP] = setup_key
+        session.page.lesson = carried
+        carried.setup = setup_key
         store.add(session)
     with session.lock:
-        session.page[CURRENT] = card_key
+        session.page.lesson.current = card_key
         view = view_of(session)
         view.playing = False
         response = templates.TemplateResponse(request, "playground.html", context(session))
@@ -90,5 +91,5 @@ def answer(request: Request, session: Current, value: Annotated[str, Form()] = "
 def close(request: Request, session: Current) -> Response:
     """Leave the lesson: the playground goes on with its network; the progress stays."""
     with session.lock:
-        session.page.pop(CURRENT, None)
+        session.page.lesson.current = None
         return panels(request, session, controls=True, loss_points=[])

@@ -76,7 +76,7 @@ def panel(request: Request, session: Current) -> Response:
     """The presenter's panel as it is now: its page asks for it when the room's question or the room itself ends
     without the presenter's doing (a change cancelled the question; the room timed out)."""
     with session.lock:
-        code = (session.page.get("live") or {}).get("code")
+        code = session.page.live_code
         shown = present(_live(request), session)
         ended = code is not None and shown is None
         return templates.TemplateResponse(request, "partials/live_present_panel.html", {

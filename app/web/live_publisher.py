@@ -63,20 +63,20 @@ class Publisher:
 
     def on_acquire(self, session: Session) -> None:
         """Called once a request holds the session's lock: what followers see now, to compare at release."""
-        if session.page.get("live"):
+        if session.page.live is not None:
             self._before[session.id] = frame_marks(session)
 
     def on_release(self, session: Session) -> None:
         """Called with the session's lock held, after every request that used it: a request that changed what the
         room shows publishes a frame (a follower's read, which changes nothing, publishes none)."""
         before = self._before.pop(session.id, None)
-        live = session.page.get("live")
-        if not live:
+        code = session.page.live_code
+        if code is None:
             return
         try:
-            self._changed(session, live["code"], before)
+            self._changed(session, code, before)
         except Exception:  # noqa: BLE001 - followers miss a frame; the presenter's request must not fail for it
-            log.exception("live room %s: could not publish a frame", live.get("code"))
+            log.exception("live room %s: could not publish a frame", code)
 
     def _changed(self, session: Session, code: str, before: tuple | None) -> None:
         marks = frame_marks(session)
@@ -85,7 +85,7 @@ class Publisher:
                 return  # this request changed nothing the followers see
         room = self.rooms.get(code)
         if room is None or room.ended or room.sid != session.id:
-            session.page.pop("live", None)  # the room ended (elsewhere, or by its time-to-live)
+            session.page.live = None  # the room ended (elsewhere, or by its time-to-live)
             self.sent.pop(code, None)
             return
         # Before any frame is held back: a change of the state an open question was asked in cancels it now.
@@ -127,7 +127,7 @@ class Publisher:
         if session is None:
             return
         with session.lock:
-            code = (session.page.get("live") or {}).get("code")
+            code = session.page.live_code
             sent = self.sent.get(code)
             if sent is not None:
                 sent.pending = False

@@ -1,4 +1,6 @@
 """The page itself (GET /): a browser's session, a preset, or the setup a link describes."""
+from dataclasses import replace
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -6,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from app import quick
 from app.deps import StoreDep
 from app.core.options import BY_FIELD, unused_settings
+from app.core.page_state import ExerciseState, PageState
 from app.core.recipe import CreateSession
 from app.core import exercise as exercises
 from app.core.session import Session, build_session
@@ -68,9 +71,9 @@ def _read_playground(request: Request, store, session: Session | None, preset: s
                 return refused
             counted = True
             fresh = build_session(linked)
-            fresh.page.update(page)
-            if chosen:
-                fresh.page.update(chosen.page)
+            if chosen and chosen.page is not None:
+                fresh.page = chosen.page.copy()
+            fresh.page.transport.set(**page)
             notice = f"{chosen.title}. {chosen.blurb}" if chosen else unused_words(fresh, request.query_params)
     except FieldError as exc:
         field = param_of(exc.field) if not chosen else exc.field
@@ -83,7 +86,7 @@ def _read_playground(request: Request, store, session: Session | None, preset: s
         if not counted and (refused := too_many(request, CREATE)) is not None:
             return refused
         session = fresh or build_session(CreateSession())
-        session.page.update(page)
+        session.page.transport.set(**page)
         store.add(session)
     with session.lock:
         view = view_of(session)
@@ -114,11 +117,11 @@ def unused_words(session: Session, params) -> str | None:
 def exercise_preset(seed: int, session: Session | None) -> Preset:
     """An exercise opened from its link, as a preset: a new session at its network, with the exercise open and the
     browser's tally carried over."""
-    page = {"exercise": {"seed": seed, "typed": "", "result": None}}
+    page = PageState(exercise=ExerciseState(seed))
     if session is not None:
         with session.lock:
-            if "tally" in session.page:
-                page["tally"] = dict(session.page["tally"])
+            if session.page.tally is not None:
+                page.tally = replace(session.page.tally)
     ex = exercises.make(seed)
     return Preset(f"Exercise {seed}", ex.request.model_dump(exclude_none=True), page=page,
                   blurb="Work out the quantity it asks for by hand, then Check.")

@@ -15,7 +15,7 @@ from app.settings import get_settings
 from app.core import exercise
 from app.views import exercise as exercise_view
 from app.views import lesson as lesson_view
-from app.lessons.model import CURRENT
+from app.core.page_state import Tally
 from app.live.model import spaced
 from app.views import guess, inspector, metrics, network, numbers, output, prediction, shown, units, worksheet
 from app.views import matrix_form
@@ -118,14 +118,15 @@ class LazyControls:
         self._session, self._cfg, self._errors = session, cfg, errors
 
     def __iter__(self):
-        return iter(controls.fieldsets(self._cfg, self._session.dataset.title, self._errors, self._session.page))
+        return iter(controls.fieldsets(self._cfg, self._session.dataset.title, self._errors,
+                                         self._session.page.transport.settings()))
 
 
 def _open_card_url(session: Session) -> str | None:
     """While a lesson card or an exercise is open, the address bar holds its link instead of the setup's."""
-    if (state := session.page.get("exercise")) is not None:
-        return f"/?exercise={state['seed']}"
-    if (card := session.page.get(CURRENT)) is not None:
+    if (state := session.page.exercise) is not None:
+        return f"/?exercise={state.seed}"
+    if (card := session.page.lesson.current) is not None:
         return "/lessons/" + card
     return None
 
@@ -159,11 +160,10 @@ def form_errors(errors: dict, config: dict, info) -> list[tuple[str, str]]:
 
 def _exercise(session: Session) -> dict | None:
     """The exercise card, while the session has an exercise open."""
-    state = session.page.get("exercise")
+    state = session.page.exercise
     if state is None:
         return None
-    tally = session.page.get("tally", {"right": 0, "tried": 0})
-    return exercise_view.build(session, exercise.make(state["seed"]), state, tally)
+    return exercise_view.build(session, exercise.make(state.seed), state, session.page.tally or Tally())
 
 
 def context(session: Session, *, errors: dict | None = None, message: str | None = None,
@@ -249,5 +249,5 @@ def context(session: Session, *, errors: dict | None = None, message: str | None
         # A live room this session presents (app/web/live_render.py present), drawn by the page and live actions.
         "live_present": live_present,
         "live_changed": live_changed,
-        "live_from": (code := session.page.get("live_from")) and {"code": code, "spaced": spaced(code)},
+        "live_from": (code := session.page.live_from) and {"code": code, "spaced": spaced(code)},
     }

@@ -130,7 +130,7 @@ def session_query(session, config: dict | None = None, page: bool = True) -> str
     With `page`, the page's settings (Play's speed) are in it too, as in the address bar."""
     config = session.config() if config is None else config
     return setup_query({**config, "weights": session.request.weights, "biases": session.request.biases,
-                        "page": session.page if page else {}})
+                        "page": session.page.transport.settings() if page else {}})
 
 
 def request_from_query(params: Mapping[str, str]) -> CreateSession | None:
@@ -165,16 +165,14 @@ def request_from_query(params: Mapping[str, str]) -> CreateSession | None:
 
 
 def page_from_query(params: Mapping[str, str]) -> dict:
-    """The page's settings a link gives (its `page` values, e.g. {"speed": "epoch"}); FieldError names a bad one."""
+    """The page's settings a link gives, by their names in the options table (e.g. {"speed": "epoch"}), for
+    Transport.set (app/core/page_state.py); FieldError names a bad one."""
     names = _setup_names(params)
     if not PAGE_PARAMS & set(names):
         return {}
     _check_names(params, names)
-    page = {}
-    for name in names:
-        if name in PAGE_PARAMS and (value := page_value(BY_LINK[name], params[name])) is not None:
-            page[BY_LINK[name].name] = value
-    return page
+    return {BY_LINK[name].name: value for name in names
+            if name in PAGE_PARAMS and (value := page_value(BY_LINK[name], params[name])) is not None}
 
 
 def page_value(option, text: str):

@@ -4,7 +4,6 @@ import math
 from dataclasses import dataclass, field
 
 from app.core.detailed_step import DetailedStep
-from app.core.options import BY_FIELD
 from app.core.session import Session
 from app.views.shown import Shown
 
@@ -49,73 +48,53 @@ class ViewState:
     def step(self) -> DetailedStep:
         return self.drawn_step if self.current else DetailedStep()
 
+    # What the page keeps with the session (app/core/page_state.py), as the routes read and set it.
+
     @property
     def playing(self) -> bool:
-        """Play is running: kept with the session in storage, so that any worker serves the next frame."""
-        return self.session.page.get("playing", False)
+        """Play is running."""
+        return self.session.page.transport.playing
 
     @playing.setter
     def playing(self, value: bool) -> None:
-        if value:
-            self.session.page["playing"] = True
-        else:
-            self.session.page.pop("playing", None)
+        self.session.page.transport.playing = value
 
     @property
     def speed(self) -> str:
-        """How much each Play frame trains (app/core/options.py SPEEDS), kept with the session like Play."""
-        return self.session.page.get("speed", BY_FIELD["page.speed"].default)
+        """How much each Play frame trains (app/core/options.py SPEEDS)."""
+        return self.session.page.transport.speed
 
     @speed.setter
     def speed(self, value: str) -> None:
-        if value == BY_FIELD["page.speed"].default:
-            self.session.page.pop("speed", None)
-        else:
-            self.session.page["speed"] = value
+        self.session.page.transport.speed = value
 
     @property
     def matrix_form(self) -> bool:
-        """The Matrix form panel is open (its toggle): kept with the session like the speed. Only then is it drawn."""
-        return self.session.page.get("matrix_form", False)
+        """The Matrix form panel is open (its toggle). Only then is it drawn."""
+        return self.session.page.matrix_form
 
     @matrix_form.setter
     def matrix_form(self, on: bool) -> None:
-        if on:
-            self.session.page["matrix_form"] = True
-        else:
-            self.session.page.pop("matrix_form", None)
+        self.session.page.matrix_form = on
 
     @property
     def focus_row(self) -> int:
-        """The batch row the diagram's nodes, the narration, the worksheet and the questions are about: a position
-        in the batch (0 the first), kept with the session like the speed, so a live room's followers see the
-        presenter's."""
-        return self.session.page.get("focus_row", 0)
+        """The batch row the diagram's nodes, the narration, the worksheet and the questions are about."""
+        return self.session.page.focus_row
 
     @focus_row.setter
     def focus_row(self, row: int) -> None:
-        if row:
-            self.session.page["focus_row"] = row
-        else:
-            self.session.page.pop("focus_row", None)
+        self.session.page.focus_row = row
 
     @property
     def stop_loss(self) -> float | None:
         """Play stops at the first step whose train loss is below this (None: never)."""
-        return self.session.page.get("stop_loss")
+        return self.session.page.transport.stop_loss
 
     @property
     def stop_step(self) -> int | None:
         """Play stops at this step (None: never)."""
-        return self.session.page.get("stop_step")
-
-    def set_page(self, settings: dict) -> None:
-        """Set page settings by name (app/core/options.py page_options); None turns one off."""
-        for name, value in settings.items():
-            if value is None:
-                self.session.page.pop(name, None)
-            else:
-                self.session.page[name] = value
+        return self.session.page.transport.stop_step
 
     def frame_steps(self) -> int:
         """The steps one Play frame runs at this speed: a number of steps, or whole epochs' worth; never past the
