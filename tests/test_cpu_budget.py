@@ -205,8 +205,8 @@ def test_a_step_is_charged_the_cpu_it_used_wherever_it_ran(client, monkeypatch, 
 def test_a_plain_route_in_the_threadpool_is_charged_its_cpu(client, monkeypatch):
     fake_clock(client.app.state.cpu_budgets)
     sid = client.post("/api/sessions", json={}).json()["id"]
-    report = Session.gradient_report
-    monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.05), report(self))[1])
+    check = Session.gradient_check
+    monkeypatch.setattr(Session, "gradient_check", lambda self: (burn(0.05), check(self))[1])
     assert client.post(f"/api/sessions/{sid}/gradient-check").status_code == 200
     assert spent(client, sid) >= 0.05 - 1e-9
 
@@ -259,8 +259,8 @@ def test_an_address_over_its_cpu_budget_is_refused_heavy_requests_while_its_stud
     with TestClient(app) as c:
         fake_clock(app.state.cpu_budgets)
         heavy = c.post("/api/sessions", json={}).json()["id"]
-        report = Session.gradient_report
-        monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.5), report(self))[1])
+        check = Session.gradient_check
+        monkeypatch.setattr(Session, "gradient_check", lambda self: (burn(0.5), check(self))[1])
         all_heavy(monkeypatch)
         assert c.post(f"/api/sessions/{heavy}/gradient-check").status_code == 200  # the address is in debt
         r = c.post(f"/api/sessions/{heavy}/gradient-check")
@@ -336,16 +336,16 @@ def test_heavy_threadpool_work_of_one_address_takes_turns(client, monkeypatch):
     """Four sessions of one address running heavy gradient checks at once: one at a time in the threadpool."""
     all_heavy(monkeypatch)
     running, most = [0], [0]
-    report = Session.gradient_report
+    check = Session.gradient_check
 
     def slow(self):
         running[0] += 1
         most[0] = max(most[0], running[0])
         time.sleep(0.05)
         running[0] -= 1
-        return report(self)
+        return check(self)
 
-    monkeypatch.setattr(Session, "gradient_report", slow)
+    monkeypatch.setattr(Session, "gradient_check", slow)
     sids = [client.post("/api/sessions", json={}).json()["id"] for _ in range(4)]
     codes = []
     threads = [threading.Thread(target=lambda s=s: codes.append(
@@ -377,8 +377,8 @@ def test_work_waiting_for_its_addresss_turn_is_refused_if_the_work_before_it_spe
     by then the first has put the address in debt (its 20 ms of CPU, with no burst)."""
     cpu_limits(monkeypatch, address=0.001)
     all_heavy(monkeypatch)
-    report = Session.gradient_report
-    monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.02), time.sleep(0.2), report(self))[-1])
+    check = Session.gradient_check
+    monkeypatch.setattr(Session, "gradient_check", lambda self: (burn(0.02), time.sleep(0.2), check(self))[-1])
     app = create_app(f"sqlite:///{tmp_path}/s.db")
     with TestClient(app) as c:
         fake_clock(app.state.cpu_budgets)

@@ -4,7 +4,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app import quick
-from app.api.answers import prediction, session_state, step_result
+from app.api.answers import gradient_report, prediction, session_state, step_result
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep, no_body
 from app.deps import BudgetDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
@@ -105,7 +105,7 @@ async def check_gradients(session: SessionDep) -> dict:
 
 def _check(session: Session) -> dict:
     with session.lock:
-        return session.gradient_report()
+        return gradient_report(session)
 
 
 @router.post("/{session_id}/rewind", dependencies=[Limited(PAGE)], response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})

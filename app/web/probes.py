@@ -13,6 +13,7 @@ from app.core.recipe import ParameterEdit
 from app.core.session import Session
 from app.ratelimit import CHECK, PAGE, PREDICT, Limited, heavy_if
 from app.engine import FieldError
+from app.views import gradient_check as gradient_check_view
 from app.views.shown import from_forward
 
 from .csrf import same_site_post
@@ -34,7 +35,7 @@ async def gradient_check(request: Request, session: Current) -> Response:
 def _gradient_check(request: Request, session: Session) -> Response:
     with session.lock:
         try:
-            result = session.gradient_report()
+            result = gradient_check_view.build(session)
         except FieldError as exc:
             return panels(request, session, message=exc.message, loss_points=[])
         return panels(request, session, loss_points=[], gradcheck=result)
