@@ -32,9 +32,14 @@ def imports(path: Path) -> set[str]:
                 found.add(".".join(base + ([node.module] if node.module else [])))
             elif node.module:
                 found.add(node.module)
-                if node.module == "app":
-                    found |= {f"app.{a.name}" for a in node.names}
+                if node.module.startswith("app"):  # `from app.views import network` imports app.views.network too
+                    found |= {f"{node.module}.{a.name}" for a in node.names}
     return found
+
+
+def module_name(path: Path) -> str:
+    """app/views/network.py -> app.views.network; app/views/__init__.py -> app.views."""
+    return ".".join(path.relative_to(APP.parent).with_suffix("").parts).removesuffix(".__init__")
 
 
 def test_every_import_points_down_or_across_within_a_package():
@@ -50,3 +55,18 @@ def test_every_import_points_down_or_across_within_a_package():
             if RANK[other] > RANK[own] or (own, other) in FORBIDDEN:
                 wrong.append(f"{path.relative_to(APP.parent)} imports {module}")
     assert wrong == []
+
+
+def test_no_two_modules_import_each_other():
+    """Not even inside a function or for type checking only: what both need lives in a third module."""
+    found = {module_name(path): imports(path) for path in APP.rglob("*.py")}
+    both = sorted({tuple(sorted((a, b))) for a, theirs in found.items() for b in theirs
+                   if a != b and a in found.get(b, ())})
+    assert both == []
+
+
+def test_the_svg_writer_reads_the_diagrams_model_not_the_module_that_lays_it_out():
+    """views/network.py computes the diagram and has views/network_svg.py write it; both read views/diagram_model.py."""
+    svg, diagram = imports(APP / "views" / "network_svg.py"), imports(APP / "views" / "network.py")
+    assert "app.views.diagram_model" in svg and "app.views.diagram_model" in diagram
+    assert "app.views.network" not in svg

@@ -9,7 +9,7 @@ from app.deps import BudgetDep, StoreDep
 from app.core.options import SPEED_WORDS, SPEEDS
 from app.core.session import Session
 from app.engine import DivergenceError, FieldError
-from app.views.network import HEATMAP_GRID
+from app.views.node_heatmaps import HEATMAP_GRID
 from app.views.output import GRID
 from app.views.shown import from_phase
 from app.ratelimit import Limited, PAGE, TRAIN, WORK
