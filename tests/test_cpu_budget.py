@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
-from app import quick, ratelimit
+from app import ratelimit
+from app.quick import json_parts, scheduler
 from app.api.answers import prediction, step_result
 from app.api.schemas import Prediction, StepResult
 from app.core.session import Session
@@ -191,7 +192,7 @@ def spent(client, key: str, limit: Limit = CPU_SESSION) -> float:
 def test_a_step_is_charged_the_cpu_it_used_wherever_it_ran(client, monkeypatch, where):
     fake_clock(client.app.state.cpu_budgets)
     if where == "threadpool":
-        monkeypatch.setattr(quick, "QUICK_WORK", 0)
+        monkeypatch.setattr(scheduler, "QUICK_WORK", 0)
     sid = page_session(client)
     train = Session.train
     monkeypatch.setattr(Session, "train", lambda self, *a, **k: (burn(0.05), train(self, *a, **k))[1])
@@ -310,15 +311,15 @@ def test_a_long_json_answer_is_written_in_parts_with_the_same_bytes(client):
     rows = [[k / 3000, 1 - k / 3000] for k in range(3000)]
     session = client.app.state.sessions.get(sid)
     content = prediction(session, rows)
-    assert quick._numbers(content["a"]) > quick.CHUNK
-    answer = quick.json_answer(Prediction, content)
-    assert isinstance(answer, quick.Parts) and len(answer.parts) > 10
+    assert json_parts._numbers(content["a"]) > json_parts.CHUNK
+    answer = json_parts.json_answer(Prediction, content)
+    assert isinstance(answer, json_parts.Parts) and len(answer.parts) > 10
     whole = TypeAdapter(Prediction).dump_json(TypeAdapter(Prediction).validate_python(content), by_alias=True)
     assert b"".join(answer.parts) == whole and answer.headers["content-length"] == str(len(whole))
     r = client.post(f"/api/sessions/{sid}/predict", json={"inputs": rows})
     assert r.status_code == 200 and r.content == whole and r.headers["content-length"] == str(len(whole))
-    small = quick.json_answer(Prediction, prediction(session, rows[:2]))
-    assert not isinstance(small, quick.Parts)
+    small = json_parts.json_answer(Prediction, prediction(session, rows[:2]))
+    assert not isinstance(small, json_parts.Parts)
 
 
 def test_a_step_answer_with_long_traces_is_written_in_parts_with_the_same_bytes(client):
@@ -327,7 +328,7 @@ def test_a_step_answer_with_long_traces_is_written_in_parts_with_the_same_bytes(
     r = client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
     session = client.app.state.sessions.get(sid)
     content = step_result(session)
-    assert [path for path, _ in quick._long_lists(StepResult, content)]  # the trace's lists are long
+    assert [path for path, _ in json_parts._long_lists(StepResult, content)]  # the trace's lists are long
     adapter = TypeAdapter(StepResult)
     assert r.status_code == 200 and r.content == adapter.dump_json(adapter.validate_python(content), by_alias=True)
 

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from app import quick
+from app.quick import costs
 from app.core.recipe import ParameterEdit
 from app.core.session import Session
 from app.ratelimit import CHECK, PAGE, PREDICT, Limited, heavy_if
@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 
 @router.post("/ui/gradient-check", dependencies=[Limited(CHECK)])
 async def gradient_check(request: Request, session: Current) -> Response:
-    heavy_if(quick.check_cost(session))  # known on the loop: heavy work takes its address's turn in the threadpool
+    heavy_if(costs.check_cost(session))  # known on the loop: heavy work takes its address's turn in the threadpool
     return await run_in_threadpool(_gradient_check, request, session)
 
 
