@@ -21,7 +21,7 @@ from app.core.history import Rewinding
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
-from app.datasets.pipeline import INLINE_OWN, check_inline_options
+from app.datasets.inline import INLINE_OWN, check_inline_options
 from app.engine import FieldError, Trace, TrainConfig, Trainer
 from app.engine.gradcheck import GradientCheck
 from app.engine.losses import loss_for
