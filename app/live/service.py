@@ -14,7 +14,7 @@ from app.store import records
 
 from . import polls
 from .model import ENDED_KEPT, Room, new_code, spaced
-from .storage import data_lines, sse
+from .events import data_lines, sse
 
 PAGE_KEY = "live"  # session.page: the room this session presents
 BACK_KEY = "live_from"  # session.page: the room a follower's copy came from
