@@ -4,6 +4,7 @@ within a layer the store imports no lessons, lessons no views, and web and api n
 The small shared modules (settings, the limits, the app-wide dependencies, quick, exports) sit where their imports
 put them, and are checked the same way."""
 import ast
+import sys
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app"
@@ -70,3 +71,11 @@ def test_the_svg_writer_reads_the_diagrams_model_not_the_module_that_lays_it_out
     svg, diagram = imports(APP / "views" / "network_svg.py"), imports(APP / "views" / "network.py")
     assert "app.views.diagram_model" in svg and "app.views.diagram_model" in diagram
     assert "app.views.network" not in svg
+
+
+def test_the_engine_imports_numpy_and_the_standard_library_only():
+    outside = {f"{path.relative_to(APP.parent)} imports {module}" for path in (APP / "engine").rglob("*.py")
+               for module in imports(path)
+               if module.split(".")[0] not in sys.stdlib_module_names | {"numpy", "app"}
+               or part(module) not in (None, "engine")}
+    assert outside == set()
