@@ -5,7 +5,7 @@ from app.core.quantities import Ask, expected, next_trace
 from app.core.worksheet import Link, chain, link_key, mark_chain
 from app.engine import Trace
 
-from .inspector import ACTIVATION_FORMULAS, DERIVATIVE_FORMULAS
+from .formulas import ACTIVATION_FORMULAS, DERIVATIVE_FORMULAS
 from .numbers import six_digits
 from .shown import node_names, weight_name
 
