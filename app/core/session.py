@@ -17,7 +17,7 @@ import numpy as np
 
 from app.core import training
 from app.core.evaluation import evaluate_under, finite_losses
-from app.core.history import Rewinding
+from app.core.history import Replaced, Rewinding
 from app.core.recipe import CreateSession
 from app.datasets import DATASETS, Dataset, Limits, build_dataset, inline_dataset
 from app.datasets.features import DEFAULT_FEATURES
@@ -56,7 +56,7 @@ class Session(Rewinding):
     # The loss curve's points after the current step, kept while those steps can be returned to.
     future: list[tuple] = field(default_factory=list)
     # The networks rebuilds replaced, oldest first (at most history.MAX_REPLACED): Back returns to the newest.
-    replaced: list = field(default_factory=list, repr=False)
+    replaced: list[Replaced] = field(default_factory=list, repr=False)
     # Detailed-step mode: a step is taken one phase at a time. Shares and exports keep it.
     detailed: bool = False
     # Bumped by every change of the trainer's state; what was drawn from an older state is stale.
