@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
-from app import quick, ratelimit
+from app import ratelimit
+from app.quick import json_parts, scheduler
 from app.api.answers import prediction, step_result
 from app.api.schemas import Prediction, StepResult
 from app.core.session import Session
@@ -191,7 +192,7 @@ def spent(client, key: str, limit: Limit = CPU_SESSION) -> float:
 def test_a_step_is_charged_the_cpu_it_used_wherever_it_ran(client, monkeypatch, where):
     fake_clock(client.app.state.cpu_budgets)
     if where == "threadpool":
-        monkeypatch.setattr(quick, "QUICK_WORK", 0)
+        monkeypatch.setattr(scheduler, "QUICK_WORK", 0)
     sid = page_session(client)
     train = Session.train
     monkeypatch.setattr(Session, "train", lambda self, *a, **k: (burn(0.05), train(self, *a, **k))[1])
@@ -205,8 +206,8 @@ def test_a_step_is_charged_the_cpu_it_used_wherever_it_ran(client, monkeypatch, 
 def test_a_plain_route_in_the_threadpool_is_charged_its_cpu(client, monkeypatch):
     fake_clock(client.app.state.cpu_budgets)
     sid = client.post("/api/sessions", json={}).json()["id"]
-    report = Session.gradient_report
-    monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.05), report(self))[1])
+    check = Session.gradient_check
+    monkeypatch.setattr(Session, "gradient_check", lambda self: (burn(0.05), check(self))[1])
     assert client.post(f"/api/sessions/{sid}/gradient-check").status_code == 200
     assert spent(client, sid) >= 0.05 - 1e-9
 
@@ -259,8 +260,8 @@ def test_an_address_over_its_cpu_budget_is_refused_heavy_requests_while_its_stud
     with TestClient(app) as c:
         fake_clock(app.state.cpu_budgets)
         heavy = c.post("/api/sessions", json={}).json()["id"]
-        report = Session.gradient_report
-        monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.5), report(self))[1])
+        check = Session.gradient_check
+        monkeypatch.setattr(Session, "gradient_check", lambda self: (burn(0.5), check(self))[1])
         all_heavy(monkeypatch)
         assert c.post(f"/api/sessions/{heavy}/gradient-check").status_code == 200  # the address is in debt
         r = c.post(f"/api/sessions/{heavy}/gradient-check")
@@ -310,15 +311,15 @@ def test_a_long_json_answer_is_written_in_parts_with_the_same_bytes(client):
     rows = [[k / 3000, 1 - k / 3000] for k in range(3000)]
     session = client.app.state.sessions.get(sid)
     content = prediction(session, rows)
-    assert quick._numbers(content["a"]) > quick.CHUNK
-    answer = quick.json_answer(Prediction, content)
-    assert isinstance(answer, quick.Parts) and len(answer.parts) > 10
+    assert json_parts._numbers(content["a"]) > json_parts.CHUNK
+    answer = json_parts.json_answer(Prediction, content)
+    assert isinstance(answer, json_parts.Parts) and len(answer.parts) > 10
     whole = TypeAdapter(Prediction).dump_json(TypeAdapter(Prediction).validate_python(content), by_alias=True)
     assert b"".join(answer.parts) == whole and answer.headers["content-length"] == str(len(whole))
     r = client.post(f"/api/sessions/{sid}/predict", json={"inputs": rows})
     assert r.status_code == 200 and r.content == whole and r.headers["content-length"] == str(len(whole))
-    small = quick.json_answer(Prediction, prediction(session, rows[:2]))
-    assert not isinstance(small, quick.Parts)
+    small = json_parts.json_answer(Prediction, prediction(session, rows[:2]))
+    assert not isinstance(small, json_parts.Parts)
 
 
 def test_a_step_answer_with_long_traces_is_written_in_parts_with_the_same_bytes(client):
@@ -327,7 +328,7 @@ def test_a_step_answer_with_long_traces_is_written_in_parts_with_the_same_bytes(
     r = client.post(f"/api/sessions/{sid}/step", json={"steps": 1})
     session = client.app.state.sessions.get(sid)
     content = step_result(session)
-    assert [path for path, _ in quick._long_lists(StepResult, content)]  # the trace's lists are long
+    assert [path for path, _ in json_parts._long_lists(StepResult, content)]  # the trace's lists are long
     adapter = TypeAdapter(StepResult)
     assert r.status_code == 200 and r.content == adapter.dump_json(adapter.validate_python(content), by_alias=True)
 
@@ -336,16 +337,16 @@ def test_heavy_threadpool_work_of_one_address_takes_turns(client, monkeypatch):
     """Four sessions of one address running heavy gradient checks at once: one at a time in the threadpool."""
     all_heavy(monkeypatch)
     running, most = [0], [0]
-    report = Session.gradient_report
+    check = Session.gradient_check
 
     def slow(self):
         running[0] += 1
         most[0] = max(most[0], running[0])
         time.sleep(0.05)
         running[0] -= 1
-        return report(self)
+        return check(self)
 
-    monkeypatch.setattr(Session, "gradient_report", slow)
+    monkeypatch.setattr(Session, "gradient_check", slow)
     sids = [client.post("/api/sessions", json={}).json()["id"] for _ in range(4)]
     codes = []
     threads = [threading.Thread(target=lambda s=s: codes.append(
@@ -377,8 +378,8 @@ def test_work_waiting_for_its_addresss_turn_is_refused_if_the_work_before_it_spe
     by then the first has put the address in debt (its 20 ms of CPU, with no burst)."""
     cpu_limits(monkeypatch, address=0.001)
     all_heavy(monkeypatch)
-    report = Session.gradient_report
-    monkeypatch.setattr(Session, "gradient_report", lambda self: (burn(0.02), time.sleep(0.2), report(self))[-1])
+    check = Session.gradient_check
+    monkeypatch.setattr(Session, "gradient_check", lambda self: (burn(0.02), time.sleep(0.2), check(self))[-1])
     app = create_app(f"sqlite:///{tmp_path}/s.db")
     with TestClient(app) as c:
         fake_clock(app.state.cpu_budgets)

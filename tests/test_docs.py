@@ -132,10 +132,11 @@ def copied() -> list[tuple[str, str]]:
     """(document, phrase): numbers the documents copy from the code, as the code has them now."""
     from app.api.errors import STORE_RETRY_SECONDS
     from app.core.loss_slice import DEFAULT_POINTS, MAX_POINTS, MIN_POINTS
+    from app.core.history import MAX_REPLACED
+    from app.core.marking import MIN_DIGITS
     from app.core.session import (EXPLOSION_GROWTH, EXPLOSION_OVER_START, EXPLOSION_WINDOW,
-                                  GRADIENT_CHECK_METHOD, MAX_HISTORY, MAX_REPLACED, build_session)
+                                  GRADIENT_CHECK_METHOD, MAX_HISTORY, build_session)
     from app.core.recipe import CreateSession
-    from app.core.worksheet import MIN_DIGITS
     from app.datasets import DATASETS
     from app.datasets.encoding import BOUNDED_RANGES
     from app.datasets.pipeline import PLANE_DOMAIN
@@ -148,9 +149,9 @@ def copied() -> list[tuple[str, str]]:
     from app.live.hub import FOLLOW_INTERVAL
     from app.live.model import ALPHABET, CODE_LENGTH, ENDED_KEPT
     from app.live.service import EXPIRY_CHECK
-    from app.live.storage import KEPT_EVENTS
+    from app.live.events import KEPT_EVENTS
     from app.live.streams import RETRY_SECONDS, stream_cap
-    from app.quick import step_cost
+    from app.quick.costs import step_cost
     from app.ratelimit import ADDRESS_ALLOWANCE, CHEAP_WORK, MAX_DELAY
     from app.settings import Settings
     from app.store.file_locks import WAIT

@@ -7,7 +7,7 @@ import pytest
 from app.core import exercise
 from app.core.recipe import CreateSession
 from app.core.session import build_session
-from app.core.worksheet import expected, next_trace
+from app.core.quantities import expected, next_trace
 from helpers import HX
 
 

@@ -395,7 +395,7 @@ def test_for_session_uses_the_last_trace_and_node_names(mazur):
     e = inspector.for_session(session, "edge", 1, 0, 0)
     assert value(e["delta"]["value"]) == pytest.approx(0.138498562, abs=1e-9)
     assert value(e["weight_update"]["after"]) == session.last_trace.as_dict()["weights_after"][1][0][0]
-    from app.views.network import node_names
+    from app.views.shown import node_names
     assert e["target_name"] == node_names(session)[2][0]
     n = inspector.for_session(session, "node", 2, 1)
     assert value(n["delta"]) == session.last_trace.as_dict()["delta"][1][0][1]

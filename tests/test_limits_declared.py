@@ -70,7 +70,7 @@ def test_work_thrown_away_is_charged_only_for_what_ran(client, monkeypatch):
     session = client.app.state.sessions.get(sid)
     ticks = iter(range(1000))
     monkeypatch.setattr(session, "clock", lambda: next(ticks) * 4.0)  # the cap (10 s) passes at the third step
-    from app.quick import step_cost
+    from app.quick.costs import step_cost
     from app.web.training import PICTURE_ROWS
     epoch = session.trainer.steps_to_epoch_end()
     assert epoch > 10
@@ -89,7 +89,7 @@ def test_a_play_frame_that_stops_early_gives_back_its_unrun_steps(client, monkey
     full = client.app.state.rate_limits.tokens(WORK, sid)
     assert client.post("/ui/play", headers=HX).status_code == 200
     assert state(client, sid)["step"] == 5
-    from app.quick import step_cost
+    from app.quick.costs import step_cost
     from app.web.training import PICTURE_ROWS
     session = client.app.state.sessions.get(sid)
     assert full - client.app.state.rate_limits.tokens(WORK, sid) == pytest.approx(step_cost(session, 5, PICTURE_ROWS))

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.live.model import ALPHABET, CODE_LENGTH, normal_code
-from app.live.storage import event_seq
+from app.live.events import event_seq
 from app.main import create_app
 from app.web.live_publisher import FRAME_INTERVAL
 
@@ -492,7 +492,7 @@ def test_times_to_live_read_as_words():
 
 
 def test_event_numbers_read_back():
-    from app.live.storage import data_lines, sse
+    from app.live.events import data_lines, sse
     event = sse(42, "frame", data_lines("<p>a\nb</p>"))
     assert event == b"id: 42\nevent: frame\ndata: <p>a\ndata: b</p>\n\n"
     assert event_seq(event) == 42
@@ -527,7 +527,7 @@ def test_events_reach_a_stream_in_order_even_when_announced_out_of_order():
     before it is announced; a stream never misses one, nor gets one twice."""
     import asyncio
     from app.live.hub import Hub
-    from app.live.storage import data_lines, sse
+    from app.live.events import data_lines, sse
 
     kept = {n: sse(n, "count" if n % 2 else "frame", data_lines(f"event {n}")) for n in range(1, 9)}
 

@@ -253,7 +253,8 @@ def test_both_stores_join_followers_up_to_an_addresss_cap(kind, tmp_path):
     from contextlib import nullcontext
 
     from app.live.model import Room
-    from app.live.storage import RedisRooms, SQLiteRooms
+    from app.live.redis_rooms import RedisRooms
+    from app.live.sqlite_rooms import SQLiteRooms
     from test_store_durability import running_redis
 
     with (running_redis(tmp_path) if kind == "redis" else nullcontext()) as redis_server:

@@ -104,7 +104,7 @@ def test_a_reconnecting_follower_resumes_where_it_left(server):
         stale.wait(lambda s: s.steps() == [0, 1, 2, 3], "after=0 replays from the first event")
         # Far behind (more events than are kept): one whole frame instead.
         ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
-        from app.live.storage import KEPT_EVENTS
+        from app.live.events import KEPT_EVENTS
         ok(c.post(f"/api/sessions/{sid}/live"))  # the same room
         behind = Stream(f"{server.url}/live/{code}/events", {"Last-Event-ID": str(10 * KEPT_EVENTS)})
         behind.wait(lambda s: s.steps()[-1:] == [4] and 'id="network-panel"' in s.events[0][2],

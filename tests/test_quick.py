@@ -1,4 +1,4 @@
-"""Short work on the event loop, long work and waiting in threads (app/quick.py)."""
+"""Short work on the event loop, long work and waiting in threads (app/quick/)."""
 import asyncio
 import re
 import threading
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app import quick
+from app.quick import costs, scheduler
 from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.web.training import PICTURE_ROWS
@@ -39,7 +39,7 @@ def stored(store):
 
 
 def where(store, session, cost) -> str:
-    """'loop' or 'thread': where quick.locked ran the work, which must find the lock held."""
+    """'loop' or 'thread': where scheduler.locked ran the work, which must find the lock held."""
     async def run():
         loop_thread = threading.get_ident()
 
@@ -47,14 +47,14 @@ def where(store, session, cost) -> str:
             assert session.lock.locked()
             return "loop" if threading.get_ident() == loop_thread else "thread"
 
-        return await quick.locked(store, session, work, cost)
+        return await scheduler.locked(store, session, work, cost)
 
     return run_async(run())
 
 
 def test_short_work_runs_on_the_loop_and_long_work_in_a_thread(store, stored):
-    assert where(store, stored, quick.QUICK_WORK) == "loop"
-    assert where(store, stored, quick.QUICK_WORK + 1) == "thread"
+    assert where(store, stored, scheduler.QUICK_WORK) == "loop"
+    assert where(store, stored, scheduler.QUICK_WORK + 1) == "thread"
     assert not stored.lock.locked()
 
 
@@ -73,7 +73,7 @@ def test_a_held_lock_is_waited_for_in_a_thread_while_the_loop_goes_on(store, sto
         def work():
             order.append(("work", threading.get_ident() != loop_thread))
 
-        task = asyncio.ensure_future(quick.locked(store, stored, work, 1))
+        task = asyncio.ensure_future(scheduler.locked(store, stored, work, 1))
         await asyncio.sleep(0.05)
         order.append(("loop moved", True))  # the waiting request did not block the loop
         threading.Thread(target=stored.lock.release).start()  # a Lock may be released by any thread
@@ -86,7 +86,7 @@ def test_a_held_lock_is_waited_for_in_a_thread_while_the_loop_goes_on(store, sto
 
 def test_an_error_in_the_work_releases_the_lock(store, stored):
     async def run():
-        await quick.locked(store, stored, lambda: 1 / 0, 1)
+        await scheduler.locked(store, stored, lambda: 1 / 0, 1)
 
     with pytest.raises(ZeroDivisionError):
         run_async(run())
@@ -95,10 +95,10 @@ def test_an_error_in_the_work_releases_the_lock(store, stored):
 
 def test_a_default_step_is_quick_and_a_large_network_is_not():
     small = build_session(CreateSession())
-    assert quick.step_cost(small, 1, PICTURE_ROWS) < quick.QUICK_WORK / 10
-    assert quick.step_cost(small, 1000) > quick.QUICK_WORK  # many steps go to a thread
+    assert costs.step_cost(small, 1, PICTURE_ROWS) < scheduler.QUICK_WORK / 10
+    assert costs.step_cost(small, 1000) > scheduler.QUICK_WORK  # many steps go to a thread
     large = build_session(CreateSession(layers=[2, 64, 64, 64, 1], dataset={"name": "spiral", "samples": 2000}))
-    assert quick.step_cost(large, 1, PICTURE_ROWS) > quick.QUICK_WORK
+    assert costs.step_cost(large, 1, PICTURE_ROWS) > scheduler.QUICK_WORK
 
 
 def test_steps_on_the_loop_and_a_long_run_in_a_thread_interleave_exactly(client):
@@ -137,7 +137,7 @@ def page_step(client, sid) -> int:
 @pytest.mark.parametrize("where", ["event loop", "threads"])
 def test_a_hundred_concurrent_steps_move_the_counter_by_exactly_a_hundred(client, monkeypatch, press, where):
     if where == "threads":  # every step through the threadpool, so that they contend for the session's lock
-        monkeypatch.setattr(quick, "QUICK_WORK", 0)
+        monkeypatch.setattr(scheduler, "QUICK_WORK", 0)
     sid = client.post("/api/sessions", json={"optimizer": "adam"}).json()["id"]
     client.cookies.set("bp_session", sid)
     answers = []

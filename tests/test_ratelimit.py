@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.core.recipe import CreateSession
 from app.core.session import build_session
-from app.quick import step_cost
+from app.quick.costs import step_cost
 from app import ratelimit
 from app.ratelimit import CHECK, MAX_DELAY, TRAIN, WORK, Buckets, Limit
 from app.settings import get_settings

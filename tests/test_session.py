@@ -1,8 +1,10 @@
-"""A training session (app/core/session.py): training all or nothing, rewind points within their caps, edits,
-rebuilds in place, predictions, and the change count that marks older drawings stale."""
+"""A training session (app/core/session.py, history.py, training.py): training all or nothing, rewind points
+within their caps, edits, rebuilds in place, predictions, and the change count that marks older drawings stale."""
 import pytest
 
+import app.core.history
 import app.core.session
+import app.core.training
 from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.engine import DivergenceError, FieldError
@@ -118,6 +120,20 @@ def test_a_request_over_the_time_cap_keeps_nothing(monkeypatch):
     assert parts(session) == before
 
 
+def test_the_training_loop_runs_within_the_caps_and_on_the_clock_it_is_given(mazur):
+    """app/core/training.py reads no settings: a clock that ticks a second a reading passes 2.5 s at the third
+    step, and four sample passes refuse five steps of Mazur's one row; neither keeps anything."""
+    before = parts(mazur)
+    ticks = iter(range(100))
+    with pytest.raises(FieldError) as err:
+        app.core.training.train(mazur, 5, app.core.training.Caps(10**6, 2.5, lambda: next(ticks)))
+    assert "longer than 2.5 s (it had done 3 of 5 steps" in err.value.message and parts(mazur) == before
+    with pytest.raises(FieldError) as err:
+        app.core.training.train(mazur, 5, app.core.training.Caps(4, 60.0))
+    assert "5 steps of 1 rows is more than the 4 sample passes" in err.value.message and parts(mazur) == before
+    assert len(app.core.training.train(mazur, 4, app.core.training.Caps(4, 60.0))) == 4
+
+
 def test_a_request_over_the_work_cap_is_refused_before_any_step(mazur, monkeypatch):
     monkeypatch.setattr(get_settings(), "max_sample_passes_per_request", 10)
     before = parts(mazur)
@@ -228,7 +244,7 @@ def test_back_at_the_first_step_undoes_rebuilds_exactly(mazur, mazur_request):
 
 
 def test_rebuilds_kept_are_bounded_in_number_and_bytes(mazur, mazur_request, monkeypatch):
-    for k in range(app.core.session.MAX_REPLACED + 2):
+    for k in range(app.core.history.MAX_REPLACED + 2):
         mazur.become(build_session(mazur_request), replacing=f"rebuild {k}")
     assert [r.what for r in mazur.replaced] == [f"rebuild {k}" for k in range(2, 7)]
     assert [r.number for r in mazur.replaced] == [3, 4, 5, 6, 7]
@@ -315,7 +331,7 @@ def test_a_runs_points_evaluated_in_chunks_equal_one_evaluation_per_step(config,
     """Session.train evaluates a run's loss-curve points in stacked chunks: bit for bit what evaluate() gives."""
     chunked = build_session(CreateSession(**config))
     chunked.train(60)
-    monkeypatch.setattr(app.core.session.Session, "_evaluation_chunk", lambda self: 1)
+    monkeypatch.setattr(app.core.training, "evaluation_chunk", lambda trainer, dataset: 1)
     one_by_one = build_session(CreateSession(**config))
     one_by_one.train(60)
     assert chunked.history == one_by_one.history and len(chunked.history) == 61

@@ -8,7 +8,7 @@ import pytest
 from helpers import mazur_setup
 from app.api.schemas import CreateSession
 from app.core.session import build_session
-from app.views import metrics, network, output, shown
+from app.views import diagram_layout, metrics, network, output, shown
 from app.views.colors import hex_color, rgb
 from app.views.numbers import exact, short_label, significant, six_digits, value_and_text
 from app.views.png import STORED_MAX, _stored, encode_png
@@ -266,7 +266,7 @@ def test_hostile_names_are_escaped_everywhere_they_are_drawn(monkeypatch):
     def names(session):
         return [[hostile[j % 2] + str(j) for j in range(n)] for n in session.trainer.net.sizes]
 
-    monkeypatch.setattr(network, "node_names", names)
+    monkeypatch.setattr(diagram_layout, "node_names", names)
     session = build_session(CreateSession(seed=2))
     session.train(2)
     d = network.build(session, shown.from_step(session), False)

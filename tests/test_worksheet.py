@@ -7,7 +7,9 @@ import pytest
 
 from app.core.recipe import CreateSession
 from app.core.session import build_session
-from app.core.worksheet import Ask, chain, digits_typed, expected, mark, next_trace
+from app.core.marking import digits_typed, mark
+from app.core.quantities import Ask, expected, next_trace
+from app.core.worksheet import chain
 from app.engine import FieldError
 from app.core.presets import PRESETS
 from helpers import HX

@@ -1,6 +1,6 @@
 """The JSON answers' shapes, made from a session (app/api/schemas.py documents them)."""
 from app.core.options import unused_settings
-from app.core.session import Session
+from app.core.session import GRADIENT_CHECK_METHOD, Session
 from app.engine import predicted_classes
 
 
@@ -44,3 +44,18 @@ def prediction(session: Session, inputs: list[list[float]]) -> dict:
         ids = predicted_classes(acts[-1], session.trainer.config.output_activation)
         classes = [d.classes[int(k)] for k in ids]
     return {"outputs": d.to_data(acts[-1]).tolist(), "classes": classes, "a": [a.tolist() for a in acts]}
+
+
+def gradient_report(session: Session) -> dict:
+    """GradientCheckResult: the gradient check's largest relative error, and every parameter whose error is above
+    the engine's DISAGREE."""
+    check, rows = session.gradient_check()
+    net = session.trainer.net
+    disagreeing = []
+    for k in check.disagreeing:
+        kind, layer, to, source = net.locate(int(k))
+        disagreeing.append({"kind": kind, "layer": layer, "to": to, "from": source,
+                            "analytic": float(check.analytic[k]), "numeric": float(check.numeric[k]),
+                            "relative_error": float(check.errors[k])})
+    return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params),
+            "rows": rows.tolist(), "disagreeing": disagreeing, "method": GRADIENT_CHECK_METHOD}

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 
-from app import quick
+from app.quick import scheduler
 from app.api.schemas import ErrorMessage
 from app.core.session import Session
 from app.deps import SESSION_ID, SNAPSHOT_ID, StoreDep
@@ -13,7 +13,7 @@ __all__ = ["SESSION_ID", "SNAPSHOT_ID", "StoreDep", "SessionDep", "SnapshotId"]
 
 
 async def get_session(store: StoreDep, session_id: Annotated[str, Path(pattern=SESSION_ID)]) -> Session:
-    session = await quick.find(store, session_id)
+    session = await scheduler.find(store, session_id)
     if session is None:
         raise HTTPException(404, "No session with this id; it may have expired. Create one with POST /api/sessions.")
     return session

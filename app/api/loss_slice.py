@@ -2,7 +2,7 @@
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from app import quick
+from app.quick import scheduler
 from app.api.deps import LIMITED, NO_SESSION, SessionDep, StoreDep
 from app.core import loss_slice
 from app.deps import BudgetDep
@@ -66,4 +66,4 @@ async def read_loss_slice(
     def work() -> dict:
         return loss_slice.of_next_step(session.trainer, layer, to, source, points, lo, hi).as_dict()
 
-    return await quick.locked(store, session, work, cost, budget)
+    return await scheduler.locked(store, session, work, cost, budget)

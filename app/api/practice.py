@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep
 from app.core.recipe import Strict
-from app.core.worksheet import API_QUANTITIES, MIN_DIGITS, Ask, check
+from app.core.marking import MIN_DIGITS, check
+from app.core.quantities import API_QUANTITIES, Ask
 from app.engine import FieldError
 from app.ratelimit import Limited, PAGE
 

@@ -3,8 +3,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from app import quick
-from app.api.answers import prediction, session_state, step_result
+from app.quick import costs, json_parts, scheduler
+from app.api.answers import gradient_report, prediction, session_state, step_result
 from app.api.deps import LIMITED, NO_SESSION, TOO_LARGE, SessionDep, StoreDep, no_body
 from app.deps import BudgetDep
 from app.api.schemas import (CreateSession, GradientCheckResult, ParameterEdit, Prediction, PredictRequest,
@@ -24,7 +24,7 @@ DIVERGED = {**NO_SESSION, **LIMITED, **TOO_LARGE, 409: {"description": "A step w
 async def create_session(request: Request, store: StoreDep,
                          req: CreateSession = Body(default_factory=CreateSession)) -> Response:
     # Heavy or not is known before the work goes to the threadpool, where heavy work takes turns (app/ratelimit).
-    heavy_if(quick.build_cost(req))
+    heavy_if(costs.build_cost(req))
     take_bytes(request, STORED_QUOTA, len(req.dataset.csv or ""))
     return await run_in_threadpool(_create, store, req)
 
@@ -32,13 +32,13 @@ async def create_session(request: Request, store: StoreDep,
 def _create(store, req: CreateSession) -> Response:
     session = build_session(req)
     store.add(session)
-    return quick.json_answer(SessionState, session_state(session), 201)
+    return json_parts.json_answer(SessionState, session_state(session), 201)
 
 
 @router.post("/import", dependencies=[Limited(CREATE, SESSION_QUOTA)], status_code=201, response_model=SessionState, responses={**LIMITED, **TOO_LARGE})
 async def import_session(request: Request, store: StoreDep, doc: SessionDocument) -> Response:
     """A new session from a document saved by export: the same data, weights, optimizer state and step."""
-    heavy_if(quick.build_cost(doc.request))
+    heavy_if(costs.build_cost(doc.request))
     take_bytes(request, STORED_QUOTA, int(request.headers.get("content-length") or 0))
     return await run_in_threadpool(_import, store, doc)
 
@@ -46,7 +46,7 @@ async def import_session(request: Request, store: StoreDep, doc: SessionDocument
 def _import(store, doc: SessionDocument) -> Response:
     session = from_document(doc)
     store.add(session)
-    return quick.json_answer(SessionState, session_state(session), 201)
+    return json_parts.json_answer(SessionState, session_state(session), 201)
 
 
 @router.get("/import", dependencies=[Limited(free="answers 405: nothing to do")], include_in_schema=False)
@@ -71,16 +71,16 @@ def _train_held(session: Session, steps: int | None) -> dict:
 async def step_session(store: StoreDep, budget: BudgetDep, session: SessionDep,
                        req: StepRequest = Body(default_factory=StepRequest)) -> Response:
     session.check_steps(req.steps)  # a request too large is refused before its work is charged
-    return await quick.locked(store, session, lambda: _train_held(session, req.steps), quick.Steps(req.steps),
-                              budget, answer=StepResult)
+    return await scheduler.locked(store, session, lambda: _train_held(session, req.steps), costs.Steps(req.steps),
+                                  budget, answer=StepResult)
 
 
 @router.post("/{session_id}/epoch", dependencies=[Depends(no_body), Limited(TRAIN, WORK)], response_model=StepResult,
              responses=DIVERGED)
 async def run_epoch(store: StoreDep, budget: BudgetDep, session: SessionDep) -> Response:
     """The steps to the end of the current epoch. It takes no body (one would have no effect, so it is refused)."""
-    return await quick.locked(store, session, lambda: _train_held(session, None),
-                              quick.Steps(session.trainer.steps_to_epoch_end()), budget, answer=StepResult)
+    return await scheduler.locked(store, session, lambda: _train_held(session, None),
+                                  costs.Steps(session.trainer.steps_to_epoch_end()), budget, answer=StepResult)
 
 
 @router.post("/{session_id}/predict", dependencies=[Limited(PREDICT)], response_model=Prediction, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})
@@ -92,20 +92,20 @@ async def predict(session: SessionDep, req: PredictRequest) -> Response:
 def _predict(session: Session, inputs) -> Response:
     with session.lock:
         answer = prediction(session, inputs)
-    return quick.json_answer(Prediction, answer)
+    return json_parts.json_answer(Prediction, answer)
 
 
 @router.post("/{session_id}/gradient-check", dependencies=[Limited(CHECK)], response_model=GradientCheckResult, response_model_by_alias=True,
              responses={**NO_SESSION, **LIMITED})
 async def check_gradients(session: SessionDep) -> dict:
     """Backprop's gradient on the next batch against finite differences, for every parameter."""
-    heavy_if(quick.check_cost(session))
+    heavy_if(costs.check_cost(session))
     return await run_in_threadpool(_check, session)
 
 
 def _check(session: Session) -> dict:
     with session.lock:
-        return session.gradient_report()
+        return gradient_report(session)
 
 
 @router.post("/{session_id}/rewind", dependencies=[Limited(PAGE)], response_model=SessionState, responses={**NO_SESSION, **LIMITED, **TOO_LARGE})

@@ -7,7 +7,8 @@ from pydantic import Field, field_validator
 
 from app.core.recipe import CreateSession, Finite, Strict, from_before_scaled_targets
 from app.engine import FieldError
-from app.core.session import MAX_HISTORY, Session, build_session, finite_losses
+from app.core.evaluation import finite_losses
+from app.core.session import MAX_HISTORY, Session, build_session
 
 FORMAT = "backprop-playground/session"
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from .recipe import CreateSession
 from .session import Session, build_session
-from .worksheet import Ask, expected, mark, next_trace
+from .marking import mark
+from .quantities import Ask, expected, next_trace
 
 SEED_MAX = 999_999
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")

@@ -8,7 +8,7 @@ from typing import Annotated, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from app.datasets import DATASETS, build_dataset
-from app.datasets.pipeline import INLINE_OWN
+from app.datasets.inline import INLINE_OWN
 from app.engine import TrainConfig
 from app.settings import get_settings
 

@@ -2,7 +2,8 @@
 
 from .dataset import Dataset
 from .features import FEATURES
-from .pipeline import Limits, build_dataset, inline_dataset
+from .inline import inline_dataset
+from .pipeline import Limits, build_dataset
 from .registry import DATASETS, DatasetInfo
 
 __all__ = ["DATASETS", "FEATURES", "Dataset", "DatasetInfo", "Limits", "build_dataset", "inline_dataset"]

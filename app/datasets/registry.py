@@ -20,7 +20,7 @@ class DatasetInfo:
     default_train_fraction: float
     symmetric_targets: bool = False  # targets lie in [-1, 1]; moved to [0, 1] for sigmoid or relu outputs
     # Regression targets in the data's own units (dollars, say), far from any output's range: the inputs are
-    # standardised and the targets scaled for the network by default (app/datasets/pipeline.py resolve_scaling).
+    # standardised and the targets scaled for the network by default (app/datasets/assembly.py resolve_scaling).
     own_units: bool = False
 
     @property

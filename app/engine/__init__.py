@@ -4,7 +4,10 @@ from .errors import DivergenceError, FieldError
 from .losses import LOSSES
 from .network import INIT_SCHEMES, MLP, Pass
 from .optimizers import OPTIMIZERS, make_optimizer
-from .trainer import HYPERPARAMETERS, REGULARIZATIONS, Trace, TrainConfig, Trainer
+from .config import HYPERPARAMETERS, TrainConfig
+from .regularization import REGULARIZATIONS
+from .trace import Trace
+from .trainer import Trainer
 
 __all__ = [
     "ACTIVATIONS", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "class_threshold", "predicted_classes",

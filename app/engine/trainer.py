@@ -1,166 +1,20 @@
-"""Mini-batch training: batch order, regularisation, frozen biases, refusal of diverging steps, traces."""
+"""Mini-batch training: batch order, regularisation, frozen biases, refusal of diverging steps (a step's numbers
+are its Trace, trace.py; the settings its TrainConfig, config.py)."""
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .config import HYPERPARAMETERS, TrainConfig
 from .errors import DivergenceError, FieldError
 from .gradcheck import GradientCheck, check_gradients
-from .losses import LOSSES, incompatibility
-from .network import INIT_SCHEMES, MLP, Pass
-from .optimizers import OPTIMIZERS, hold, make_optimizer
+from .losses import LOSSES
+from .network import MLP
+from .optimizers import make_optimizer
+from .regularization import regularization_terms
+from .trace import Trace
 
 INIT_STREAM, ORDER_STREAM = 0, 1
-REGULARIZATIONS = ("none", "l1", "l2")
-# Settings that can change mid-training without resetting the weights.
-HYPERPARAMETERS = ("optimizer", "learning_rate", "momentum", "beta1", "beta2", "eps", "regularization",
-                   "regularization_rate", "batch_size", "shuffle", "train_biases")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    layers: tuple[int, ...] = (2, 4, 2, 1)
-    hidden_activation: str = "tanh"
-    output_activation: str = "tanh"
-    loss: str = "half_sse"
-    optimizer: str = "sgd"
-    learning_rate: float = 0.03
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    regularization: str = "none"
-    regularization_rate: float = 0.0
-    batch_size: int = 10
-    shuffle: bool = True
-    train_biases: bool = True
-    init: str = "uniform"
-    seed: int = 1
-
-    def __post_init__(self):
-        choices = {
-            "hidden_activation": HIDDEN_ACTIVATIONS, "output_activation": OUTPUT_ACTIVATIONS, "loss": tuple(LOSSES),
-            "optimizer": OPTIMIZERS, "regularization": REGULARIZATIONS, "init": INIT_SCHEMES,
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise FieldError(name, f"Unknown {name} {getattr(self, name)!r}; choose one of {', '.join(allowed)}.")
-        reason = incompatibility(self.output_activation, self.loss)
-        if reason:
-            raise FieldError("loss", f"output_activation {self.output_activation!r} with loss {self.loss!r}: {reason}")
-        if len(self.layers) < 2 or min(self.layers) < 1:
-            raise FieldError("layers", "layers needs at least an input and an output size, each at least 1.")
-
-    def optimizer_settings(self) -> dict:
-        return {k: getattr(self, k) for k in ("learning_rate", "momentum", "beta1", "beta2", "eps")}
-
-
-def regularization_terms(kind: str, rate: float, w: np.ndarray) -> dict:
-    """The penalty's gradient, "term": rate·w for l2 (of rate·½Σw²), rate·sign(w) for l1 (of rate·Σ|w|), with
-    l1's "sign". `w` is the weights with the biases zeroed, whole or one element's slice."""
-    if kind == "l2":
-        return {"term": rate * w}
-    sign = np.sign(w)
-    return {"sign": sign, "term": rate * sign}
-
-
-@dataclass
-class Trace:
-    """Everything one step computed. Per-sample arrays have one row per batch row; gradients are batch means.
-
-    `pass_.grad` is the data-loss gradient; `reg_grad` the regularisation term, kept separate (None when off);
-    `applied_grad` what the optimizer was given: their sum, with the biases' zeroed when biases are frozen.
-    `params_before` / `params_after` are flat, laid out like `MLP.params`.
-    """
-
-    step: int
-    epoch: int
-    rows: np.ndarray
-    targets: np.ndarray
-    pass_: Pass
-    reg_grad: np.ndarray | None
-    applied_grad: np.ndarray
-    params_before: np.ndarray
-    params_after: np.ndarray
-    net: MLP = field(repr=False)
-    config: TrainConfig = field(repr=False)
-    optimizer_before: dict = field(default_factory=dict, repr=False)  # velocity, or Adam's t, m, v, as flat arrays
-    optimizer_after: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def loss_name(self) -> str:
-        return self.config.loss
-
-    @property
-    def loss_before(self) -> float:
-        """Batch-mean data loss before the update (regularisation penalty excluded)."""
-        o, z = self.pass_.a[-1], self.pass_.z[-1]
-        return float(LOSSES[self.loss_name].value(o, self.targets, z).mean())
-
-    def update_terms(self, k: int) -> dict:
-        """How flat parameter k moved, as Python numbers by name: "before", "after", "data_grad", "reg" (None when
-        regularisation is off, else regularization_terms of this parameter), "grad" (the gradient applied), then
-        the optimizer rule's terms ("step"; "velocity"; Adam's "t", "m", "v", "step_size", "denom", ...). The rule
-        runs again on this one parameter, which gives the step's own bits (the rule is elementwise)."""
-        at = slice(k, k + 1)
-        before = {name: value[at] if isinstance(value, np.ndarray) else value
-                  for name, value in self.optimizer_before.items()}
-        optimizer = make_optimizer(self.config.optimizer, 0, **self.config.optimizer_settings())
-        frozen = not self.config.train_biases and self.net.locate(k)[0] == "bias"
-        terms = hold(optimizer.rule(self.params_before[at], self.applied_grad[at], before), self.params_before[at],
-                     before, np.array([False]) if frozen else None)
-        reg = None
-        if self.reg_grad is not None:
-            weight = self.params_before[at] * (1.0 if self.net.locate(k)[0] == "weight" else 0.0)
-            reg = _floats(regularization_terms(self.config.regularization, self.config.regularization_rate, weight))
-        return {"before": float(self.params_before[k]), "after": float(self.params_after[k]),
-                "data_grad": float(self.pass_.grad[k]), "reg": reg, "grad": float(self.applied_grad[k]),
-                **_floats(terms)}
-
-    def as_dict(self) -> dict:
-        net = self.net
-        w_before, b_before = net.views(self.params_before)
-        w_after, b_after = net.views(self.params_after)
-        grad_w, grad_b = net.views(self.pass_.grad)
-        out = {
-            "step": self.step,
-            "epoch": self.epoch,
-            "rows": self.rows.tolist(),
-            "targets": self.targets.tolist(),
-            "z": [z.tolist() for z in self.pass_.z],
-            "a": [a.tolist() for a in self.pass_.a],
-            "delta": [d.tolist() for d in self.pass_.delta],
-            "grad_weights": [g.tolist() for g in grad_w],
-            "grad_biases": [g.tolist() for g in grad_b],
-            "reg_grad_weights": None,
-            "weights_before": [w.tolist() for w in w_before],
-            "biases_before": [b.tolist() for b in b_before],
-            "weights_after": [w.tolist() for w in w_after],
-            "biases_after": [b.tolist() for b in b_after],
-            "loss_before": self.loss_before,
-            "optimizer": {"name": self.config.optimizer, "before": self._optimizer_terms(self.optimizer_before),
-                          "after": self._optimizer_terms(self.optimizer_after)},
-        }
-        if self.reg_grad is not None:
-            out["reg_grad_weights"] = [g.tolist() for g in net.views(self.reg_grad)[0]]
-        return out
-
-    def _optimizer_terms(self, terms: dict) -> dict:
-        """Flat optimizer arrays split like the parameters: {"velocity": {"weights": ..., "biases": ...}}."""
-        out = {}
-        for name, value in terms.items():
-            if isinstance(value, np.ndarray):
-                w, b = self.net.views(value)
-                out[name] = {"weights": [m.tolist() for m in w], "biases": [v.tolist() for v in b]}
-            else:
-                out[name] = value
-        return out
-
-
-def _floats(terms: dict) -> dict:
-    """1-element arrays as Python floats; other values as they are."""
-    return {name: float(value[0]) if isinstance(value, np.ndarray) else value for name, value in terms.items()}
 
 
 @dataclass
@@ -344,5 +198,3 @@ class Trainer:
 
     def __repr__(self) -> str:
         return f"Trainer({self.net!r}, step={self.step_count}, epoch={self.epoch})"
-
-

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from app.core.worksheet import Ask, expected, next_trace
+from app.core.quantities import Ask, expected, next_trace
 from app.core.metrics import rmse
 from app.core.presets import PRESETS
 

@@ -1,6 +1,6 @@
 """A learner's progress, kept in the session's page state: which cards are done, and what Do tasks have seen."""
 from app.core.session import Session
-from app.core.worksheet import mark
+from app.core.marking import mark
 
 from .model import Card, Lesson
 

@@ -9,7 +9,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from .storage import event_seq
+from .events import event_seq
 
 log = logging.getLogger(__name__)
 

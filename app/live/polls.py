@@ -1,13 +1,13 @@
 """Polls about the coming step: what the presenter may ask, what counts as an answer, and the class's result.
 
 Every answer key is read from the engine's proposal for the next step (Trainer.propose, nothing applied), the same
-numbers the step then applies; a number is marked as "Check my calculation" marks it (app/core/worksheet.py).
+numbers the step then applies; a number is marked as "Check my calculation" marks it (app/core/marking.py).
 """
 import hashlib
 
 import numpy as np
 
-from app.core import worksheet
+from app.core import marking, quantities
 from app.core.session import Session
 from app.engine import FieldError
 from app.views import shown
@@ -121,11 +121,11 @@ def _batch_words(trace, row: int) -> str:
 def answer_key(session: Session, poll: Poll) -> dict:
     """The right answer for the coming step, from its proposal: {"answer", "label", "detail"} (and "value" for
     numbers): `label` is the answer in a few words, `detail` the numbers behind it."""
-    trace = worksheet.next_trace(session)
+    trace = quantities.next_trace(session)
     t = poll.target
     if poll.kind == "direction":
         before = float(session.trainer.net.weights[t["layer"]][t["to"], t["from"]])
-        after = worksheet.expected(trace, worksheet.Ask("weight_after", t["layer"], to=t["to"], source=t["from"]))
+        after = quantities.expected(trace, quantities.Ask("weight_after", t["layer"], to=t["to"], source=t["from"]))
         change = after - before
         answer = "up" if change > 0 else "down" if change < 0 else "unchanged"
         name = shown.weight_name(session, t["layer"], t["from"], t["to"]) or "w"
@@ -134,14 +134,14 @@ def answer_key(session: Session, poll: Poll) -> dict:
                           f"{'+' if change > 0 else ''}{short_label(change)}"}
     if poll.kind == "largest":
         layer, row = t["layer"], t.get("row", 0)
-        deltas = [worksheet.expected(trace, worksheet.Ask("delta", layer, node=j, row=row))
+        deltas = [quantities.expected(trace, quantities.Ask("delta", layer, node=j, row=row))
                   for j in range(len(poll.choices))]
         best = int(np.argmax(np.abs(np.array(deltas))))
         listed = ", ".join(f"{name} {short_label(d)}" for name, d in zip(poll.choices, deltas))
         return {"answer": poll.choices[best], "label": poll.choices[best],
                 "detail": f"δ: {listed}{_batch_words(trace, row)}"}
     row = t.get("row", 0)
-    want = worksheet.expected(trace, worksheet.Ask("delta", t["layer"], node=t["node"], row=row))
+    want = quantities.expected(trace, quantities.Ask("delta", t["layer"], node=t["node"], row=row))
     return {"answer": repr(want), "value": want, "label": f"δ = {short_label(want)}",
             "detail": f"{want!r} to full precision{_batch_words(trace, row)}"}
 
@@ -150,7 +150,7 @@ def normal_answer(poll: Poll, raw: str) -> str:
     """A follower's answer as stored; FieldError("answer") when it is not one."""
     text = (raw or "").strip()
     if poll.kind == "number":
-        if len(text) > MAX_ANSWER or worksheet.parse(text) is None:
+        if len(text) > MAX_ANSWER or marking.parse(text) is None:
             raise FieldError("answer", "type a number, such as 0.1385.")
         return text
     if text not in poll.choices:
@@ -160,7 +160,7 @@ def normal_answer(poll: Poll, raw: str) -> str:
 
 def is_right(poll: Poll, key: dict, answer: str) -> bool:
     if poll.kind == "number":
-        return worksheet.mark(answer, key["value"]).correct
+        return marking.mark(answer, key["value"]).correct
     return answer == key["answer"]
 
 

@@ -15,7 +15,7 @@ from app.store import records
 
 from . import polls
 from .model import ENDED_KEPT, Room, new_code, spaced
-from .storage import data_lines, sse
+from .events import data_lines, sse
 
 COUNT_INTERVAL = 0.25  # seconds: the count of answers goes out at most this often per room (the last always does)
 EXPIRY_CHECK = 30.0  # seconds between looks for rooms that ended by their time-to-live

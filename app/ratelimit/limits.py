@@ -17,7 +17,7 @@ class Limit:
 
 # Play sends up to 60 frames a second; a class of 300 behind one address opens up to 600 sessions at once.
 TRAIN = Limit("training steps", 60, 120, "session")
-# ...and the work of those steps, in multiply-adds (app/quick.py step_cost): the default network's Play at its
+# ...and the work of those steps, in multiply-adds (app/quick/costs.py step_cost): the default network's Play at its
 # fastest (3 epochs a frame, 1.2e6 multiply-adds) at 60 frames a second spends 6.9e7 a second, about a third of this;
 # on the largest networks 2e8 a second is about a tenth of one core. A burst is the largest single page step.
 WORK = Limit("training work", 2e8, 1e9, "session", counts="work")

@@ -123,8 +123,8 @@ async def unmetered(func, *args):
 
 def meter_threads() -> None:
     """Make every call to the threadpool (anyio.to_thread.run_sync: FastAPI's plain `def` routes and dependencies,
-    app/quick.py, Starlette's form parsing) add its CPU to the Meter of the request that made it, and, for a heavy
-    request, wait for its address's lane and be refused with a 429 if its client's budget was spent meanwhile.
+    app/quick/scheduler.py, Starlette's form parsing) add its CPU to the Meter of the request that made it, and, for a
+    heavy request, wait for its address's lane and be refused with a 429 if its client's budget was spent meanwhile.
     Installed once per process; a call outside a metered request only pays for a ContextVar lookup."""
     if getattr(anyio.to_thread.run_sync, "metered", False):
         return

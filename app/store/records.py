@@ -11,7 +11,8 @@ from collections import OrderedDict
 
 from app.core.page_state import PageState
 from app.core.recipe import stored_recipe
-from app.core.session import Replaced, Session, build_session
+from app.core.history import Replaced
+from app.core.session import Session, build_session
 
 from .codec import array_points, pack, points_array, unpack
 

@@ -22,7 +22,7 @@ from app.core.detailed_step import DetailedStep
 from app.core.session import Session
 from app.engine import LOSSES, Trace
 
-from .inspector import ACTIVATION_FORMULAS, DERIVATIVE_FORMULAS, DL_DO_FORMULAS, FUSED_REASONS, LOSS_TITLES
+from .formulas import ACTIVATION_FORMULAS, DERIVATIVE_FORMULAS, DL_DO_FORMULAS, FUSED_REASONS, LOSS_TITLES
 from .numbers import significant
 from .shown import node_names
 

@@ -1,98 +1,25 @@
-"""The network diagram: node and edge geometry, colours, widths and labels for templates/partials/network.html.
+"""The network diagram of a step: node and edge colours, widths, labels and descriptions, the caption and the
+narration, for templates/partials/network.html.
 
-build = _layout (columns and node positions) + _nodes + _edges; app/views/network_svg.py draws them as SVG."""
-from dataclasses import dataclass, field
+build = diagram_layout (columns and node positions) + _nodes + _edges, with the nodes' pictures from node_heatmaps.
+The result is a diagram_model.Diagram, whose edges and nodes app/views/network_svg.py writes as SVG."""
+from dataclasses import dataclass
 
 import numpy as np
-from markupsafe import Markup
 
 from app.core.session import Session
 
-from .colors import display_range, finite, hex_color, rgb
-from .network_svg import edges_markup, nodes_markup
-from .numbers import short_label
-from .output import cached, plane_inputs, plane_key
-from .png import data_uri, data_uris
 from . import units
-from .shown import Shown, node_names, weight_name
+from .colors import hex_color
+from .diagram_layout import WIDTH, Curves, Layout, columns_of, layout_of
+from .diagram_model import Diagram, Edge, Node, Picker
+from .network_svg import edges_markup, nodes_markup
+from .node_heatmaps import heatmaps
+from .numbers import short_label
+from .shown import Shown, weight_name
 
-NODE = 34  # node square side, px
-SLOT = 90  # vertical room per node: the square and up to four lines of numbers
-LEFT, RIGHT, TOP = 60, 84, 14
-WIDTH = 600
-HEATMAP_GRID = 16
-# The nodes' 16 x 16 pictures are stored uncompressed: they are re-sent on every step, where zlib's set-up costs
-# more time than its bytes save (bench/README.md).
-HEATMAP_ZLIB_LEVEL = 0
 MAX_EDGE_WIDTH = 8.0
 LABELLED_EDGES = 4  # the most edges a layer may have and still print every label in the backward and update phases
-
-
-@dataclass
-class Node:
-    id: str
-    layer: int
-    index: int
-    name: str
-    x: float
-    y: float
-    heatmap: str | None
-    activation: float | None  # the focus row's a, from the pass shown
-    z: float | None  # the focus row's z; None for inputs
-    delta: float | None  # the focus row's dL/dz, once the backward pass has reached it; None for inputs
-    target: float | None  # an output's target for the focus row, as the network sees it
-    bias: float | None  # current bias; None for inputs
-    bias_before: float | None  # the bias the pass shown used, where an update followed it (else None)
-    ring_color: str
-    ring_width: float
-    selected: bool  # the inspector is on it
-    lines: list[tuple[str, str]]  # (css class, text) under the node
-    description: str  # title and accessible name: "h1.1: a = ..., δ = ..., bias b = ..."
-
-    @property
-    def corner(self) -> tuple[float, float]:
-        return self.x - NODE / 2, self.y - NODE / 2
-
-
-@dataclass
-class Edge:
-    id: str
-    layer: int
-    source: int
-    target: int
-    path: str
-    label_x: float
-    label_y: float
-    color: str
-    width: float
-    weight: float
-    grad: float | None
-    weight_before: float | None  # the weight the pass shown used, where an update followed it (else None)
-    change: float | None
-    changed: bool
-    description: str
-    label: str
-    label_always: bool  # the update phase prints old -> new on every edge
-    selected: bool = False  # the inspector is on it
-
-
-@dataclass
-class Column:
-    layer: int
-    x: float
-    title: str
-    subtitle: str
-    size: int
-    hidden: bool
-
-
-@dataclass
-class Picker:
-    """The focus row's picker beside the diagram: "Row 3 of 10", the training row, and the positions ◀ ▶ go to."""
-    label: str
-    detail: str
-    previous: int | None
-    next: int | None
 
 
 def _picker(shown: Shown, r: int) -> Picker:
@@ -101,65 +28,7 @@ def _picker(shown: Shown, r: int) -> Picker:
     return Picker(f"Row {r + 1} of {n}", detail, r - 1 if r > 0 else None, r + 1 if r + 1 < n else None)
 
 
-@dataclass
-class Diagram:
-    step: int
-    row: int | None  # the focus row's index in the training set; None with no pass shown
-    batch_row: int | None  # its position in the batch
-    batch_size: int  # rows in the pass shown (0 with none)
-    width: int
-    height: int
-    columns: list[Column]
-    nodes: list[Node]
-    edges: list[Edge]
-    caption: str
-    narration: str
-    kind: str
-    picker: "Picker | None" = None  # the focus row's picker; None before the first step
-    # The edges' and nodes' SVG, drawn by app/views/network_svg.py rather than in a template loop.
-    edges_svg: Markup = field(default_factory=Markup)
-    nodes_svg: Markup = field(default_factory=Markup)
-
-
-def _input_heatmaps(inputs: np.ndarray) -> list[str]:
-    """The input nodes' heatmaps: each input over the plane, scaled by its largest magnitude on the grid."""
-    shown = inputs / np.maximum(np.abs(inputs).max(axis=0), 1e-12)
-    pixels = rgb(np.nan_to_num(shown))
-    return [data_uri(pixels[:, j].reshape(HEATMAP_GRID, HEATMAP_GRID, 3)) for j in range(inputs.shape[1])]
-
-
-def heatmaps(session: Session) -> list[list[str]] | None:
-    """Each node's output over the input plane, as PNG data URIs; None unless the raw inputs are 2-D.
-
-    The grid's network inputs and the input nodes' heatmaps depend only on the data, so they are computed once
-    for every session with the same data (output.plane_inputs); only the other layers are drawn per step.
-    """
-    data = session.dataset
-    if data.domain is None or len(data.input_names) != 2:
-        return None
-    inputs = plane_inputs(data, HEATMAP_GRID)
-    net = session.trainer.net
-    with np.errstate(all="ignore"):
-        _, acts = net.forward(inputs)
-    shown = []
-    for l, a in enumerate(acts[1:], start=1):
-        name = net.activations[l - 1].name
-        s = display_range(a, name)
-        if name in ("relu", "leaky_relu", "linear"):
-            s = s / np.maximum(np.abs(s).max(axis=0), 1.0)
-        shown.append(s)
-    # One colour lookup for every node at once: (grid cells, all nodes, rgb).
-    pixels = rgb(finite(np.concatenate(shown, axis=1)))
-    uris = [list(cached(("input heatmaps", *plane_key(data, HEATMAP_GRID)), lambda: tuple(_input_heatmaps(inputs))))]
-    pictures = data_uris(pixels.transpose(1, 0, 2).reshape(-1, HEATMAP_GRID, HEATMAP_GRID, 3), HEATMAP_ZLIB_LEVEL)
-    at = 0
-    for a in acts[1:]:
-        uris.append(pictures[at:at + a.shape[1]])
-        at += a.shape[1]
-    return uris
-
-
-def _mark(selected: tuple | None, nodes: list["Node"], edges: list["Edge"]) -> None:
+def _mark(selected: tuple | None, nodes: list[Node], edges: list[Edge]) -> None:
     """Mark the node or edge the inspector is on: ("edge" or "weight", layer, from, to), ("node", layer, _, index)
     or ("bias", weight layer, _, to)."""
     if not selected:
@@ -191,7 +60,7 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
     the batch's row `focus` (a position in the batch), with six significant digits in detailed mode and three
     otherwise."""
     net = session.trainer.net
-    layout = _layout(session)
+    layout = layout_of(session)
     digits = 6 if detailed else 3  # a detailed step reads like a worked example
     r = focus_of(shown, focus)
     nodes = _nodes(layout, _node_values(net, shown, r), heatmaps(session), digits,
@@ -218,47 +87,8 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
         caption += (f" Output values are on the network's scale, {units.scaling_words(session.dataset)}; the "
                     "narration and Predict give them in the data's units.")
     return Diagram(session.trainer.step_count, row, batch_row, len(shown.a[0]) if shown else 0, WIDTH, layout.height,
-                   _columns(net, layout), nodes, edges, caption, narration, kind,
+                   columns_of(net, layout), nodes, edges, caption, narration, kind,
                    _picker(shown, r) if shown else None, edges_markup(edges), nodes_markup(nodes))
-
-
-# Geometry
-
-@dataclass
-class Layout:
-    """Where things go: each layer's column x, each node's centre y, the SVG's height, and the nodes' names."""
-    sizes: list[int]
-    names: list[list[str]]
-    xs: list[float]
-    height: int
-
-    def y(self, layer: int, index: int) -> float:
-        """The centre of node `index` of `layer`: the layer's nodes are centred vertically, SLOT px apart."""
-        return TOP + (self.height - 2 * TOP - self.sizes[layer] * SLOT) / 2 + (index + 0.5) * SLOT - 10
-
-
-def _layout(session: Session) -> Layout:
-    sizes = session.trainer.net.sizes
-    names = node_names(session)
-    # Room for the input names on the left and the output names on the right, at about 7 px a character.
-    left = max(LEFT, 30 + 7 * max(len(n) for n in names[0]))
-    right = max(RIGHT, 30 + 7 * max(len(n) for n in names[-1]))
-    step_x = (WIDTH - left - right) / (len(sizes) - 1)
-    return Layout(sizes, names, [left + l * step_x for l in range(len(sizes))], TOP * 2 + max(sizes) * SLOT)
-
-
-def _columns(net, layout: Layout) -> list[Column]:
-    """The heading over each layer: Input, Hidden l (with buttons to add or remove a node), Output."""
-    columns, last = [], len(layout.sizes) - 1
-    for l, n in enumerate(layout.sizes):
-        if l == 0:
-            title, subtitle = "Input", f"{n} feature{'s' * (n != 1)}"
-        elif l == last:
-            title, subtitle = "Output", net.output.name
-        else:
-            title, subtitle = f"Hidden {l}", net.hidden.name
-        columns.append(Column(l, layout.xs[l], title, subtitle, n, 0 < l < last))
-    return columns
 
 
 # Nodes
@@ -414,27 +244,3 @@ def _edge_description(source: str, target: str, own: str | None, weight: float, 
     if change is not None:
         text += f", changed by {short_label(change)} in the last update"
     return text
-
-
-class Curves:
-    """The edges from layer l's column to the next: cubic curves M x0,y0 C mid,y0 mid,y1 x1,y1 from the right of
-    a node to the left of the next, their coordinates formatted once rather than once per edge."""
-
-    def __init__(self, layout: Layout, l: int):
-        self.x0, self.x1 = layout.xs[l] + NODE / 2, layout.xs[l + 1] - NODE / 2
-        mid = (self.x0 + self.x1) / 2
-        self.ys_from = [layout.y(l, i) for i in range(layout.sizes[l])]
-        self.ys_to = [layout.y(l + 1, j) for j in range(layout.sizes[l + 1])]
-        self.from_text = [f"{y:.1f}" for y in self.ys_from]
-        self.to_text = [f"{y:.1f}" for y in self.ys_to]
-        self.start, self.middle, self.end = f"M{self.x0:.1f},", f" C{mid:.1f},", f" {mid:.1f},"
-        self.x1_text = f" {self.x1:.1f},"
-
-    def path(self, i: int, j: int) -> str:
-        y0, y1 = self.from_text[i], self.to_text[j]
-        return f"{self.start}{y0}{self.middle}{y0}{self.end}{y1}{self.x1_text}{y1}"
-
-    def label_place(self, i: int, j: int) -> tuple[float, float]:
-        """62 % of the way along the chord, 3 px above it."""
-        y0, y1 = self.ys_from[i], self.ys_to[j]
-        return self.x0 + 0.62 * (self.x1 - self.x0), y0 + 0.62 * (y1 - y0) - 3

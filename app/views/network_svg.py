@@ -7,14 +7,12 @@ tag of its own; the gaps are kept so that the page stays byte for byte what it w
 strings go in as they are; the names (from CSV headers) and the descriptions that contain them are escaped.
 """
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
+from .diagram_model import Edge, Node
 from .numbers import exact
-
-if TYPE_CHECKING:
-    from .network import Edge, Node
 
 GAP = ""
 ELEMENT_INDENT = "      "  # each edge's and node's <g> sits six spaces in, under <svg> and its <g class="...">
@@ -24,12 +22,12 @@ CHILD_INDENT = "  "
 CURRENT = ' aria-current="true"'  # the node or edge the inspector is on
 
 
-def edges_markup(edges: list["Edge"]) -> Markup:
+def edges_markup(edges: list[Edge]) -> Markup:
     """The edges, layer by layer."""
     return Markup("".join([edge_markup(e) for e in edges]))
 
 
-def nodes_markup(nodes: list["Node"]) -> Markup:
+def nodes_markup(nodes: list[Node]) -> Markup:
     """The nodes, in layer order; the first layer's names are drawn on their left, the last layer's on their right."""
     last = nodes[-1].layer
     return Markup("".join([node_markup(n, n.layer == last, i == 0) for i, n in enumerate(nodes)]))
@@ -47,7 +45,7 @@ def _group(start: list[str], children: list[str]) -> str:
 
 # Edges
 
-def edge_markup(e: "Edge") -> str:
+def edge_markup(e: Edge) -> str:
     """One edge: its numbers in data-* attributes, a halo if the last update changed it most, a wide invisible path
     to hover, the visible curve, and its label."""
     text = escape(e.description)
@@ -66,12 +64,12 @@ def edge_markup(e: "Edge") -> str:
     ])
 
 
-def halo_markup(e: "Edge") -> str:
+def halo_markup(e: Edge) -> str:
     """A wide pale band behind an edge the last update changed most; a blank line for the others."""
     return f'<path class="halo" d="{e.path}" stroke-width="{e.width + 7}"/>' if e.changed else GAP
 
 
-def label_markup(e: "Edge") -> str:
+def label_markup(e: Edge) -> str:
     """The edge's number, shown on hover, or always (class "always") in the update and backward phases. The backward
     phase's "w · ∂" label takes two lines, the weight over its gradient, so that it is no wider than either."""
     x, y = _label_place(e.label_x, e.label_y)
@@ -114,7 +112,7 @@ def _node_place(centre: float, x: float, y: float, lines: int) -> NodePlace:
                      tuple(str(y + 47 + 12 * i) for i in range(lines)))
 
 
-def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
+def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
     """One node: its numbers in data-* attributes, its picture in a ring coloured by δ, its name if it is an input
     or an output, and its numbers underneath. The diagram is one tab stop, its `entry` node; arrow keys move on
     from there (static/js/diagram_keys.js)."""
@@ -142,7 +140,7 @@ def node_markup(n: "Node", last_layer: bool, entry: bool = False) -> str:
     ])
 
 
-def picture_markup(n: "Node", place: NodePlace) -> str:
+def picture_markup(n: Node, place: NodePlace) -> str:
     """The node's output over the input plane (a 16 x 16 heatmap), or a plain square without 2-D inputs."""
     if n.heatmap:
         return (f'<image href="{n.heatmap}" x="{place.x}" y="{place.y}" width="34" height="34" '
@@ -150,13 +148,13 @@ def picture_markup(n: "Node", place: NodePlace) -> str:
     return f'<rect x="{place.x}" y="{place.y}" width="34" height="34" rx="4" class="plain"/>'
 
 
-def ring_markup(n: "Node", place: NodePlace) -> list[str]:
+def ring_markup(n: Node, place: NodePlace) -> list[str]:
     """The ring around the picture, whose colour and width show δ."""
     return [f'<rect class="ring" x="{place.ring_x}" y="{place.ring_y}" width="38" height="38" rx="5"',
             f'      stroke="{n.ring_color}" stroke-width="{"%.2f" % n.ring_width}"/>']
 
 
-def name_markup(n: "Node", place: NodePlace, last_layer: bool) -> list[str]:
+def name_markup(n: Node, place: NodePlace, last_layer: bool) -> list[str]:
     """An input's name on its left, an output's on its right, a hidden node's at its top right, as the narration,
     the polls and the lessons call it (each followed by a gap)."""
     if n.layer == 0:
@@ -166,7 +164,7 @@ def name_markup(n: "Node", place: NodePlace, last_layer: bool) -> list[str]:
     return [f'<text class="node-name hidden" x="{place.right_x}" y="{place.hidden_name_y}">{escape(n.name)}</text>', GAP]
 
 
-def numbers_markup(n: "Node", place: NodePlace) -> list[str]:
+def numbers_markup(n: Node, place: NodePlace) -> list[str]:
     """The lines of numbers under the node (z, a, t, E, δ, b), each with its css class."""
     return [f'<text class="{cls}" x="{place.centre}" y="{y}">{line}</text>'
             for (cls, line), y in zip(n.lines, place.line_ys)]

@@ -1,10 +1,11 @@
 """The "Check my calculation" worksheet's view: the next step's chain for one edge or node, row by row, with what is
 given, what the learner typed, its mark and feedback, and hints one level at a time (app/core/worksheet.py marks)."""
 from app.core.session import Session
-from app.core.worksheet import Ask, Link, chain, expected, link_key, mark_chain, next_trace
+from app.core.quantities import Ask, expected, next_trace
+from app.core.worksheet import Link, chain, link_key, mark_chain
 from app.engine import Trace
 
-from .inspector import ACTIVATION_FORMULAS, DERIVATIVE_FORMULAS
+from .formulas import ACTIVATION_FORMULAS, DERIVATIVE_FORMULAS
 from .numbers import six_digits
 from .shown import node_names, weight_name
 

@@ -5,7 +5,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from app import quick
+from app.quick import scheduler
 from app.deps import StoreDep
 from app.core.session import Session
 from app.settings import get_settings
@@ -17,7 +17,7 @@ COOKIE = "bp_session"
 
 async def session_from_cookie(request: Request, store: StoreDep) -> Session | None:
     sid = request.cookies.get(COOKIE)
-    return await quick.find(store, sid) if sid else None
+    return await scheduler.find(store, sid) if sid else None
 
 
 CookieSession = Annotated[Session | None, Depends(session_from_cookie)]

@@ -10,7 +10,7 @@ from app.deps import ErrorMessage
 from app.live.hub import kind_of
 from app.live.model import normal_code
 from app.live.service import RoomGone
-from app.live.storage import data_lines, sse
+from app.live.events import data_lines, sse
 from app.live.streams import RETRY_SECONDS
 from app.ratelimit import FOLLOW, Limited, address
 

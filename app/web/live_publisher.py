@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from app.core.session import Session
 from app.live.hub import Hub
 from app.live.model import Room
-from app.live.storage import data_lines
+from app.live.events import data_lines
 
 from .live_render import render, stage, status
 from .view_state import view_of

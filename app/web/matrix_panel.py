@@ -6,7 +6,7 @@ from fastapi.responses import Response
 
 from starlette.concurrency import run_in_threadpool
 
-from app import quick
+from app.quick import costs
 from app.core.session import Session
 from app.ratelimit import LARGE_PAGE, Limited, heavy_if
 
@@ -24,7 +24,7 @@ async def toggle_matrix_form(request: Request, session: Current, matrix_form: An
     or emptied (templates/partials/panels.html)."""
     # The matrices of a large network take up to a second to write: heavy, known on the loop, so that the work
     # takes its address's turn in the threadpool (app/ratelimit).
-    heavy_if(quick.step_cost(session, 1))
+    heavy_if(costs.step_cost(session, 1))
     return await run_in_threadpool(_toggle, request, session, matrix_form == "on")
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app import quick
+from app.quick import costs
 from app.deps import StoreDep
 from app.core.options import BY_FIELD, unused_settings
 from app.core.page_state import ExerciseState, PageState
@@ -36,12 +36,12 @@ async def read_playground(request: Request, store: StoreDep, session: CookieSess
 
 
 def _link_cost(request: Request) -> int:
-    """What building the setup a link describes costs (quick.build_cost); 0 for no setup or one that is refused."""
+    """What building the setup a link describes costs (costs.build_cost); 0 for no setup or one that is refused."""
     try:
         linked = request_from_query(request.query_params)
     except FieldError:
         return 0
-    return quick.build_cost(linked) if linked is not None else 0
+    return costs.build_cost(linked) if linked is not None else 0
 
 
 def _read_playground(request: Request, store, session: Session | None, preset: str | None,

@@ -5,7 +5,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.core.recipe import CreateSession
-from app import quick
+from app.quick import costs
 from app.core.session import Session, build_session
 from app.ratelimit import heavy_if
 
@@ -25,7 +25,7 @@ def panels(request: Request, session: Session, *, controls: bool = False, transp
         return RedirectResponse("/", status_code=303)
     # The panels of a large network are megabytes of markup, whatever the action: such a session's page actions are
     # heavy (app/ratelimit), let in only while its address is within its share of server CPU.
-    heavy_if(quick.step_cost(session, 1, quick.BUILD_PICTURE_ROWS))
+    heavy_if(costs.step_cost(session, 1, costs.BUILD_PICTURE_ROWS))
     ctx = context(session, with_controls=controls, **extra)
     ctx["with_transport"] = transport or controls
     # Panels that rarely change are only re-sent when they do: each swap costs the browser a frame.
@@ -40,7 +40,7 @@ def rebuild(request: Request, session: Session, req: CreateSession, what: str,
     """Rebuild the session's data and network in place from `req` (a reset), around `hidden` layers when the
     request gives none; answered with every panel. `what` names the rebuild for Back ("Reset"); `notice` may be
     made from the new session (what its defaults resolved to). The caller holds its lock."""
-    heavy_if(quick.build_cost(req))  # a large network or data set: its address's large requests take turns
+    heavy_if(costs.build_cost(req))  # a large network or data set: its address's large requests take turns
     fresh = build_session(req, session.id, hidden=hidden)
     fresh.request = fresh.request.model_copy(update={"layers": list(fresh.trainer.config.layers)})
     return replace(request, session, fresh, what, notice=notice(fresh) if callable(notice) else notice)

@@ -8,11 +8,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from app import quick
+from app.quick import costs
 from app.core.recipe import ParameterEdit
 from app.core.session import Session
 from app.ratelimit import CHECK, PAGE, PREDICT, Limited, heavy_if
 from app.engine import FieldError
+from app.views import gradient_check as gradient_check_view
 from app.views.shown import from_forward
 
 from .csrf import same_site_post
@@ -27,14 +28,14 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 
 @router.post("/ui/gradient-check", dependencies=[Limited(CHECK)])
 async def gradient_check(request: Request, session: Current) -> Response:
-    heavy_if(quick.check_cost(session))  # known on the loop: heavy work takes its address's turn in the threadpool
+    heavy_if(costs.check_cost(session))  # known on the loop: heavy work takes its address's turn in the threadpool
     return await run_in_threadpool(_gradient_check, request, session)
 
 
 def _gradient_check(request: Request, session: Session) -> Response:
     with session.lock:
         try:
-            result = session.gradient_report()
+            result = gradient_check_view.build(session)
         except FieldError as exc:
             return panels(request, session, message=exc.message, loss_points=[])
         return panels(request, session, loss_points=[], gradcheck=result)

@@ -11,7 +11,7 @@ from app.deps import SNAPSHOT_ID, StoreDep
 from app.engine import FieldError
 from app.exports import numpy_snippet, torch_snippet, weights_npz
 from app.core.document import SessionDocument, from_document, to_document
-from app import quick
+from app.quick import costs
 from app.ratelimit import CREATE, READ, SESSION_QUOTA, SHARE, STORED_QUOTA, Limited, heavy_if, take_bytes
 
 from .csrf import same_site_post
@@ -101,7 +101,7 @@ def import_state(request: Request, session: Current, file: Annotated[UploadFile,
                 if any(e["type"] == "json_invalid" for e in exc.errors()):
                     raise FieldError("file", "this is not a JSON file saved by Download JSON.") from None
                 raise
-            heavy_if(quick.build_cost(doc.request))  # a large network's import waits while its address is in debt
+            heavy_if(costs.build_cost(doc.request))  # a large network's import waits while its address is in debt
             restored = from_document(doc, session.id)
         except (ValidationError, FieldError) as exc:
             message = error_text(exc)

@@ -4,12 +4,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from app import quick
+from app.quick import costs, scheduler
 from app.deps import BudgetDep, StoreDep
 from app.core.options import SPEED_WORDS, SPEEDS
 from app.core.session import Session
 from app.engine import DivergenceError, FieldError
-from app.views.network import HEATMAP_GRID
+from app.views.node_heatmaps import HEATMAP_GRID
 from app.views.output import GRID
 from app.views.shown import from_phase
 from app.ratelimit import Limited, PAGE, TRAIN, WORK
@@ -22,7 +22,7 @@ from .view_state import view_of
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
 # Rows the pictures evaluate on every answer: the output's grid and the nodes' one.
 PICTURE_ROWS = GRID * GRID + HEATMAP_GRID * HEATMAP_GRID
-# A Play frame trains at most this much work (multiply-adds, quick.step_cost), and at least one step: on a large
+# A Play frame trains at most this much work (multiply-adds, costs.step_cost), and at least one step: on a large
 # network the fastest speeds train fewer steps a frame, so that each frame stays short and within half a second
 # of the session's share of work (app/ratelimit.py WORK) instead of running into a request's time cap.
 FRAME_WORK = 100_000_000
@@ -63,14 +63,14 @@ def _play_held(request: Request, session: Session, transport: bool = False) -> R
 
 @router.post("/ui/step", dependencies=[Limited(TRAIN, WORK)])
 async def step(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
-    return await quick.locked(store, session, lambda: _train_held(request, session, 1),
-                              quick.Steps(1, PICTURE_ROWS), budget)
+    return await scheduler.locked(store, session, lambda: _train_held(request, session, 1),
+                                  costs.Steps(1, PICTURE_ROWS), budget)
 
 
 @router.post("/ui/epoch", dependencies=[Limited(TRAIN, WORK)])
 async def epoch(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
-    return await quick.locked(store, session, lambda: _train_held(request, session, None),
-                              quick.Steps(session.trainer.steps_to_epoch_end(), PICTURE_ROWS), budget)
+    return await scheduler.locked(store, session, lambda: _train_held(request, session, None),
+                                  costs.Steps(session.trainer.steps_to_epoch_end(), PICTURE_ROWS), budget)
 
 
 @router.post("/ui/play", dependencies=[Limited(TRAIN, WORK)])
@@ -79,7 +79,7 @@ async def play(request: Request, store: StoreDep, budget: BudgetDep, session: Cu
         view_of(session).playing = True
         return _play_held(request, session, transport=True)
 
-    return await quick.locked(store, session, work, frame_cost(session), budget)
+    return await scheduler.locked(store, session, work, frame_cost(session), budget)
 
 
 @router.post("/ui/play-frame", dependencies=[Limited(TRAIN, WORK)])
@@ -90,20 +90,20 @@ async def play_frame(request: Request, store: StoreDep, budget: BudgetDep, sessi
             return panels(request, session, loss_points=[], transport=True)
         return _play_held(request, session)
 
-    return await quick.locked(store, session, work, frame_cost(session), budget)
+    return await scheduler.locked(store, session, work, frame_cost(session), budget)
 
 
 def frame_steps(session: Session) -> int:
     """The steps of a Play frame: as many as the speed says (up to the stop step), but no more than FRAME_WORK
     allows, and at least one."""
     steps = view_of(session).frame_steps()
-    return min(steps, max(1, quick.steps_within(session, FRAME_WORK, PICTURE_ROWS)))
+    return min(steps, max(1, costs.steps_within(session, FRAME_WORK, PICTURE_ROWS)))
 
 
-def frame_cost(session: Session) -> quick.Steps:
-    """A Play frame's work, estimated before its lock is taken (quick.locked decides where it runs, spends it from
+def frame_cost(session: Session) -> costs.Steps:
+    """A Play frame's work, estimated before its lock is taken (scheduler.locked decides where it runs, spends it from
     the session's budget and gives back what a frame that stopped early did not run)."""
-    return quick.Steps(frame_steps(session), PICTURE_ROWS)
+    return costs.Steps(frame_steps(session), PICTURE_ROWS)
 
 
 @router.post("/ui/speed", dependencies=[Limited(PAGE)])
@@ -123,7 +123,7 @@ async def pause(request: Request, store: StoreDep, session: Current) -> Response
         view_of(session).playing = False
         return panels(request, session, loss_points=[], transport=True)
 
-    return await quick.locked(store, session, work, quick.step_cost(session, 0, PICTURE_ROWS))
+    return await scheduler.locked(store, session, work, costs.step_cost(session, 0, PICTURE_ROWS))
 
 
 @router.post("/ui/detailed", dependencies=[Limited(PAGE)])
