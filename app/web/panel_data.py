@@ -44,6 +44,11 @@ def _open_card_url(session: Session) -> str | None:
     return None
 
 
+def _said(name: str) -> property:
+    """What the outcome says, as it says it."""
+    return property(lambda data: getattr(data.outcome, name))
+
+
 def _exercise(session: Session) -> dict | None:
     """The exercise card, while the session has an exercise open."""
     state = session.page.get("exercise")
@@ -89,22 +94,14 @@ class PanelData:
     def rewind(self):
         return dict(zip(("oldest", "newest"), self.session.kept_steps), current=self.session.trainer.step_count)
 
-    @cached_property
-    def playing(self):
-        return self.view.playing
+    playing = property(lambda self: self.view.playing)
 
     @cached_property
     def speed(self):
         return {"value": self.view.speed, "choices": SPEED_WORDS.items()}
 
-    @cached_property
-    def detailed(self):
-        return self.session.detailed
-
-    @cached_property
-    def phase(self):
-        return self.view.step.phase
-
+    detailed = property(lambda self: self.session.detailed)
+    phase = property(lambda self: self.view.step.phase)
     phases = PHASES
 
     @cached_property
@@ -117,9 +114,7 @@ class PanelData:
         view = self.view
         return matrix_form.build(self.session, view.step, view.playing) if view.matrix_form else None
 
-    @cached_property
-    def gradcheck(self):
-        return self.outcome.gradcheck
+    gradcheck = _said("gradcheck")
 
     # ---- what the network shows ----
 
@@ -177,17 +172,9 @@ class PanelData:
 
     # ---- the inspector ----
 
-    @cached_property
-    def inspector(self):
-        return self.found
-
-    @cached_property
-    def inspector_gone(self):
-        return self.gone
-
-    @cached_property
-    def inspector_step(self):
-        return self.session.trainer.step_count
+    inspector = property(lambda self: self.found)
+    inspector_gone = property(lambda self: self.gone)
+    inspector_step = property(lambda self: self.session.trainer.step_count)
 
     @cached_property
     def worksheet(self):
@@ -198,13 +185,7 @@ class PanelData:
 
     # ---- what the action says ----
 
-    @cached_property
-    def message(self):
-        return self.outcome.message
-
-    @cached_property
-    def notice(self):
-        return self.outcome.notice
+    message, notice = _said("message"), _said("notice")
 
     @cached_property
     def errors(self):
@@ -221,17 +202,11 @@ class PanelData:
     def exercise(self):
         return _exercise(self.session)
 
-    @cached_property
-    def shared(self):
-        return self.outcome.shared
+    shared, live_present = _said("shared"), _said("live_present")
 
     @cached_property
     def max_import_bytes(self):
         return get_settings().max_import_bytes
-
-    @cached_property
-    def live_present(self):
-        return self.outcome.live_present
 
     api_access = None  # the session's API address is only shown on request (GET /ui/api-access)
 
@@ -284,10 +259,17 @@ class FollowerData(PanelData):
     readonly = True
 
     def __init__(self, session: Session, outcome: Outcome, room: dict):
-        self.session, self.outcome, self.live = session, outcome, room
+        self.session, self.outcome, self.room = session, outcome, room
         self.view = view_of(session)
         self.selected = self.found = self.gone = None
-        self.errors = {}
+
+    @cached_property
+    def live(self):
+        return self.room
+
+    @cached_property
+    def errors(self):
+        return {}
 
     @cached_property
     def diagram(self):

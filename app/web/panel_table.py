@@ -19,7 +19,8 @@ from .outcome import CHANGES, Outcome
 from .panel_data import FollowerData, PanelData
 
 SETUP = frozenset({"rebuilt", "configured"})  # new settings or a new network: the forms are drawn again
-TOOLBAR = SETUP | {"played", "phase_taken", "toggled", "refused", "moved"}  # Step, Play, the phase list, rewind, toggles
+# The toolbar: Step (and the phase list), Play, the speed, Back and Forward, the rewind scrubber and the toggles.
+TOOLBAR = SETUP | {"played", "phase_taken", "toggled", "refused", "moved"}
 ALWAYS = CHANGES
 NEVER = frozenset()
 
