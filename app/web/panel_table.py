@@ -112,7 +112,7 @@ ANSWER = Layout((("metrics",), ("transport",), ("player",), ("rewind", "toggles"
                  ("output-panel",), ("loss-data",), ("controls", "loss-hint")))
 # The whole page (templates/playground.html).
 PLAYGROUND = Layout((tuple(p for line in ANSWER.lines for p in line) + ("live-back", "loss-panel"),), whole=True,
-              needs=("presets",))
+                    needs=("presets",))
 # A live room's frame, as its followers receive it.
 FRAME = Layout((("live-status",), ("metrics",), ("network-panel", "loss-hint", "network", "row-picker"),
                 ("output-panel",), ("loss-data",)))
