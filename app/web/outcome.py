@@ -6,6 +6,7 @@ what the answer says (a message or notice, errors beside their fields, a guess a
 are the outcomes the routes have; each says in its name what happened.
 """
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # What an action changed, from nothing to a new network. `loaded` is the whole page (GET /, a lesson card).
 CHANGES = frozenset({"looked", "stepped", "played", "phase_taken", "toggled", "refused", "moved", "edited",
@@ -36,7 +37,7 @@ class Outcome:
         if self.change not in CHANGES or not self.topics <= TOPICS:
             raise ValueError(f"no such outcome: {self.change} {sorted(self.topics)}")
 
-    @property
+    @cached_property
     def words(self) -> frozenset:
         """The change and the topics: what the panel table's rows are sent on."""
         return self.topics | {self.change}

@@ -12,6 +12,7 @@ names each partial once; `panels.html` loops over the rows it chose.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.core.session import Session
 
@@ -34,12 +35,6 @@ class Panel:
     when: Callable[[PanelData], bool] | None = None  # ... or what else sends it, read from the panels' data
     unless: frozenset = NEVER  # the changes and topics that never send it
     parts_oob: bool = False  # a part of the network panel, swapped on its own
-
-    def sends(self, outcome: Outcome, data: PanelData) -> bool:
-        words = outcome.words
-        if words & self.unless:
-            return False
-        return bool(words & self.on) or (self.when is not None and bool(self.when(data)))
 
 
 PANELS = (
@@ -121,9 +116,26 @@ FOLLOWING = Layout((("live-status", "metrics", "network-panel", "network", "row-
                      "loss-panel", "loss-hint", "loss-data"),), whole=True)
 
 
+@lru_cache(maxsize=None)
+def _plan(layout: Layout, words: frozenset) -> tuple:
+    """For each line of `layout`, the panels an outcome of `words` may send: each with None (it is sent) or the
+    condition of the panels' data that sends it. Worked out once for each kind of outcome."""
+    plan = []
+    for line in layout.lines:
+        maybe = []
+        for panel in map(BY_ID.get, line):
+            if layout.whole or (words & panel.on and not words & panel.unless):
+                maybe.append((panel, None))
+            elif panel.when is not None and not words & panel.unless:
+                maybe.append((panel, panel.when))
+        plan.append(tuple(maybe))
+    return tuple(plan)
+
+
 def chosen(layout: Layout, data: PanelData) -> list[list[Panel]]:
     """The panels `layout` draws for the data's outcome, line by line."""
-    return [[p for p in map(BY_ID.get, line) if layout.whole or p.sends(data.outcome, data)] for line in layout.lines]
+    return [[panel for panel, when in line if when is None or when(data)]
+            for line in _plan(layout, data.outcome.words)]
 
 
 def drawn(data: PanelData, layout: Layout) -> dict:
