@@ -11,6 +11,7 @@ placeholders; everything else is written as it was answered, one file per answer
 """
 import json
 import os
+import random
 import re
 import sys
 import tempfile
@@ -22,7 +23,9 @@ os.environ["PLAYGROUND_RATE_LIMIT_SCALE"] = "0"
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from app.live import service as live_service  # noqa: E402
 from app.main import create_app  # noqa: E402
+from app.web import live_publisher  # noqa: E402
 
 HTMX = {"HX-Request": "true"}
 IDS = re.compile(r"\b[0-9a-f]{32}\b")
@@ -234,15 +237,179 @@ def scenario_api(app, rec):
         call("api-snapshot", "GET", f"/api/snapshots/{share['snapshot_id']}")
 
 
+class FixedRandom(random.Random):
+    """random.SystemRandom's stand-in: New seed, Regenerate and New exercise draw the same numbers every run."""
+
+    def __init__(self):
+        super().__init__(20261207)
+
+
+def fixed_codes():
+    """Live rooms' codes as a fixed sequence, and every change published at once (no frame held back)."""
+    codes = iter(f"ROOM{a}{b}" for a in "23456789" for b in "23456789")
+    live_service.new_code = lambda: next(codes)
+    live_publisher.FRAME_INTERVAL = 0.0
+
+
+def frames(app, rec, code, after):
+    """Save a live room's events after `after` (one file each); the last event's number."""
+    for seq, event in app.state.live.rooms.events_after(code, after) or []:
+        kind = re.search(rb"^event: (\w+)$", event, re.M).group(1).decode()
+        rec.count += 1
+        (rec.out / f"{rec.count:03d}-event-{code}-{seq}-{kind}").write_bytes(event)
+        after = seq
+    return after
+
+
+def scenario_panels(app, rec):
+    """The page's actions, one answer each: what each sends (templates/partials/panels.html)."""
+    with TestClient(app) as c:
+        page(c, rec, "panels-page", "GET", "/")
+        page(c, rec, "panels-speed-bad", "POST", "/ui/speed", data={"speed": "fast"})
+        page(c, rec, "panels-speed", "POST", "/ui/speed", data={"speed": "10"})
+        page(c, rec, "panels-matrix-on", "POST", "/ui/matrix-form", data={"matrix_form": "on"})
+        page(c, rec, "panels-matrix-step", "POST", "/ui/step")
+        page(c, rec, "panels-play", "POST", "/ui/play")
+        page(c, rec, "panels-play-frame", "POST", "/ui/play-frame")
+        page(c, rec, "panels-pause", "POST", "/ui/pause")
+        page(c, rec, "panels-matrix-off", "POST", "/ui/matrix-form", data={})
+        page(c, rec, "panels-stop-step", "POST", "/ui/config", data={"stop_step": "25"})
+        page(c, rec, "panels-play-to-stop", "POST", "/ui/play")
+        page(c, rec, "panels-play-frame-stop", "POST", "/ui/play-frame")
+        page(c, rec, "panels-play-stopped", "POST", "/ui/play")
+        page(c, rec, "panels-stop-off", "POST", "/ui/config", data={"stop_step": "", "stop_loss": "0.5"})
+        page(c, rec, "panels-play-loss", "POST", "/ui/play")
+        page(c, rec, "panels-stop-loss-off", "POST", "/ui/config", data={"stop_loss": ""})
+        page(c, rec, "panels-detailed-on", "POST", "/ui/detailed", data={"detailed": "on"})
+        for k in range(3):
+            page(c, rec, f"panels-phase-{k}", "POST", "/ui/phase")
+        page(c, rec, "panels-focus-row", "POST", "/ui/focus-row", data={"row": "1"})
+        page(c, rec, "panels-focus-row-bad", "POST", "/ui/focus-row", data={"row": "99"})
+        page(c, rec, "panels-guess-bad", "POST", "/ui/guess", data={"kind": "delta", "target": "nope", "value": "1"})
+        page(c, rec, "panels-guess-typed", "POST", "/ui/guess", data={"kind": "delta", "target": "0", "value": "x"})
+        page(c, rec, "panels-guess", "POST", "/ui/guess", data={"kind": "delta", "target": "0", "value": "0.1"})
+        page(c, rec, "panels-guess-none", "POST", "/ui/guess", data={"kind": "change", "target": "0.0.0",
+                                                                     "value": "0.1"})
+        for k in range(3, 7):
+            page(c, rec, f"panels-phase-{k}", "POST", "/ui/phase")
+        page(c, rec, "panels-detailed-off", "POST", "/ui/detailed", data={})
+        page(c, rec, "panels-select", "POST", "/ui/inspect", data={"kind": "edge", "layer": "0", "to": "1",
+                                                                   "from": "0"})
+        page(c, rec, "panels-step-selected", "POST", "/ui/step")
+        page(c, rec, "panels-edit-bad", "POST", "/ui/edit", data={"kind": "weight", "layer": "0", "to": "1",
+                                                                 "from": "0", "value": "x"})
+        page(c, rec, "panels-worksheet", "POST", "/ui/worksheet", data={"kind": "edge", "layer": "0", "to": "1",
+                                                                       "from": "0"})
+        page(c, rec, "panels-worksheet-bad", "POST", "/ui/worksheet", data={"kind": "edge", "layer": "9", "to": "1",
+                                                                           "from": "0"})
+        page(c, rec, "panels-worksheet-check", "POST", "/ui/worksheet/check", data={"q:z": "0.5"})
+        page(c, rec, "panels-worksheet-hint", "POST", "/ui/worksheet/hint", data={"key": "z"})
+        page(c, rec, "panels-worksheet-close", "POST", "/ui/worksheet/close")
+        page(c, rec, "panels-worksheet-none", "POST", "/ui/worksheet/check")
+        page(c, rec, "panels-inspect-close", "POST", "/ui/inspect/close")
+        page(c, rec, "panels-step-closed", "POST", "/ui/step")
+        page(c, rec, "panels-gradcheck", "POST", "/ui/gradient-check")
+        page(c, rec, "panels-after-gradcheck", "POST", "/ui/step")
+        page(c, rec, "panels-after-gradcheck-2", "POST", "/ui/step")
+        page(c, rec, "panels-predict", "POST", "/ui/predict", data={"input_0": "0.5", "input_1": "-1"})
+        page(c, rec, "panels-step-predicted", "POST", "/ui/step")
+        page(c, rec, "panels-predict-bad", "POST", "/ui/predict", data={"input_0": "", "input_1": "-1"})
+        page(c, rec, "panels-share", "POST", "/ui/share")
+        page(c, rec, "panels-import-bad", "POST", "/ui/import", files={"file": ("x.json", b"[]", "application/json")})
+        page(c, rec, "panels-shape-same", "POST", "/ui/shape", data={"action": "remove-neuron", "layer": "5"})
+        page(c, rec, "panels-new-seed", "POST", "/ui/new-seed")
+        page(c, rec, "panels-regenerate", "POST", "/ui/regenerate")
+        page(c, rec, "panels-back-rebuild", "POST", "/ui/back")
+        page(c, rec, "panels-forward-none", "POST", "/ui/forward")
+        page(c, rec, "panels-step-to-undo", "POST", "/ui/step")
+        page(c, rec, "panels-back", "POST", "/ui/back")
+        page(c, rec, "panels-forward", "POST", "/ui/forward")
+        page(c, rec, "panels-select-node", "POST", "/ui/inspect", data={"kind": "node", "layer": "1", "to": "0"})
+        page(c, rec, "panels-edit", "POST", "/ui/edit", data={"kind": "bias", "layer": "0", "to": "0", "value": "0.5"})
+        page(c, rec, "panels-edit-step", "POST", "/ui/step")
+    with TestClient(app) as c:
+        page(c, rec, "panels-diverge", "GET", "/?dataset=plane&activation=relu&output=linear&loss=mse&lr=100")
+        page(c, rec, "panels-diverge-step", "POST", "/ui/epoch")
+        page(c, rec, "panels-diverge-play", "POST", "/ui/play")
+        page(c, rec, "panels-diverge-frame", "POST", "/ui/play-frame")
+
+
+def scenario_lessons(app, rec):
+    with TestClient(app) as c:
+        page(c, rec, "lessons", "GET", "/lessons")
+        page(c, rec, "lesson-page", "GET", "/")
+        page(c, rec, "lesson-answer-none", "POST", "/ui/lesson/answer", data={"value": "1"})
+        page(c, rec, "lesson-card", "GET", "/lessons/forward/hidden")
+        page(c, rec, "lesson-answer-wrong", "POST", "/ui/lesson/answer", data={"value": "1"})
+        page(c, rec, "lesson-answer-text", "POST", "/ui/lesson/answer", data={"value": "x"})
+        page(c, rec, "lesson-step", "POST", "/ui/step")
+        page(c, rec, "lesson-do-card", "GET", "/lessons/training/four-stages")
+        page(c, rec, "lesson-do-answer", "POST", "/ui/lesson/answer", data={"value": "1"})
+        page(c, rec, "lesson-do-step", "POST", "/ui/step")
+        page(c, rec, "lesson-choose-card", "GET", "/lessons/deltas/compare")
+        page(c, rec, "lesson-choose", "POST", "/ui/lesson/answer", data={"value": "nope"})
+        page(c, rec, "lesson-close", "POST", "/ui/lesson/close")
+        page(c, rec, "lesson-after-close", "POST", "/ui/step")
+
+
+def scenario_exercises(app, rec):
+    with TestClient(app) as c:
+        page(c, rec, "exercise-page", "GET", "/")
+        page(c, rec, "exercise-none", "POST", "/ui/exercise/check", data={"value": "1"})
+        page(c, rec, "exercise-link", "GET", "/?exercise=4242")
+        page(c, rec, "exercise-link-bad", "GET", "/?exercise=x")
+        page(c, rec, "exercise-check-wrong", "POST", "/ui/exercise/check", data={"value": "0.123"})
+        page(c, rec, "exercise-check-text", "POST", "/ui/exercise/check", data={"value": "abc"})
+        page(c, rec, "exercise-step", "POST", "/ui/step")
+        page(c, rec, "exercise-new", "POST", "/ui/exercise/new")
+        page(c, rec, "exercise-close", "POST", "/ui/exercise/close")
+
+
+def scenario_live(app, rec):
+    with TestClient(app) as presenter, TestClient(app) as follower:
+        page(presenter, rec, "live-page", "GET", "/")
+        r = page(presenter, rec, "live-start", "POST", "/ui/live/start")
+        code = re.search(r'class="live-code"[^>]*>([A-Z0-9 ]+)<', r.text).group(1).replace(" ", "")
+        seen = frames(app, rec, code, 0)
+        page(follower, rec, "live-follow", "GET", f"/live/{code}")
+        page(presenter, rec, "live-panel", "GET", "/ui/live/panel")
+        page(presenter, rec, "live-page-presenting", "GET", "/")
+        page(presenter, rec, "live-share-presenting", "POST", "/ui/share")
+        for name, url, data in [
+                ("live-step", "/ui/step", {}),
+                ("live-ask-number-early", "/ui/live/ask", {"question": "number:delta"}),
+                ("live-ask-bad", "/ui/live/ask", {"question": "nope:x"}),
+                ("live-ask", "/ui/live/ask", {"question": "direction:0.0.0"}),
+                ("live-focus-held", "/ui/focus-row", {"row": "1"}),
+                ("live-close-poll", "/ui/live/close-poll", {}),
+                ("live-close-poll-none", "/ui/live/close-poll", {}),
+                ("live-ask-again", "/ui/live/ask", {"question": "direction:0.0.0"}),
+                ("live-reveal", "/ui/live/reveal", {}),
+                ("live-epoch", "/ui/epoch", {}),
+                ("live-detailed", "/ui/detailed", {"detailed": "on"}),
+                ("live-phase", "/ui/phase", {}),
+                ("live-rewind", "/ui/rewind", {"step": "1"}),
+                ("live-config", "/ui/config", {"learning_rate": "0.1"}),
+                ("live-reset", "/ui/reset", {}),
+                ("live-stop", "/ui/live/stop", {})]:
+            page(presenter, rec, name, "POST", url, data=data)
+            seen = frames(app, rec, code, seen)
+        page(follower, rec, "live-follow-ended", "GET", f"/live/{code}")
+        page(presenter, rec, "live-panel-ended", "GET", "/ui/live/panel")
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "captured")
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
         old.unlink()
     with tempfile.TemporaryDirectory() as scratch:
+        random.SystemRandom = FixedRandom
+        fixed_codes()
         app = create_app(f"sqlite:///{scratch}/capture.db")
         rec = Recorder(out)
-        for scenario in (scenario_default, scenario_presets, scenario_links, scenario_upload, scenario_api):
+        for scenario in (scenario_default, scenario_presets, scenario_links, scenario_upload, scenario_api,
+                         scenario_panels, scenario_lessons, scenario_exercises, scenario_live):
             scenario(app, rec)
     print(f"{rec.count} answers written to {out}")
 

@@ -30,7 +30,7 @@ COOKIE = "bp_session"
 HTMX = {"HX-Request": "true"}
 TARGET_P50_MS = 5.0
 # Every panel the Step answer must carry as an out-of-band swap.
-OOB_IDS = ("metrics", "message", "network-panel", "output-data", "loss-data", "player")
+OOB_IDS = ("metrics", "message", "network", "output-data", "loss-data", "player")
 STEP_RE = re.compile(r'<svg id="network" data-step="(\d+)"')
 
 

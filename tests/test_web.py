@@ -306,18 +306,23 @@ def test_rewind_after_changing_the_optimizer_starts_it_fresh(client, before, aft
     assert client.post(f"/api/sessions/{sid}/step", json={"steps": 2}).status_code == 200
 
 
-def test_the_contexts_lazy_config_and_setup_link_are_the_sessions():
-    from app.web.render import context
+def test_the_settings_are_built_only_for_the_answers_that_send_them():
+    from app.web.outcome import configured, stepped
+    from app.web.panel_table import context
     from app.web.setup_links import session_query
 
     session = build_session(CreateSession(seed=9, learning_rate=0.1))
-    session.train(3)
-    ctx = context(session, loss_points=[])
-    assert dict(ctx["cfg"]) == session.config() and ctx["cfg"]["dataset"] == session.config()["dataset"]
-    assert str(ctx["setup_url"]) == "/?" + session_query(session)
-    assert ctx["setup_url"].__html__() == str(escape("/?" + session_query(session)))
+    points = session.train(3)
+    ctx = context(session, configured())
+    assert ctx["cfg"] == session.config() and ctx["cfg"]["dataset"] == session.config()["dataset"]
+    assert ctx["setup_url"] == "/?" + session_query(session)
     assert ctx["shape"]["hidden"] == session.config()["layers"][1:-1]
     assert ctx["loss_curve"]["loss"] == session.config()["loss"]
+    # A step sends no settings form, network bar or setup link: their builders do not run.
+    session.config = lambda: pytest.fail("a step's answer built the settings")
+    ctx = context(session, stepped(points))
+    assert not {"cfg", "controls", "setup_url", "shape", "exercise"} & set(ctx)
+    assert ctx["loss_curve"]["points"] == points and ctx["loss_curve"]["mode"] == "extend"
 
 
 def test_play_pauses_when_the_loss_explodes_and_says_so(client):

@@ -15,6 +15,7 @@ from app.ratelimit import Limited, REBUILD
 from .csrf import same_site_post
 from .deps import Current, FormDep
 from .forms import config_changes, control_errors, page_changes
+from .outcome import configured, looked
 from .panels import panels, rebuild
 from .render import PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS
 
@@ -53,7 +54,7 @@ def change_config(request: Request, session: Current, form: FormDep) -> Response
         try:
             page = page_changes(form)
         except FieldError as exc:
-            return panels(request, session, controls=True, errors=control_errors(exc), loss_points=[])
+            return panels(request, session, configured(errors=control_errors(exc)))
         changes = config_changes(form, cfg)
         notice = None
         if changes.get("output_activation", cfg["output_activation"]) != cfg["output_activation"]:
@@ -70,8 +71,8 @@ def change_config(request: Request, session: Current, form: FormDep) -> Response
                 return rebuild(request, session, merged, what, notice, hidden=cfg["layers"][1:-1])
             session.reconfigure(**{k: getattr(merged, k) for k in KEEPING})
         except (ValidationError, FieldError) as exc:
-            return panels(request, session, controls=True, errors=control_errors(exc), loss_points=[])
-        return panels(request, session, controls=True, loss_points=[])
+            return panels(request, session, configured(errors=control_errors(exc)))
+        return panels(request, session, configured())
 
 
 def _rebuilding_change(merged: CreateSession, cfg: dict) -> str:
@@ -110,7 +111,7 @@ def change_shape(request: Request, session: Current,
         elif action == "remove-neuron" and layer <= len(hidden) and hidden[layer - 1] > 1:
             hidden[layer - 1] -= 1
         if hidden == layers[1:-1]:  # nothing to change: keep the trained network
-            return panels(request, session, loss_points=[])
+            return panels(request, session, looked())
         req = session.request.model_copy(update={"layers": [layers[0], *hidden, layers[-1]], "weights": None,
                                                  "biases": None})
         return rebuild(request, session, req, "changing the layers")

@@ -11,6 +11,7 @@ from app.ratelimit import Limited, PAGE, REBUILD
 
 from .csrf import same_site_post
 from .deps import Current
+from .outcome import exercise_changed, exercise_closed
 from .panels import panels, replace
 from .view_state import view_of
 
@@ -31,7 +32,7 @@ def new_exercise(request: Request, session: Current) -> Response:
         fresh = exercise.build(ex, session.id)
         start(session, seed)  # the page state is the session's own: it stays through the rebuild
         view_of(session).worksheet = None
-        return replace(request, session, fresh, "New exercise", detailed=False, transport=True)
+        return replace(request, session, fresh, "New exercise", detailed=False)
 
 
 @router.post("/ui/exercise/check", dependencies=[Limited(PAGE)])
@@ -40,8 +41,7 @@ def check_exercise(request: Request, session: Current, value: Annotated[str, For
     with session.lock:
         state = session.page.exercise
         if state is None:
-            return panels(request, session, loss_points=[], message="Start an exercise first: New exercise.",
-                          exercise_changed=True)
+            return panels(request, session, exercise_changed(message="Start an exercise first: New exercise."))
         text = value.strip()[:40]
         result = exercise.check(exercise.make(state.seed), text)
         if session.page.tally is None:
@@ -57,11 +57,11 @@ def check_exercise(request: Request, session: Current, value: Annotated[str, For
         else:
             result["counted"] = before.get("counted", False)
         state.typed, state.result = text, result
-        return panels(request, session, loss_points=[], exercise_changed=True)
+        return panels(request, session, exercise_changed())
 
 
 @router.post("/ui/exercise/close", dependencies=[Limited(PAGE)])
 def close_exercise(request: Request, session: Current) -> Response:
     with session.lock:
         session.page.exercise = None
-        return panels(request, session, controls=True, loss_points=[], exercise_changed=True)  # the address bar too
+        return panels(request, session, exercise_closed())

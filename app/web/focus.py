@@ -8,6 +8,7 @@ from app.ratelimit import PAGE, Limited
 
 from .csrf import same_site_post
 from .deps import Current
+from .outcome import looked
 from .panels import panels
 from .view_state import view_of
 
@@ -24,13 +25,13 @@ def focus_row(request: Request, session: Current, row: Annotated[str, Form()] = 
         position = int(row) if row.isascii() and row.isdigit() and len(row) <= 6 else None
         if position is None or not size or not position < size:
             shown = f"rows 1 to {size}" if size else "none yet: take a step first"
-            return panels(request, session, loss_points=[], errors={"focus_row": f"Pick a row of the batch: {shown}."})
+            return panels(request, session, looked(errors={"focus_row": f"Pick a row of the batch: {shown}."}))
         room = request.app.state.live.room_of(session)
         if room is not None and room.poll is not None and room.poll.open and position != view.focus_row:
-            return panels(request, session, loss_points=[], errors={"focus_row": (
-                "A question about this row is open: Reveal or cancel it before picking another row.")})
+            return panels(request, session, looked(errors={"focus_row": (
+                "A question about this row is open: Reveal or cancel it before picking another row.")}))
         view.focus_row = position
-        return panels(request, session, loss_points=[])
+        return panels(request, session, looked())
 
 
 def rows_shown(session) -> int:

@@ -15,8 +15,10 @@ from app.ratelimit import CREATE, Limited, PAGE, READ
 
 from .csrf import same_site_post
 from .deps import CookieSession, Current, set_cookie
+from .outcome import configured, lesson_changed, loaded, looked
+from .panel_table import PLAYGROUND, context
 from .panels import panels
-from .render import context, templates
+from .render import templates
 from .view_state import view_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
@@ -61,7 +63,7 @@ def open_card(request: Request, store: StoreDep, session: CookieSession, lesson_
         session.page.lesson.current = card_key
         view = view_of(session)
         view.playing = False
-        response = templates.TemplateResponse(request, "playground.html", context(session))
+        response = templates.TemplateResponse(request, "playground.html", context(session, loaded(), PLAYGROUND))
     set_cookie(response, session)
     return response
 
@@ -73,18 +75,18 @@ def answer(request: Request, session: Current, value: Annotated[str, Form()] = "
         card_key = progress.current(session)
         found = card_of(*card_key.split("/", 1)) if card_key else None
         if found is None:
-            return panels(request, session, loss_points=[], message="Open a lesson card first: /lessons.")
+            return panels(request, session, looked(message="Open a lesson card first: /lessons."))
         lesson, index = found
         card = lesson.cards[index]
         if card.task.kind == "do":
-            return panels(request, session, loss_points=[], lesson_changed=True)
+            return panels(request, session, lesson_changed())
         typed = value.strip()[:40]
         result = progress.check_answer(card, lesson, index, typed)
         state = progress.seen(session, card_key)
         state.update(answer=typed, result=result)
         if result["correct"]:
             progress.mark_done(session, card_key)
-        return panels(request, session, loss_points=[], lesson_changed=True)
+        return panels(request, session, lesson_changed())
 
 
 @router.post("/ui/lesson/close", dependencies=[Limited(PAGE)])
@@ -92,4 +94,4 @@ def close(request: Request, session: Current) -> Response:
     """Leave the lesson: the playground goes on with its network; the progress stays."""
     with session.lock:
         session.page.lesson.current = None
-        return panels(request, session, controls=True, loss_points=[])
+        return panels(request, session, configured())  # the settings carry the address bar's link

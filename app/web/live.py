@@ -25,6 +25,7 @@ from . import page
 from .csrf import same_site_post
 from .deps import Current, set_cookie
 from .live_render import poll_view, present, room_stage, ttl_words
+from .outcome import live_changed, revealed
 from .panels import panels
 from .render import inspector_for, templates
 from .view_state import view_of
@@ -50,9 +51,8 @@ def too_many(request: Request, limit: Limit) -> Response | None:
 
 # ---- the presenter ----
 
-def _present_panels(request: Request, session, errors: dict | None = None, **extra) -> Response:
-    return panels(request, session, loss_points=[], live_present=present(_live(request), session),
-                  live_changed=True, errors=errors, **extra)
+def _present_panels(request: Request, session, **said) -> Response:
+    return panels(request, session, live_changed(present(_live(request), session), **said))
 
 
 @router.post("/ui/live/start", dependencies=[Limited(PAGE)])
@@ -132,8 +132,7 @@ def reveal(request: Request, session: Current) -> Response:
             _live(request).reveal(session, take_step)
         except (DivergenceError, FieldError) as exc:
             return _present_panels(request, session, errors={"poll": exc.message})
-        return panels(request, session, loss_points=points, transport=True,
-                      live_present=present(_live(request), session), live_changed=True)
+        return panels(request, session, revealed(points, present(_live(request), session)))
 
 
 # ---- followers ----
@@ -191,12 +190,11 @@ async def follow(request: Request, code: str) -> Response:
 def _page_context(live, code: str, follower: str, client: str) -> dict:
     room = live.room(code)
     joined = room.ended or live.join(code, follower, client)
-    seq, shared, _ = room_stage(live, room)
+    seq, shared, _, _ = room_stage(live, room)
     ctx = dict(shared)
     count = live.rooms.count(code, room.poll.id) if room.poll else 0
     ctx.update(poll_view(room, count), code=code, spaced=spaced(code), seq=seq, mine=live.mine(code, follower),
-               inspector=None, inspector_step=ctx["metrics"]["step"], step=ctx["metrics"]["step"], errors={},
-               oob=False, error=None if joined else (
+               step=ctx["metrics"]["step"], oob=False, error=None if joined else (
                    f"This room already has as many followers from your network as a class needs "
                    f"({live.max_followers_per_address}): you can watch, but your answers would not be counted."))
     return ctx

@@ -1,6 +1,6 @@
 """The Publisher: every release of a presenting session's lock (app/store working_set) calls on_release; when the
 request changed what the room shows (a step, a phase, a rewind, a setting), the followers' panels are rendered once,
-as out-of-band swaps (templates/partials/live_frame.html), and published as one server-sent event for every stream.
+as out-of-band swaps (the panel table's FRAME layout), and published as one server-sent event for every stream.
 While the presenter plays, frames go out at most every FRAME_INTERVAL: the last state then, with every loss point
 since the last frame.
 """
@@ -14,7 +14,7 @@ from app.live.hub import Hub
 from app.live.model import Room
 from app.live.events import data_lines
 
-from .live_render import render, stage, status
+from .live_render import frame_html, frame_outcome, status
 from .view_state import view_of
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class Publisher:
         extend = (not full and sent.history is session.history and sent.generation == session.history_generation
                   and sent.points <= len(session.history))
         points = session.history[sent.points:] if extend else None
-        html = render("partials/live_frame.html", stage(session, full, points, status(session, room)))
+        html = frame_html(session, frame_outcome(full, points), status(session, room))
         seq = self.hub.publish(room.code, "frame", data_lines(html))
         self._due.discard(room.code)
         self.sent[room.code] = Sent(frame_marks(session), session.history, session.history_generation,

@@ -1,38 +1,32 @@
-"""What a live room shows, as views and HTML: the followers' stage and status line, the question and its count, the
-presenter's panel, and every event's HTML (the frames are published by app/web/live_publisher.py)."""
+"""What a live room shows, as views and HTML: the followers' stage (the panel table's FRAME and FOLLOWING layouts)
+and status line, the question and its count, the presenter's panel, and every event's HTML (the frames are
+published by app/web/live_publisher.py)."""
 from collections import OrderedDict
 from functools import lru_cache
 
 import segno
 
-from app.core.session import MAX_HISTORY, Session
+from app.core.session import Session
 from app.live import polls
 from app.live.model import Room, spaced
 from app.live.service import RoomGone
-from app.views import metrics, network, output, shown, units
 
+from .outcome import Outcome, moved, rebuilt, stepped
+from .panel_data import FollowerData
+from .panel_table import FOLLOWING, FRAME, context, drawn
 from .render import templates
 from .view_state import view_of
 
 
-def stage(session: Session, full: bool, loss_points: list | None, status: dict) -> dict:
-    """The context of the follower's panels: `full` draws the network panel and the whole output figure (a new
-    network or data set); `loss_points` None sends the whole loss curve, else the points to add."""
-    view = view_of(session)
-    oldest, newest = session.kept_steps
-    return {
-        "metrics": metrics.build(session),
-        "rewind": {"oldest": oldest, "newest": newest, "current": session.trainer.step_count},
-        "diagram": network.build(session, view.display or shown.from_step(session), session.detailed, view.focus_row),
-        "output": output.build(session) if full else output.update(session),
-        "loss_curve": {"mode": "replace" if loss_points is None else "extend",
-                       "points": session.history if loss_points is None else loss_points,
-                       "loss": session.trainer.config.loss, "scale": units.scale_words(session.dataset)},
-        "loss_max_points": MAX_HISTORY,
-        "full": full,
-        "readonly": True,  # the network panel and the inspector without the presenter's forms
-        "live": status,
-    }
+def frame_outcome(full: bool, points: list | None) -> Outcome:
+    """What a frame shows happened: new settings or a new network (`full`: the network panel and the whole output
+    figure), steps that added `points` to the loss curve, or another step of the history (the whole curve)."""
+    return rebuilt() if full else moved() if points is None else stepped(points)
+
+
+def frame_html(session: Session, outcome: Outcome, room_status: dict) -> str:
+    """A frame: the panels a follower's view needs after `outcome`, out of band (the caller holds the lock)."""
+    return render("partials/panels.html", context(session, outcome, FRAME, room_status))
 
 
 PHASE_WORDS = {"forward": "the forward pass", "loss": "the loss", "backward": "the backward pass"}
@@ -70,13 +64,15 @@ def render(name: str, ctx: dict) -> str:
 
 
 # The whole stage of a room at an event number, computed once for every follower who joins or resumes there (a
-# class joining at once would otherwise wait in line for the presenter's lock, and hold up the presenter).
+# class joining at once would otherwise wait in line for the presenter's lock, and hold up the presenter): the
+# follower's page's context, a whole frame's, and a dict to keep renders of them in.
 _stages: OrderedDict = OrderedDict()
 STAGES_KEPT = 32
 
 
-def room_stage(live, room: Room) -> tuple[int, dict, dict]:
-    """(event number, the stage's context, a dict to keep renders of it in) of the room as it is now."""
+def room_stage(live, room: Room) -> tuple[int, dict, dict, dict]:
+    """(event number, the follower's page's context, a whole frame's context, a dict to keep renders in) of the
+    room as it is now."""
     seq = live.rooms.latest([room.code]).get(room.code, 0)
     key = (room.code, room.started, seq, room.ended)
     found = _stages.get(key)
@@ -87,7 +83,8 @@ def room_stage(live, room: Room) -> tuple[int, dict, dict]:
         with session.lock:
             seq = live.rooms.latest([room.code]).get(room.code, 0)
             key = (room.code, room.started, seq, room.ended)
-            found = (stage(session, True, None, status(session, room)), {})
+            data = FollowerData(session, frame_outcome(True, None), status(session, room))
+            found = (drawn(data, FOLLOWING), drawn(data, FRAME), {})
         _stages[key] = found
         while len(_stages) > STAGES_KEPT:
             _stages.popitem(last=False)
@@ -96,9 +93,9 @@ def room_stage(live, room: Room) -> tuple[int, dict, dict]:
 
 def whole_frame(live, room: Room) -> tuple[int, str]:
     """The room's whole state as one frame's HTML, rendered once per event number."""
-    seq, ctx, renders = room_stage(live, room)
+    seq, _, ctx, renders = room_stage(live, room)
     if "frame" not in renders:
-        renders["frame"] = render("partials/live_frame.html", ctx)
+        renders["frame"] = render("partials/panels.html", ctx)
     return seq, renders["frame"]
 
 

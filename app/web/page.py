@@ -19,7 +19,9 @@ from .csrf import same_site_post
 from .deps import CookieSession, set_cookie
 from .live_render import present
 from app.core.presets import PRESETS, Preset
-from .render import context, templates
+from .outcome import loaded
+from .panel_table import PLAYGROUND, context
+from .render import templates
 from .setup_links import page_from_query, param_of, request_from_query, session_query
 from .view_state import view_of
 
@@ -94,9 +96,8 @@ def _read_playground(request: Request, store, session: Session | None, preset: s
         if chosen:
             session.detailed = chosen.detailed
         notice, view.notice = notice or view.notice, None
-        response = templates.TemplateResponse(request, "playground.html",
-                                              context(session, message=message, notice=notice,
-                                                      live_present=present(request.app.state.live, session)))
+        shown = loaded(message=message, notice=notice, live_present=present(request.app.state.live, session))
+        response = templates.TemplateResponse(request, "playground.html", context(session, shown, PLAYGROUND))
     set_cookie(response, session)
     return response
 

@@ -12,6 +12,7 @@ from app.ratelimit import Limited, PAGE
 
 from .csrf import same_site_post
 from .deps import Current, FormDep
+from .outcome import looked
 from .panels import panels
 from .view_state import view_of
 
@@ -28,10 +29,10 @@ def open_worksheet(request: Request, session: Current, kind: Annotated[str, Form
         try:
             worksheet.build(session, state)  # an edge or node the network has
         except (FieldError, IndexError, TypeError, ValueError):
-            return panels(request, session, loss_points=[], message="There is no such edge or node to check.")
+            return panels(request, session, looked(message="There is no such edge or node to check."))
         view = view_of(session)
         view.selected, view.worksheet = target, state
-        return panels(request, session, loss_points=[])
+        return panels(request, session, looked())
 
 
 NO_SHEET = "Open a worksheet from the inspector first."
@@ -53,12 +54,12 @@ def check_worksheet(request: Request, session: Current, form: FormDep) -> Respon
     with session.lock:
         sheet = view_of(session).worksheet
         if sheet is None:
-            return panels(request, session, loss_points=[], message=NO_SHEET)
+            return panels(request, session, looked(message=NO_SHEET))
         sheet["typed"] = _typed(form)
         sheet["step"] = session.trainer.step_count + 1
         sheet["row"] = _row(session)
         sheet["checked"] = True
-        return panels(request, session, loss_points=[])
+        return panels(request, session, looked())
 
 
 @router.post("/ui/worksheet/hint", dependencies=[Limited(PAGE)])
@@ -67,7 +68,7 @@ def hint(request: Request, session: Current, form: FormDep) -> Response:
     with session.lock:
         sheet = view_of(session).worksheet
         if sheet is None:
-            return panels(request, session, loss_points=[], message=NO_SHEET)
+            return panels(request, session, looked(message=NO_SHEET))
         key = str(form.get("key", ""))[:80]
         step, row = session.trainer.step_count + 1, _row(session)
         if sheet.get("step") != step or sheet.get("row", row) != row:  # a new step or another row: start over
@@ -75,7 +76,7 @@ def hint(request: Request, session: Current, form: FormDep) -> Response:
         sheet["typed"] = _typed(form) or sheet["typed"]
         sheet["step"], sheet["row"] = step, row
         sheet["hints"][key] = min(sheet["hints"].get(key, 0) + 1, HINT_LEVELS)
-        return panels(request, session, loss_points=[])
+        return panels(request, session, looked())
 
 
 @router.post("/ui/worksheet/close", dependencies=[Limited(PAGE)])
@@ -83,7 +84,7 @@ def close_worksheet(request: Request, session: Current) -> Response:
     """Back to the inspector."""
     with session.lock:
         view_of(session).worksheet = None
-        return panels(request, session, loss_points=[])
+        return panels(request, session, looked())
 
 
 @router.post("/ui/guess", dependencies=[Limited(PAGE)])
@@ -95,17 +96,17 @@ def make_guess(request: Request, session: Current, form: FormDep) -> Response:
         following = view.step.following(session.trainer.net.n_layers)
         ask = guess_view.choices(session, following) if session.detailed else None
         if ask is None or ask["kind"] != kind:
-            return panels(request, session, loss_points=[], message="Nothing was guessed: a guess comes in a detailed "
-                                                                    "step, before Backward or before Update.")
+            return panels(request, session, looked(message="Nothing was guessed: a guess comes in a detailed step, "
+                                                           "before Backward or before Update."))
         if target not in {o["value"] for o in ask["options"]}:
-            return panels(request, session, loss_points=[], errors={"guess": "Pick a δ or a weight from the list."})
+            return panels(request, session, looked(errors={"guess": "Pick a δ or a weight from the list."}))
         try:
             value = float(text.replace("−", "-"))
             if not math.isfinite(value) or (kind == "change" and value < 0):
                 raise ValueError
         except ValueError:
             words = "a size of at least 0 (the direction is its own choice)" if kind == "change" else "a number"
-            return panels(request, session, loss_points=[], errors={"guess": f"Type {words}."}, guess_typed=text)
+            return panels(request, session, looked(errors={"guess": f"Type {words}."}, guess_typed=text))
         step = session.trainer.step_count + 1
         guess = {"step": step, "kind": kind, "value": value}
         if kind == "delta":  # of the row the diagram shows
@@ -115,4 +116,4 @@ def make_guess(request: Request, session: Current, form: FormDep) -> Response:
         # One guess per phase: a new one replaces it. Guesses of older steps go.
         view.guesses = [g for g in view.guesses if g["step"] == step and not (
             g["kind"] == kind and (kind == "change" or g["layer"] == guess["layer"]))] + [guess]
-        return panels(request, session, loss_points=[], guess_saved="Saved: now click the button above to reveal it.")
+        return panels(request, session, looked(guess_saved="Saved: now click the button above to reveal it."))

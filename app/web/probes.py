@@ -19,6 +19,7 @@ from app.views.shown import from_forward
 from .csrf import same_site_post
 from .deps import Current, FormDep
 from .forms import error_text
+from .outcome import edited, gradient_checked, inspected, looked, predicted
 from .panels import panels
 from .render import inspector_for, templates
 from .view_state import view_of
@@ -37,8 +38,8 @@ def _gradient_check(request: Request, session: Session) -> Response:
         try:
             result = gradient_check_view.build(session)
         except FieldError as exc:
-            return panels(request, session, message=exc.message, loss_points=[])
-        return panels(request, session, loss_points=[], gradcheck=result)
+            return panels(request, session, looked(message=exc.message))
+        return panels(request, session, gradient_checked(result))
 
 
 @router.post("/ui/predict", dependencies=[Limited(PREDICT)])
@@ -50,13 +51,13 @@ def predict(request: Request, session: Current, form: FormDep) -> Response:
             if not all(math.isfinite(v) and abs(v) <= 1e6 for v in raw):
                 raise ValueError
         except ValueError:
-            return panels(request, session, loss_points=[], errors={"predict": "Enter a number (up to 1e6) "
-                                                                               "for every input."})
+            return panels(request, session, predicted(None, errors={"predict": "Enter a number (up to 1e6) for "
+                                                                               "every input."}))
         words = ", ".join(f"{n} = {v:g}" for n, v in zip(names, raw))
         view = view_of(session)
         view.forget()
         view.show(from_forward(session, "predict", np.array([raw]), words))
-        return panels(request, session, loss_points=[], predicted=raw)
+        return panels(request, session, predicted(raw))
 
 
 @router.post("/ui/edit", dependencies=[Limited(PAGE)])
@@ -71,16 +72,15 @@ def edit(request: Request, session: Current, form: FormDep) -> Response:
             target = (form.get("kind"), form.get("layer"), form.get("from"), form.get("to"))
             # The message goes beside the inspector's edit form, which exists only for a real weight or bias.
             if target[0] not in ("weight", "bias") or inspector_for(session, *target) is None:
-                return panels(request, session, loss_points=[], message=f"Nothing was edited. {message}")
-            return panels(request, session, loss_points=[], errors={"edit": message}, inspect=target)
+                return panels(request, session, looked(message=f"Nothing was edited. {message}"))
+            return panels(request, session, inspected(target, errors={"edit": message}))
         rows, _, _ = session.trainer.next_batch()
         raw = session.dataset.raw_train_x[rows]
         view_of(session).show(from_forward(session, "edit", raw, f"the next batch ({len(rows)} "
                                                                  f"row{'s' * (len(rows) != 1)}) after the edit",
                                            rows.tolist()))
-        return panels(request, session, loss_points=None,
-                      notice=f"Set {req.kind} to {req.value:g}. Nothing else changed.",
-                      inspect=(req.kind, req.layer, req.source, req.to))
+        return panels(request, session, edited((req.kind, req.layer, req.source, req.to),
+                                               notice=f"Set {req.kind} to {req.value:g}. Nothing else changed."))
 
 
 @router.get("/ui/inspect", dependencies=[Limited(PAGE)])

@@ -19,6 +19,7 @@ from .forms import error_text
 from .render import templates
 from .view_state import view_of
 from .deps import Current, set_cookie
+from .outcome import shared
 from .panels import panels, replace
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
@@ -48,7 +49,7 @@ def share(request: Request, store: StoreDep, session: Current) -> Response:
     with session.lock:
         snapshot_id = store.share(session)
         url = str(request.url_for("open_share", snapshot_id=snapshot_id))
-        return panels(request, session, loss_points=[], shared={"url": url, "step": session.trainer.step_count})
+        return panels(request, session, shared({"url": url, "step": session.trainer.step_count}))
 
 
 @router.get("/ui/api-access", dependencies=[Limited(READ)], response_class=HTMLResponse)
@@ -105,7 +106,7 @@ def import_state(request: Request, session: Current, file: Annotated[UploadFile,
             restored = from_document(doc, session.id)
         except (ValidationError, FieldError) as exc:
             message = error_text(exc)
-            return panels(request, session, loss_points=[], errors={"import": message}, shared={})
+            return panels(request, session, shared(None, errors={"import": message}))
         return replace(request, session, restored, f"importing {file.filename or 'a file'}",
-                       detailed=restored.detailed, transport=True,
+                       detailed=restored.detailed,
                        notice=f"Imported {file.filename or 'the file'}: step {restored.trainer.step_count}.")

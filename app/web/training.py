@@ -16,6 +16,7 @@ from app.ratelimit import Limited, PAGE, TRAIN, WORK
 
 from .csrf import same_site_post
 from .deps import Current
+from .outcome import configured, moved, phase_taken, played, rebuilt, refused, stepped, toggled
 from .panels import panels
 from .view_state import view_of
 
@@ -28,37 +29,38 @@ PICTURE_ROWS = GRID * GRID + HEATMAP_GRID * HEATMAP_GRID
 FRAME_WORK = 100_000_000
 
 
-def _train_held(request: Request, session: Session, steps: int | None, transport: bool = False,
+def _train_held(request: Request, session: Session, steps: int | None, starts_play: bool = False,
                 play: bool = False) -> Response:
     """Train `steps` steps (None: to the end of the epoch). A Play frame (`play`) ends at the first step whose
-    train loss is below the stop loss, and then Play stops and says why, as it does at the stop step."""
+    train loss is below the stop loss, and then Play stops and says why, as it does at the stop step.
+    `starts_play`: the first frame of Play, whose answer shows Pause."""
     view = view_of(session)
     stop_loss = view.stop_loss if play else None
     try:
         points = session.train(steps, None if stop_loss is None else lambda point: point[1] < stop_loss)
     except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
         view.playing = False
-        return panels(request, session, message=exc.message, loss_points=[], transport=True)
+        return panels(request, session, played(message=exc.message))
     if play and (reason := view.stop_reason(points)) is not None:
         view.playing = False
-        return panels(request, session, loss_points=points, transport=True, notice=reason)
+        return panels(request, session, played(points, notice=reason))
     if view.playing and (explosion := session.loss_explosion()) is not None:
         # The steps stand (they are finite), but Play stops before the loss becomes astronomically large.
         low, now, steps_between = explosion
         view.playing = False
-        return panels(request, session, loss_points=points, transport=True,
-                      message=f"Play paused: the loss grew from {low:.3g} to {now:.3g} in {steps_between} "
-                              f"step{'s' * (steps_between != 1)}: lower the learning rate or go Back.")
-    return panels(request, session, loss_points=points, transport=transport)
+        return panels(request, session, played(points, message=(
+            f"Play paused: the loss grew from {low:.3g} to {now:.3g} in {steps_between} "
+            f"step{'s' * (steps_between != 1)}: lower the learning rate or go Back.")))
+    return panels(request, session, played(points) if starts_play else stepped(points))
 
 
-def _play_held(request: Request, session: Session, transport: bool = False) -> Response:
+def _play_held(request: Request, session: Session, starts_play: bool = False) -> Response:
     """One Play frame, unless a stop condition is met already (or was just set): then Play stops and says why."""
     view = view_of(session)
     if (reason := view.stop_reason([])) is not None:
         view.playing = False
-        return panels(request, session, loss_points=[], transport=True, notice=reason)
-    return _train_held(request, session, frame_steps(session), transport, play=True)
+        return panels(request, session, played(notice=reason))
+    return _train_held(request, session, frame_steps(session), starts_play, play=True)
 
 
 @router.post("/ui/step", dependencies=[Limited(TRAIN, WORK)])
@@ -77,7 +79,7 @@ async def epoch(request: Request, store: StoreDep, budget: BudgetDep, session: C
 async def play(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     def work() -> Response:
         view_of(session).playing = True
-        return _play_held(request, session, transport=True)
+        return _play_held(request, session, starts_play=True)
 
     return await scheduler.locked(store, session, work, frame_cost(session), budget)
 
@@ -87,7 +89,7 @@ async def play_frame(request: Request, store: StoreDep, budget: BudgetDep, sessi
     def work() -> Response:
         view = view_of(session)
         if not view.playing:
-            return panels(request, session, loss_points=[], transport=True)
+            return panels(request, session, played())
         return _play_held(request, session)
 
     return await scheduler.locked(store, session, work, frame_cost(session), budget)
@@ -111,17 +113,17 @@ def change_speed(request: Request, session: Current, speed: Annotated[str, Form(
     """Play's speed. The settings form is sent back too: it carries the setup link the address bar shows."""
     with session.lock:
         if speed not in SPEEDS:
-            return panels(request, session, loss_points=[], transport=True,
-                          message=f"Speed must be one of {', '.join(SPEED_WORDS.values())}.")
+            words = ", ".join(SPEED_WORDS.values())
+            return panels(request, session, refused(message=f"Speed must be one of {words}."))
         view_of(session).speed = speed
-        return panels(request, session, loss_points=[], controls=True)
+        return panels(request, session, configured())
 
 
 @router.post("/ui/pause", dependencies=[Limited(PAGE)])
 async def pause(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
         view_of(session).playing = False
-        return panels(request, session, loss_points=[], transport=True)
+        return panels(request, session, played())
 
     return await scheduler.locked(store, session, work, costs.step_cost(session, 0, PICTURE_ROWS))
 
@@ -133,7 +135,7 @@ def toggle_detailed(request: Request, session: Current, detailed: Annotated[str,
         view = view_of(session)
         view.forget()
         view.playing = False
-        return panels(request, session, loss_points=[], transport=True)
+        return panels(request, session, toggled())
 
 
 @router.post("/ui/phase", dependencies=[Limited(TRAIN)])
@@ -144,15 +146,15 @@ def take_phase(request: Request, session: Current) -> Response:
         # A live room's open question: its answer must not show before the reveal.
         coming = view.step.following(session.trainer.net.n_layers)[0]
         if (held := request.app.state.live.holds_back(session, coming)) is not None:
-            return panels(request, session, message=held, loss_points=[], transport=True)
+            return panels(request, session, refused(message=held))
         try:
             step, points = view.step.advance(session)
         except (DivergenceError, FieldError) as exc:
             view.forget()
             view.playing = False
-            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+            return panels(request, session, refused(message=exc.message))
         view.show(from_phase(session, step.phase, step.layer, step.trace), step)
-        return panels(request, session, loss_points=points, transport=True)
+        return panels(request, session, phase_taken(points))
 
 
 @router.post("/ui/back", dependencies=[Limited(PAGE)])
@@ -162,11 +164,11 @@ def back(request: Request, session: Current) -> Response:
         try:
             replaced = session.back()
         except FieldError as exc:
-            return panels(request, session, message=exc.message, loss_points=[], transport=True)
+            return panels(request, session, refused(message=exc.message))
         if replaced is not None:
-            return panels(request, session, controls=True, notice=f"Back to the network before {replaced.what}: "
-                                                                  f"step {session.trainer.step_count}.")
-        return panels(request, session, transport=True)
+            return panels(request, session, rebuilt(notice=f"Back to the network before {replaced.what}: "
+                                                           f"step {session.trainer.step_count}."))
+        return panels(request, session, moved())
 
 
 @router.post("/ui/forward", dependencies=[Limited(PAGE)])
@@ -176,8 +178,8 @@ def forward(request: Request, session: Current) -> Response:
         try:
             session.forward()
         except FieldError as exc:
-            return panels(request, session, message=exc.message, loss_points=[], transport=True)
-        return panels(request, session, transport=True)
+            return panels(request, session, refused(message=exc.message))
+        return panels(request, session, moved())
 
 
 @router.post("/ui/rewind", dependencies=[Limited(PAGE)])
@@ -187,5 +189,5 @@ def rewind(request: Request, session: Current, step: Annotated[str, Form()]) -> 
             session.rewind(int(step))
         except (ValueError, FieldError) as exc:
             text = exc.message if isinstance(exc, FieldError) else "step must be a whole number."
-            return panels(request, session, message=text, loss_points=[], transport=True)
-        return panels(request, session, transport=True)
+            return panels(request, session, refused(message=text))
+        return panels(request, session, moved())

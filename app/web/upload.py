@@ -17,6 +17,7 @@ from app.ratelimit import REBUILD, STORED_QUOTA, Limited, take_bytes
 from .csrf import same_site_post
 from .forms import control_errors
 from .deps import Current
+from .outcome import configured
 from .panels import panels, rebuild
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post)])
@@ -44,7 +45,7 @@ def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, F
                            hidden=cfg["layers"][1:-1])
         except (ValidationError, FieldError) as exc:
             message = "; ".join(control_errors(exc).values())
-            return panels(request, session, controls=True, loss_points=[], errors={"csv": message})
+            return panels(request, session, configured(errors={"csv": message}))
 
 
 def loaded_words(session: Session, name: str) -> str:
