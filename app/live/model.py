@@ -38,6 +38,7 @@ class Poll:
     target: dict
     step: int  # the presenter's step when it was asked: the poll is about step + 1
     result: dict | None = None  # once revealed, or {"cancelled": reason}
+    folded: bool = False  # a revealed result folds away once the room moves on from its step (polls.due_to_fold)
     # The state it was asked in (polls.fingerprint), and the answer read from that state's proposal; neither is
     # ever sent to followers.
     fingerprint: str = ""

@@ -146,6 +146,18 @@ def answer_key(session: Session, poll: Poll) -> dict:
             "detail": f"{want!r} to full precision{_batch_words(trace, row)}"}
 
 
+def revealed(poll: Poll | None) -> bool:
+    """Whether `poll` has its class's result (not open, closing or cancelled)."""
+    return poll is not None and poll.result is not None and "answer" in poll.result
+
+
+def due_to_fold(poll: Poll | None, step: int) -> bool:
+    """Whether a revealed result folds away now that the room is at `step`: Reveal takes step `poll.step + 1` and
+    shows the result there; any other step (the next one, Play, a rewind, a new network) folds it, once and for good
+    (a fold never reopens on its own; a click on it does, on each screen)."""
+    return revealed(poll) and not poll.folded and step != poll.step + 1
+
+
 def normal_answer(poll: Poll, raw: str) -> str:
     """A follower's answer as stored; FieldError("answer") when it is not one."""
     text = (raw or "").strip()

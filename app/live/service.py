@@ -157,6 +157,14 @@ class Live:
         self.rooms.save(room)
         self.publish(room, "poll", session)
 
+    def fold_if_moved(self, session: Session, room: Room) -> None:
+        """A revealed result folds away once the room moves on from the step Reveal took (polls.due_to_fold): the
+        class is sent the folded question. The caller holds the session's lock."""
+        if polls.due_to_fold(room.poll, session.trainer.step_count):
+            room.poll.folded = True
+            self.rooms.save(room)
+            self.publish(room, "poll", session)
+
     def holds_back(self, session: Session, phase: str) -> str | None:
         """Why a detailed step may not show `phase` now: the backward pass and the update would show an open
         question's answer before its reveal."""

@@ -90,6 +90,7 @@ class Publisher:
             return
         # Before any frame is held back: a change of the state an open question was asked in cancels it now.
         self.live.cancel_if_moved(session, room)
+        self.live.fold_if_moved(session, room)  # ... and a revealed result folds away once the room moves on
         with self._guard:
             sent = self.sent.get(code)
             if sent is not None and _same(sent.marks, marks):

@@ -113,7 +113,15 @@ def poll_view(room: Room, count: int) -> dict:
     poll = room.poll
     choices = [(c, c.capitalize() if poll.kind == "direction" else c) for c in poll.choices] if poll else []
     return {"code": room.code, "poll": poll, "choices": choices, "count": count, "count_text": answers_text(count),
-            "ended": room.ended, "result": poll.result if poll else None}
+            "ended": room.ended, "result": poll.result if poll else None, "folded": folded_words(poll)}
+
+
+def folded_words(poll) -> str | None:
+    """A folded result's one line (what its fold opens on is the question and the class's answers); None while the
+    result is shown whole, or there is none."""
+    if poll is None or not poll.folded or not polls.revealed(poll):
+        return None
+    return f"Step {poll.step + 1}'s question: the answer was {poll.result['label']}. {poll.result['tally']}"
 
 
 def answers_text(count: int) -> str:
@@ -152,7 +160,7 @@ def event_html(kind: str, room: Room, live, session: Session | None) -> str:
 def expired_html(live, code: str) -> str:
     """The end event of a room that timed out: its status line, its question (none now) and nothing else."""
     ctx = {"oob": True, "live": expired_status(code, live.ttl), "poll": None, "result": None, "step": None,
-           "code": code}
+           "code": code, "folded": None}
     # Nothing of it is kept: there is no copy to take any more.
     return (render("partials/live_status.html", ctx) + render("partials/live_poll.html", ctx)
             + '<div id="live-copy" hx-swap-oob="true"></div>')
