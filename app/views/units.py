@@ -71,8 +71,8 @@ def scale_words(dataset: Dataset) -> str:
 def value_words(dataset: Dataset, network: float, data: float) -> str:
     """An output or target for the narration: in the data's units, and the network's own number beside it when
     the targets are scaled ("$152,300 (0.523 to the network)")."""
-    if not scaled(dataset):
-        return in_units(data, dataset.unit)
+    if not scaled(dataset):  # the network's own number: as the narration writes them, unless it has a unit
+        return in_units(data, dataset.unit) if dataset.unit else six_digits(data)
     return f"{in_units(data, dataset.unit)} ({six_digits(network)} to the network)"
 
 
