@@ -157,8 +157,7 @@ def test_the_house_price_preset_speaks_in_dollars(client):
     assert re.search(r'<dt>Train RMSE</dt><dd id="metric-train-rmse" data-value="[^"]+">\$4[0-9],[0-9]{3}</dd>', text)
     page = html.unescape(client.get("/").text)
     assert ("Mean half_sse over all train and test rows after every step, on the network's scale: price "
-            "standardised (mean 0, standard deviation 1 over the training rows); the RMSE above is in the data's "
-            "own units.") in page
+            "standardised (mean 0, standard deviation 1 over the training rows); the RMSE above is in dollars.") in page
 
 
 def test_the_rmse_is_in_the_datas_units_and_absent_for_classification(client):

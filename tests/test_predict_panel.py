@@ -105,5 +105,5 @@ def test_a_refused_input_does_not_show_the_last_answer_as_its_own(client):
 def test_large_values_read_with_grouped_thousands_not_exponents():
     from app.views.units import in_units
     assert [in_units(v, "") for v in (181492.3, 1234567.0, 12345.67, 0.5, -250000.0)] == [
-        "181,492", "1,234,567", "12,345.7", "0.5", "-250,000"]
+        "181,492", "1,234,567", "12,346", "0.5", "−250,000"]  # whole from 1,000 up (app/views/units.py amount)
     assert in_units(150000.0, "$") == "$150,000"

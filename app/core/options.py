@@ -162,6 +162,11 @@ OPTIONS: tuple[Option, ...] = (
            default_words="as `standardize` for CSV data, the house prices and inline rows; false otherwise"),
     Option("dataset.csv", str | None, None, "CSV text: a header row, then numeric rows."),
     Option("dataset.target_columns", list[str] | None, None, "CSV columns to predict."),
+    Option("dataset.unit", str | None, None, "CSV data: the targets' unit as the page writes it (\"$\", \"kg\", "
+           "\"points\"; up to 12 printable characters); \"\" for none. Units only change the page's words, never "
+           "a number.", bounds={"max_length": 12},
+           default_words="read from the target column's name: price_usd → $, cost_eur → €, weight_kg → kg "
+                         "(app/datasets/units.py); none otherwise"),
     Option("dataset.task", Literal["regression", "classification"] | None, None,
            "CSV and inline data: classification reads one integer target column as class ids (inline rows may "
            "also be one-hot).", default_words="regression; inline one-hot targets under softmax: classification"),
@@ -274,7 +279,7 @@ def _allowed(o: Option) -> str:
         return ", ".join(o.choices)
     if o.field == "dataset.name":
         return ", ".join(DATASETS)
-    words = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+    words = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "max_length": "characters ≤"}
     return ", ".join(f"{words[k]} {v:,}" for k, v in o.bounds.items()) or "—"
 
 

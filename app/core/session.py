@@ -225,7 +225,7 @@ def build_session(req: CreateSession, session_id: str | None = None, hidden: lis
     else:
         dataset = build_dataset(
             spec.name, samples=spec.samples, noise=spec.noise, train_fraction=spec.train_fraction, seed=seed,
-            features=spec.features, csv=spec.csv, target_columns=spec.target_columns,
+            features=spec.features, csv=spec.csv, target_columns=spec.target_columns, unit=spec.unit,
             limits=Limits(max_samples=caps.max_samples, max_csv_bytes=caps.max_csv_bytes,
                           max_columns=caps.max_neurons + 8),
             **common,
@@ -267,5 +267,6 @@ def check_probabilities(dataset: Dataset, field: str) -> None:
 
 def resolved_data(dataset: Dataset) -> dict:
     """The data settings whose defaults depend on the data, as the dataset resolved them."""
-    return {"standardize": dataset.mean is not None, "task": dataset.task,
-            "scale_targets": dataset.target_scaling in ("standardised", "range")}
+    resolved = {"standardize": dataset.mean is not None, "task": dataset.task,
+                "scale_targets": dataset.target_scaling in ("standardised", "range")}
+    return {**resolved, "unit": dataset.unit} if dataset.name == "csv" else resolved

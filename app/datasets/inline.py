@@ -20,6 +20,7 @@ INLINE_OWN = {
     "features": "the rows are the network's inputs as they are",
     "csv": "the rows are given as inputs and targets",
     "target_columns": "the targets are given as targets",
+    "unit": "a unit is read from, or given for, a CSV's target columns",
 }
 
 

@@ -5,7 +5,7 @@ Rows given in a request are inline_dataset's (inline.py); both become a Dataset 
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from .features import DEFAULT_FEATURES, check_features
 from .messages import count, quote
 from .registry import DATASETS
 from .tables import Table
+from .units import check_unit, units_of
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ PLANE_DOMAIN = ((-6.0, 6.0), (-6.0, 6.0))  # TF Playground's plotting box
 def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, train_fraction: float | None = None,
                   seed: int = 1, standardize: bool | None = None, scale_targets: bool | None = None,
                   features: list[str] | None = None, csv: str | bytes | None = None,
-                  target_columns: list[str] | None = None, task: str | None = None, output_activation: str | None = None,
+                  target_columns: list[str] | None = None, task: str | None = None, unit: str | None = None,
+                  output_activation: str | None = None,
                   output_size: int | None = 1, limits: Limits = Limits()) -> Dataset:
     """Generate or load a named data set, shuffle and split it, expand features, standardise, encode targets.
 
@@ -61,7 +63,8 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
         shown = f" {quote(name)}" if isinstance(name, str) else ""
         raise FieldError("dataset.name", f"Unknown dataset{shown}; choose one of {', '.join(DATASETS)}.")
     info = DATASETS[name]
-    check_options_apply(name, samples=samples, noise=noise, csv=csv, target_columns=target_columns, task=task)
+    check_options_apply(name, samples=samples, noise=noise, csv=csv, target_columns=target_columns, task=task,
+                        unit=unit)
     check_seed(seed)
     fraction = check_fraction(info.default_train_fraction if train_fraction is None else train_fraction)
     if info.takes_features:
@@ -93,6 +96,10 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
         else:
             table = parse_csv(csv, target_columns or [], task or "regression", limits.max_csv_bytes,
                               limits.max_columns, limits.max_samples)
+            # Regression targets' unit: as given, else read from their column names (price_usd: dollars).
+            given = None if unit is None else check_unit(unit)
+            if table.classes is None:
+                table = replace(table, unit=units_of(table.target_names) if given is None else given)
         order = np.random.default_rng(seed).permutation(len(table.x))
 
     n_train = split_point(len(order), fraction)
@@ -109,9 +116,10 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
                     output_size=output_size, symmetric=info.symmetric_targets, domain=domain)
 
 
-def check_options_apply(name, *, samples=None, noise=0.0, csv=None, target_columns=None, task=None) -> None:
+def check_options_apply(name, *, samples=None, noise=0.0, csv=None, target_columns=None, task=None,
+                        unit=None) -> None:
     """FieldError naming the first data option that would have no effect on the named set: samples and noise
-    (generated sets only), csv and target_columns (the csv set only), a task other than the set's own."""
+    (generated sets only), csv, target_columns and unit (the csv set only), a task other than the set's own."""
     info = DATASETS[name]
     if info.fixed and samples is not None:
         rows = f"the rows of its file" if name in ("csv", "iris") else count(info.default_samples, "fixed row")
@@ -126,6 +134,9 @@ def check_options_apply(name, *, samples=None, noise=0.0, csv=None, target_colum
     if name != "csv" and target_columns is not None:
         raise FieldError("dataset.target_columns", f"target_columns picks a CSV's columns to predict; dataset "
                                                    f"'{name}' has its own targets, so leave it out.")
+    if name != "csv" and unit is not None:
+        raise FieldError("dataset.unit", f"unit names a CSV's target unit; dataset '{name}' has its own "
+                                         "(or none), so leave it out.")
     if info.task is not None and task is not None and task != info.task:
         raise FieldError("dataset.task", f"Dataset '{name}' is {info.task}, so it cannot be trained as {task}; "
                                          "task is for CSV and inline data.")

@@ -12,7 +12,7 @@ from app.engine.activations import class_threshold
 
 from .colors import display_range, finite, rgb
 from .png import data_uri
-from .units import in_units
+from .units import CURRENCIES, in_units, unit_words
 
 GRID = 64
 POSITIVE, NEGATIVE = "#0877bd", "#f59322"
@@ -141,10 +141,18 @@ def curve_fit(session: Session) -> tuple[list, list]:
 
 
 def _axis_title(data, k: int = 0) -> str:
-    return f"{data.target_names[k]} ({UNIT_WORDS[data.unit]})" if data.unit in UNIT_WORDS else data.target_names[k]
+    return f"{data.target_names[k]} ({unit_words(data.unit)})" if data.unit else data.target_names[k]
 
 
-UNIT_WORDS = {"$": "dollars"}
+def target_axis(data, title: str) -> dict:
+    """An axis of target values: its title (with the unit in words), thousands grouped and no "k" abbreviations,
+    as the page writes numbers in the data's units (app/views/units.py), a currency before each tick."""
+    axis = {"title": {"text": title}, "separatethousands": True, "exponentformat": "power"}
+    if data.unit in CURRENCIES:
+        axis["tickprefix"] = data.unit
+    return axis
+
+
 MARKER = {"size": 15, "symbol": "x-thin", "color": "#1f2933", "line": {"width": 3, "color": "#1f2933"}}
 
 
@@ -171,7 +179,7 @@ def curve(session: Session) -> dict:
     traces.append({"type": "scatter", "mode": "lines", "name": "network", "x": xs, "y": fit,
                    "line": {"color": "#1f2933", "width": 2.5}})
     return {"data": traces, "layout": {"xaxis": {"title": {"text": data.input_names[0]}},
-                                       "yaxis": {"title": {"text": _axis_title(data)}}}}
+                                       "yaxis": target_axis(data, _axis_title(data))}}
 
 
 def predicted_vs_actual(session: Session) -> dict:
@@ -189,9 +197,9 @@ def predicted_vs_actual(session: Session) -> dict:
                        "y": o.ravel().tolist(), "marker": {"size": 6, "color": color, "opacity": 0.7}})
     traces.append({"type": "scatter", "mode": "lines", "name": "perfect", "x": [lo, hi], "y": [lo, hi],
                    "line": {"color": "#9aa5b1", "dash": "dot"}})
-    unit = f" ({UNIT_WORDS[data.unit]})" if data.unit in UNIT_WORDS else ""
-    return {"data": traces, "layout": {"xaxis": {"title": {"text": f"actual target{unit}"}},
-                                       "yaxis": {"title": {"text": f"network output{unit}"}}}}
+    unit = f" ({unit_words(data.unit)})" if data.unit and regression else ""
+    return {"data": traces, "layout": {"xaxis": target_axis(data, f"actual target{unit}"),
+                                       "yaxis": target_axis(data, f"network output{unit}")}}
 
 
 def kind_of(session: Session) -> str:
@@ -240,12 +248,13 @@ def hint(session: Session, kind: str) -> str:
     if kind == "boundary":
         if data.task == "regression" and data.target_scaling in ("standardised", "range"):
             middle = "the training mean" if data.target_scaling == "standardised" else "the middle of its range"
+            unit = f" in {unit_words(data.unit)}" if data.unit else ""
             background = (f"Background: the network's {data.target_names[0]} (blue above {middle}, orange below); "
-                          f"hover a point for its {data.target_names[0]}.")
+                          f"hover a point for its {data.target_names[0]}{unit}.")
         else:
             background = "Background: network output (blue positive, orange negative)."
         return f"{background} Filled points train, outlined points test; click the legend to hide a set."
-    units = f", in {UNIT_WORDS[data.unit]}" if data.unit in UNIT_WORDS else ""
+    units = f", in {unit_words(data.unit)}" if data.unit else ""
     if kind == "curve":
         return f"Line: the network's output over the input range; points: the data{units}."
     return (f"Each point is one row and output: actual target across, network output up{units}. Points on the "

@@ -17,9 +17,12 @@ export function syncAddress() {
 
 // A newly chosen CSV predicts its own last column by default, not the previous file's target: the field is
 // cleared (the server then takes the last column) and filled with that column's name once the header is read.
+// Its unit, too, is the new file's: Unit of the target is cleared, and the server reads it from the column name.
 function guessTarget(event) {
   if (event.target.id !== "f-csv") return;
   const targets = document.getElementById("f-targets"), file = event.target.files && event.target.files[0];
+  const unit = document.getElementById("f-unit");
+  if (unit) unit.value = "";
   if (!targets) return;
   targets.value = "";
   if (!file || !file.slice) return;

@@ -1,7 +1,10 @@
 """Answers htmx does not swap (a rate limit, a busy session, a failure) still reach the page as a message."""
 import json
+import re
 
 from playwright.sync_api import expect
+
+from .waits import answered
 
 
 def open_page(page, live_server):
@@ -73,7 +76,7 @@ def test_a_csv_over_the_cap_is_refused_beside_its_control_without_being_sent(pag
     big.write_bytes(b"a,y\n" + b"1,2\n" * 300_000)  # 1.2 MB, over the 1 MB cap
     page.get_by_text("Your own data (CSV)").click()
     page.set_input_files("#f-csv", str(big))
-    page.get_by_role("button", name="Upload and train").click()
+    page.get_by_role("button", name="Load data").click()
     expect(page.locator("#f-csv-size")).to_have_text("big.csv is 1,201 KB; the limit is 1,000 KB. "
                                                      "Choose a smaller file.")
     assert sent == [] and console_errors == []
@@ -81,7 +84,7 @@ def test_a_csv_over_the_cap_is_refused_beside_its_control_without_being_sent(pag
     small.write_text("a,y\n1,2\n3,4\n5,7\n")
     page.set_input_files("#f-csv", str(small))
     expect(page.locator("#f-csv-size")).to_have_count(0)
-    page.get_by_role("button", name="Upload and train").click()
+    page.get_by_role("button", name="Load data").click()
     expect(page.locator("#message")).to_contain_text("Loaded small.csv: predicting y (regression), with a linear output")
 
 
@@ -113,3 +116,50 @@ def test_a_second_and_third_csv_upload_predict_their_own_last_column(playground,
         expect(page.locator("#message")).to_contain_text(f"Loaded {name}: predicting {last}")
         if page.locator("details.upload").get_attribute("open") is None:  # the redrawn form may be closed
             page.locator("details.upload summary").click()
+
+
+def test_a_price_usd_upload_reads_in_dollars_and_a_new_file_reads_its_own_unit(playground, tmp_path):
+    """The unit is read from the target column's name, shown in the form to correct, used in the metrics after a
+    Step, and a newly chosen file clears it so that its own column name is read."""
+    page = playground
+    homes = tmp_path / "homes.csv"
+    homes.write_text("size_m2,rooms,price_usd\n48,1,152300\n65,2,181500\n80,3,212000\n95,3,239900\n"
+                     "120,4,287500\n55,2,164000\n72,2,196800\n88,3,226400\n")
+    page.locator("details.upload summary").click()
+    page.set_input_files("#f-csv", str(homes))
+    with answered(page, "/ui/upload"):
+        page.get_by_role("button", name="Load data").press("Enter")  # the keyboard alone
+    expect(page.locator("#message")).to_contain_text("Its values are in dollars ($), read from the column name "
+                                                     "price_usd")
+    expect(page.locator("#f-unit")).to_have_value("$")
+    expect(page.locator("#metric-step")).to_have_text("0")
+    with answered(page, "/ui/step"):
+        page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#metric-train-rmse")).to_have_text(re.compile(r"^\$[0-9]{1,3}(,[0-9]{3})*$"))
+    expect(page.locator("#loss-hint")).to_contain_text("the RMSE above is in dollars")
+    if page.locator("details.upload").get_attribute("open") is None:
+        page.locator("details.upload summary").click()
+    weights = tmp_path / "weights.csv"
+    weights.write_text("height_cm,weight_kg\n150,50\n160,58\n170,66\n180,75\n190,84\n")
+    page.set_input_files("#f-csv", str(weights))
+    expect(page.locator("#f-unit")).to_have_value("")
+    with answered(page, "/ui/upload"):
+        page.get_by_role("button", name="Load data").click()
+    expect(page.locator("#message")).to_contain_text("Its values are in kg, read from the column name weight_kg")
+    with answered(page, "/ui/step"):
+        page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.locator("#metric-train-rmse")).to_have_text(re.compile(r"^[0-9.,]+ kg$"))
+
+
+def test_a_bad_unit_is_refused_beside_its_field(playground, tmp_path):
+    page = playground
+    homes = tmp_path / "homes.csv"
+    homes.write_text("size_m2,price_usd\n48,152300\n65,181500\n80,212000\n")
+    page.locator("details.upload summary").click()
+    page.set_input_files("#f-csv", str(homes))
+    page.fill("#f-unit", "<b>$</b>")
+    with answered(page, "/ui/upload"):
+        page.get_by_role("button", name="Load data").click()
+    expect(page.locator("#error-unit")).to_contain_text("may not contain angle brackets")
+    expect(page.locator("#f-unit")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#metric-train-rmse")).to_have_count(0)  # still the circle: nothing changed
