@@ -97,7 +97,10 @@ class PanelData:
 
     @cached_property
     def speed(self):
-        return {"value": self.view.speed, "choices": SPEED_WORDS.items()}
+        # "Auto" says what it trains on this data: "Auto (4 epochs)".
+        epochs = self.view.frame_epochs("auto")
+        words = {**SPEED_WORDS, "auto": f"{SPEED_WORDS['auto']} ({epochs} epoch{'s' * (epochs != 1)})"}
+        return {"value": self.view.speed, "choices": words.items()}
 
     detailed = property(lambda self: self.session.detailed)
     phase = property(lambda self: self.view.step.phase)
