@@ -20,7 +20,11 @@ def _step_of(text: str) -> int:
 
 
 def _selected(text: str) -> str:
-    return re.search(r'<option value="[^"]*" selected>[^<]*</option>', text)[0]
+    return re.search(r'<option value="[^"]*" selected[^>]*>[^<]*</option>', text)[0]
+
+
+AUTO = ('<option value="auto" selected title="{} a frame on this data ({} steps): enough to see the loss fall within '
+        'seconds">Auto</option>')
 
 
 @pytest.mark.parametrize("setup, per_epoch, epochs", [
@@ -59,7 +63,7 @@ def test_a_fresh_page_plays_auto_and_step_stays_one_mini_batch(client):
     page = client.get("/").text
     select = re.search(r'<select id="speed" name="speed">(.*?)</select>', page, re.S)[1]
     assert re.findall(r'<option value="([^"]*)"', select) == ["auto", "1", "10", "epoch", "2-epochs", "3-epochs"]
-    assert _selected(select) == '<option value="auto" selected>Auto (4 epochs)</option>'
+    assert _selected(select) == AUTO.format("4 epochs", 100)
     assert _step_of(client.post("/ui/step", headers=HX).text) == 1
     assert _step_of(client.post("/ui/play", headers=HX).text) == 101
     assert _step_of(client.post("/ui/play-frame", headers=HX).text) == 201
@@ -67,9 +71,10 @@ def test_a_fresh_page_plays_auto_and_step_stays_one_mini_batch(client):
 
 
 def test_the_select_says_how_many_epochs_auto_is_on_this_data(client):
-    assert 'selected>Auto (1 epoch)</option>' in client.get("/?dataset=circle&samples=2000").text
+    assert _selected(client.get("/?dataset=circle&samples=2000").text) == AUTO.format("1 epoch", 100)
+    assert _selected(client.get("/?batch=30").text) == AUTO.format("12 epochs", 108)
     # Mazur's one row in batches of 1: an epoch is one step, so auto is 100 of them.
-    assert 'selected>Auto (100 epochs)</option>' in client.get("/?preset=mazur").text
+    assert _selected(client.get("/?preset=mazur").text) == AUTO.format("100 epochs", 100)
 
 
 def test_links_write_one_step_now_and_leave_auto_out(client):

@@ -97,10 +97,13 @@ class PanelData:
 
     @cached_property
     def speed(self):
-        # "Auto" says what it trains on this data: "Auto (4 epochs)".
+        # Each choice as (value, words, title); "Auto" stays one short word, so that the toolbar keeps its one row, and
+        # its title says what it trains on this data.
         epochs = self.view.frame_epochs("auto")
-        words = {**SPEED_WORDS, "auto": f"{SPEED_WORDS['auto']} ({epochs} epoch{'s' * (epochs != 1)})"}
-        return {"value": self.view.speed, "choices": words.items()}
+        auto = (f"{epochs} epoch{'s' * (epochs != 1)} a frame on this data ({epochs * self.view.steps_per_epoch} "
+                "steps): enough to see the loss fall within seconds")
+        return {"value": self.view.speed,
+                "choices": [(value, words, auto if value == "auto" else None) for value, words in SPEED_WORDS.items()]}
 
     detailed = property(lambda self: self.session.detailed)
     phase = property(lambda self: self.view.step.phase)
