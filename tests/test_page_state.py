@@ -140,13 +140,25 @@ def test_unknown_and_missing_keys_load_and_unknown_ones_are_saved_as_they_were()
 
 def test_a_setting_at_its_default_is_left_out_as_before():
     page = PageState()
-    page.transport.set(speed="1", stop_loss=0.5, stop_step=10)
+    page.transport.set(speed="auto", stop_loss=0.5, stop_step=10)
     assert page.to_dict() == {"stop_loss": 0.5, "stop_step": 10}
     page.transport.set(stop_loss=None, stop_step=None)  # the settings form's blank: off
     page.transport.playing, page.focus_row, page.matrix_form = False, 0, False
     assert page.to_dict() == {}
-    # A link written by hand as ?speed=1 stored {"speed": "1"} before: it loads as the default.
-    assert PageState.from_dict({"speed": "1"}).transport.speed == BY_FIELD["page.speed"].default
+
+
+def test_one_step_a_frame_is_written_now_that_auto_is_the_default():
+    """Play's speed "1" was the default until issue 25, and records left it out; an explicit "1" is now written
+    and loads back as "1". A record without a speed loads at today's default, "auto": leaving it out never
+    recorded a choice (a setup link without speed= gives the default too), and it saves back as it was."""
+    assert BY_FIELD["page.speed"].default == "auto"
+    page = PageState()
+    page.transport.set(speed="1")
+    assert page.to_dict() == {"speed": "1"} and PageState.from_dict({"speed": "1"}).transport.speed == "1"
+    old = {"focus_row": 2, "stop_step": 300, "playing": True}  # Play at 1 step a frame, stored before issue 25
+    loaded = PageState.from_dict(old)
+    assert loaded.transport == Transport(playing=True, speed="auto", stop_step=300)
+    assert loaded.to_dict() == old
 
 
 def test_plays_settings_are_the_options_tables_page_settings():

@@ -208,7 +208,7 @@ def test_links_carry_plays_speed_for_a_new_session_only(client):
     client.get("/?" + session_query(session, page=False) + "&speed=10")
     assert client.cookies["bp_session"] != sid and session.page.transport.speed == "epoch"
     bad = client.get("/?dataset=xor&speed=fast").text
-    assert "speed: speed must be one of 1, 10, epoch, 2-epochs, 3-epochs, not &#39;fast&#39;." in bad
+    assert "speed: speed must be one of auto, 1, 10, epoch, 2-epochs, 3-epochs, not &#39;fast&#39;." in bad
 
 
 def test_links_carry_plays_stop_conditions(client):

@@ -101,7 +101,7 @@ def test_shape_buttons_stay_within_the_page_limits(client):
 
 
 def test_play_frames_chain_until_pause(client):
-    client.get("/")
+    client.get("/?speed=1")
     r = client.post("/ui/play", headers=HX)
     assert 'id="transport"' in r.text and ">Pause</button>" in r.text
     assert re.search(r'id="player"[^>]*data-playing="1"', r.text)
@@ -363,12 +363,13 @@ def test_the_loss_curve_names_the_loss_in_use(client):
     assert 'id="loss-hint"' not in client.post("/ui/step", headers=HX).text  # a step does not change it
 
 
-@pytest.mark.parametrize("speed, steps", [("1", 1), ("10", 10), ("epoch", 25), ("2-epochs", 50), ("3-epochs", 75)])
+@pytest.mark.parametrize("speed, steps", [("auto", 100), ("1", 1), ("10", 10), ("epoch", 25), ("2-epochs", 50),
+                                          ("3-epochs", 75)])
 def test_each_play_frame_trains_as_much_as_the_speed_says(client, speed, steps):
     client.get("/")  # the circle: 250 training rows in batches of 10, 25 steps an epoch
     r = client.post("/ui/speed", headers=HX, data={"speed": speed})
-    assert f'<option value="{speed}" selected>' in r.text and 'id="controls-form"' in r.text
-    assert ("speed=" in re.search(r'data-setup-url="([^"]*)"', r.text)[1]) == (speed != "1")
+    assert re.search(f'<option value="{speed}" selected[ >]', r.text) and 'id="controls-form"' in r.text
+    assert ("speed=" in re.search(r'data-setup-url="([^"]*)"', r.text)[1]) == (speed != "auto")
     r = client.post("/ui/play", headers=HX)
     assert re.search(r'<svg id="network" data-step="(\d+)"', r.text)[1] == str(steps)
     r = client.post("/ui/play-frame", headers=HX)
@@ -381,8 +382,8 @@ def test_each_play_frame_trains_as_much_as_the_speed_says(client, speed, steps):
 def test_a_bad_speed_is_refused_and_changes_nothing(client):
     client.get("/")
     r = client.post("/ui/speed", headers=HX, data={"speed": "warp"})
-    assert "Speed must be one of 1 step, 10 steps, 1 epoch, 2 epochs, 3 epochs." in r.text
-    assert '<option value="1" selected>' in r.text
+    assert "Speed must be one of Auto, 1 step, 10 steps, 1 epoch, 2 epochs, 3 epochs." in r.text
+    assert '<option value="auto" selected title="4 epochs a frame on this data (100 steps)' in r.text
     assert client.app.state.sessions.get(client.cookies["bp_session"]).page == PageState()
 
 

@@ -121,9 +121,15 @@ def _optimizer(name: str) -> Callable[[dict, Any], bool]:
     return lambda config, info: config["optimizer"] == name
 
 
-# Play's speeds: steps ("1", "10") or epochs ("epoch", "2-epochs", "3-epochs") per frame; the last is the fastest.
-SPEEDS = ("1", "10", "epoch", "2-epochs", "3-epochs")
-SPEED_WORDS = {"1": "1 step", "10": "10 steps", "epoch": "1 epoch", "2-epochs": "2 epochs", "3-epochs": "3 epochs"}
+# Play's speeds, per frame: "auto" (the default: whole epochs of at least AUTO_STEPS steps), steps ("1", "10") or
+# epochs ("epoch", "2-epochs", "3-epochs"); of the fixed speeds the last is the fastest.
+SPEEDS = ("auto", "1", "10", "epoch", "2-epochs", "3-epochs")
+SPEED_WORDS = {"auto": "Auto", "1": "1 step", "10": "10 steps", "epoch": "1 epoch", "2-epochs": "2 epochs",
+               "3-epochs": "3 epochs"}
+# "auto" makes at least this many steps (mini-batch updates) a frame, in whole epochs, one at least. TF Playground
+# makes 25 every animation frame (an epoch of its 250 training points in batches of 10), 60 frames a second; a frame
+# here is a round trip to the server, 10 to 30 a second, so it makes more to learn at a like pace.
+AUTO_STEPS = 100
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REG_RATES = ("0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 
@@ -221,8 +227,12 @@ OPTIONS: tuple[Option, ...] = (
             bounds={"ge": 0, "le": SEED_MAX}, link="seed",
             control=Control("number", "Seed", "Training", 10, row="start")),
     # The page.
-    Option("page.speed", Literal[SPEEDS], "1", "How much Play trains between two pictures: 1 step (the default), "
-           "10 steps, 1, 2 or 3 epochs. Every step still adds its point to the loss curve.",
+    Option("page.speed", Literal[SPEEDS], "auto", "How much Play trains between two pictures. auto (the default): "
+           f"whole epochs, as many as make at least {AUTO_STEPS} steps (4 epochs of 25 on the default circle), so that "
+           "the loss visibly falls within seconds, as TF Playground's does: it trains an epoch every animation "
+           "frame, 60 a second, and a frame here is a round trip to the server. 1 step (the default before) or 10 "
+           "steps to watch single updates; 1, 2 or 3 epochs. Step is always one mini-batch, and every step adds its "
+           "point to the loss curve.",
            link="speed", rebuilds=False, control=Control("select", "Speed", "Transport", 0)),
     # Play's stop conditions, as in the seeds' loop ("is the error small enough? then stop"); blank: off.
     Option("page.stop_loss", float | None, None, "Play stops at the first step whose train loss is below this.",

@@ -97,7 +97,13 @@ class PanelData:
 
     @cached_property
     def speed(self):
-        return {"value": self.view.speed, "choices": SPEED_WORDS.items()}
+        # Each choice as (value, words, title); "Auto" stays one short word, so that the toolbar keeps its one row, and
+        # its title says what it trains on this data.
+        epochs = self.view.frame_epochs("auto")
+        auto = (f"{epochs} epoch{'s' * (epochs != 1)} a frame on this data ({epochs * self.view.steps_per_epoch} "
+                "steps): enough to see the loss fall within seconds")
+        return {"value": self.view.speed,
+                "choices": [(value, words, auto if value == "auto" else None) for value, words in SPEED_WORDS.items()]}
 
     detailed = property(lambda self: self.session.detailed)
     phase = property(lambda self: self.view.step.phase)

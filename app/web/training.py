@@ -36,8 +36,14 @@ def _train_held(request: Request, session: Session, steps: int | None, starts_pl
     `starts_play`: the first frame of Play, whose answer shows Pause."""
     view = view_of(session)
     stop_loss = view.stop_loss if play else None
+
+    def stops(point: tuple) -> bool:
+        """A Play frame ends at the stop loss, and where the loss explodes: a frame of many steps (the "auto"
+        speed's) then pauses where it did at one step a frame, not orders of magnitude later."""
+        return (stop_loss is not None and point[1] < stop_loss) or session.loss_explosion() is not None
+
     try:
-        points = session.train(steps, None if stop_loss is None else lambda point: point[1] < stop_loss)
+        points = session.train(steps, stops if play else None)
     except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
         view.playing = False
         return panels(request, session, played(message=exc.message))

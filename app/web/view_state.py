@@ -4,6 +4,7 @@ import math
 from dataclasses import dataclass, field
 
 from app.core.detailed_step import DetailedStep
+from app.core.options import AUTO_STEPS
 from app.core.session import Session
 from app.views.shown import Shown
 
@@ -96,15 +97,31 @@ class ViewState:
         """Play stops at this step (None: never)."""
         return self.session.page.transport.stop_step
 
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batches in one pass over the training rows (the last may be short)."""
+        trainer = self.session.trainer
+        return math.ceil(len(trainer.train_x) / trainer.batch_size)
+
+    def frame_epochs(self, speed: str | None = None) -> int | None:
+        """The whole epochs one Play frame trains at this speed (or `speed`), None for a speed in steps: "auto"
+        takes as many as make AUTO_STEPS steps (at least one), so that a small data set trains more epochs a frame
+        than a large one."""
+        speed = self.speed if speed is None else speed
+        if speed.isdigit():
+            return None
+        if speed == "auto":
+            return max(1, math.ceil(AUTO_STEPS / self.steps_per_epoch))
+        return 1 if speed == "epoch" else int(speed.split("-")[0])
+
     def frame_steps(self) -> int:
         """The steps one Play frame runs at this speed: a number of steps, or whole epochs' worth; never past the
         stop step."""
-        speed, trainer = self.speed, self.session.trainer
-        if speed.isdigit():
-            steps = int(speed)
+        trainer, epochs = self.session.trainer, self.frame_epochs()
+        if epochs is None:
+            steps = int(self.speed)
         else:
-            per_epoch = math.ceil(len(trainer.train_x) / trainer.batch_size)
-            steps = per_epoch * (1 if speed == "epoch" else int(speed.split("-")[0]))
+            steps = self.steps_per_epoch * epochs
         if self.stop_step is not None:
             steps = min(steps, max(0, self.stop_step - trainer.step_count))
         return steps

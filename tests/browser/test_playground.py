@@ -65,6 +65,47 @@ def test_play_then_pause(playground, live_server):
     assert_diagram_matches_api(page, live_server)
 
 
+# Records the step #network shows each time a frame replaces it (the svg itself, or the whole #network-panel, is
+# swapped out of band, so the observer watches the panel's parent, which stays).
+FRAMES_JS = """() => {
+  const steps = window.__frameSteps = [];
+  new MutationObserver((records) => {
+    const drawn = (n) => n.nodeType === 1 && (n.id === 'network' || n.querySelector('#network'));
+    if (records.some((r) => [...r.addedNodes].some(drawn)))
+      steps.push(Number(document.getElementById('network').dataset.step));
+  }).observe(document.getElementById('network-panel').parentElement, {subtree: true, childList: true});
+}"""
+
+
+def test_play_at_the_default_speed_trains_many_steps_a_frame(playground, live_server):
+    """Issue 25 §1: a newcomer's Play shows learning at once. The default speed, Auto, trains 4 epochs of the
+    circle's 25 steps each frame; Step stays one mini-batch; the keyboard chooses 1 step and back."""
+    page = playground
+    speed = page.get_by_label("Speed")
+    expect(speed).to_have_value("auto")
+    expect(speed.locator("option:checked")).to_have_text("Auto")
+    expect(speed.locator("option:checked")).to_have_attribute("title", re.compile("^4 epochs a frame on this data"))
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_step(page, 1)
+    page.evaluate(FRAMES_JS)
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function("() => window.__frameSteps.length >= 3")
+    frames = [1] + page.evaluate("() => window.__frameSteps.slice(0, 3)")
+    assert frames == [1, 101, 201, 301]  # more than one step a frame: 100
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+    # Keyboard alone: one step a frame is the next choice, and the address bar's link then says so.
+    speed.focus()
+    with answered(page, "/ui/speed"):
+        page.keyboard.press("ArrowDown")
+    expect(speed).to_have_value("1")
+    assert "speed=1" in page.url and session_state(page, live_server)["step"] % 100 == 1
+    with answered(page, "/ui/speed"):
+        page.keyboard.press("ArrowUp")
+    expect(speed).to_have_value("auto")
+    assert "speed=" not in page.url
+
+
 def test_changing_the_dataset_resets_and_redraws(playground, live_server):
     page = playground
     page.get_by_role("button", name="Step", exact=True).click()
