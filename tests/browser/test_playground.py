@@ -273,7 +273,7 @@ def test_forward_redoes_what_back_undid_and_back_undoes_a_reset(playground, live
     expect(forward).to_be_disabled()
     assert diagram_weights(page) == weights[3]
     assert session_state(page, live_server)["redo_steps"] == []
-    expect(page.locator("footer")).to_contain_text("F Forward")
+    expect(page.locator("footer")).to_contain_text("F Redo")
     page.get_by_role("button", name="Reset", exact=True).click()
     wait_step(page, 0)
     page.get_by_role("button", name="Back", exact=True).click()
