@@ -3,7 +3,7 @@
 const TRAIN = "#0877bd", TEST = "#f59322";
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 // On a phone Plotly's toolbar would sit over the plot's legend, the line that names its sets (issue 25 §5), and a tap
-// shows it: there it is left out (pinch zoom and the legend's taps remain).
+// shows it: there it is left out (tapping the legend still hides a set).
 const NARROW = "(max-width: 760px)";
 function plotConfig() {
   return matchMedia(NARROW).matches ? Object.assign({}, PLOT_CONFIG, { displayModeBar: false }) : PLOT_CONFIG;
