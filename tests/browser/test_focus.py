@@ -4,6 +4,7 @@ into view in a live region; at 390x844 every label of the diagram renders at lea
 covers no title."""
 from playwright.sync_api import expect
 
+from .test_layout import overlapping_texts
 from .waits import answered
 
 ACTIVE = "() => document.activeElement && document.activeElement.id"
@@ -112,3 +113,19 @@ def test_at_phone_width_plotlys_toolbar_covers_no_title(page, live_server):
         bar = boxes["bar"]
         for t in boxes["titles"]:
             assert bar is None or not (bar[0] < t[2] and t[0] < bar[2] and bar[1] < t[3] and t[1] < bar[3]), (plot, bar, t)
+
+
+def test_at_phone_width_labels_stay_readable_and_apart_in_every_phase(page, live_server):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server + "/?preset=mazur")  # detailed step: Forward, Loss, Backward (output, hidden 1), Update
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    expect(page.locator("#btn-step")).to_have_text("Step: Forward")
+    seen = []
+    for _ in range(5):
+        with answered(page, "/ui/phase"):
+            page.click("#btn-step")
+        seen.append(page.locator("#btn-step").text_content())
+        labels = page.evaluate(SMALLEST_LABELS)
+        assert labels and labels[0][1] >= 11, (seen[-1], labels[:3])
+        assert overlapping_texts(page) == [], (seen[-1], overlapping_texts(page)[:3])
+    assert "Step: Update" in seen and "Step: Forward" in seen
