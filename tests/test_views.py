@@ -182,7 +182,7 @@ def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
         names = g.findall("text[@class]")
         side = {0: "node-name left", 2: "node-name right"}.get(l, "node-name hidden")  # every node is named
         assert [t.get("class") for t in names if t.get("class").startswith("node-name")] == [side]
-        numbers = [t.text for t in names if t.get("class").startswith("val")]
+        numbers = [t.text for t in g.findall("text[@class='lines']/tspan") if t.get("class").startswith("val")]
         assert numbers[0] == f"a {short_label(float(p.a[l].mean(axis=0)[j]), 3)}"
         if l == 2:  # an output shows the row's target
             assert numbers[1] == f"t {short_label(float(trace.targets[0][j]), 3)}"
@@ -198,7 +198,7 @@ def test_no_picture_without_2d_inputs_and_dashes_before_the_first_step():
     session = build_session(CreateSession(dataset={"name": "sine"}))
     nodes = svg_of(network.build(session, None, False)).find("g[@class='nodes']")
     assert nodes.find(".//image") is None and len(nodes.findall(".//rect[@class='plain']")) == len(nodes)
-    assert all(g.get("data-activation") == "" and g.find("text[@class='val']").text == "a –" for g in nodes)
+    assert all(g.get("data-activation") == "" and g.find("text[@class='lines']/tspan[@class='val']").text == "a –" for g in nodes)
 
 
 def test_the_edges_the_update_changed_most_have_a_halo():
@@ -256,7 +256,7 @@ def test_the_update_phase_labels_every_edge_old_to_new_and_the_backward_phase_it
     svg = svg_of(d)
     assert {t.get("class") for t in svg.findall("g[@class='edges']/g/text")} == {"num always"}
     assert svg.find("g[@class='edges']/g[@id='edge-1-0-0']/text").text == "0.4 → 0.358916"  # Mazur's w5
-    biases = [t.text for t in svg.findall("g[@class='nodes']/g/text[@class='val bias']")]
+    biases = [t.text for t in svg.findall("g[@class='nodes']/g/text[@class='lines']/tspan[@class='val bias']")]
     assert biases == ["b 0.35", "b 0.35", "b 0.6", "b 0.6"]  # frozen biases: no arrow
 
 

@@ -71,14 +71,15 @@ def halo_markup(e: Edge) -> str:
 
 def label_markup(e: Edge) -> str:
     """The edge's number, shown on hover, or always (class "always") in the update and backward phases. The backward
-    phase's "w · ∂" label takes two lines, the weight over its gradient, so that it is no wider than either."""
+    phase's "w · ∂" label takes two lines, the weight over its gradient, so that it is no wider than either; they are
+    spaced in em, so that they stay apart where the type is larger (a phone's, style.css)."""
     x, y = _label_place(e.label_x, e.label_y)
     cls = f'num{" always" if e.label_always else ""}'
     if " · " not in e.label:
         return f'<text class="{cls}" x="{x}" y="{y}">{e.label}</text>'
     weight, grad = e.label.split(" · ", 1)
-    return (f'<text class="{cls}" x="{x}" y="{y}"><tspan x="{x}" dy="-5">{weight} </tspan>'
-            f'<tspan x="{x}" dy="11">{grad}</tspan></text>')
+    return (f'<text class="{cls}" x="{x}" y="{y}"><tspan x="{x}" dy="-0.5em">{weight} </tspan>'
+            f'<tspan x="{x}" dy="1.1em">{grad}</tspan></text>')
 
 
 @lru_cache(maxsize=1024)
@@ -101,22 +102,21 @@ class NodePlace(NamedTuple):
     name_y: str
     hidden_name_y: str  # a hidden node's name, at its top right
     centre: str  # the numbers under the node, centred
-    line_ys: tuple[str, ...]
+    lines_y: str  # one line pitch above the first line's baseline
 
 
 @lru_cache(maxsize=1024)
-def _node_place(centre: float, x: float, y: float, lines: int) -> NodePlace:
-    """From a node's centre x, its corner (x, y) and its number of lines of numbers."""
+def _node_place(centre: float, x: float, y: float) -> NodePlace:
+    """From a node's centre x and its corner (x, y). The first line of numbers sits 47 below the corner."""
     return NodePlace(str(x), str(y), str(x - 2), str(y - 2), str(x - 8), str(x + 44), str(y + 21), str(y + 9),
-                     str(centre),
-                     tuple(str(y + 47 + 12 * i) for i in range(lines)))
+                     str(centre), str(y + 35))
 
 
 def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
     """One node: its numbers in data-* attributes, its picture in a ring coloured by δ, its name if it is an input
     or an output, and its numbers underneath. The diagram is one tab stop, its `entry` node; arrow keys move on
     from there (static/js/diagram_keys.js)."""
-    place = _node_place(n.x, *n.corner, len(n.lines))
+    place = _node_place(n.x, *n.corner)
     text = escape(n.description)
     return _group([
         GAP,
@@ -164,7 +164,14 @@ def name_markup(n: Node, place: NodePlace, last_layer: bool) -> list[str]:
     return [f'<text class="node-name hidden" x="{place.right_x}" y="{place.hidden_name_y}">{escape(n.name)}</text>', GAP]
 
 
+LINE_PITCH = "1.143em"  # 12 units at the diagram's 10.5-unit type; more where the type is larger (a phone's)
+
+
 def numbers_markup(n: Node, place: NodePlace) -> list[str]:
-    """The lines of numbers under the node (z, a, t, E, δ, b), each with its css class."""
-    return [f'<text class="{cls}" x="{place.centre}" y="{y}">{line}</text>'
-            for (cls, line), y in zip(n.lines, place.line_ys)]
+    """The lines of numbers under the node (z, a, t, E, δ, b), each a <tspan> with its css class, one line pitch
+    below the one before. The pitch is in em, so that lines stay apart where the type is larger, and a line a
+    narrow screen leaves out (display: none, style.css) takes no room."""
+    if not n.lines:
+        return []
+    spans = "".join(f'<tspan class="{cls}" x="{place.centre}" dy="{LINE_PITCH}">{line}</tspan>' for cls, line in n.lines)
+    return [f'<text class="lines" x="{place.centre}" y="{place.lines_y}">{spans}</text>']

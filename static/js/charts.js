@@ -2,6 +2,12 @@
 // their data as JSON in the panels; this draws it, and a click on the 2-D output plot asks for that point's prediction.
 const TRAIN = "#0877bd", TEST = "#f59322";
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+// On a phone Plotly's toolbar would sit over the plot's legend, the line that names its sets (issue 25 §5), and a tap
+// shows it: there it is left out (tapping the legend still hides a set).
+const NARROW = "(max-width: 760px)";
+function plotConfig() {
+  return matchMedia(NARROW).matches ? Object.assign({}, PLOT_CONFIG, { displayModeBar: false }) : PLOT_CONFIG;
+}
 
 function readJSON(id) {
   const el = document.getElementById(id);
@@ -64,7 +70,7 @@ export function drawOutput() {
     const fallback = div.querySelector("img.fallback");
     if (fallback) fallback.remove();
     pendingOutput = null;
-    Plotly.react(div, data.figure.data, Object.assign({ uirevision: data.kind }, data.figure.layout), PLOT_CONFIG);
+    Plotly.react(div, data.figure.data, Object.assign({ uirevision: data.kind }, data.figure.layout), plotConfig());
   } else {
     pendingOutput = data;
     schedule();
@@ -102,7 +108,7 @@ export function drawLoss() {
   if (!data || !div || !window.Plotly) return;
   if (data.mode === "replace" || !div.data) {
     pendingLoss = [];
-    Plotly.react(div, lossTraces(data.points), lossLayout(), PLOT_CONFIG);
+    Plotly.react(div, lossTraces(data.points), lossLayout(), plotConfig());
   } else if (data.points.length) {
     // Only steps after the last one drawn: a live room's page may already hold a frame's first points.
     const last = pendingLoss.length ? pendingLoss[pendingLoss.length - 1][0] : lastStep(div);

@@ -30,9 +30,35 @@ function uncover() {
 function closeInspector() {
   const panel = document.getElementById("inspector");
   if (!panel || !panel.classList.contains("open")) return false;
+  const hadFocus = panel.contains(document.activeElement);
   panel.classList.remove("open");
   if (window.htmx && !liveRoom()) htmx.ajax("POST", "/ui/inspect/close", { swap: "none" });
+  const tabStop = document.querySelector('#network [tabindex="0"]');
+  if (hadFocus && tabStop) tabStop.focus();  // back to the diagram's node or edge it was opened from
   return true;
+}
+
+// The worksheet ("Check my calculation") takes the focus into its first input when it opens; Esc or "Back to the
+// inspector" closes it and gives the focus back to the button that opened it. Both arrive as out-of-band swaps of
+// the whole inspector, so the focus is placed once the new inspector is in the page.
+let wantFocus = null;  // "worksheet" or "opener", until the answer that opens or closes the worksheet is swapped in
+
+function closeWorksheet() {
+  if (!document.getElementById("worksheet") || !window.htmx) return false;
+  wantFocus = "opener";
+  htmx.ajax("POST", "/ui/worksheet/close", { swap: "none" });
+  return true;
+}
+
+function placeFocus() {
+  const sheet = document.getElementById("worksheet");
+  let el = null;
+  if (wantFocus === "worksheet" && sheet) el = sheet.querySelector("input:not([type=hidden])");
+  if (wantFocus === "opener" && !sheet) el = document.getElementById("insp-worksheet-open");
+  if (!el) return;
+  wantFocus = null;
+  el.focus({ preventScroll: true });
+  el.scrollIntoView({ block: "nearest" });
 }
 
 // A follower's inspector shows the step it was opened at; once the room has moved on it says so, and offers the
@@ -60,9 +86,18 @@ export function markStaleInspector() {
 
 export function listen() {
   document.addEventListener("click", (event) => {
-    if (event.target.closest && event.target.closest("#insp-close")) closeInspector();
+    if (!event.target.closest) return;
+    if (event.target.closest("#insp-close")) closeInspector();
+    if (event.target.closest("#ws-close")) wantFocus = "opener";
+  });
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches && event.target.matches("form.insp-worksheet")) wantFocus = "worksheet";
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && closeInspector()) event.preventDefault();
+    if (event.key !== "Escape") return;
+    if (closeWorksheet() || closeInspector()) event.preventDefault();
   });
+  document.addEventListener("htmx:oobAfterSwap", (event) => { if (wantFocus && event.target.id === "inspector") placeFocus(); });
+  document.addEventListener("htmx:afterSettle", () => { if (wantFocus) placeFocus(); });
+  document.addEventListener("htmx:responseError", () => { wantFocus = null; });
 }

@@ -4,14 +4,15 @@ import * as charts from "./charts.js";
 import * as controls from "./controls.js";
 import * as copyDownload from "./copy_download.js";
 import * as diagramKeys from "./diagram_keys.js";
+import * as focus from "./focus.js";
 import * as inspector from "./inspector.js";
 import * as live from "./live.js";
 import * as messages from "./messages.js";
 import * as shortcuts from "./shortcuts.js";
 import * as transport from "./transport.js";
 
-// The order in which listeners of one event run: live, diagram, inspector, keys, messages, charts, controls, copy.
-for (const part of [live, diagramKeys, inspector, shortcuts, messages, charts, controls, copyDownload]) part.listen();
+// The order in which listeners of one event run: live, diagram, focus, inspector, keys, messages, charts, controls, copy.
+for (const part of [live, diagramKeys, focus, inspector, shortcuts, messages, charts, controls, copyDownload]) part.listen();
 
 function refresh() {
   refreshing = false;
