@@ -47,8 +47,9 @@ SET_MARKERS = {"train": {"size": 7, "color": SET_GREY, "line": {"width": 1.5, "c
 def set_key(name: str) -> dict:
     """The legend's key of a set whose points wear their class's colour: a neutral point drawn as the set's are, with
     no data of its own; the set's points share its legend group, so a click on the key hides them."""
+    key = SET_MARKERS[name] if name == "test" else {**SET_MARKERS[name], "line": {"width": 1.5, "color": SET_GREY}}
     return {"type": "scatter", "mode": "markers", "name": name, "legendgroup": name, "x": [None], "y": [None],
-            "marker": SET_MARKERS[name], "hoverinfo": "skip"}
+            "marker": key, "hoverinfo": "skip"}  # the train key's outline is its fill: white would shrink it
 
 
 def _points(session, x, y, labels, name, test):
