@@ -82,7 +82,8 @@ LESSONS = (
             "Each node adds up its inputs, each times the weight of its edge, plus a bias: z = Σ w·a + b. Then it "
             "squashes z with its activation: here the sigmoid, a = 1 / (1 + e^(−z)).",
             "A student slept 9 hours and studied 2. Into h1 the weights are 0.2 (hours studied) and 0.8 (hours slept), "
-            "and there is no bias. Click h1 in the diagram if you want to check the weights.",
+            "and there is no bias. To check a weight before any step, click its edge into h1 in the diagram: the "
+            "inspector shows that one weight.",
         ), Number("What is z of h1 for this student?", first_step(Ask("z", layer=1, node=0, row=0))),
             preset("test-score")),
         Card("output", "Out of the network", (
@@ -112,8 +113,9 @@ LESSONS = (
         Card("w5", "A weight into the output", (
             "How much does the total error E change when w5 moves? Follow the chain from E back to w5: "
             "∂E/∂w5 = ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5.",
-            "The three links are (out_o1 − target), the sigmoid's slope out(1 − out), and out_h1. The inspector "
-            "(click w5) and Check my calculation help if you get stuck.",
+            "The three links are (out_o1 − target), the sigmoid's slope out(1 − out), and out_h1. Stuck? Press Step "
+            "until the backward pass has reached the output (three clicks: this is a detailed step), then click w5: "
+            "the inspector works out each link, and Check my calculation marks your own numbers.",
         ), Number("What is ∂E/∂w5 in the first step?", first_step(Ask("grad_weight", layer=1, to=0, source=0))),
             MAZUR),
         Card("w1", "A weight two layers back", (

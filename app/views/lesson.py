@@ -40,10 +40,22 @@ def url(lesson: str, card: str) -> str:
     return f"/lessons/{lesson}/{card}"
 
 
-def listing(session: Session | None) -> list[dict]:
-    """Every lesson and card, with the learner's progress."""
+def listing(session: Session | None) -> dict:
+    """Every lesson and its cards with the learner's progress: each card done or not, each lesson's count and the
+    whole count, the card the learner has open, and the first card not yet done (where to go on)."""
     done = session.page.lesson.progress if session is not None else {}
-    return [{"number": n, "slug": lesson.slug, "title": lesson.title, "summary": lesson.summary,
-             "cards": [{"url": url(lesson.slug, c.slug), "title": c.title, "done": f"{lesson.slug}/{c.slug}" in done}
-                       for c in lesson.cards]}
-            for n, lesson in enumerate(LESSONS, start=1)]
+    open_key = progress.current(session) if session is not None else None
+    lessons = []
+    for n, lesson in enumerate(LESSONS, start=1):
+        cards = [{"url": url(lesson.slug, c.slug), "title": c.title, "number": k,
+                  "done": f"{lesson.slug}/{c.slug}" in done, "open": f"{lesson.slug}/{c.slug}" == open_key}
+                 for k, c in enumerate(lesson.cards, start=1)]
+        lessons.append({"number": n, "slug": lesson.slug, "title": lesson.title, "summary": lesson.summary,
+                        "cards": cards, "done": sum(c["done"] for c in cards)})
+    every = [dict(c, lesson=f"Lesson {l['number']}: {l['title']}") for l in lessons for c in l["cards"]]
+    count = sum(c["done"] for c in every)
+    ahead = next((c for c in every if c["open"] and not c["done"]), None) or next((c for c in every if not c["done"]),
+                                                                                   None)
+    return {"lessons": lessons, "done": count, "total": len(every), "next": ahead,
+            "progress": (f"{count} of {len(every)} cards done" if count else
+                         f"{len(every)} cards in {len(lessons)} lessons; none done yet")}

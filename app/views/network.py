@@ -54,8 +54,48 @@ def focus_of(shown: Shown | None, focus: int) -> int:
     return min(max(focus, 0), max(n - 1, 0))
 
 
+def without_pass(step: int, audience: str = "learner") -> tuple[str, str, str]:
+    """(caption, narration, the inspector's hint) while no step's pass is kept: a new network, or a state restored
+    by Back, rewind or an edit. The words fit who reads them (issue 25 §7): a "learner" on their own page has Step;
+    a "follower" of a live room has none, and waits for the presenter's; once the room has "ended" a follower can
+    only take a copy, whose Step computes the values again."""
+    if audience == "ended":
+        at = f"at step {step}" if step else "before the first step"
+        return (f"The room ended {at}. Edges show the weights; nodes show their biases.",
+                f"The presenter stopped presenting {at}: these are the network's weights and biases as the room "
+                "ended. Its last step's forward and backward values were not kept. Take a copy to train this network "
+                "yourself: its Step shows every value again.",
+                f"The room ended {at}, and its last step's forward and backward values were not kept: take a copy to "
+                "train this network yourself, and its Step shows how each gradient and update is computed.")
+    if audience == "follower":
+        if not step:
+            return ("No step yet. Edges show the current weights; nodes show their biases.",
+                    "Waiting for the presenter's first step: then one mini-batch runs forward through the network, "
+                    "its loss is measured, the deltas flow back layer by layer, and every weight moves by −η·g.",
+                    "No step has run yet in this room: when the presenter steps, this shows how the gradient and "
+                    "update are computed.")
+        return (f"Step {step}'s state. Edges show the current weights; nodes show their biases.",
+                f"The presenter is at step {step}: the weights, biases and loss curve are exactly as they were after "
+                f"step {step}, but its forward and backward values are not kept (the network was rewound or "
+                f"edited). They appear again with the presenter's next step, step {step + 1}.",
+                f"Step {step}'s forward and backward values are not kept (the presenter rewound or edited the "
+                "network): the presenter's next step shows how the gradient and update are computed.")
+    if not step:
+        return ("No step yet. Edges show the current weights; nodes show their biases.",
+                "Press Step: one mini-batch runs forward through the network, its loss is measured, the deltas flow "
+                "back layer by layer, and every weight moves by −η·g.",
+                "No step has run since this network was built, rewound or edited: press Step to see how its "
+                "gradient and update are computed.")
+    return (f"Step {step}'s state. Edges show the current weights; nodes show their biases.",
+            f"Back at step {step}: the weights, biases, optimizer state and loss curve are exactly as they were "
+            f"after step {step}. Its forward and backward values are not kept: press Step to compute step "
+            f"{step + 1}'s.",
+            "No step has run since this network was built, rewound or edited: press Step to see how its gradient "
+            "and update are computed.")
+
+
 def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
-          selected: tuple | None = None) -> Diagram:
+          selected: tuple | None = None, audience: str = "learner") -> Diagram:
     """The diagram of `shown` (a phase, a prediction, or the last step; None before the first step), its nodes at
     the batch's row `focus` (a position in the batch), with six significant digits in detailed mode and three
     otherwise."""
@@ -72,17 +112,9 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
         (caption, narration), kind = shown.words(r), shown.kind
         batch_row = r
         row = int(shown.rows[r]) if r < len(shown.rows) else None
-    elif session.trainer.step_count:  # Back, rewind or Forward: the state is restored, its step's pass is not kept
-        step = session.trainer.step_count
-        caption = f"Step {step}'s state. Edges show the current weights; nodes show their biases."
-        narration = (f"Back at step {step}: the weights, biases, optimizer state and loss curve are exactly as they "
-                     f"were after step {step}. Its forward and backward values are not kept: press Step to compute "
-                     f"step {step + 1}'s.")
+    else:  # a new network, or Back, rewind or Forward: the state is restored, its step's pass is not kept
+        caption, narration, _ = without_pass(session.trainer.step_count, audience)
         kind = "initial"
-    else:
-        caption = "No step yet. Edges show the current weights; nodes show their biases."
-        narration, kind = ("Press Step: one mini-batch runs forward through the network, its loss is measured, the "
-                           "deltas flow back layer by layer, and every weight moves by −η·g."), "initial"
     if units.scaled(session.dataset):  # the output nodes' a and t are the network's, not the data's
         caption += (f" Output values are on the network's scale, {units.scaling_words(session.dataset)}; the "
                     "narration and Predict give them in the data's units.")

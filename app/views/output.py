@@ -36,12 +36,28 @@ def _target_colors(session: Session, raw_targets: np.ndarray, labels) -> list:
     return np.clip(display_range(raw_targets[:, 0], session.trainer.config.output_activation), -1, 1).tolist()
 
 
+# The train and test sets are told apart by how their points are drawn (filled, or outlined in ink), never by a colour:
+# orange and blue are the classes' (and negative and positive), so the legend's keys and the sets' own points where
+# they wear no class are in neutral greys (issue 25 §7: an orange "train" and a blue "test" read as the classes).
+INK, SET_GREY = "#1f2933", "#616e7c"
+SET_MARKERS = {"train": {"size": 7, "color": SET_GREY, "line": {"width": 1.5, "color": "#ffffff"}},
+               "test": {"size": 7, "color": "#ffffff", "line": {"width": 1.5, "color": INK}}}
+
+
+def set_key(name: str) -> dict:
+    """The legend's key of a set whose points wear their class's colour: a neutral point drawn as the set's are, with
+    no data of its own; the set's points share its legend group, so a click on the key hides them."""
+    key = SET_MARKERS[name] if name == "test" else {**SET_MARKERS[name], "line": {"width": 1.5, "color": SET_GREY}}
+    return {"type": "scatter", "mode": "markers", "name": name, "legendgroup": name, "x": [None], "y": [None],
+            "marker": key, "hoverinfo": "skip"}  # the train key's outline is its fill: white would shrink it
+
+
 def _points(session, x, y, labels, name, test):
-    marker = {"size": 7, "line": {"width": 1.5, "color": "#1f2933" if test else "#ffffff"}}
+    marker = {"size": 7, "line": {"width": 1.5, "color": INK if test else "#ffffff"}}
     colors = _target_colors(session, y, labels)
     marker["color"] = colors
     trace = {"type": "scatter", "mode": "markers", "name": name, "x": x[:, 0].tolist(), "y": x[:, 1].tolist(),
-             "marker": marker, "hoverinfo": "x+y+name"}
+             "marker": marker, "hoverinfo": "x+y+name", "legendgroup": name, "showlegend": False}
     if labels is None:
         marker.update(colorscale=DIVERGING, cmin=-1, cmax=1)
         # Each point's target in the data's own units, for the hover.
@@ -113,9 +129,9 @@ def boundary_image(session: Session) -> str:
 def boundary(session: Session) -> dict:
     data = session.dataset
     (x0, x1), (y0, y1) = data.domain
-    traces = [_points(session, data.raw_train_x, data.train_y, data.train_labels, "train", False)]
+    traces = [_points(session, data.raw_train_x, data.train_y, data.train_labels, "train", False), set_key("train")]
     if len(data.test_x):
-        traces.append(_points(session, data.raw_test_x, data.test_y, data.test_labels, "test", True))
+        traces += [_points(session, data.raw_test_x, data.test_y, data.test_labels, "test", True), set_key("test")]
     yaxis = {"range": [y0, y1], "title": {"text": data.input_names[1]}}
     if 1 / 3 <= (y1 - y0) / (x1 - x0) <= 3:  # equal scales, unless that would squash the plot (uploaded data)
         yaxis["scaleanchor"] = "x"
@@ -171,13 +187,12 @@ def curve(session: Session) -> dict:
     data = session.dataset
     xs, fit = curve_fit(session)
     traces = [{"type": "scatter", "mode": "markers", "name": "train", "x": data.raw_train_x[:, 0].tolist(),
-               "y": data.raw_train_y[:, 0].tolist(), "marker": {"size": 6, "color": POSITIVE, "opacity": 0.7}}]
+               "y": data.raw_train_y[:, 0].tolist(), "marker": {**SET_MARKERS["train"], "size": 6}}]
     if len(data.test_x):
         traces.append({"type": "scatter", "mode": "markers", "name": "test", "x": data.raw_test_x[:, 0].tolist(),
-                       "y": data.raw_test_y[:, 0].tolist(),
-                       "marker": {"size": 6, "color": "#ffffff", "line": {"color": NEGATIVE, "width": 1.5}}})
+                       "y": data.raw_test_y[:, 0].tolist(), "marker": {**SET_MARKERS["test"], "size": 6}})
     traces.append({"type": "scatter", "mode": "lines", "name": "network", "x": xs, "y": fit,
-                   "line": {"color": "#1f2933", "width": 2.5}})
+                   "line": {"color": INK, "width": 2.5}})
     return {"data": traces, "layout": {"xaxis": {"title": {"text": data.input_names[0]}},
                                        "yaxis": target_axis(data, _axis_title(data))}}
 
@@ -186,15 +201,15 @@ def predicted_vs_actual(session: Session) -> dict:
     data, net = session.dataset, session.trainer.net
     traces, lo, hi = [], np.inf, -np.inf
     regression = data.task == "regression"
-    for x, y, name, color in ((data.train_x, data.raw_train_y if regression else data.train_y, "train", POSITIVE),
-                              (data.test_x, data.raw_test_y if regression else data.test_y, "test", NEGATIVE)):
+    for x, y, name in ((data.train_x, data.raw_train_y if regression else data.train_y, "train"),
+                       (data.test_x, data.raw_test_y if regression else data.test_y, "test")):
         if not len(x):
             continue
         with np.errstate(all="ignore"):
             o = np.nan_to_num(data.to_data(net.predict(x)))
         lo, hi = min(lo, float(y.min()), float(o.min())), max(hi, float(y.max()), float(o.max()))
         traces.append({"type": "scatter", "mode": "markers", "name": name, "x": y.ravel().tolist(),
-                       "y": o.ravel().tolist(), "marker": {"size": 6, "color": color, "opacity": 0.7}})
+                       "y": o.ravel().tolist(), "marker": {**SET_MARKERS[name], "size": 6}})
     traces.append({"type": "scatter", "mode": "lines", "name": "perfect", "x": [lo, hi], "y": [lo, hi],
                    "line": {"color": "#9aa5b1", "dash": "dot"}})
     unit = f" ({unit_words(data.unit)})" if data.unit and regression else ""
@@ -256,6 +271,7 @@ def hint(session: Session, kind: str) -> str:
         return f"{background} Filled points train, outlined points test; click the legend to hide a set."
     units = f", in {unit_words(data.unit)}" if data.unit else ""
     if kind == "curve":
-        return f"Line: the network's output over the input range; points: the data{units}."
-    return (f"Each point is one row and output: actual target across, network output up{units}. Points on the "
-            "dotted line are perfect.")
+        return (f"Line: the network's output over the input range; points: the data{units}, filled for train, "
+                "outlined for test.")
+    return (f"Each point is one row and output: actual target across, network output up{units}; filled for "
+            "train, outlined for test. Points on the dotted line are perfect.")

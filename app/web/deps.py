@@ -48,11 +48,15 @@ async def current(session: CookieSession) -> Session:
 
 
 def error_page(request: Request, status: int, detail, headers: dict | None) -> Response | None:
-    """A refusal of a page's own GET (a 429 on opening a page or a share link) as a page a person can read; None
-    for the API and the page's htmx requests, which show the JSON detail next to their control."""
+    """A refusal of a browser's own GET as a page a person can read: a 429 on opening a page or a share link, and
+    a 404 for an address nothing answers (a mistyped link). None for the API, for clients that do not ask for HTML
+    and for the page's htmx requests, which show the JSON detail next to their control."""
     if (request.method != "GET" or request.url.path.startswith("/api/") or "hx-request" in request.headers
             or "text/html" not in request.headers.get("accept", "")):
         return None  # the API, an event stream, the page's own htmx requests
+    if status == 404:
+        return templates.TemplateResponse(request, "not_found.html", {"what": "page", "path": request.url.path[:200]},
+                                          status_code=404, headers=headers)
     if status != 429 or not isinstance(detail, str):
         return None
     return templates.TemplateResponse(request, "error_page.html", {"title": "Too many requests", "text": detail},

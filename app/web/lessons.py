@@ -28,10 +28,10 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 def list_lessons(request: Request, session: CookieSession) -> Response:
     if session is not None:
         with session.lock:
-            lessons = lesson_view.listing(session)
+            listed = lesson_view.listing(session)
     else:
-        lessons = lesson_view.listing(None)
-    return templates.TemplateResponse(request, "lessons.html", {"lessons": lessons})
+        listed = lesson_view.listing(None)
+    return templates.TemplateResponse(request, "lessons.html", listed)
 
 
 @router.get("/lessons/{lesson_slug}/{card_slug}", dependencies=[Limited(READ)], response_class=HTMLResponse)

@@ -279,5 +279,6 @@ def inspect(request: Request, code: str, kind: str, layer: int, to: int,
         return _not_found(request, code)
     with session.lock:
         return templates.TemplateResponse(request, "partials/inspector.html", {
-            "inspector": inspector_for(session, kind, layer, source, to), "readonly": True,
+            "inspector": inspector_for(session, kind, layer, source, to, "ended" if room.ended else "follower"),
+            "readonly": True,
             "inspector_step": session.trainer.step_count, "oob": False, "errors": {}})

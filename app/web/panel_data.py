@@ -281,7 +281,7 @@ class FollowerData(PanelData):
     def diagram(self):
         view = self.view
         return network.build(self.session, view.display or shown.from_step(self.session), self.session.detailed,
-                             view.focus_row)
+                             view.focus_row, audience="ended" if self.room.get("ended") else "follower")
 
     @cached_property
     def output(self):

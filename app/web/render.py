@@ -8,6 +8,7 @@ from markupsafe import Markup
 from app.engine import FieldError
 from app.core.session import Session
 from app.views import inspector, numbers, shown, units
+from app.views.network import without_pass
 
 from .view_state import view_of
 
@@ -29,8 +30,9 @@ templates.env.filters["tojson_compact"] = script_json
 PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS = 6, 8
 
 
-def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None:
-    """The inspector for an edge (kind "weight"/"edge") or a node, from the phase in progress or the last step."""
+def inspector_for(session: Session, kind: str, layer, source, to, audience: str = "learner") -> dict | None:
+    """The inspector for an edge (kind "weight"/"edge") or a node, from the phase in progress or the last step;
+    without one, the parameter's value and words for `audience` (app/views/network.py without_pass)."""
     step = view_of(session).step
     trace = step.trace if step.phase else session.last_trace
     names = shown.node_names(session)
@@ -42,16 +44,17 @@ def inspector_for(session: Session, kind: str, layer, source, to) -> dict | None
         # Edges and biases name their weight layer l; a node names its own layer, l + 1 for its bias.
         node_layer = layer + 1 if kind == "bias" else layer
         if trace is None:
+            hint = without_pass(session.trainer.step_count, audience)[2]
             if kind in ("edge", "weight"):
                 source = int(source)
                 return {"kind": "plain", "param": "weight", "layer": layer, "to": to, "source": source,
-                        "value": float(net.weights[layer][to, source]), "label": "w",
+                        "value": float(net.weights[layer][to, source]), "label": "w", "hint": hint,
                         "title": f"Weight {own + ': ' if (own := shown.weight_name(session, layer, source, to)) else ''}"
                                  f"{names[layer][source]} → {names[layer + 1][to]}"}
             if node_layer == 0:
                 return None
             return {"kind": "plain", "param": "bias", "layer": node_layer - 1, "to": to, "source": None,
-                    "value": float(net.biases[node_layer - 1][to]), "label": "b",
+                    "value": float(net.biases[node_layer - 1][to]), "label": "b", "hint": hint,
                     "title": f"Bias of {names[node_layer][to]}"}
         # During a detailed step the trace is a proposal, so the edit form starts from the current value, and
         # only what the phases so far have computed is shown.

@@ -1,6 +1,8 @@
 // The two Plotly charts: the output plot (boundary heatmap or fitted curve) and the loss curve. The server sends
 // their data as JSON in the panels; this draws it, and a click on the 2-D output plot asks for that point's prediction.
-const TRAIN = "#0877bd", TEST = "#f59322";
+// The loss curve's train and test lines are told apart by dash and marker, in neutral ink and grey: orange and blue
+// are the classes' colours (and negative and positive) everywhere else on the page (issue 25 §7).
+const TRAIN = "#1f2933", TEST = "#616e7c";
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 // On a phone Plotly's toolbar would sit over the plot's legend, the line that names its sets (issue 25 §5), and a tap
 // shows it: there it is left out (tapping the legend still hides a set).
@@ -93,7 +95,7 @@ function lossTraces(points) {
   const mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots; see flush()
   return [
     { type: "scatter", mode: mode, name: "train", x: x, y: train, line: { color: TRAIN, width: 2 }, marker: { size: 5 } },
-    { type: "scatter", mode: mode, name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" }, marker: { size: 5 } }
+    { type: "scatter", mode: mode, name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" }, marker: { size: 6, symbol: "circle-open" } }
   ];
 }
 

@@ -8,6 +8,8 @@ import uvicorn
 
 from app.main import create_app
 
+from .axe import checked, violations
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -55,3 +57,20 @@ def playground(page, live_server, console_errors):
     page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
     yield page
     assert console_errors == []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """axe-core after every browser test, on every page of ours the test leaves open (issue 25 §7): a state a test
+    reaches is a state a person reaches. A test that failed already is reported as it failed."""
+    outcome = yield
+    browser = item.funcargs.get("browser")
+    if outcome.excinfo is not None or browser is None:
+        return
+    found = {}
+    for context in browser.contexts:
+        for page in context.pages:
+            if checked(page) and (v := violations(page)):
+                found[page.url] = v
+    if found:
+        outcome.force_exception(AssertionError(f"axe-core found violations on the pages this test left: {found}"))

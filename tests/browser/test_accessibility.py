@@ -1,17 +1,17 @@
 """Keyboard use and axe-core (npm, node_modules/axe-core) on the page: zero violations on the default page, after a
-Step with the inspector open, at every phase of Mazur's detailed step, and at phone width."""
-from pathlib import Path
-
+Step with the edge and the node inspector open, with the worksheet open, at every phase of Mazur's detailed step, and
+at phone width. conftest.py also runs axe on every page each browser test leaves open."""
 import pytest
 from playwright.sync_api import expect
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+from .axe import violations  # noqa: F401 - test_live's and others' import
+from .waits import answered
 
 
 @pytest.fixture
 def axe_page(browser, live_server):
-    """A page whose context lets axe's script in past the CSP (script-src 'self')."""
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+    """A page of its own context, at 1280×800, that fails the test on a page error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -25,14 +25,6 @@ def load(page, url: str) -> None:
     page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
 
 
-def violations(page) -> list[str]:
-    if not page.evaluate("() => typeof axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document)).violations.map("
-                          "v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', '))")
-    return found
-
-
 def wait_step(page, step: int) -> None:
     page.wait_for_function(f"() => document.getElementById('network').dataset.step === '{step}'")
 
@@ -44,6 +36,22 @@ def test_axe_finds_nothing_on_the_default_page_and_after_a_step_with_the_inspect
     wait_step(axe_page, 1)
     axe_page.locator("#edge-0-0-0").click()
     expect(axe_page.locator("#inspector.open")).to_contain_text("Weight x1 → h1.1")
+    assert violations(axe_page) == []
+
+
+def test_axe_finds_nothing_with_the_node_inspector_and_then_the_worksheet_open(axe_page, live_server):
+    load(axe_page, live_server + "/")
+    axe_page.click("#btn-step")
+    wait_step(axe_page, 1)
+    axe_page.locator("#node-1-0").focus()
+    axe_page.keyboard.press("Enter")
+    inspector = axe_page.locator("#inspector.open")
+    expect(inspector).to_contain_text("Hidden node h1.1")
+    expect(inspector.locator("th", has_text="mean of 10")).to_be_visible()  # the z, a, δ table, headed "row"
+    assert violations(axe_page) == []
+    with answered(axe_page, "/ui/worksheet"):
+        inspector.get_by_role("button", name="Check my calculation").click()
+    expect(axe_page.locator("#inspector #worksheet-form")).to_be_visible()
     assert violations(axe_page) == []
 
 
