@@ -71,13 +71,13 @@ def toggled(**said) -> Outcome:
 
 
 def refused(**said) -> Outcome:
-    """An action of the toolbar refused (a speed, Back, Forward, a rewind or a phase): nothing changed, and the
+    """An action of the toolbar refused (a speed, Back, Redo, a rewind or a phase): nothing changed, and the
     toolbar is drawn again as it is, with the `message` that says why."""
     return Outcome("refused", **said)
 
 
 def moved(**said) -> Outcome:
-    """Back, Forward or a rewind: another step of the history, with its whole loss curve."""
+    """Back, Redo or a rewind: another step of the history, with its whole loss curve."""
     return Outcome("moved", None, **said)
 
 

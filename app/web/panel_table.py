@@ -20,7 +20,7 @@ from .outcome import CHANGES, Outcome
 from .panel_data import FollowerData, PanelData
 
 SETUP = frozenset({"rebuilt", "configured"})  # new settings or a new network: the forms are drawn again
-# The toolbar: Step (and the phase list), Play, the speed, Back and Forward, the rewind scrubber and the toggles.
+# The toolbar: Step (and the phase list), Play, the speed, Back and Redo, the rewind scrubber and the toggles.
 TOOLBAR = SETUP | {"played", "phase_taken", "toggled", "refused", "moved"}
 ALWAYS = CHANGES
 NEVER = frozenset()

@@ -1,4 +1,4 @@
-"""Training from the page: Step, Epoch, Play and Pause, the detailed step's phases, Back, Forward and rewind."""
+"""Training from the page: Step, Epoch, Play and Pause, the detailed step's phases, Back, Redo and rewind."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
