@@ -19,7 +19,7 @@ MAX_REPLACED = 5
 
 
 class Rewinding:
-    """Rewind, Back, Redo (forward through the history) and rebuilds of a Session (its base class: the state is the Session's fields)."""
+    """Rewind, Back, Redo and rebuilds of a Session (its base class: the state is the Session's fields)."""
 
     def keep_rewind_point(self) -> dict:
         """Keep the current state as the rewind point of the current step (replacing an older one); return it.
