@@ -29,6 +29,12 @@ def test_an_unknown_address_is_a_page_for_a_browser_with_a_title_a_language_a_he
     assert "share links look like" not in r.text  # those words are the shared network's
 
 
+def test_a_long_unknown_address_is_repeated_cut_with_an_ellipsis(client):
+    r = client.get("/" + "x" * 300, headers=BROWSER)
+    shown = re.search(r"<code>([^<]*)</code>", r.text)[1]
+    assert len(shown) == 200 and shown.endswith("…") and shown.startswith("/xxx")
+
+
 @pytest.mark.parametrize("path, headers", [("/api/no/such", BROWSER), ("/no/such/page", {"accept": "application/json"}),
                                            ("/no/such/page", {**BROWSER, **HX})])
 def test_the_api_other_clients_and_the_pages_own_requests_keep_the_json_404(client, path, headers):

@@ -46,7 +46,10 @@ def test_a_given_unit_is_kept_stripped(given, kept):
 
 @pytest.mark.parametrize("given, words", [("x" * 13, "13 characters long"), ("<b>", "angle brackets"),
                                           ('"$"', "quotes"), ("k\tg", "control characters"),
-                                          ("a  b", "runs of spaces"), (5, "must be text")])
+                                          ("a  b", "runs of spaces"), (5, "must be text"),
+                                          ("&lt;b&gt;", "ampersands"), ("a" + "\u0301" * 11, "combining marks"),
+                                          ("\U0001242b" * 3, "wide characters"), ("\u3164", "invisible"),
+                                          ("\U0001f600", "wide characters"), ("円", "wide characters")])
 def test_a_bad_unit_is_refused_naming_the_field(given, words):
     with pytest.raises(FieldError) as refused:
         check_unit(given)
@@ -125,6 +128,10 @@ def test_a_column_without_a_unit_says_so_and_a_unit_after_the_number_reads_so(cl
     assert re.search(r'id="metric-train-rmse" data-value="[^"]+">[0-9,.]+ kg<', r.text)
 
 
+def test_a_decomposed_letter_is_one_letter():
+    assert check_unit("e\u0301t\u00e9") == "\u00e9t\u00e9"
+
+
 @pytest.mark.parametrize("given, words", [("x" * 13, "13 characters long"), ("<script>", "angle brackets")])
 def test_a_bad_unit_is_refused_beside_its_control_and_changes_nothing(client, given, words):
     sid = page_session(client)
@@ -134,7 +141,24 @@ def test_a_bad_unit_is_refused_beside_its_control_and_changes_nothing(client, gi
     assert error and words in html.unescape(error[1]), r.text[:500]
     assert 'aria-invalid="true"' in r.text.split('id="f-unit"')[1].split(">")[0]
     assert "<script>" not in r.text
+    assert 'role="alert">unit: ' not in r.text  # beside its field, not again over the form
     assert everything(client, sid) == before
+
+
+CLASSES = "x1,x2,label\n0,0,0\n1,1,1\n0,1,0\n1,0,1\n0.5,0.5,1\n0.2,0.9,0\n"
+
+
+def test_a_unit_for_class_targets_would_do_nothing_and_is_refused(client):
+    sid = page_session(client)
+    before = everything(client, sid)
+    r = upload(client, CLASSES, task="classification", unit="$")
+    error = re.search(r'id="error-unit" role="alert">([^<]*)<', r.text)
+    assert error and "regression target" in html.unescape(error[1]), r.text[:500]
+    assert everything(client, sid) == before
+    assert "error-unit" not in upload(client, CLASSES, task="classification").text  # no unit: loaded
+    refused = client.post("/api/sessions", json={"dataset": {"csv": CLASSES, "target_columns": ["label"],
+                                                             "task": "classification", "unit": "kg"}})
+    assert refused.status_code == 422 and "dataset.unit" in refused.text
 
 
 def test_the_api_takes_a_unit_for_a_csv_and_refuses_a_bad_one_naming_the_field(client):

@@ -100,6 +100,9 @@ def build_dataset(name: str, *, samples: int | None = None, noise: float = 0.0, 
             given = None if unit is None else check_unit(unit)
             if table.classes is None:
                 table = replace(table, unit=units_of(table.target_names) if given is None else given)
+            elif given:  # a field that would have no effect is refused
+                raise FieldError("dataset.unit", "A unit is for a regression target; this CSV's targets are classes, "
+                                                 "which have no unit: leave the unit empty.")
         order = np.random.default_rng(seed).permutation(len(table.x))
 
     n_train = split_point(len(order), fraction)

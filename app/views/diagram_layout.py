@@ -9,6 +9,7 @@ from .shown import node_names
 
 SLOT = 90  # vertical room per node: the square and up to four lines of numbers
 LEFT, RIGHT, TOP = 60, 84, 14
+NAME_WIDTH = 12  # units a character of a node's name takes at the phone's type size
 WIDTH = 600
 
 
@@ -28,9 +29,10 @@ class Layout:
 def layout_of(session: Session) -> Layout:
     sizes = session.trainer.net.sizes
     names = node_names(session)
-    # Room for the input names on the left and the output names on the right, at about 7 px a character.
-    left = max(LEFT, 30 + 7 * max(len(n) for n in names[0]))
-    right = max(RIGHT, 30 + 7 * max(len(n) for n in names[-1]))
+    # Room for the input names on the left and the output names on the right: about 12 units a character, since a
+    # phone draws them at 18 units (static/style.css) so that they read at 11 px; a desktop's 12 needs 7.
+    left = max(LEFT, 30 + NAME_WIDTH * max(len(n) for n in names[0]))
+    right = max(RIGHT, 30 + NAME_WIDTH * max(len(n) for n in names[-1]))
     step_x = (WIDTH - left - right) / (len(sizes) - 1)
     return Layout(sizes, names, [left + l * step_x for l in range(len(sizes))], TOP * 2 + max(sizes) * SLOT)
 

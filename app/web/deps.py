@@ -55,7 +55,7 @@ def error_page(request: Request, status: int, detail, headers: dict | None) -> R
             or "text/html" not in request.headers.get("accept", "")):
         return None  # the API, an event stream, the page's own htmx requests
     if status == 404:
-        return templates.TemplateResponse(request, "not_found.html", {"what": "page", "path": request.url.path[:200]},
+        return templates.TemplateResponse(request, "not_found.html", {"what": "page", "path": _shortened(request.url.path)},
                                           status_code=404, headers=headers)
     if status != 429 or not isinstance(detail, str):
         return None
@@ -70,3 +70,8 @@ async def on_no_session(request: Request, exc: NoSession) -> Response:
 
 
 Current = Annotated[Session, Depends(current)]
+
+
+def _shortened(path: str, keep: int = 200) -> str:
+    """The address as the 404 page repeats it: at most `keep` characters, a cut one ending in an ellipsis."""
+    return path if len(path) <= keep else path[: keep - 1] + "…"

@@ -26,7 +26,8 @@ from .render import PAGE_MAX_HIDDEN_LAYERS, PAGE_MAX_NEURONS, inspector_for
 from .setup_links import session_query
 from .view_state import view_of
 
-OTHER_PANELS = ("csv", "edit", "predict", "import")  # errors the upload, inspector, predict and share panels show
+OTHER_PANELS = ("csv", "unit", "edit", "predict", "import")  # errors the upload (its file and unit), inspector,
+# predict and share panels show beside their fields
 
 
 def form_errors(errors: dict, config: dict, info) -> list[tuple[str, str]]:

@@ -52,6 +52,8 @@ def upload_csv(request: Request, session: Current, file: Annotated[UploadFile, F
             return rebuild(request, session, req, f"loading {name}", lambda fresh: loaded_words(fresh, name, given),
                            hidden=cfg["layers"][1:-1])
         except (ValidationError, FieldError) as exc:
+            if isinstance(exc, FieldError) and exc.field == "dataset.unit":  # beside the unit's own field
+                return panels(request, session, configured(errors={"unit": exc.message}))
             message = "; ".join(control_errors(exc).values())
             return panels(request, session, configured(errors={"csv": message}))
 

@@ -78,10 +78,10 @@ SMALLEST_LABELS = """() => {
 
 def test_at_phone_width_every_diagram_label_is_at_least_11px(page, live_server):
     page.set_viewport_size(PHONE)
-    for preset in ["/", "/?preset=mazur"]:
+    for preset in ["/", "/?preset=mazur", "/?preset=house-price"]:  # the last: long input names (size_m2)
         page.goto(live_server + preset)
         page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
-        with answered(page, "/ui/step" if preset == "/" else "/ui/phase"):
+        with answered(page, "/ui/phase" if preset == "/?preset=mazur" else "/ui/step"):
             page.click("#btn-step")
         page.check("#show-numbers")  # every edge's number too
         expect(page.locator(".show-numbers #network")).to_have_count(1)
@@ -90,6 +90,11 @@ def test_at_phone_width_every_diagram_label_is_at_least_11px(page, live_server):
         assert labels[0][1] >= 11, (preset, labels[:5])
         net = page.locator("svg#network").bounding_box()
         assert net["x"] >= 0 and net["x"] + net["width"] <= PHONE["width"]  # and the whole diagram still fits
+        cut = page.evaluate("""() => { const box = document.getElementById('network').getBoundingClientRect();
+            return [...document.querySelectorAll('#network text')].filter(t => t.textContent.trim())
+              .map(t => [t.textContent.trim(), t.getBoundingClientRect()])
+              .filter(([, r]) => r.left < box.left - 0.5 || r.right > box.right + 0.5).map(([t]) => t); }""")
+        assert cut == [], (preset, cut)  # no name runs past the diagram's edge
         heads = page.evaluate("() => [...document.querySelectorAll('.column-head strong, .column-head span')]"
                               ".map(e => parseFloat(getComputedStyle(e).fontSize))")
         assert heads and min(heads) >= 11
