@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from app.live import polls
 from app.live.model import Poll
 from test_live import HX, answer, ask, events, live, the_session
+from test_live import app, presenter  # noqa: F401  (the live tests' fixtures)
 
 
 def poll_at(step: int, result: dict | None, folded: bool = False) -> Poll:
@@ -41,19 +42,6 @@ def test_a_folded_poll_survives_storage():
     old = room.to_json()
     del old["poll"]["folded"]  # a room stored before polls folded
     assert Room.from_json(old).poll.folded is False
-
-
-@pytest.fixture
-def app(tmp_path):
-    from app.main import create_app
-    return create_app(f"sqlite:///{tmp_path}/store.db")
-
-
-@pytest.fixture
-def presenter(app):
-    with TestClient(app) as c:
-        assert c.get("/").status_code == 200
-        yield c
 
 
 def test_a_revealed_result_folds_at_the_next_step_on_every_screen(app, presenter):

@@ -64,6 +64,16 @@ class GradientCheck:
         """Indices of the parameters whose relative error exceeds DISAGREE."""
         return np.flatnonzero(self.errors > DISAGREE)
 
+    def disagreements(self, net: MLP) -> list[dict]:
+        """Each disagreeing parameter, named by where it sits (kind, layer, to, from), with both gradients and
+        their relative error."""
+        found = []
+        for k in self.disagreeing:
+            kind, layer, to, source = net.locate(int(k))
+            found.append({"kind": kind, "layer": layer, "to": to, "from": source, "analytic": float(self.analytic[k]),
+                          "numeric": float(self.numeric[k]), "relative_error": float(self.errors[k])})
+        return found
+
 
 def check_gradients(net: MLP, loss: Loss, x: np.ndarray, t: np.ndarray) -> GradientCheck:
     with np.errstate(all="ignore"):

@@ -7,10 +7,5 @@ def build(session: Session) -> dict:
     """What the panel draws. Raises FieldError when the check would take more work than one request may do."""
     check, rows = session.gradient_check()
     net = session.trainer.net
-    disagreeing = []
-    for k in check.disagreeing:
-        kind, layer, to, source = net.locate(int(k))
-        disagreeing.append({"kind": kind, "layer": layer, "to": to, "from": source,
-                            "analytic": float(check.analytic[k]), "numeric": float(check.numeric[k])})
-    return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params),
-            "rows": rows.tolist(), "disagreeing": disagreeing, "method": GRADIENT_CHECK_METHOD}
+    return {"max_relative_error": check.max_relative_error, "parameters": int(net.n_params), "rows": rows.tolist(),
+            "disagreeing": check.disagreements(net), "method": GRADIENT_CHECK_METHOD}
