@@ -16,7 +16,7 @@ from app.api import live as api_live
 from app import live as live_rooms
 from app.live.streams import StreamSlots
 from app.web import configure, deps as web_deps, exercises, lessons, page, practice as web_practice, probes, sharing, training, upload
-from app.web import focus, matrix_panel
+from app.web import focus, matrix_panel, play_stream
 from app.web import live as web_live, live_drawing, live_events
 from app.web.render import ROOT
 from app.store import open_store
@@ -77,6 +77,7 @@ def create_app(store: str | None = None) -> FastAPI:
     app.include_router(focus.router)  # the focus row
     app.include_router(web_live.router)  # live rooms: Present, polls, and the followers' /live/{code}
     app.include_router(live_events.router)  # ...and their event stream
+    app.include_router(play_stream.router)  # Play's frames, pushed as the page draws them
     app.add_exception_handler(web_deps.NoSession, web_deps.on_no_session)
     vendor.mount(app)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

@@ -12,6 +12,7 @@ NODE_MODULES = ROOT / "node_modules"
 PACKAGES = {
     "htmx": "htmx.org/dist",
     "htmx-sse": "htmx-ext-sse/dist",  # server-sent events for live rooms
+    "idiomorph": "idiomorph/dist",  # morphs a frame's panels in place (static/js/frames.js)
     "plotly": "plotly.js-basic-dist-min",
     "swagger-ui": "swagger-ui-dist",
 }

@@ -45,6 +45,9 @@ LARGE_PAGE = Limit("large pages", 5, 30, "session")
 # Everything else that draws the panels, or computes a trace for a worksheet, a guess or a lesson's answer, costs
 # about what a step does.
 PAGE = Limit("page actions", 60, 120, "session")
+# A Play stream's page says when it has drawn each frame (app/web/play_stream.py): up to a display's rate, 60 a second
+# (120 on a fast display), and nothing else; more would not train faster, since the stream trains each frame itself.
+DRAWN = Limit("frames drawn", 120, 240, "session")
 # Reading a session or a snapshot: its weights, a page, an export. A class of 300 behind one address opens the page
 # at once, with no session yet (then the address is the key).
 READ = Limit("reads", 60, 1200, "session")

@@ -1,6 +1,7 @@
 """The network diagram's model: the nodes, edges and column headings that app/views/network.py computes for a step,
 and that templates/partials/network.html and the SVG writer (app/views/network_svg.py) draw."""
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
 from markupsafe import Markup
 
@@ -92,3 +93,13 @@ class Diagram:
     # The edges' and nodes' SVG, drawn by app/views/network_svg.py rather than in a template loop.
     edges_svg: Markup = field(default_factory=Markup)
     nodes_svg: Markup = field(default_factory=Markup)
+
+    @property
+    def structure(self) -> str:
+        """A short name for everything of the picture that a light frame's patch (app/views/diagram_patch.py) does
+        not change: its kind and size, the edges' paths and label places, the nodes' places, names, pictures and
+        whether they have lines of numbers. Equal names, equal markup but for the values."""
+        key = (self.kind, self.width, self.height,
+               tuple((e.id, e.path, e.label_x, e.label_y) for e in self.edges),
+               tuple((n.id, n.x, n.y, n.name, n.layer, bool(n.heatmap), bool(n.lines)) for n in self.nodes))
+        return blake2b(repr(key).encode(), digest_size=8).hexdigest()

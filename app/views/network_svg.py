@@ -45,41 +45,47 @@ def _group(start: list[str], children: list[str]) -> str:
 
 # Edges
 
+def edge_values(e: Edge) -> tuple:
+    """What of an edge changes from step to step, as its markup prints it: the values a light frame's patch carries
+    (app/views/diagram_patch.py, applied by static/js/diagram_patch.js), in this order. The description is raw here;
+    the markup escapes it."""
+    return (f'edge{" changed" if e.changed else ""}{" selected" if e.selected else ""}', e.description, e.selected,
+            exact(e.weight), exact(e.grad), exact(e.change),
+            None if e.weight_before is None else exact(e.weight_before),
+            f"{e.width + 7}" if e.changed else None, e.color, "%.2f" % e.width,
+            f'num{" always" if e.label_always else ""}', label_inner(e))
+
+
 def edge_markup(e: Edge) -> str:
     """One edge: its numbers in data-* attributes, a halo if the last update changed it most, a wide invisible path
     to hover, the visible curve, and its label."""
+    cls, _, selected, weight, grad, change, before, halo, color, width, label_cls, label = edge_values(e)
     text = escape(e.description)
+    x, y = _label_place(e.label_x, e.label_y)
     return _group([
-        f'<g id="{e.id}" class="edge{" changed" if e.changed else ""}{" selected" if e.selected else ""}" tabindex="-1"'
-        f' role="img" aria-label="{text}"{CURRENT if e.selected else ""}',
+        f'<g id="{e.id}" class="{cls}" tabindex="-1"'
+        f' role="img" aria-label="{text}"{CURRENT if selected else ""}',
         f'   data-layer="{e.layer}" data-from="{e.source}" data-to="{e.target}"',
-        f'   data-weight="{exact(e.weight)}" data-grad="{exact(e.grad)}" data-change="{exact(e.change)}"'
-        + (f' data-weight-before="{exact(e.weight_before)}"' if e.weight_before is not None else "") + ">",
+        f'   data-weight="{weight}" data-grad="{grad}" data-change="{change}"'
+        + (f' data-weight-before="{before}"' if before is not None else "") + ">",
     ], [
         f"<title>{text}</title>",
-        halo_markup(e),
+        f'<path class="halo" d="{e.path}" stroke-width="{halo}"/>' if halo is not None else GAP,
         f'<path class="hit" d="{e.path}"/>',
-        f'<path class="line" d="{e.path}" stroke="{e.color}" stroke-width="{"%.2f" % e.width}"/>',
-        label_markup(e),
+        f'<path class="line" d="{e.path}" stroke="{color}" stroke-width="{width}"/>',
+        f'<text class="{label_cls}" x="{x}" y="{y}">{label}</text>',
     ])
 
 
-def halo_markup(e: Edge) -> str:
-    """A wide pale band behind an edge the last update changed most; a blank line for the others."""
-    return f'<path class="halo" d="{e.path}" stroke-width="{e.width + 7}"/>' if e.changed else GAP
-
-
-def label_markup(e: Edge) -> str:
+def label_inner(e: Edge) -> str:
     """The edge's number, shown on hover, or always (class "always") in the update and backward phases. The backward
     phase's "w · ∂" label takes two lines, the weight over its gradient, so that it is no wider than either; they are
     spaced in em, so that they stay apart where the type is larger (a phone's, style.css)."""
-    x, y = _label_place(e.label_x, e.label_y)
-    cls = f'num{" always" if e.label_always else ""}'
     if " · " not in e.label:
-        return f'<text class="{cls}" x="{x}" y="{y}">{e.label}</text>'
+        return e.label
+    x, _ = _label_place(e.label_x, e.label_y)
     weight, grad = e.label.split(" · ", 1)
-    return (f'<text class="{cls}" x="{x}" y="{y}"><tspan x="{x}" dy="-0.5em">{weight} </tspan>'
-            f'<tspan x="{x}" dy="1.1em">{grad}</tspan></text>')
+    return f'<tspan x="{x}" dy="-0.5em">{weight} </tspan><tspan x="{x}" dy="1.1em">{grad}</tspan>'
 
 
 @lru_cache(maxsize=1024)
@@ -112,46 +118,52 @@ def _node_place(centre: float, x: float, y: float) -> NodePlace:
                      str(centre), str(y + 35))
 
 
+def node_values(n: Node) -> tuple:
+    """What of a node changes from step to step, as its markup prints it: the values a light frame's patch carries
+    (app/views/diagram_patch.py), in this order. The description is raw here; the markup escapes it."""
+    return (f'node{" selected" if n.selected else ""}', n.description, n.selected, exact(n.activation), exact(n.z),
+            exact(n.delta), exact(n.bias), None if n.bias_before is None else exact(n.bias_before),
+            None if n.target is None else exact(n.target), n.heatmap, n.ring_color, "%.2f" % n.ring_width,
+            lines_inner(n, _node_place(n.x, *n.corner)))
+
+
 def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
     """One node: its numbers in data-* attributes, its picture in a ring coloured by δ, its name if it is an input
     or an output, and its numbers underneath. The diagram is one tab stop, its `entry` node; arrow keys move on
     from there (static/js/diagram_keys.js)."""
     place = _node_place(n.x, *n.corner)
+    cls, _, selected, activation, z, delta, bias, before, target, heatmap, ring, ring_width, lines = node_values(n)
     text = escape(n.description)
     return _group([
         GAP,
-        f'<g id="{n.id}" class="node{" selected" if n.selected else ""}" tabindex="{0 if entry else -1}" role="img"'
-        f' style="--layer: {n.layer}"{CURRENT if n.selected else ""}',
+        f'<g id="{n.id}" class="{cls}" tabindex="{0 if entry else -1}" role="img"'
+        f' style="--layer: {n.layer}"{CURRENT if selected else ""}',
         f'   aria-label="{text}"',
-        f'   data-layer="{n.layer}" data-index="{n.index}" data-activation="{exact(n.activation)}"',
-        f'   data-z="{exact(n.z)}" data-delta="{exact(n.delta)}" data-bias="{exact(n.bias)}"'
-        + (f' data-bias-before="{exact(n.bias_before)}"' if n.bias_before is not None else "")
-        + (f' data-target="{exact(n.target)}"' if n.target is not None else "") + ">",
+        f'   data-layer="{n.layer}" data-index="{n.index}" data-activation="{activation}"',
+        f'   data-z="{z}" data-delta="{delta}" data-bias="{bias}"'
+        + (f' data-bias-before="{before}"' if before is not None else "")
+        + (f' data-target="{target}"' if target is not None else "") + ">",
     ], [
         f"<title>{text}</title>",
         GAP,
-        picture_markup(n, place),
+        picture_markup(heatmap, place),
         GAP,
-        *ring_markup(n, place),
+        f'<rect class="ring" x="{place.ring_x}" y="{place.ring_y}" width="38" height="38" rx="5"',
+        f'      stroke="{ring}" stroke-width="{ring_width}"/>',
         GAP,
         *name_markup(n, place, last_layer),
-        *numbers_markup(n, place),
+        *([f'<text class="lines" x="{place.centre}" y="{place.lines_y}">{lines}</text>'] if lines is not None else []),
         GAP,
     ])
 
 
-def picture_markup(n: Node, place: NodePlace) -> str:
-    """The node's output over the input plane (a 16 x 16 heatmap), or a plain square without 2-D inputs."""
-    if n.heatmap:
-        return (f'<image href="{n.heatmap}" x="{place.x}" y="{place.y}" width="34" height="34" '
+def picture_markup(heatmap: str | None, place: "NodePlace") -> str:
+    """The node's output over the input plane (a 16 x 16 heatmap), or a plain square without 2-D inputs. The ring
+    around it (its colour and width show δ) follows."""
+    if heatmap:
+        return (f'<image href="{heatmap}" x="{place.x}" y="{place.y}" width="34" height="34" '
                 'preserveAspectRatio="none"/>')
     return f'<rect x="{place.x}" y="{place.y}" width="34" height="34" rx="4" class="plain"/>'
-
-
-def ring_markup(n: Node, place: NodePlace) -> list[str]:
-    """The ring around the picture, whose colour and width show δ."""
-    return [f'<rect class="ring" x="{place.ring_x}" y="{place.ring_y}" width="38" height="38" rx="5"',
-            f'      stroke="{n.ring_color}" stroke-width="{"%.2f" % n.ring_width}"/>']
 
 
 def name_markup(n: Node, place: NodePlace, last_layer: bool) -> list[str]:
@@ -167,11 +179,10 @@ def name_markup(n: Node, place: NodePlace, last_layer: bool) -> list[str]:
 LINE_PITCH = "1.143em"  # 12 units at the diagram's 10.5-unit type; more where the type is larger (a phone's)
 
 
-def numbers_markup(n: Node, place: NodePlace) -> list[str]:
+def lines_inner(n: Node, place: NodePlace) -> str | None:
     """The lines of numbers under the node (z, a, t, E, δ, b), each a <tspan> with its css class, one line pitch
-    below the one before. The pitch is in em, so that lines stay apart where the type is larger, and a line a
-    narrow screen leaves out (display: none, style.css) takes no room."""
+    below the one before; None without any. The pitch is in em, so that lines stay apart where the type is larger,
+    and a line a narrow screen leaves out (display: none, style.css) takes no room."""
     if not n.lines:
-        return []
-    spans = "".join(f'<tspan class="{cls}" x="{place.centre}" dy="{LINE_PITCH}">{line}</tspan>' for cls, line in n.lines)
-    return [f'<text class="lines" x="{place.centre}" y="{place.lines_y}">{spans}</text>']
+        return None
+    return "".join(f'<tspan class="{cls}" x="{place.centre}" dy="{LINE_PITCH}">{line}</tspan>' for cls, line in n.lines)

@@ -3,15 +3,17 @@
 from collections.abc import Callable
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.core.recipe import CreateSession
 from app.quick import costs
 from app.core.session import Session, build_session
 from app.ratelimit import heavy_if
 
+from .frames import FRAME_HEADER, FRAME_TYPE, PageCopy, light_frame
 from .outcome import Outcome, rebuilt
-from .panel_table import context
+from .panel_data import PanelData
+from .panel_table import ANSWER, context
 from .render import templates
 from .view_state import view_of
 
@@ -24,6 +26,10 @@ def panels(request: Request, session: Session, outcome: Outcome) -> Response:
     # The panels of a large network are megabytes of markup, whatever the action: such a session's page actions are
     # heavy (app/ratelimit), let in only while its address is within its share of server CPU.
     heavy_if(costs.step_cost(session, 1, costs.BUILD_PICTURE_ROWS))
+    if (holds := request.headers.get(FRAME_HEADER)) is not None:  # the page's script asks for a light frame
+        frame = light_frame(PanelData(session, outcome), ANSWER, PageCopy.holding(holds))
+        view_of(session).gradcheck_shown = outcome.gradcheck is not None
+        return JSONResponse(frame, media_type=FRAME_TYPE)
     ctx = context(session, outcome)
     view_of(session).gradcheck_shown = outcome.gradcheck is not None  # the next answer empties it
     return templates.TemplateResponse(request, "partials/panels.html", ctx)

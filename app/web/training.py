@@ -16,7 +16,7 @@ from app.ratelimit import Limited, PAGE, TRAIN, WORK
 
 from .csrf import same_site_post
 from .deps import Current
-from .outcome import configured, moved, phase_taken, played, rebuilt, refused, stepped, toggled
+from .outcome import Outcome, configured, moved, phase_taken, played, rebuilt, refused, stepped, toggled
 from .panels import panels
 from .view_state import view_of
 
@@ -29,11 +29,10 @@ PICTURE_ROWS = GRID * GRID + HEATMAP_GRID * HEATMAP_GRID
 FRAME_WORK = 100_000_000
 
 
-def _train_held(request: Request, session: Session, steps: int | None, starts_play: bool = False,
-                play: bool = False) -> Response:
-    """Train `steps` steps (None: to the end of the epoch). A Play frame (`play`) ends at the first step whose
-    train loss is below the stop loss, and then Play stops and says why, as it does at the stop step.
-    `starts_play`: the first frame of Play, whose answer shows Pause."""
+def train_outcome(session: Session, steps: int | None, starts_play: bool = False, play: bool = False) -> Outcome:
+    """Train `steps` steps (None: to the end of the epoch), and say what happened. A Play frame (`play`) ends at the
+    first step whose train loss is below the stop loss, and then Play stops and says why, as it does at the stop step.
+    `starts_play`: the first frame of Play, whose answer shows Pause. The caller holds the session's lock."""
     view = view_of(session)
     stop_loss = view.stop_loss if play else None
 
@@ -46,27 +45,36 @@ def _train_held(request: Request, session: Session, steps: int | None, starts_pl
         points = session.train(steps, stops if play else None)
     except (DivergenceError, FieldError) as exc:  # diverged, or over the time or work cap: nothing was applied
         view.playing = False
-        return panels(request, session, played(message=exc.message))
+        return played(message=exc.message)
     if play and (reason := view.stop_reason(points)) is not None:
         view.playing = False
-        return panels(request, session, played(points, notice=reason))
+        return played(points, notice=reason)
     if view.playing and (explosion := session.loss_explosion()) is not None:
         # The steps stand (they are finite), but Play stops before the loss becomes astronomically large.
         low, now, steps_between = explosion
         view.playing = False
-        return panels(request, session, played(points, message=(
+        return played(points, message=(
             f"Play paused: the loss grew from {low:.3g} to {now:.3g} in {steps_between} "
-            f"step{'s' * (steps_between != 1)}: lower the learning rate or go Back.")))
-    return panels(request, session, played(points) if starts_play else stepped(points))
+            f"step{'s' * (steps_between != 1)}: lower the learning rate or go Back."))
+    return played(points) if starts_play else stepped(points)
 
 
-def _play_held(request: Request, session: Session, starts_play: bool = False) -> Response:
-    """One Play frame, unless a stop condition is met already (or was just set): then Play stops and says why."""
+def play_outcome(session: Session, starts_play: bool = False, steps: int | None = None) -> Outcome:
+    """One Play frame of `steps` (None: as many as the speed says), unless a stop condition is met already (or was
+    just set): then Play stops and says why."""
     view = view_of(session)
     if (reason := view.stop_reason([])) is not None:
         view.playing = False
-        return panels(request, session, played(notice=reason))
-    return _train_held(request, session, frame_steps(session), starts_play, play=True)
+        return played(notice=reason)
+    return train_outcome(session, frame_steps(session) if steps is None else steps, starts_play, play=True)
+
+
+def _train_held(request: Request, session: Session, steps: int | None) -> Response:
+    return panels(request, session, train_outcome(session, steps))
+
+
+def _play_held(request: Request, session: Session, starts_play: bool = False) -> Response:
+    return panels(request, session, play_outcome(session, starts_play))
 
 
 @router.post("/ui/step", dependencies=[Limited(TRAIN, WORK)])

@@ -18,27 +18,57 @@ function readJSON(id) {
   return JSON.parse(el.textContent);
 }
 
-// Step answers arrive up to ~60 times a second while playing; Plotly redraws are far slower than the
-// SVG swap, so chart updates are coalesced and drawn at most every FLUSH_MS. The diagram is never delayed.
-const FLUSH_MS = 150;
-let pendingOutput = null, pendingLoss = [], timer = null, lastFlush = 0;
+// Step answers and Play's frames arrive up to 60 times a second, and a Plotly redraw costs more than a frame: the
+// output plot's picture is swapped in place (the <image> Plotly drew) at most every OUTPUT_MS, and the loss curve is
+// extended (extendTraces, which redraws the whole chart: about 15 ms here) at most every LOSS_MS. Every point is kept;
+// the diagram is never delayed.
+const OUTPUT_MS = 100, LOSS_MS = 400;
+const XLINK = "http://www.w3.org/1999/xlink";
+let pendingOutput = null, pendingLoss = [], outputTimer = null, lossTimer = null, lastOutput = 0, lastLoss = 0;
 
 function schedule() {
-  if (timer) return;
-  timer = setTimeout(flush, Math.max(0, FLUSH_MS - (performance.now() - lastFlush)));
+  const now = performance.now();
+  if (pendingOutput && !outputTimer) outputTimer = setTimeout(flushOutput, Math.max(0, OUTPUT_MS - (now - lastOutput)));
+  if (pendingLoss.length && !lossTimer) lossTimer = setTimeout(flushLoss, Math.max(0, LOSS_MS - (now - lastLoss)));
 }
 
+// The output plot's new picture, set on the image Plotly drew, and in its layout (what it draws from should it
+// redraw); a plot not drawn yet, or drawn without one, gets it by relayout.
+function setPicture(out, source) {
+  const img = out.querySelector(".imagelayer image");
+  if (!img || !out.layout || !out.layout.images || !out.layout.images.length) {
+    Plotly.relayout(out, { "images[0].source": source });
+    return;
+  }
+  out.layout.images[0].source = source;
+  img.setAttributeNS(XLINK, "xlink:href", source);
+}
+
+// Draws what is waiting now (a download of the chart wants every point).
 export function flush() {
-  timer = null;
-  lastFlush = performance.now();
-  const out = document.getElementById("output-plot"), loss = document.getElementById("loss-plot");
+  clearTimeout(outputTimer);
+  clearTimeout(lossTimer);
+  flushOutput();
+  flushLoss();
+}
+
+function flushOutput() {
+  outputTimer = null;
+  lastOutput = performance.now();
+  const out = document.getElementById("output-plot");
   if (pendingOutput && out && out.data) {
-    if (pendingOutput.image) Plotly.relayout(out, { "images[0].source": pendingOutput.image });
+    if (pendingOutput.image) setPicture(out, pendingOutput.image);
     if (pendingOutput.fit) Plotly.restyle(out, { y: [pendingOutput.fit] }, [traceNamed(out, "network")]);
     const mark = traceNamed(out, "your input");
     if (pendingOutput.marker_y != null && mark >= 0) Plotly.restyle(out, { y: [pendingOutput.marker_y] }, [mark]);
   }
   pendingOutput = null;
+}
+
+function flushLoss() {
+  lossTimer = null;
+  lastLoss = performance.now();
+  const loss = document.getElementById("loss-plot");
   if (pendingLoss.length && loss && loss.data) {
     const t = lossTraces(pendingLoss);
     Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
@@ -66,8 +96,13 @@ function thinLoss(loss) {
 
 export function drawOutput() {
   const data = readJSON("output-data");
+  if (data) updateOutput(data);
+}
+
+// The output plot's data: a whole figure (drawn at once), or a step's update (drawn with the next flush).
+export function updateOutput(data) {
   const div = document.getElementById("output-plot");
-  if (!data || !div || !window.Plotly) return;
+  if (!div || !window.Plotly) return;
   if (data.figure) {
     const fallback = div.querySelector("img.fallback");
     if (fallback) fallback.remove();
@@ -92,7 +127,7 @@ function lossLayout() {
 function lossTraces(points) {
   const x = [], train = [], test = [];
   points.forEach((p) => { x.push(p[0]); train.push(p[1]); test.push(p[2]); });
-  const mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots; see flush()
+  const mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots; see flushLoss()
   return [
     { type: "scatter", mode: mode, name: "train", x: x, y: train, line: { color: TRAIN, width: 2 }, marker: { size: 5 } },
     { type: "scatter", mode: mode, name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" }, marker: { size: 6, symbol: "circle-open" } }
@@ -106,8 +141,13 @@ function lastStep(div) {
 
 export function drawLoss() {
   const data = readJSON("loss-data");
+  if (data) updateLoss(data);
+}
+
+// The loss curve's data: the whole curve ("replace") or the points of the steps since the last answer.
+export function updateLoss(data) {
   const div = document.getElementById("loss-plot");
-  if (!data || !div || !window.Plotly) return;
+  if (!div || !window.Plotly) return;
   if (data.mode === "replace" || !div.data) {
     pendingLoss = [];
     Plotly.react(div, lossTraces(data.points), lossLayout(), plotConfig());

@@ -5,14 +5,17 @@ import * as controls from "./controls.js";
 import * as copyDownload from "./copy_download.js";
 import * as diagramKeys from "./diagram_keys.js";
 import * as focus from "./focus.js";
+import * as frames from "./frames.js";
 import * as inspector from "./inspector.js";
 import * as live from "./live.js";
 import * as messages from "./messages.js";
 import * as shortcuts from "./shortcuts.js";
 import * as transport from "./transport.js";
 
-// The order in which listeners of one event run: live, diagram, focus, inspector, keys, messages, charts, controls, copy.
-for (const part of [live, diagramKeys, focus, inspector, shortcuts, messages, charts, controls, copyDownload]) part.listen();
+// The order in which listeners of one event run: live, diagram, focus, inspector, keys, messages, charts, controls, copy,
+// frames, transport.
+for (const part of [live, diagramKeys, focus, inspector, shortcuts, messages, charts, controls, copyDownload, frames,
+                    transport]) part.listen();
 
 function refresh() {
   refreshing = false;
@@ -35,4 +38,5 @@ function refreshSoon() {
 }
 document.addEventListener("htmx:oobAfterSwap", refreshSoon);
 document.addEventListener("htmx:afterSettle", refreshSoon);
+document.addEventListener("bp:frame", refreshSoon);
 document.addEventListener("DOMContentLoaded", refresh);

@@ -1,41 +1,78 @@
-// The transport: Play's frame loop, and the scrubber and Redo button that follow the metrics' step.
-import { errorText, NO_ANSWER, showError } from "./messages.js";
+// The transport: Play's stream of frames, and the scrubber and Redo button that follow the metrics' step.
+import { applyFrame } from "./frames.js";
+import { structure } from "./diagram_patch.js";
+import { NO_ANSWER, showError } from "./messages.js";
 
-// Play: while #player says Play runs, the next frame is asked for as soon as one arrives, before it is drawn,
-// so that the server trains frame k + 1 while the browser draws frame k. One frame is on its way at a time,
-// so frames are drawn in order; an answer whose #player no longer says so (Pause, a stop, an explosion) ends
-// the loop.
-let framing = false;
+// Play: while #player says Play runs, one server-sent stream (app/web/play_stream.py) pushes its frames. Each is
+// drawn at the next animation frame, one a display frame, and the server is told it was drawn: it keeps at most two
+// ahead of the page, so that a slow page gets fewer, larger frames instead of a queue. The stream's last frame
+// (Play stopped, for whatever reason) and `end` close it; Pause closes it at once, and its answer shows where Play
+// stopped.
+let stream = null, token = null, queue = [], drawing = false;
+
 function playerSaysPlay() {
   const player = document.getElementById("player");
   return !!(player && player.dataset.playing);
 }
 
-function nextFrame() {
-  framing = true;
-  fetch("/ui/play-frame", { method: "POST", headers: { "HX-Request": "true" }, credentials: "same-origin" })
-    .then((response) => response.text().then((text) => {
-      if (!response.ok) {
-        framing = false;
-        showError(errorText({ status: response.status, responseText: text }));
-        if (response.status === 429 || response.status === 503) {
-          // Playing faster than the limit: wait as long as the server asks, then go on if still playing.
-          const wait = parseInt(response.headers.get("Retry-After"), 10) || 1;
-          setTimeout(() => { if (playerSaysPlay() && !framing) nextFrame(); }, wait * 1000);
-        }
-        return;
-      }
-      const more = /<div id="player"[^>]*data-playing="1"/.test(text);
-      if (more) nextFrame();
-      htmx.swap(document.body, text, { swapStyle: "none" });  // its swaps see the old #player: still framing
-      if (!more) framing = false;
-    }), () => {
-      framing = false;
-      showError(NO_ANSWER);
-    });
+function close() {
+  if (stream) stream.close();
+  stream = null;
+  token = null;
+  queue = [];
 }
 
-export function play() { if (!framing && window.htmx && playerSaysPlay()) nextFrame(); }
+function drawn(frame) {
+  if (!token) return;
+  fetch("/ui/play/drawn", { method: "POST", credentials: "same-origin", headers: { "HX-Request": "true" },
+                            body: new URLSearchParams({ stream: token, frame: String(frame) }) })
+    .catch(() => {});
+}
+
+function draw() {
+  drawing = false;
+  const item = queue.shift();
+  if (!item) return;
+  const [number, frame] = item;
+  applyFrame(frame);
+  drawn(number);
+  if (queue.length) later();
+}
+
+function later() {
+  if (!drawing) {
+    drawing = true;
+    requestAnimationFrame(draw);
+  }
+}
+
+function open() {
+  const source = stream = new EventSource("/ui/play/stream?holds=" + encodeURIComponent(structure()));
+  source.addEventListener("stream", (event) => { if (stream === source) token = JSON.parse(event.data).stream; });
+  source.addEventListener("frame", (event) => {
+    if (stream !== source) return;
+    queue.push([Number(event.lastEventId), JSON.parse(event.data)]);
+    later();
+  });
+  source.addEventListener("end", () => { if (stream === source) { source.close(); stream = null; } });
+  source.onerror = () => {
+    // A dropped stream is not reopened as it was (what the page holds may have changed): the next frame's answer
+    // or a new Play opens another.
+    if (stream !== source) return;
+    source.close();
+    stream = null;
+    if (!queue.length && playerSaysPlay()) showError(NO_ANSWER);
+  };
+}
+
+export function play() { if (!stream && window.htmx && window.EventSource && playerSaysPlay()) open(); }
+
+export function listen() {
+  // Pause stops the frames at once: none is drawn after the click, and its answer shows the step Play reached.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.requestConfig && event.detail.requestConfig.path === "/ui/pause") close();
+  });
+}
 
 // The scrubber is not re-sent with every step; the metrics carry the step and the kept range.
 export function moveScrubber() {

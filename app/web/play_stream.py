@@ -1,0 +1,226 @@
+"""Play as a stream: GET /ui/play/stream pushes light frames (app/web/frames.py) for as long as the session plays, as
+fast as the page draws them, and POST /ui/play/drawn is the page telling it that a frame is drawn.
+
+The page opens the stream once POST /ui/play has started Play (its answer shows Pause); the stream never starts Play
+itself. It keeps at most WINDOW frames ahead of the last one the page drew, so that a slow page gets fewer, larger
+frames rather than a queue: a frame is trained and drawn while the page paints the one before. Each frame takes the
+session's lock, trains and is spent from the session's work budget as a Play frame always was (app/quick), so that
+the rate limits count the same work. Play ends (a last frame, then `end`) when the session no longer plays: Pause, a
+stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
+the stream sees as the step or the settings it left having changed. A closed page closes the stream, and Play stops.
+
+At the "auto" speed a frame trains as many steps as fit in the time left in the display's frame, after the picture
+(FRAME_SECONDS; learned from the frames before, `Pace`); the other speeds train their steps.
+"""
+import asyncio
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from app.core.session import Session
+from app.deps import BudgetDep, StoreDep
+from app.live.events import sse
+from app.quick import costs, scheduler
+from app.ratelimit import DRAWN, Limited, TRAIN, WORK
+
+from .csrf import same_site_post
+from .deps import Current
+from .frames import PageCopy, light_frame
+from .live_events import EventStream
+from .outcome import played
+from .panel_data import PanelData
+from .panel_table import ANSWER
+from .training import FRAME_WORK, PICTURE_ROWS, frame_steps, play_outcome
+from .view_state import view_of
+
+router = APIRouter(include_in_schema=False)
+
+WINDOW = 2  # frames sent and not yet drawn
+FRAME_SECONDS = 1 / 60  # the display's frame: the picture and the training of one frame fit in it at "auto"
+ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab's frames wait; see static/js)
+
+
+@dataclass
+class Link:
+    """One page's stream in this process: what it has drawn, and the event that wakes the stream when it says so."""
+
+    sid: str
+    drawn: int = 0
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Links:
+    """The open streams of this process, by their token (a secret the page gets as the stream's first event)."""
+
+    def __init__(self):
+        self.open: dict[str, Link] = {}
+
+    def add(self, sid: str) -> tuple[str, Link]:
+        token = secrets.token_urlsafe(16)
+        link = self.open[token] = Link(sid)
+        return token, link
+
+    def drawn(self, token: str, sid: str, frame: int) -> bool:
+        """The page drew `frame`; False when no stream of that session has the token here."""
+        link = self.open.get(token)
+        if link is None or link.sid != sid:
+            return False
+        if frame > link.drawn:
+            link.drawn = frame
+            link.event.set()
+        return True
+
+
+LINKS = Links()
+
+
+@dataclass
+class Pace:
+    """How long a step and a picture take here, learned from the frames before (each an average that follows the
+    last frames), and so how many steps fit in what is left of a display frame."""
+
+    step: float = 0.0  # seconds a step
+    picture: float = 0.0  # seconds for the frame's picture and its JSON
+    clock: object = time.perf_counter
+
+    def learn(self, steps: int, trained: float, drawn: float) -> None:
+        if steps:
+            self.step = trained / steps if not self.step else 0.7 * self.step + 0.3 * trained / steps
+        self.picture = drawn if not self.picture else 0.7 * self.picture + 0.3 * drawn
+
+    def steps(self, most: int) -> int:
+        """Steps that fit in the time left in the frame, at least one and at most `most`."""
+        if not self.step:
+            return min(most, 1)
+        return max(1, min(most, int((FRAME_SECONDS - self.picture) / self.step)))
+
+
+def stream_steps(session: Session, pace: Pace) -> int:
+    """The next frame's steps: the speed's, or at "auto" what fits in the frame (never more than FRAME_WORK allows,
+    nor past the stop step)."""
+    view = view_of(session)
+    if view.speed != "auto":
+        return frame_steps(session)
+    most = max(1, costs.steps_within(session, FRAME_WORK, PICTURE_ROWS))
+    if view.stop_step is not None:
+        most = min(most, max(0, view.stop_step - session.trainer.step_count))
+    return pace.steps(most) if most else 0
+
+
+def _marks(session: Session) -> tuple:
+    """What another request changes when it moves the session: its step, its history and its settings."""
+    return (session.trainer.step_count, session.history_generation, session.request, session.detailed)
+
+
+class Player:
+    """One stream's Play: frames under the session's lock, from what its page holds (`copy`)."""
+
+    def __init__(self, store, budget, sid: str, holds: str, clock=time.perf_counter):
+        self.store, self.budget, self.sid = store, budget, sid
+        self.copy = PageCopy.holding(holds)
+        self.pace = Pace(clock=clock)
+        self.clock = clock
+        self.left: tuple | None = None  # the marks after this stream's last frame
+
+    async def frame(self) -> dict | None:
+        """The next frame, or None when the session is gone."""
+        session = await scheduler.find(self.store, self.sid)
+        if session is None:
+            return None
+        steps = [0]
+
+        def work() -> dict:
+            view = view_of(session)
+            moved = self.left is not None and _marks(session) != self.left
+            if not view.playing or moved:
+                view.playing = False
+                outcome = played()
+            else:
+                steps[0] = stream_steps(session, self.pace)
+                start = self.clock()
+                outcome = play_outcome(session, steps=steps[0])
+                trained = self.clock()
+            start_picture = self.clock()
+            frame = light_frame(PanelData(session, outcome), ANSWER, self.copy)
+            if steps[0]:
+                self.pace.learn(len(outcome.points or ()), trained - start, self.clock() - start_picture)
+            view.gradcheck_shown = False
+            self.left = _marks(session)
+            return frame
+
+        cost = costs.Steps(stream_steps(session, self.pace), PICTURE_ROWS)
+        return await scheduler.locked(self.store, session, work, cost, self.budget)
+
+    async def stop(self) -> None:
+        """The page went away: Play stops (unless another request moved the session meanwhile)."""
+        session = await scheduler.find(self.store, self.sid)
+        if session is None:
+            return
+
+        def work() -> None:
+            if self.left is None or _marks(session) == self.left:
+                view_of(session).playing = False
+
+        await scheduler.locked(self.store, session, work, 0)
+
+
+async def _frames(player: Player, token: str, link: Link):
+    yield b"retry: 1000\n\n"
+    yield sse(0, "stream", json.dumps({"stream": token}).encode().join((b"data: ", b"\n")))
+    sent = 0
+    while True:
+        while sent - link.drawn >= WINDOW:
+            link.event.clear()
+            try:
+                await asyncio.wait_for(link.event.wait(), ACK_WAIT)
+            except TimeoutError:
+                return
+        try:
+            frame = await player.frame()
+        except HTTPException as exc:  # over the session's share of work: Play waits as long as it is told to
+            await asyncio.sleep(float((exc.headers or {}).get("Retry-After", 1)))
+            continue
+        if frame is None:
+            return
+        sent += 1
+        yield sse(sent, "frame", b"data: " + json.dumps(frame, separators=(",", ":"), allow_nan=False).encode()
+                  + b"\n")
+        if not frame["playing"]:
+            yield sse(sent + 1, "end", b"data: end\n")
+            return
+
+
+@router.get("/ui/play/stream", dependencies=[Limited(TRAIN, turn=False)])
+async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
+                      holds: Annotated[str, Query(max_length=32, pattern=r"^[0-9a-f]*$")] = "") -> Response:
+    """Play's frames, as server-sent events: `stream` (the stream's token, for POST /ui/play/drawn), then a `frame`
+    (a light frame's JSON) each time the page has drawn all but WINDOW - 1 of those sent, and `end`."""
+    token, link = LINKS.add(session.id)
+    player = Player(store, budget, session.id, holds)
+    ended = [False]
+
+    async def close() -> None:
+        LINKS.open.pop(token, None)
+        if not ended[0]:
+            ended[0] = True
+            await player.stop()
+
+    def on_close() -> None:
+        asyncio.get_running_loop().create_task(close())
+
+    return EventStream(_frames(player, token, link), on_close=on_close, media_type="text/event-stream",
+                       headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/ui/play/drawn", status_code=204, dependencies=[Depends(same_site_post), Limited(DRAWN, turn=False)])
+async def drawn(session: Current, stream: Annotated[str, Form(max_length=64)],
+                frame: Annotated[int, Form(ge=0, le=10**9)]) -> Response:
+    """The page drew `frame` of its Play stream `stream`."""
+    if not LINKS.drawn(stream, session.id, frame):
+        raise HTTPException(404, "No Play stream of this session with this token here.")
+    return Response(status_code=204)

@@ -1,0 +1,110 @@
+// A light frame's diagram patch (app/views/diagram_patch.py): the values of the edges and nodes that changed, set in
+// place on the picture the page drew, in the order app/views/network_svg.py's edge_values and node_values give them.
+// Only what differs from the values last set is written, so that the browser restyles and repaints only that.
+const SVG = "http://www.w3.org/2000/svg";
+const EDGE = { cls: 0, text: 1, selected: 2, weight: 3, grad: 4, change: 5, before: 6, halo: 7, color: 8, width: 9,
+               labelCls: 10, label: 11 };
+const NODE = { cls: 0, text: 1, selected: 2, activation: 3, z: 4, delta: 5, bias: 6, before: 7, target: 8,
+               heatmap: 9, ring: 10, ringWidth: 11, lines: 12 };
+
+function attr(el, name, value) {
+  if (value === null || value === undefined) el.removeAttribute(name);
+  else el.setAttribute(name, value);
+}
+
+// The element's values as last set: from the patch before, or (the first time) none, so that all are written.
+function changed(el, values) {
+  const old = el.__values || [];
+  el.__values = values;
+  return (i) => old[i] !== values[i];
+}
+
+function common(g, v, diff, K) {
+  if (diff(K.cls)) g.setAttribute("class", v[K.cls]);
+  if (diff(K.text)) {
+    g.setAttribute("aria-label", v[K.text]);
+    const title = g.querySelector("title");
+    if (title) title.textContent = v[K.text];
+  }
+  if (diff(K.selected)) attr(g, "aria-current", v[K.selected] ? "true" : null);
+}
+
+function patchEdge(g, v) {
+  const diff = changed(g, v);
+  common(g, v, diff, EDGE);
+  if (diff(EDGE.weight)) g.setAttribute("data-weight", v[EDGE.weight]);
+  if (diff(EDGE.grad)) g.setAttribute("data-grad", v[EDGE.grad]);
+  if (diff(EDGE.change)) g.setAttribute("data-change", v[EDGE.change]);
+  if (diff(EDGE.before)) attr(g, "data-weight-before", v[EDGE.before]);
+  if (diff(EDGE.halo)) {
+    let halo = g.querySelector("path.halo");
+    if (v[EDGE.halo] === null) {
+      if (halo) halo.remove();
+    } else {
+      if (!halo) {
+        const hit = g.querySelector("path.hit");
+        halo = document.createElementNS(SVG, "path");
+        halo.setAttribute("class", "halo");
+        halo.setAttribute("d", hit.getAttribute("d"));
+        g.insertBefore(halo, hit);
+      }
+      halo.setAttribute("stroke-width", v[EDGE.halo]);
+    }
+  }
+  if (diff(EDGE.color) || diff(EDGE.width)) {
+    const line = g.querySelector("path.line");
+    line.setAttribute("stroke", v[EDGE.color]);
+    line.setAttribute("stroke-width", v[EDGE.width]);
+  }
+  if (diff(EDGE.labelCls) || diff(EDGE.label)) {
+    const label = g.querySelector("text.num");
+    label.setAttribute("class", v[EDGE.labelCls]);
+    label.innerHTML = v[EDGE.label];
+  }
+}
+
+function patchNode(g, v) {
+  const diff = changed(g, v);
+  common(g, v, diff, NODE);
+  for (const [name, key] of [["data-activation", "activation"], ["data-z", "z"], ["data-delta", "delta"],
+                             ["data-bias", "bias"], ["data-bias-before", "before"], ["data-target", "target"]]) {
+    if (diff(NODE[key])) attr(g, name, v[NODE[key]]);
+  }
+  if (diff(NODE.heatmap) && v[NODE.heatmap]) g.querySelector("image").setAttribute("href", v[NODE.heatmap]);
+  if (diff(NODE.ring) || diff(NODE.ringWidth)) {
+    const ring = g.querySelector("rect.ring");
+    ring.setAttribute("stroke", v[NODE.ring]);
+    ring.setAttribute("stroke-width", v[NODE.ringWidth]);
+  }
+  if (diff(NODE.lines)) {
+    const lines = g.querySelector("text.lines");
+    if (lines) lines.innerHTML = v[NODE.lines];
+  }
+}
+
+// Applies `patch` to #network; false (nothing changed) when the page draws another structure.
+export function applyPatch(patch) {
+  const svg = document.getElementById("network");
+  if (!svg || svg.dataset.structure !== patch.structure) return false;
+  const [step, row, batchRow, batchSize] = patch.svg;
+  svg.setAttribute("data-step", step);
+  attr(svg, "data-row", row);
+  attr(svg, "data-batch-row", batchRow);
+  attr(svg, "data-batch-size", batchSize);
+  svg.setAttribute("aria-label", "Network diagram at step " + step);
+  for (const id in patch.edges) {
+    const g = document.getElementById(id);
+    if (g) patchEdge(g, patch.edges[id]);
+  }
+  for (const id in patch.nodes) {
+    const g = document.getElementById(id);
+    if (g) patchNode(g, patch.nodes[id]);
+  }
+  return true;
+}
+
+// What the page draws, for the server: the structure of its picture (a request for a light frame says it).
+export function structure() {
+  const svg = document.getElementById("network");
+  return (svg && svg.dataset.structure) || "";
+}
