@@ -13,6 +13,7 @@ At the "auto" speed a frame trains as many steps as fit in the time left in the 
 (FRAME_SECONDS; learned from the frames before, `Pace`); the other speeds train their steps.
 """
 import asyncio
+import functools
 import json
 import secrets
 import time
@@ -21,6 +22,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from app.core.session import Session
 from app.deps import BudgetDep, StoreDep
@@ -42,7 +44,10 @@ router = APIRouter(include_in_schema=False)
 
 WINDOW = 2  # frames sent and not yet drawn
 FRAME_SECONDS = 1 / 60  # the display's frame: the picture and the training of one frame fit in it at "auto"
-ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab's frames wait; see static/js)
+ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab draws nothing)
+# The page's word may reach another worker process (several share one port); it notes it in the store, where the
+# stream looks when no word came here: first after RELAY_FIRST, then ever less often, up to RELAY_MOST apart.
+RELAY_FIRST, RELAY_MOST = 0.005, 0.5
 
 
 @dataclass
@@ -52,6 +57,28 @@ class Link:
     sid: str
     drawn: int = 0
     event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def saw(self, frame: int) -> None:
+        if frame > self.drawn:
+            self.drawn = frame
+            self.event.set()
+
+    async def wait(self, sent: int, noted) -> bool:
+        """Until the page has drawn all but WINDOW - 1 of the `sent` frames (False: it drew nothing for ACK_WAIT).
+        `noted()` reads what another process was told (the store)."""
+        waited, pause = 0.0, RELAY_FIRST
+        while sent - self.drawn >= WINDOW:
+            self.event.clear()
+            try:
+                await asyncio.wait_for(self.event.wait(), pause)
+                continue
+            except TimeoutError:
+                waited += pause
+            self.saw(await run_in_threadpool(noted))
+            if waited >= ACK_WAIT:
+                return False
+            pause = min(2 * pause, RELAY_MOST)
+        return True
 
 
 class Links:
@@ -70,9 +97,7 @@ class Links:
         link = self.open.get(token)
         if link is None or link.sid != sid:
             return False
-        if frame > link.drawn:
-            link.drawn = frame
-            link.event.set()
+        link.saw(frame)
         return True
 
 
@@ -173,13 +198,10 @@ async def _frames(player: Player, token: str, link: Link):
     yield b"retry: 1000\n\n"
     yield sse(0, "stream", json.dumps({"stream": token}).encode().join((b"data: ", b"\n")))
     sent = 0
+    noted = functools.partial(_noted, player.store.backend, link.sid, token)
     while True:
-        while sent - link.drawn >= WINDOW:
-            link.event.clear()
-            try:
-                await asyncio.wait_for(link.event.wait(), ACK_WAIT)
-            except TimeoutError:
-                return
+        if not await link.wait(sent, noted):
+            return
         try:
             frame = await player.frame()
         except HTTPException as exc:  # over the session's share of work: Play waits as long as it is told to
@@ -193,6 +215,11 @@ async def _frames(player: Player, token: str, link: Link):
         if not frame["playing"]:
             yield sse(sent + 1, "end", b"data: end\n")
             return
+
+
+def _noted(backend, sid: str, token: str) -> int:
+    drawn = getattr(backend, "drawn", None)
+    return drawn(sid, token) if drawn is not None else 0
 
 
 @router.get("/ui/play/stream", dependencies=[Limited(TRAIN, turn=False)])
@@ -218,9 +245,10 @@ async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
 
 
 @router.post("/ui/play/drawn", status_code=204, dependencies=[Depends(same_site_post), Limited(DRAWN, turn=False)])
-async def drawn(session: Current, stream: Annotated[str, Form(max_length=64)],
+async def drawn(store: StoreDep, session: Current, stream: Annotated[str, Form(max_length=64)],
                 frame: Annotated[int, Form(ge=0, le=10**9)]) -> Response:
-    """The page drew `frame` of its Play stream `stream`."""
+    """The page drew `frame` of its Play stream `stream`: the stream is told at once when it is served here, and
+    through the store when another process serves it."""
     if not LINKS.drawn(stream, session.id, frame):
-        raise HTTPException(404, "No Play stream of this session with this token here.")
+        await run_in_threadpool(store.backend.note_drawn, session.id, stream, frame)
     return Response(status_code=204)
