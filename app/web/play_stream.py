@@ -9,8 +9,9 @@ the rate limits count the same work. Play ends (a last frame, then `end`) when t
 stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
 the stream sees as the step or the settings it left having changed. A closed page closes the stream, and Play stops.
 
-At the "auto" speed a frame trains as many steps as fit in the time left in the display's frame, after the picture
-(FRAME_SECONDS; learned from the frames before, `Pace`); the other speeds train their steps.
+At the "auto" speed a frame trains its whole epochs (app/web/view_state.py), fewer where they would not fit in the
+time left in the display's frame after the picture (FRAME_SECONDS; learned from the frames before, `Pace`); the
+other speeds train their steps.
 """
 import asyncio
 import functools
@@ -37,7 +38,7 @@ from .live_events import EventStream
 from .outcome import played
 from .panel_data import PanelData
 from .panel_table import ANSWER
-from .training import FRAME_WORK, PICTURE_ROWS, frame_steps, play_outcome
+from .training import PICTURE_ROWS, frame_steps, play_outcome
 from .view_state import view_of
 
 router = APIRouter(include_in_schema=False)
@@ -126,15 +127,14 @@ class Pace:
 
 
 def stream_steps(session: Session, pace: Pace) -> int:
-    """The next frame's steps: the speed's, or at "auto" what fits in the frame (never more than FRAME_WORK allows,
-    nor past the stop step)."""
+    """The next frame's steps: the speed's; at "auto" its whole epochs, fewer (one at least) where they would not
+    fit in a display frame after the picture. Never past the stop step."""
     view = view_of(session)
-    if view.speed != "auto":
-        return frame_steps(session)
-    most = max(1, costs.steps_within(session, FRAME_WORK, PICTURE_ROWS))
-    if view.stop_step is not None:
-        most = min(most, max(0, view.stop_step - session.trainer.step_count))
-    return pace.steps(most) if most else 0
+    steps = frame_steps(session)
+    if view.speed != "auto" or not steps:
+        return steps
+    per_epoch = view.steps_per_epoch
+    return min(steps, per_epoch * max(1, pace.steps(steps) // per_epoch))
 
 
 def _marks(session: Session) -> tuple:
