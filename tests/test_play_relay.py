@@ -125,3 +125,17 @@ def test_a_word_that_reaches_the_other_server_moves_the_stream_on(two_servers):
             cb.post("/ui/play/drawn", data={"stream": token, "frame": "3"}, headers={**post, "Origin": b.url})
             rest = list(events)
             assert rest[-1][0] == "end" and '"playing":false' in rest[-2][2]
+
+
+def test_a_sessions_new_stream_ends_its_older_one_and_leaves_others_be():
+    links = play_stream.Links()
+
+    async def run():
+        _, first = links.add("s1")
+        _, other = links.add("s2")
+        waiting = asyncio.ensure_future(first.wait(WINDOW, lambda: 0))
+        await asyncio.sleep(0)
+        links.add("s1")  # the page opened its stream again (or another tab of the session did)
+        return await waiting, first.superseded, other.superseded
+
+    assert asyncio.run(run()) == (False, True, False)

@@ -29,7 +29,8 @@ from app.core.session import Session
 from app.deps import BudgetDep, StoreDep
 from app.live.events import sse
 from app.quick import costs, scheduler
-from app.ratelimit import DRAWN, Limited, TRAIN, WORK
+from app.live.streams import RETRY_SECONDS
+from app.ratelimit import DRAWN, Limited, TRAIN, address
 
 from .csrf import same_site_post
 from .deps import Current
@@ -58,6 +59,7 @@ class Link:
     sid: str
     drawn: int = 0
     event: asyncio.Event = field(default_factory=asyncio.Event)
+    superseded: bool = False  # the session opened another stream (another tab, or the page again): this one ends
 
     def saw(self, frame: int) -> None:
         if frame > self.drawn:
@@ -68,7 +70,7 @@ class Link:
         """Until the page has drawn all but WINDOW - 1 of the `sent` frames (False: it drew nothing for ACK_WAIT).
         `noted()` reads what another process was told (the store)."""
         waited, pause = 0.0, RELAY_FIRST
-        while sent - self.drawn >= WINDOW:
+        while sent - self.drawn >= WINDOW and not self.superseded:
             self.event.clear()
             try:
                 await asyncio.wait_for(self.event.wait(), pause)
@@ -79,7 +81,7 @@ class Link:
             if waited >= ACK_WAIT:
                 return False
             pause = min(2 * pause, RELAY_MOST)
-        return True
+        return not self.superseded
 
 
 class Links:
@@ -89,6 +91,11 @@ class Links:
         self.open: dict[str, Link] = {}
 
     def add(self, sid: str) -> tuple[str, Link]:
+        """A new stream of session `sid`; the session's older stream here ends (one stream a session)."""
+        for older in self.open.values():
+            if older.sid == sid:
+                older.superseded = True
+                older.event.set()
         token = secrets.token_urlsafe(16)
         link = self.open[token] = Link(sid)
         return token, link
@@ -223,10 +230,15 @@ def _noted(backend, sid: str, token: str) -> int:
 
 
 @router.get("/ui/play/stream", dependencies=[Limited(TRAIN, turn=False)])
-async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
+async def play_stream(request: Request, store: StoreDep, budget: BudgetDep, session: Current,
                       holds: Annotated[str, Query(max_length=32, pattern=r"^[0-9a-f]*$")] = "") -> Response:
     """Play's frames, as server-sent events: `stream` (the stream's token, for POST /ui/play/drawn), then a `frame`
-    (a light frame's JSON) each time the page has drawn all but WINDOW - 1 of those sent, and `end`."""
+    (a light frame's JSON) each time the page has drawn all but WINDOW - 1 of those sent, and `end`. A session
+    has one stream: a new one ends the one before. Each holds a socket, counted with the live rooms' event streams
+    (per address and in all, app/live/streams.py)."""
+    slots, client = request.app.state.live.streams, address(request.scope)
+    if (full := slots.take(client)) is not None:
+        raise HTTPException(429, full, headers={"Retry-After": str(RETRY_SECONDS)})
     token, link = LINKS.add(session.id)
     player = Player(store, budget, session.id, holds)
     ended = [False]
@@ -235,7 +247,9 @@ async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
         LINKS.open.pop(token, None)
         if not ended[0]:
             ended[0] = True
-            await player.stop()
+            slots.give_back(client)
+            if not link.superseded:  # a newer stream of the session plays on
+                await player.stop()
 
     def on_close() -> None:
         asyncio.get_running_loop().create_task(close())
