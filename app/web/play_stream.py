@@ -26,7 +26,7 @@ from app.core.session import Session
 from app.deps import BudgetDep, StoreDep
 from app.live.events import sse
 from app.quick import costs, scheduler
-from app.ratelimit import DRAWN, Limited, TRAIN, WORK
+from app.ratelimit import DRAWN, Budget, Limited, TRAIN, WORK
 
 from .csrf import same_site_post
 from .deps import Current
@@ -154,7 +154,9 @@ class Player:
             return frame
 
         cost = costs.Steps(stream_steps(session, self.pace), PICTURE_ROWS)
-        return await scheduler.locked(self.store, session, work, cost, self.budget)
+        # Each frame spends and gives back its own work: the stream's Budget would give back its earlier frames'.
+        budget = self.budget and Budget(self.budget.buckets, self.budget.limit, self.budget.address)
+        return await scheduler.locked(self.store, session, work, cost, budget)
 
     async def stop(self) -> None:
         """The page went away: Play stops (unless another request moved the session meanwhile)."""
@@ -195,7 +197,7 @@ async def _frames(player: Player, token: str, link: Link):
             return
 
 
-@router.get("/ui/play/stream", dependencies=[Limited(TRAIN, turn=False)])
+@router.get("/ui/play/stream", dependencies=[Limited(TRAIN, WORK, turn=False)])
 async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
                       holds: Annotated[str, Query(max_length=32, pattern=r"^[0-9a-f]*$")] = "") -> Response:
     """Play's frames, as server-sent events: `stream` (the stream's token, for POST /ui/play/drawn), then a `frame`
