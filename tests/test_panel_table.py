@@ -197,7 +197,7 @@ SCRIPT = [
     ("/ui/step", {}, STEP.replace("player", "player matrix-form")),
     ("/ui/play", {}, TOOL),
     ("/ui/play-frame", {}, STEP),
-    ("/ui/pause", {}, TOOL),
+    ("/ui/pause", {}, TOOL.replace("output-data", "output-head output-data")),  # the whole curve and figure
     ("/ui/matrix-form", {}, TOOL),
     ("/ui/detailed", {"detailed": "on"}, TOOL),
     ("/ui/phase", {}, TOOL),

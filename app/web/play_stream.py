@@ -30,7 +30,7 @@ from app.deps import BudgetDep, StoreDep
 from app.live.events import sse
 from app.quick import costs, scheduler
 from app.live.streams import RETRY_SECONDS
-from app.ratelimit import DRAWN, METER, Limited, TRAIN, address
+from app.ratelimit import DRAWN, METER, Budget, Limited, TRAIN, WORK, address
 
 from .csrf import same_site_post
 from .deps import Current
@@ -186,8 +186,10 @@ class Player:
             return frame
 
         cost = costs.Steps(stream_steps(session, self.pace), PICTURE_ROWS)
+        # Each frame spends and gives back its own work: the stream's Budget would give back its earlier frames'.
+        budget = self.budget and Budget(self.budget.buckets, self.budget.limit, self.budget.address)
         try:
-            return await scheduler.locked(self.store, session, work, cost, self.budget)
+            return await scheduler.locked(self.store, session, work, cost, budget)
         finally:
             if (meter := METER.get()) is not None:  # charged as a Play frame's own request was
                 meter.next_part()
@@ -233,7 +235,7 @@ def _noted(backend, sid: str, token: str) -> int:
     return drawn(sid, token) if drawn is not None else 0
 
 
-@router.get("/ui/play/stream", dependencies=[Limited(TRAIN, turn=False)])
+@router.get("/ui/play/stream", dependencies=[Limited(TRAIN, WORK, turn=False)])
 async def play_stream(request: Request, store: StoreDep, budget: BudgetDep, session: Current,
                       holds: Annotated[str, Query(max_length=32, pattern=r"^[0-9a-f]*$")] = "") -> Response:
     """Play's frames, as server-sent events: `stream` (the stream's token, for POST /ui/play/drawn), then a `frame`

@@ -1,0 +1,460 @@
+"""Play as a stream (app/web/play_stream.py): GET /ui/play/stream pushes light frames while the session plays, at most
+WINDOW ahead of the page's draw acks (POST /ui/play/drawn), and ends with a last frame and `end` when Play stops.
+The TestClient reads the stream as it comes; every test waits for the stream's own events, none times the machine
+(the one wait on a clock, ACK_WAIT, is shortened only where no ack is ever sent)."""
+import asyncio
+import json
+import re
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from app.core.session import build_session
+from app.quick import costs
+from app.ratelimit import WORK, Budget, Limit
+from app.web import play_stream
+from app.web.play_stream import WINDOW, Pace, Player
+from app.web.training import PICTURE_ROWS
+from helpers import HX, browser, swap_limit
+
+STRUCTURE = re.compile(r'<svg id="network"[^>]* data-structure="([0-9a-f]+)"')
+
+
+class Stream:
+    """One open Play stream: its token, then its events one at a time. Every frame is checked against the acks
+    sent so far: never more than WINDOW frames ahead of the last one the page said it drew."""
+
+    def __init__(self, client, response):
+        self.client, self.response = client, response
+        self.acked = 0
+        self.frames: list[dict] = []
+        self._events = self._read()
+        kind, data = self.next()
+        assert kind == "stream"
+        self.token = json.loads(data)["stream"]
+
+    def _read(self):
+        buffer = b""
+        for chunk in self.response.iter_bytes():
+            buffer += chunk
+            while b"\n\n" in buffer:
+                block, buffer = buffer.split(b"\n\n", 1)
+                fields: dict[str, list[str]] = {}
+                for line in block.decode().split("\n"):
+                    name, _, value = line.partition(": ")
+                    fields.setdefault(name, []).append(value)
+                if "event" in fields:
+                    yield int(fields["id"][0]), fields["event"][0], "\n".join(fields["data"])
+
+    def next(self) -> tuple[str, object]:
+        """The next event: ("frame", the frame), ("end", "end") or ("stream", its data); StopIteration once the
+        stream has closed."""
+        seq, kind, data = next(self._events)
+        if kind != "frame":
+            return kind, data
+        assert seq == len(self.frames) + 1, "frames are numbered from 1, one by one"
+        assert seq - self.acked <= WINDOW, f"frame {seq} sent with only {self.acked} drawn"
+        frame = json.loads(data)
+        self.frames.append(frame)
+        return kind, frame
+
+    def frame(self) -> dict:
+        kind, frame = self.next()
+        assert kind == "frame", (kind, frame)
+        return frame
+
+    def ack(self, frame: int) -> None:
+        r = self.client.post("/ui/play/drawn", headers=HX, data={"stream": self.token, "frame": frame})
+        assert r.status_code == 204, r.text
+        self.acked = max(self.acked, frame)
+
+    def rest(self) -> list[tuple[str, object]]:
+        """The events left until the stream closes (it must close by itself)."""
+        events = []
+        while True:
+            try:
+                events.append(self.next())
+            except StopIteration:
+                return events
+
+
+@contextmanager
+def streaming(client, holds: str = ""):
+    with client.stream("GET", "/ui/play/stream", params={"holds": holds}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        yield Stream(client, r)
+
+
+def session_of(client):
+    return client.app.state.sessions.get(client.cookies["bp_session"])
+
+
+def playing(client, setup: str = "/?speed=1") -> str:
+    """A page of `setup` that pressed Play (its first frame trained); the structure its diagram then has."""
+    client.get(setup)
+    r = client.post("/ui/play", headers=HX)
+    assert r.status_code == 200 and 'data-playing="1"' in r.text
+    return STRUCTURE.search(r.text)[1]
+
+
+def wait_until(test, what: str, timeout: float = 30.0) -> None:
+    """A guard against a hang: returns as soon as `test()` holds."""
+    deadline = time.monotonic() + timeout
+    while not test():
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        time.sleep(0.01)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Frames and acks
+
+def test_the_stream_sends_its_token_then_a_frame_per_ack(client):
+    holds = playing(client)
+    with streaming(client, holds) as s:
+        first, second = s.frame(), s.frame()  # WINDOW frames before any ack
+        assert (first["step"], second["step"]) == (2, 3) and first["playing"] and second["playing"]
+        # The page holds the picture POST /ui/play drew: patches only, from the first frame on.
+        assert first["diagram"]["structure"] == holds and '<svg id="network"' not in first["html"]
+        s.ack(1)
+        assert s.frame()["step"] == 4
+        s.ack(3)  # two drawn at once: two more
+        assert [s.frame()["step"], s.frame()["step"]] == [5, 6]
+        s.ack(4)
+        assert s.frame()["step"] == 7
+        assert [p[0] for f in s.frames for p in f["loss"]["points"]] == list(range(2, 8))  # every step's point
+        assert client.post("/ui/pause", headers=HX).status_code == 200
+        s.ack(6)
+        last = s.frame()
+        assert last["playing"] is False and last["step"] == 7
+        assert s.rest() == [("end", "end")]
+    assert session_of(client).trainer.step_count == 7
+
+
+def test_without_acks_the_stream_sends_its_window_and_ends(client, monkeypatch):
+    monkeypatch.setattr(play_stream, "ACK_WAIT", 0.05)  # no ack ever comes: the page has gone
+    playing(client)
+    with streaming(client) as s:
+        events = s.rest()
+    assert [kind for kind, _ in events] == ["frame"] * WINDOW
+    assert session_of(client).trainer.step_count == 1 + WINDOW
+    wait_until(lambda: not session_of(client).page.transport.playing, "a stream that ended stops Play")
+
+
+def test_pause_ends_the_stream_with_a_last_frame(client):
+    playing(client, "/?speed=10")
+    with streaming(client) as s:
+        s.frame(), s.frame()
+        r = client.post("/ui/pause", headers=HX)
+        assert 'data-playing="1"' not in r.text
+        s.ack(2)
+        last = s.frame()
+        assert last["playing"] is False and last["step"] == 30  # nothing trained after the pause
+        assert ">Play</button>" in last["html"]  # the toolbar shows Play again
+        assert s.rest() == [("end", "end")]
+
+
+def test_a_step_from_the_same_page_ends_the_stream_at_the_next_frame(client):
+    playing(client)
+    with streaming(client) as s:
+        s.frame(), s.frame()
+        assert client.post("/ui/step", headers=HX).status_code == 200  # step 4, the page's own
+        s.ack(1)
+        last = s.frame()
+        assert last["playing"] is False and last["step"] == 4  # where the Step left it: Play trained no more
+        assert s.rest() == [("end", "end")]
+    assert not session_of(client).page.transport.playing and session_of(client).trainer.step_count == 4
+
+
+@pytest.mark.parametrize("action, data", [("/ui/back", {}), ("/ui/detailed", {"detailed": "on"})])
+def test_back_or_a_setting_ends_the_stream(client, action, data):
+    playing(client)
+    with streaming(client) as s:
+        s.frame(), s.frame()
+        assert client.post(action, headers=HX, data=data).status_code == 200
+        s.ack(2)
+        assert s.frame()["playing"] is False
+        assert s.rest() == [("end", "end")]
+    assert not session_of(client).page.transport.playing
+
+
+def test_the_stream_never_starts_play(client):
+    client.get("/?speed=1")
+    client.post("/ui/step", headers=HX)
+    with streaming(client) as s:
+        last = s.frame()
+        assert last["playing"] is False and last["step"] == 1
+        assert s.rest() == [("end", "end")]
+    assert session_of(client).trainer.step_count == 1 and not session_of(client).page.transport.playing
+
+
+def test_closing_the_stream_stops_play(client):
+    playing(client)
+    with streaming(client) as s:
+        s.frame()
+    wait_until(lambda: not session_of(client).page.transport.playing, "a closed stream stops Play")
+    assert client.post("/ui/play-frame", headers=HX).text.count('data-playing="1"') == 0
+
+
+def test_a_stream_that_another_play_replaced_does_not_stop_it(client):
+    """A page that paused and pressed Play again before its old stream closed keeps playing."""
+    playing(client)
+    with streaming(client) as s:
+        s.frame(), s.frame()  # the window is full: the old stream waits for an ack that never comes
+        client.post("/ui/pause", headers=HX)
+        client.post("/ui/play", headers=HX)  # moves the session: the old stream's Play is not this one
+    with streaming(client) as again:
+        assert again.frame()["playing"] is True
+    wait_until(lambda: not session_of(client).page.transport.playing, "the second stream, closed, stops Play")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stop conditions and an exploding loss
+
+def _run(s: Stream, most: int = 200) -> dict:
+    """Ack every frame until one says Play stopped; that frame."""
+    for _ in range(most):
+        frame = s.frame()
+        if not frame["playing"]:
+            return frame
+        s.ack(len(s.frames))
+    raise AssertionError(f"still playing after {most} frames")
+
+
+def test_the_stop_step_ends_the_stream_with_its_notice(client):
+    playing(client, "/?speed=1&stop_step=6")
+    with streaming(client) as s:
+        last = _run(s)
+        assert last["step"] == 6 and "Play stopped at step 6, as set." in last["html"]
+        assert [f["step"] for f in s.frames] == [2, 3, 4, 5, 6]
+        assert s.rest() == [("end", "end")]
+    assert not session_of(client).page.transport.playing
+
+
+def test_the_stop_loss_ends_the_stream_at_the_first_step_below_it(client):
+    client.get("/?seed=7&speed=1")
+    twin = build_session(session_of(client).request)
+    assert twin.history == session_of(client).history
+    losses = [twin.history[0][1]]
+    for _ in range(40):
+        losses.append(twin.train(1)[0][1])
+    # The first step after the third whose loss is below every loss before it, and a stop loss between.
+    k = next(k for k in range(4, 40) if losses[k] < min(losses[:k]))
+    stop = float(f"{(losses[k] + min(losses[:k])) / 2:.6g}")
+    assert losses[k] < stop < min(losses[:k])
+    holds = playing(client, f"/?seed=7&speed=1&stop_loss={stop!r}")
+    assert holds
+    with streaming(client) as s:
+        last = _run(s)
+        assert last["step"] == k and not last["playing"]
+        assert f"Play stopped: the train loss {losses[k]:.3g} fell below {stop:g} at step {k}" in last["html"]
+        assert [p[1] for f in s.frames for p in f["loss"]["points"]] == losses[2:k + 1]
+        assert s.rest() == [("end", "end")]
+
+
+def test_an_exploding_loss_pauses_the_stream_with_the_message(client):
+    playing(client, "/?dataset=plane&activation=relu&output=linear&lr=10&speed=1")
+    with streaming(client) as s:
+        last = _run(s, 60)
+        assert "Play paused: the loss grew from" in last["html"] and "lower the learning rate or go Back" in last["html"]
+        assert s.rest() == [("end", "end")]
+    assert not session_of(client).page.transport.playing
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What the routes refuse
+
+@pytest.mark.parametrize("holds", ["xyz", "ABCDEF", "0" * 33, "12 34"])
+def test_a_bad_holds_is_refused_naming_it(client, holds):
+    client.get("/")
+    r = client.get("/ui/play/stream", params={"holds": holds})
+    assert r.status_code == 422 and "holds" in r.text
+
+
+def test_draw_acks_need_the_sessions_own_stream_and_a_frame_number(client):
+    playing(client)
+    with streaming(client) as s:
+        s.frame()
+        assert client.post("/ui/play/drawn", headers=HX, data={"stream": "no-such-token", "frame": 1}).status_code == 404
+        with browser(client) as other:
+            other.get("/")
+            r = other.post("/ui/play/drawn", headers=HX, data={"stream": s.token, "frame": 1})
+            assert r.status_code == 404  # another session's stream: as unknown as any
+        for frame in ("x", "-1", "", "1.5", str(10 ** 10)):
+            r = client.post("/ui/play/drawn", headers=HX, data={"stream": s.token, "frame": frame})
+            assert r.status_code == 422 and "frame" in r.text, frame
+        r = client.post("/ui/play/drawn", headers={"Origin": "https://evil.example"},
+                        data={"stream": s.token, "frame": 1})
+        assert r.status_code == 403 and "Cross-site" in r.text
+        assert s.frame()["step"] == 3
+        s.ack(1)
+        assert s.frame()["step"] == 4
+    # Once the stream has closed, its token is unknown.
+    wait_until(lambda: client.post("/ui/play/drawn", headers=HX, data={"stream": s.token, "frame": 2}).status_code
+               == 404, "a closed stream's token is forgotten")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pace: the steps of an "auto" frame
+
+def test_pace_fits_the_steps_in_what_is_left_of_a_display_frame():
+    pace = Pace()
+    assert pace.steps(100) == 1 and pace.steps(0) == 0  # nothing learned yet: one step
+    pace.learn(1, 0.002, 0.004)  # a step took 2 ms, the picture 4 ms: (16.67 - 4) / 2 = 6.3 steps fit
+    assert (pace.step, pace.picture) == (0.002, 0.004)
+    assert pace.steps(100) == 6 and pace.steps(5) == 5
+    pace.learn(6, 0.006, 0.004)  # faster steps: the average follows
+    assert pace.step == pytest.approx(0.7 * 0.002 + 0.3 * 0.001) and pace.picture == pytest.approx(0.004)
+    assert pace.steps(100) == int((1 / 60 - 0.004) / 0.0017)
+    pace.learn(0, 0.0, 0.05)  # a picture longer than the frame: still a step a frame
+    assert pace.steps(100) == 1
+
+
+class ScriptedClock:
+    """A clock that reads the times given, one per call."""
+
+    def __init__(self):
+        self.times: list[float] = []
+
+    def add(self, *times: float) -> None:
+        self.times.extend(times)
+
+    def __call__(self) -> float:
+        return self.times.pop(0)
+
+
+def test_an_auto_frame_trains_the_steps_its_clock_says_fit(client):
+    client.get("/?seed=2")  # the default speed: auto
+    session = session_of(client)
+    session.page.transport.playing = True
+    clock = ScriptedClock()
+    player = Player(client.app.state.sessions, None, session.id, "", clock=clock)
+    steps = []
+    # Each frame reads the clock before and after training, and before and after its picture.
+    for start, step_time, picture in ((0.0, 0.002, 0.004), (1.0, 0.001, 0.004), (2.0, 0.001, 0.012)):
+        before = session.trainer.step_count
+        expected = player.pace.steps(10_000)
+        clock.add(start, start + expected * step_time, start + expected * step_time,
+                  start + expected * step_time + picture)
+        frame = client.portal.call(player.frame)
+        steps.append(session.trainer.step_count - before)
+        assert frame["playing"] and frame["step"] == session.trainer.step_count and not clock.times
+    assert steps == [1, 6, int((1 / 60 - 0.004) / (0.7 * 0.002 + 0.3 * 0.001))]
+    # Then a frame whose picture filled the display's frame: one step.
+    clock.add(3.0, 3.001, 3.001, 3.001)
+    before = session.trainer.step_count
+    player.pace.picture = 1.0
+    client.portal.call(player.frame)
+    assert session.trainer.step_count - before == 1
+
+
+def test_an_auto_frame_stops_at_the_stop_step():
+    from app.core.recipe import CreateSession
+    from app.web.view_state import view_of
+    session = build_session(CreateSession(seed=2))
+    pace = Pace()
+    pace.learn(1, 1e-6, 0.0)  # thousands of steps would fit
+    session.page.transport.set(stop_step=3)
+    assert play_stream.stream_steps(session, pace) == 3
+    session.train(3)
+    assert play_stream.stream_steps(session, pace) == 0
+    session.page.transport.set(stop_step=None)
+    assert play_stream.stream_steps(session, pace) == min(10_000, costs.steps_within(
+        session, play_stream.FRAME_WORK, PICTURE_ROWS))
+    view_of(session).speed = "10"
+    assert play_stream.stream_steps(session, pace) == 10
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The work budget
+
+def _frozen_buckets(client, monkeypatch):
+    buckets = client.app.state.rate_limits
+    monkeypatch.setattr(buckets, "clock", lambda: 0.0)
+    return buckets
+
+
+def test_each_frame_spends_its_work_from_the_sessions_budget(client, monkeypatch):
+    buckets = _frozen_buckets(client, monkeypatch)
+    playing(client)
+    sid = client.cookies["bp_session"]
+    session = session_of(client)
+    frame_cost = costs.step_cost(session, 1, PICTURE_ROWS)
+    before = buckets.tokens(WORK, sid)
+    with streaming(client) as s:
+        s.frame(), s.frame()
+        spent = before - buckets.tokens(WORK, sid)
+        assert spent == pytest.approx(2 * frame_cost)
+        client.post("/ui/pause", headers=HX)
+        s.ack(2)
+        assert s.frame()["playing"] is False
+        s.rest()
+    # The last frame trained nothing and paid only for its pictures; the frames before are not given back.
+    pictures = costs.step_cost(session, 0, PICTURE_ROWS)
+    assert before - buckets.tokens(WORK, sid) == pytest.approx(2 * frame_cost + pictures)
+
+
+# A fourth frame waits 2 s for its work; or would wait 10 s, more than MAX_DELAY, and is refused for 5 s.
+@pytest.mark.parametrize("refill", [0.25, 0.05])
+def test_a_stream_over_its_work_budget_waits_as_long_as_it_is_told(client, monkeypatch, refill):
+    buckets = _frozen_buckets(client, monkeypatch)
+    playing(client)
+    frame_cost = costs.step_cost(session_of(client), 1, PICTURE_ROWS)
+    # Room for three and a half frames' work (the clock does not move: it never refills by itself).
+    swap_limit(client.app, monkeypatch, WORK, Limit("training work", refill * frame_cost, 3.5 * frame_cost,
+                                                    "session", counts="work"))
+    waits = []
+
+    async def budget_wait(seconds):  # the budget's own wait, within MAX_DELAY
+        waits.append(seconds)
+
+    monkeypatch.setattr(buckets, "sleep", budget_wait)
+
+    class Asyncio:
+        """play_stream's asyncio, but a sleep that records the wait and, the wait over, gives the budget back."""
+
+        def __getattr__(self, name):
+            return getattr(asyncio, name)
+
+        async def sleep(self, seconds):
+            waits.append(seconds)
+            client.app.state.rate_limits.give(WORK, client.cookies["bp_session"], 10 * frame_cost)
+
+    monkeypatch.setattr(play_stream, "asyncio", Asyncio())
+    with streaming(client) as s:
+        steps = [s.frame()["step"], s.frame()["step"]]
+        s.ack(2)
+        steps += [s.frame()["step"], s.frame()["step"]]  # the fourth waited for its work
+        assert steps == [2, 3, 4, 5]
+        assert waits == [pytest.approx(2.0)] if refill == 0.25 else (len(waits) == 1 and waits[0] in (5, 6))
+        client.post("/ui/pause", headers=HX)
+        s.ack(4)
+        assert s.frame()["playing"] is False
+        assert s.rest() == [("end", "end")]
+
+
+def test_a_refused_frame_gives_back_only_its_own_work(client, monkeypatch):
+    """A stream's budget lives as long as the stream: a refusal or a frame that trained less gives back what that
+    frame took, never the work of the frames before it."""
+    buckets = _frozen_buckets(client, monkeypatch)
+    client.get("/?speed=1")
+    session = session_of(client)
+    session.page.transport.playing = True
+    frame_cost = costs.step_cost(session, 1, PICTURE_ROWS)
+    limit = Limit("training work", 1e-3, 2.5 * frame_cost, "session", counts="work")
+    budget = Budget(buckets, limit, "testclient")
+    player = Player(client.app.state.sessions, budget, session.id, "")
+    client.portal.call(player.frame)
+    client.portal.call(player.frame)
+    left = buckets.tokens(limit, session.id)
+    assert left == pytest.approx(0.5 * frame_cost)
+    with pytest.raises(Exception) as refused:
+        client.portal.call(player.frame)
+    assert getattr(refused.value, "status_code", None) == 429
+    assert buckets.tokens(limit, session.id) == pytest.approx(left)  # the refused frame's own: nothing
+    session.page.transport.playing = False
+    buckets.give(limit, session.id, frame_cost)
+    assert client.portal.call(player.frame)["playing"] is False  # trained nothing: its steps' work comes back
+    pictures = costs.step_cost(session, 0, PICTURE_ROWS)
+    assert 0 < pictures < frame_cost and buckets.tokens(limit, session.id) == pytest.approx(left + frame_cost - pictures)
