@@ -56,7 +56,7 @@ def test_records_go_with_their_session_and_with_time(backend):
 
 def test_the_stream_reads_the_store_when_no_word_came_here(monkeypatch):
     monkeypatch.setattr(play_stream, "RELAY_FIRST", 0.001)
-    link, reads = Link("s1"), []
+    link, reads = Link("s1", sent=WINDOW), []
 
     def noted() -> int:
         reads.append(1)
@@ -68,13 +68,19 @@ def test_the_stream_reads_the_store_when_no_word_came_here(monkeypatch):
 
 def test_a_word_here_wakes_the_stream_without_the_store():
     async def run() -> bool:
-        link = Link("s1")
+        link = Link("s1", sent=WINDOW)
         waiting = asyncio.ensure_future(link.wait(WINDOW, lambda: pytest.fail("the store was read")))
         await asyncio.sleep(0)
         link.saw(1)
         return await waiting
 
     assert asyncio.run(run()) is True
+
+
+def test_a_word_for_a_frame_not_sent_yet_counts_as_the_last_one_sent():
+    link = Link("s1", sent=3)
+    link.saw(50)  # a page cannot have drawn what it was not sent: the window stays WINDOW frames
+    assert link.drawn == 3
 
 
 def test_a_page_that_draws_nothing_ends_the_stream(monkeypatch):

@@ -23,7 +23,7 @@ class Transport:
     """Play: whether it runs, how much each frame trains (app/core/options.py SPEEDS) and when it stops by itself.
     Kept with the session so that any worker serves the next frame."""
 
-    playing: bool = False
+    playing: bool | int = False  # falsy, or the run's number (a new one each Play: app/web/view_state.py)
     speed: str = _default("speed")
     stop_loss: float | None = _default("stop_loss")  # Play stops at the first step whose train loss is below this
     stop_step: int | None = _default("stop_step")  # Play stops at this step

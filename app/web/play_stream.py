@@ -61,7 +61,10 @@ class Link:
     event: asyncio.Event = field(default_factory=asyncio.Event)
     superseded: bool = False  # the session opened another stream (another tab, or the page again): this one ends
 
+    sent: int = 0  # frames sent: a page cannot have drawn more
+
     def saw(self, frame: int) -> None:
+        frame = min(frame, self.sent)
         if frame > self.drawn:
             self.drawn = frame
             self.event.set()
@@ -158,16 +161,21 @@ class Player:
         self.pace = Pace(clock=clock)
         self.clock = clock
         self.left: tuple | None = None  # the marks after this stream's last frame
+        self.run = None  # the Play run it shows (app/web/view_state.py start_playing)
 
     async def frame(self) -> dict | None:
-        """The next frame, or None when the session is gone."""
+        """The next frame, or None when the session is gone or plays another run."""
         session = await scheduler.find(self.store, self.sid)
         if session is None:
             return None
         steps = [0]
 
-        def work() -> dict:
+        def work() -> dict | None:
             view = view_of(session)
+            if self.run is None:
+                self.run = view.playing
+            if view.playing and view.playing != self.run:
+                return None  # Play was paused and started again: the new run's stream shows it
             moved = self.left is not None and _marks(session) != self.left
             if not view.playing or moved:
                 view.playing = False
@@ -195,14 +203,18 @@ class Player:
                 meter.next_part()
 
     async def stop(self) -> None:
-        """The page went away: Play stops (unless another request moved the session meanwhile)."""
+        """The page went away: Play stops, unless another request moved the session meanwhile or Play is another
+        run now."""
         session = await scheduler.find(self.store, self.sid)
         if session is None:
             return
 
         def work() -> None:
+            view = view_of(session)
+            if self.run not in (None, view.playing):
+                return
             if self.left is None or _marks(session) == self.left:
-                view_of(session).playing = False
+                view.playing = False
 
         await scheduler.locked(self.store, session, work, 0)
 
@@ -222,7 +234,7 @@ async def _frames(player: Player, token: str, link: Link):
             continue
         if frame is None:
             return
-        sent += 1
+        sent = link.sent = sent + 1
         yield sse(sent, "frame", b"data: " + json.dumps(frame, separators=(",", ":"), allow_nan=False).encode()
                   + b"\n")
         if not frame["playing"]:

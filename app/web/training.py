@@ -92,7 +92,7 @@ async def epoch(request: Request, store: StoreDep, budget: BudgetDep, session: C
 @router.post("/ui/play", dependencies=[Limited(TRAIN, WORK)])
 async def play(request: Request, store: StoreDep, budget: BudgetDep, session: Current) -> Response:
     def work() -> Response:
-        view_of(session).playing = True
+        view_of(session).start_playing()
         return _play_held(request, session, starts_play=True)
 
     return await scheduler.locked(store, session, work, frame_cost(session), budget)

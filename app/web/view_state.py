@@ -1,6 +1,7 @@
 """What the page keeps for a session besides its training state: whether Play runs, what the diagram shows
 instead of the last step, the detailed step in progress, and a notice to say once."""
 import math
+import secrets
 from dataclasses import dataclass, field
 
 from app.core.detailed_step import DetailedStep
@@ -52,13 +53,18 @@ class ViewState:
     # What the page keeps with the session (app/core/page_state.py), as the routes read and set it.
 
     @property
-    def playing(self) -> bool:
-        """Play is running."""
+    def playing(self) -> bool | int:
+        """Play is running: the run's number (true), or false."""
         return self.session.page.transport.playing
 
     @playing.setter
     def playing(self, value: bool) -> None:
         self.session.page.transport.playing = value
+
+    def start_playing(self) -> None:
+        """Play starts a new run, with a number of its own: a stream of an earlier run (its page paused and pressed
+        Play again) then knows it is not this one's, and ends without stopping it (app/web/play_stream.py)."""
+        self.session.page.transport.playing = secrets.randbelow(2**31) + 1
 
     @property
     def speed(self) -> str:
