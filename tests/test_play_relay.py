@@ -40,7 +40,7 @@ def test_a_word_for_another_stream_replaces_the_sessions_one_record(backend):
     backend.note_drawn("s1", "new", 1)
     assert backend.drawn("s1", "new") == 1
     assert backend.drawn("s1", "old") == 0
-    rows = backend._db.execute("SELECT count(*) FROM drawn").fetchone()[0]
+    rows = backend._db.execute("SELECT count(*) FROM play_drawn").fetchone()[0]
     assert rows == 1  # however many tokens a client makes up, a session has one record
 
 

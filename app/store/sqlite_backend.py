@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS rewind (
     session TEXT NOT NULL, step INTEGER NOT NULL, state BLOB NOT NULL, PRIMARY KEY (session, step)
 );
 CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, created REAL NOT NULL, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS drawn (
+CREATE TABLE IF NOT EXISTS play_drawn (
     session TEXT PRIMARY KEY, token TEXT NOT NULL, frame INTEGER NOT NULL, noted REAL NOT NULL
 );
 """
@@ -127,7 +127,7 @@ class SQLiteBackend:
     def _delete(self, sid: str) -> None:
         self._transaction(("DELETE FROM sessions WHERE id = ?", (sid,)), ("DELETE FROM history WHERE session = ?", (sid,)),
                           ("DELETE FROM rewind WHERE session = ?", (sid,)),
-                          ("DELETE FROM drawn WHERE session = ?", (sid,)))
+                          ("DELETE FROM play_drawn WHERE session = ?", (sid,)))
 
     def delete(self, sid: str) -> None:
         with self._lock:
@@ -153,18 +153,19 @@ class SQLiteBackend:
     def note_drawn(self, sid: str, token: str, frame: int) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT INTO drawn VALUES (?, ?, ?, ?) ON CONFLICT (session) DO UPDATE SET token = excluded.token, "
-                "frame = CASE WHEN token = excluded.token THEN max(frame, excluded.frame) ELSE excluded.frame END, "
+                "INSERT INTO play_drawn VALUES (?, ?, ?, ?) ON CONFLICT (session) DO UPDATE SET "
+                "token = excluded.token, frame = CASE WHEN token = excluded.token THEN max(frame, excluded.frame) ELSE excluded.frame END, "
                 "noted = excluded.noted", (sid, token, frame, self.clock()))
 
     def drawn(self, sid: str, token: str) -> int:
         with self._lock:
-            row = self._db.execute("SELECT frame FROM drawn WHERE session = ? AND token = ?", (sid, token)).fetchone()
+            row = self._db.execute("SELECT frame FROM play_drawn WHERE session = ? AND token = ?",
+                                   (sid, token)).fetchone()
         return 0 if row is None else row[0]
 
     def expire(self) -> int:
         with self._lock:
-            self._db.execute("DELETE FROM drawn WHERE noted < ?", (self.clock() - DRAWN_KEPT,))
+            self._db.execute("DELETE FROM play_drawn WHERE noted < ?", (self.clock() - DRAWN_KEPT,))
             gone = [r[0] for r in self._db.execute("SELECT id FROM sessions WHERE touched < ?",
                                                    (self.clock() - self.ttl,))]
             for sid in gone:
