@@ -195,6 +195,22 @@ def test_a_frame_made_by_another_process_ends_this_ones_patches(presenter, room,
     follow(None, shown, truth)
 
 
+def test_a_thinned_loss_curve_goes_on_in_patches(presenter, room, truth, room_clock, monkeypatch):
+    """Past MAX_HISTORY points the session thins its curve's older half; the followers' charts thin theirs as the
+    presenter's page does, so patches go on with the new points only (a whole frame would carry the whole curve)."""
+    from app.core import session as sessions
+    monkeypatch.setattr(sessions, "MAX_HISTORY", 6)
+    for _ in range(12):
+        room_clock()
+        presenter.post("/ui/step", headers=HX)
+    assert len(the_session(presenter).history) <= 6 + 1  # thinned
+    shown = shown_after(presenter, room)
+    assert [kind for _, kind, _ in shown] == ["frame"] + ["patch"] * 12
+    points = [p[0] for _, _, data in shown[1:] for p in json.loads(data)["loss"]["points"]]
+    assert points == list(range(1, 13))  # each step's point, once
+    follow(None, shown, truth)
+
+
 def test_only_lists_and_docs_name_the_patch_event(presenter, room):
     import re
     assert "patch" in EVENT_KINDS and re.fullmatch(ONLY, "patch") and re.fullmatch(ONLY, "frame,patch,end")

@@ -13,6 +13,7 @@ ahead of the last frame (one is held back while playing): `follower_drawn` makes
 the room's state. While the presenter plays, frames go out at most every FRAME_INTERVAL: the last state then, with
 every loss point since the last frame.
 """
+import bisect
 import logging
 import threading
 import time
@@ -61,6 +62,20 @@ class Sent:
     copy: PageCopy | None = None  # what every follower holds after it (None: the next frame is whole)
     epoch: int = -1  # the room's epoch it belongs to
     seq: int | None = None  # its event number
+    last: tuple | None = None  # the loss curve's last point then
+
+
+def new_points(session: Session, sent: Sent) -> list | None:
+    """The loss-curve points after those `sent` (its curve is this session's): the steps' new points, also once the
+    curve was thinned (its older half, MAX_HISTORY; the followers' charts thin theirs as the presenter's does);
+    None when the curve changed otherwise (its last point sent is gone or changed)."""
+    history = session.history
+    if sent.generation == session.history_generation and sent.points <= len(history):
+        return history[sent.points:]
+    if sent.last is None:
+        return None
+    after = bisect.bisect_right(history, sent.last[0], key=lambda point: point[0])
+    return history[after:] if after and history[after - 1] == sent.last else None
 
 
 class Publisher:
@@ -153,12 +168,10 @@ class Publisher:
         caller holds the session's lock)."""
         t = session.trainer
         full = sent is None or sent.request is not session.request or sent.config is not t.config
-        extend = (not full and sent.history is session.history and sent.generation == session.history_generation
-                  and sent.points <= len(session.history))
-        points = session.history[sent.points:] if extend else None
+        points = None if full or sent.history is not session.history else new_points(session, sent)
         room_status = status(session, room)
         try:
-            if extend and sent.copy is not None and sent.epoch == room.epoch:
+            if points is not None and sent.copy is not None and sent.epoch == room.epoch:
                 copy = sent.copy
                 kind, lines = "patch", patch_lines(session, points, room_status, copy, sent.seq)
             else:
@@ -173,7 +186,7 @@ class Publisher:
         self._due.discard(room.code)
         self.sent[room.code] = Sent(frame_marks(session), session.history, session.history_generation,
                                     len(session.history), session.request, t.config, self.clock(), copy=copy,
-                                    epoch=room.epoch, seq=seq)
+                                    epoch=room.epoch, seq=seq, last=session.history[-1] if session.history else None)
         return seq
 
     def follower_drawn(self, session: Session, diagram: Diagram) -> None:

@@ -140,6 +140,8 @@ def test_followers_who_joined_before_and_during_play_end_as_a_fresh_follower(fou
     presenter, early, during, fresh = four
     code = present(presenter, live_server)
     follow(early, live_server, code)
+    with answered(presenter, "/ui/speed"):
+        presenter.select_option("#speed", "1")  # a step a frame: the loss curve stays short of being thinned
     presenter.locator("#btn-play").click()
     expect(presenter.locator("#btn-play.playing")).to_be_visible()
     step = "(n) => Number(document.getElementById('live-status').dataset.step) >= n"
