@@ -211,6 +211,28 @@ def test_a_thinned_loss_curve_goes_on_in_patches(presenter, room, truth, room_cl
     follow(None, shown, truth)
 
 
+def test_a_late_timer_sends_no_frame_after_a_newer_one(presenter, room, room_clock):
+    """A frame held back waits for a timer; on a busy machine the timer can fire after a later change has gone out
+    by itself (the interval had passed). Then the late timer sends nothing: what changed since waits for the newer
+    frame's timer, so that followers get at most one frame an interval."""
+    publisher, sid = live(presenter).publisher, the_session(presenter).id
+    room_clock()
+    presenter.post("/ui/step", headers=HX)
+    first = publisher.sent[room]
+    presenter.post("/ui/step", headers=HX)  # held back: its timer (an hour here) has not fired
+    assert first.pending
+    room_clock()
+    presenter.post("/ui/step", headers=HX)  # after the interval: out at once, with the step before it
+    presenter.post("/ui/step", headers=HX)  # held back again, within the new frame's interval
+    sent = shown_after(presenter, room)
+    newer = publisher.sent[room]
+    assert json.loads(sent[-1][2])["step"] == 3 and newer is not first and newer.pending
+    publisher._flush(sid, first)  # the first timer, late
+    assert shown_after(presenter, room) == sent
+    publisher._flush(sid, newer)  # the newer frame's timer
+    assert json.loads(shown_after(presenter, room)[-1][2])["step"] == 4
+
+
 def test_only_lists_and_docs_name_the_patch_event(presenter, room):
     import re
     assert "patch" in EVENT_KINDS and re.fullmatch(ONLY, "patch") and re.fullmatch(ONLY, "frame,patch,end")

@@ -128,7 +128,7 @@ class Publisher:
             if sent is not None and now - sent.at < FRAME_INTERVAL:
                 if not sent.pending and not self.closed:
                     sent.pending = True
-                    timer = threading.Timer(sent.at + FRAME_INTERVAL - now, self._flush, (session.id,))
+                    timer = threading.Timer(sent.at + FRAME_INTERVAL - now, self._flush, (session.id, sent))
                     timer.daemon = True
                     self._timers.add(timer)
                     timer.start()
@@ -146,8 +146,10 @@ class Publisher:
             for timer in self._timers:
                 timer.cancel()
 
-    def _flush(self, sid: str) -> None:
-        """The frame held back while playing: the session's state now, once the interval has passed."""
+    def _flush(self, sid: str, held: Sent) -> None:
+        """The frame held back while playing, after the frame `held`: the session's state now, once the interval has
+        passed. A timer late on a busy machine, when a frame went out since (a change after the interval), does
+        nothing: that frame's own interval holds back what followed it."""
         with self._guard:
             self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
             if self.closed:
@@ -158,7 +160,7 @@ class Publisher:
         with session.lock:
             code = session.page.live_code
             sent = self.sent.get(code)
-            if sent is not None:
+            if sent is not None and sent is held:
                 sent.pending = False
                 sent.at = 0.0  # due now: the release that follows publishes it
                 self._due.add(code)
