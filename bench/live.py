@@ -4,17 +4,25 @@ The script starts uvicorn on loopback itself (bench/load.py running_server; SQLi
 --redis a private redis-server), makes a presenter (GET /, then the page's Present: POST /ui/live/start), and opens
 --followers streams GET /live/{code}/events, each on its own connection from a minimal asyncio client (it shares the
 2 cores with the server, so it must cost little). Then the presenter presses the page's Step (POST /ui/step,
-HX-Request) every --interval seconds for --seconds. Each follower notes when the frame of step N first arrives (its
-`<p id="live-status" data-step="N">`); a step's latency for a follower is that moment minus the moment the
-presenter's Step was sent, so it includes the step itself. A step a follower never receives (within 3 s after the
-last) counts as dropped.
+HX-Request) every --interval seconds for --seconds. Each follower notes when the frame of step N first arrives (a
+`frame`'s `<p id="live-status" data-step="N">`, or a `patch`'s JSON "step", whichever the server sends); a step's
+latency for a follower is that moment minus the moment the presenter's Step was sent, so it includes the step
+itself. A step a follower never receives (within 3 s after the last) counts as dropped.
 
-Target: 300 followers on one worker, p99 below 100 ms, none dropped.
+With --play the presenter presses the page's Play instead, as its browser does: POST /ui/play, then the stream
+GET /ui/play/stream, saying each frame is drawn (POST /ui/play/drawn) as it arrives, for --seconds, then Pause.
+Followers get what the publisher sends while the presenter plays (at most one frame every FRAME_INTERVAL); the
+figures are the followers' frames a second, bytes a frame, the lag of a follower's frame of step N behind the
+presenter's frame of step N, the presenter's own frames a second, and the server's CPU.
+
+Target: 300 followers on one worker, p99 below 100 ms, none dropped (--play: every follower ends on the last step).
 With --join each follower first loads its page, as a class arriving at once.
-Run: `.venv/bin/python bench/live.py [--followers 300] [--seconds 30] [--interval 1] [--workers 1] [--redis] [--join]`.
+Run: `.venv/bin/python bench/live.py [--followers 300] [--seconds 30] [--interval 1] [--workers 1] [--redis] [--join]
+[--play]`.
 """
 import argparse
 import asyncio
+import json
 import re
 import resource
 import sys
@@ -31,7 +39,10 @@ from load import cpu_seconds, descendants, running_redis, running_server  # noqa
 from server import summarize  # noqa: E402
 
 TARGET_P99_MS = 100.0
-STEP_RE = re.compile(rb'id="live-status"[^>]*data-step="(\d+)"')
+# A frame's step (its status line leads its HTML) or a patch's (its JSON's first key), in an event's first bytes.
+STEP_RE = re.compile(rb'id="live-status"[^>]*data-step="(\d+)"|^data: \{"step":(\d+)', re.M)
+KIND_RE = re.compile(rb"^event: (\w+)$", re.M)
+HEAD = 600  # bytes of an event that hold its step
 CODE_RE = re.compile(r'class="live-code"[^>]*>([A-Z0-9 ]+)<')
 AFTER_RE = re.compile(r"/live/([A-Z0-9]+)/events\?after=(\d+)")
 GRACE = 3.0  # seconds after the last step for every frame to arrive
@@ -43,6 +54,8 @@ class Follower:
 
     def __init__(self):
         self.seen: dict[int, float] = {}
+        self.frames = 0  # frames and patches received
+        self.kinds: dict[bytes, int] = {}
         self.bytes = 0
         self.error: str | None = None
         self.ready = asyncio.Event()
@@ -83,8 +96,12 @@ class Follower:
                 buffer += chunk
                 *events, buffer = buffer.split(b"\n\n")  # whole events; a partial one waits for the rest
                 for event in events:
-                    if m := STEP_RE.search(event):
-                        self.seen.setdefault(int(m.group(1)), now)
+                    head = event[:HEAD]
+                    if m := STEP_RE.search(head):
+                        self.frames += 1
+                        kind = KIND_RE.search(head).group(1)
+                        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+                        self.seen.setdefault(int(m.group(1) or m.group(2)), now)
         except (OSError, asyncio.IncompleteReadError) as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             self.ready.set()
@@ -92,7 +109,48 @@ class Follower:
             pass
 
 
-async def run(base: str, followers: int, seconds: float, interval: float, join: bool) -> dict:
+async def playing(presenter: httpx.AsyncClient, seconds: float) -> tuple[dict[int, float], int, int]:
+    """The presenter's Play, as its page runs it: POST /ui/play, then the frames' stream, each frame said drawn
+    (POST /ui/play/drawn) as it arrives; Pause after `seconds`. (step -> when the presenter got its frame, the
+    step Play stopped at, the presenter's frames)."""
+    hx = {"HX-Request": "true"}
+    holds = re.search(r'data-structure="([0-9a-f]*)"', (await presenter.get("/")).text).group(1)
+    r = await presenter.post("/ui/play", headers=hx)
+    if r.status_code != 200:
+        raise RuntimeError(f"Play: {r.status_code} {r.text[:200]}")
+    seen: dict[int, float] = {}
+    frames, last, acks = 0, None, set()
+    options = {"base_url": presenter.base_url, "cookies": presenter.cookies, "timeout": httpx.Timeout(30, read=60)}
+    async with httpx.AsyncClient(**options) as page, httpx.AsyncClient(**options) as drawn:
+        end, pause = time.perf_counter() + seconds, None
+        async with page.stream("GET", "/ui/play/stream", params={"holds": holds}) as stream:
+            token = kind = number = None
+            async for line in stream.aiter_lines():
+                if pause is None and time.perf_counter() >= end:
+                    pause = asyncio.create_task(presenter.post("/ui/pause", headers=hx))
+                if line.startswith("id: "):
+                    number = line[4:]
+                elif line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: ") and kind == "stream":
+                    token = json.loads(line[6:])["stream"]
+                elif line.startswith("data: ") and kind == "frame":
+                    frames += 1
+                    last = json.loads(line[6:])["step"]
+                    seen.setdefault(last, time.perf_counter())
+                    ack = asyncio.create_task(drawn.post("/ui/play/drawn", headers=hx,
+                                                         data={"stream": token, "frame": number}))
+                    acks.add(ack)
+                    ack.add_done_callback(acks.discard)
+                elif kind == "end":
+                    break
+        if pause is not None:
+            await pause
+        await asyncio.gather(*acks, return_exceptions=True)
+    return seen, last, frames
+
+
+async def run(base: str, followers: int, seconds: float, interval: float, join: bool, play: bool) -> dict:
     host, port = base.removeprefix("http://").split(":")
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as presenter:
@@ -115,10 +173,15 @@ async def run(base: str, followers: int, seconds: float, interval: float, join: 
         tasks = await asyncio.gather(*(start(f) for f in crowd))
         connected = time.perf_counter() - t0
         await asyncio.sleep(0.5)
+        received = [(f.frames, f.bytes) for f in crowd]
         sent: dict[int, float] = {}
         answered: dict[int, float] = {}
-        step, end = 0, time.perf_counter() + seconds
-        while time.perf_counter() < end:
+        step, end, played = 0, time.perf_counter() + seconds, None
+        window = time.perf_counter()
+        if play:
+            played = await playing(presenter, seconds)
+            sent, step = played[0], played[1]
+        while time.perf_counter() < end and not play:
             tick = time.perf_counter()
             step += 1
             sent[step] = tick
@@ -127,6 +190,7 @@ async def run(base: str, followers: int, seconds: float, interval: float, join: 
             if r.status_code != 200:
                 raise RuntimeError(f"Step {step}: {r.status_code} {r.text[:200]}")
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))
+        window = time.perf_counter() - window
         deadline = time.perf_counter() + GRACE
         while time.perf_counter() < deadline and not all(step in f.seen for f in crowd if not f.error):
             await asyncio.sleep(0.05)
@@ -135,6 +199,10 @@ async def run(base: str, followers: int, seconds: float, interval: float, join: 
         await asyncio.gather(*tasks, return_exceptions=True)
     latencies, after_answer, dropped = [], [], 0
     for f in crowd:
+        if play:  # a follower's frame of step N, behind the presenter's frame of step N
+            latencies += [t - sent[n] for n, t in f.seen.items() if n in sent]
+            dropped += step not in f.seen
+            continue
         for n in range(1, step + 1):
             if n in f.seen:
                 latencies.append(f.seen[n] - sent[n])
@@ -142,9 +210,16 @@ async def run(base: str, followers: int, seconds: float, interval: float, join: 
             else:
                 dropped += 1
     joins = [f.joined for f in crowd if f.joined is not None]
-    return {"code": code, "steps": step, "connected": connected, "joins": joins, "latencies": latencies, "after_answer": after_answer,
-            "dropped": dropped, "errors": [f.error for f in crowd if f.error], "bytes": sum(f.bytes for f in crowd),
-            "step_times": [answered[n] - sent[n] for n in sent]}
+    kinds: dict[str, int] = {}
+    for f in crowd:
+        for kind, n in f.kinds.items():
+            kinds[kind.decode()] = kinds.get(kind.decode(), 0) + n
+    return {"code": code, "steps": step, "connected": connected, "joins": joins, "latencies": latencies,
+            "after_answer": after_answer, "dropped": dropped, "errors": [f.error for f in crowd if f.error],
+            "bytes": sum(f.bytes for f in crowd), "step_times": [answered[n] - sent[n] for n in answered],
+            "window": window, "frames": sum(f.frames - r[0] for f, r in zip(crowd, received)),
+            "frame_bytes": sum(f.bytes - r[1] for f, r in zip(crowd, received)), "kinds": kinds,
+            "presenter_frames": played[2] if played else None}
 
 
 def main() -> int:
@@ -156,6 +231,8 @@ def main() -> int:
     parser.add_argument("--redis", action="store_true", help="a private redis-server as the store (default SQLite)")
     parser.add_argument("--join", action="store_true",
                         help="each follower first loads its page (GET /live/{code}), 20 at a time, as a class joining")
+    parser.add_argument("--play", action="store_true",
+                        help="the presenter presses Play (its frames' stream, each said drawn) instead of Step")
     args = parser.parse_args()
     if not 1 <= args.followers <= 2000 or not 1 <= args.seconds <= 300 or not 0.05 <= args.interval <= 10:
         parser.error("--followers 1-2000, --seconds 1-300, --interval 0.05-10")
@@ -178,13 +255,15 @@ def main() -> int:
                                                            settings=streams))
         pids = descendants(proc.pid)
         print(f"server: uvicorn at {base}, {args.workers} worker process{'es' * (args.workers > 1)}; store: {label}")
-        print(f"load: 1 presenter pressing Step every {args.interval:g} s for {args.seconds:g} s; "
+        doing = "playing" if args.play else f"pressing Step every {args.interval:g} s"
+        print(f"load: 1 presenter {doing} for {args.seconds:g} s; "
               f"{args.followers} followers, one event stream each (raw HTTP/1.1 on asyncio)")
         cpu0 = {p: cpu_seconds(p) or 0.0 for p in pids}
         client0 = resource.getrusage(resource.RUSAGE_SELF)
         loop = new_loop()
         try:
-            out = loop.run_until_complete(run(base, args.followers, args.seconds, args.interval, args.join))
+            out = loop.run_until_complete(run(base, args.followers, args.seconds, args.interval, args.join,
+                                              args.play))
         finally:
             loop.close()
         server_cpu = sum((cpu_seconds(p) or 0.0) - cpu0[p] for p in pids)
@@ -192,27 +271,42 @@ def main() -> int:
         client_cpu = client1.ru_utime + client1.ru_stime - client0.ru_utime - client0.ru_stime
 
     lat = summarize(out["latencies"]) if out["latencies"] else None
-    step = summarize(out["step_times"])
     print(f"room {out['code']}: {args.followers} followers connected in {out['connected']:.2f} s; "
           f"{out['steps']} steps; {out['bytes'] / 1e6:.1f} MB of events received")
     if out["joins"]:
         joins = summarize(out["joins"])
         print(f"a follower's page (GET /live/{{code}}, {CONNECT_CONCURRENCY} at a time): p50 {joins['p50']:.1f} ms, "
               f"p99 {joins['p99']:.1f} ms")
-    print(f"presenter's Step answered: p50 {step['p50']:.1f} ms, p99 {step['p99']:.1f} ms")
-    if lat:
-        after = summarize(out["after_answer"])
-        print(f"step sent -> frame at a follower ({len(out['latencies'])} arrivals): p50 {lat['p50']:.1f} ms, "
-              f"p90 {lat['p90']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms")
-        print(f"presenter's answer -> frame at a follower: p50 {after['p50']:.1f} ms, p99 {after['p99']:.1f} ms")
-    print(f"dropped: {out['dropped']} of {out['steps'] * args.followers} (step, follower) pairs; "
-          f"stream errors: {len(out['errors'])}{' e.g. ' + out['errors'][0] if out['errors'] else ''}")
-    print(f"CPU: server {server_cpu:.2f} s, client {client_cpu:.2f} s")
-    ok = lat is not None and lat["p99"] < TARGET_P99_MS and out["dropped"] == 0 and not out["errors"]
-    print(f"target ({args.followers} followers, p99 < {TARGET_P99_MS:g} ms, none dropped): "
-          f"{'met' if ok else 'NOT met'}")
+    frames, window = max(out["frames"], 1), out["window"]
+    print(f"followers' frames while {'playing' if args.play else 'stepping'} ({window:.1f} s): {out['frames']} "
+          f"({out['frames'] / args.followers / window:.1f} a second a follower; kinds {out['kinds']}), "
+          f"{out['frame_bytes'] / frames / 1e3:.1f} kB a frame, "
+          f"{out['frame_bytes'] / args.followers / window / 1e3:.0f} kB a second a follower")
+    if args.play:
+        print(f"presenter's Play: {out['presenter_frames']} frames ({out['presenter_frames'] / window:.1f} a second), "
+              f"to step {out['steps']}")
+        if lat:
+            print(f"a follower's frame of step N after the presenter's ({len(out['latencies'])} arrivals): p50 "
+                  f"{lat['p50']:.1f} ms, p90 {lat['p90']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms")
+        print(f"followers not on the last step {out['steps']} within {GRACE:g} s: {out['dropped']}; "
+              f"stream errors: {len(out['errors'])}{' e.g. ' + out['errors'][0] if out['errors'] else ''}")
+    else:
+        step = summarize(out["step_times"])
+        print(f"presenter's Step answered: p50 {step['p50']:.1f} ms, p99 {step['p99']:.1f} ms")
+        if lat:
+            after = summarize(out["after_answer"])
+            print(f"step sent -> frame at a follower ({len(out['latencies'])} arrivals): p50 {lat['p50']:.1f} ms, "
+                  f"p90 {lat['p90']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms")
+            print(f"presenter's answer -> frame at a follower: p50 {after['p50']:.1f} ms, p99 {after['p99']:.1f} ms")
+        print(f"dropped: {out['dropped']} of {out['steps'] * args.followers} (step, follower) pairs; "
+              f"stream errors: {len(out['errors'])}{' e.g. ' + out['errors'][0] if out['errors'] else ''}")
+    print(f"CPU: server {server_cpu:.2f} s ({server_cpu / frames * 1e3:.3f} ms a follower's frame), "
+          f"client {client_cpu:.2f} s")
+    ok = (lat is not None and (args.play or lat["p99"] < TARGET_P99_MS) and out["dropped"] == 0
+          and not out["errors"])
+    target = "every follower on the last step" if args.play else f"p99 < {TARGET_P99_MS:g} ms, none dropped"
+    print(f"target ({args.followers} followers, {target}): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

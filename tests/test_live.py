@@ -1,4 +1,5 @@
 """Live rooms (issue 16): presenting, following, taking a copy, polls, and what a follower cannot do."""
+import json
 import re
 
 import numpy as np
@@ -66,14 +67,24 @@ def events(client, code: str, after: int = 0) -> list[tuple[int, str, str]]:
     return out
 
 
+STATUS_STEP = re.compile(r'id="live-status"[^>]*data-step="(\d+)"')
+
+
+def step_of(kind: str, data: str) -> int | None:
+    """The step a frame (HTML: its status line's data-step) or a patch (JSON: its "step") shows."""
+    if kind == "patch":
+        return json.loads(data)["step"]
+    return int(m.group(1)) if (m := STATUS_STEP.search(data)) else None
+
+
 def wait_frames(client, code: str, step: int, showing: str = "") -> list:
-    """The frames published up to one of `step` that holds `showing` (a frame held back while playing goes out
-    after the interval)."""
+    """The frames and patches published up to one of `step` that holds `showing` (a frame held back while playing
+    goes out after the interval)."""
     import time
     deadline = time.monotonic() + EVENT_TIMEOUT
     while time.monotonic() < deadline:
-        frames = [e for e in events(client, code) if e[1] == "frame"]
-        if frames and f'data-step="{step}"' in frames[-1][2] and showing in frames[-1][2]:
+        frames = [e for e in events(client, code) if e[1] in ("frame", "patch")]
+        if frames and step_of(*frames[-1][1:]) == step and showing in frames[-1][2]:
             return frames
         time.sleep(FRAME_INTERVAL / 4)
     raise AssertionError(f"no frame of step {step} with {showing!r}: {[f[2][:300] for f in frames]}")
@@ -113,7 +124,7 @@ def test_the_api_starts_and_stops_a_room(presenter):
     assert again.status_code == 200 and again.json()["code"] == body["code"]
     # An API step reaches the followers too (every change of the session, whoever made it).
     presenter.post(f"/api/sessions/{sid}/step", json={"steps": 3})
-    assert 'data-step="3"' in wait_frames(presenter, body["code"], 3)[-1][2]
+    assert step_of(*wait_frames(presenter, body["code"], 3)[-1][1:]) == 3
     assert presenter.post(f"/api/sessions/{sid}/live/stop").status_code == 204
     assert presenter.post(f"/api/sessions/{sid}/live/stop").status_code == 404
     assert presenter.post("/api/sessions/" + "0" * 32 + "/live").status_code == 404
@@ -182,35 +193,53 @@ def test_followers_see_the_presenters_network_and_never_its_session_id(presenter
 
 
 def test_every_kind_of_change_is_one_frame_with_its_step(presenter, room):
+    """Steps and a detailed step's phases go out as patches on the frame before; a rewind and a setting as whole
+    frames (HTML)."""
     presenter.post("/ui/step", headers=HX)
-    wait_frames(presenter, room, 1)
+    assert wait_frames(presenter, room, 1)[-1][1] == "patch"
     presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
     presenter.post("/ui/phase", headers=HX)  # the forward pass of step 2
-    wait_frames(presenter, room, 1, "step 2 in progress, the forward pass")
+    assert wait_frames(presenter, room, 1, "step 2 in progress, the forward pass")[-1][1] == "patch"
     presenter.post("/ui/detailed", headers=HX, data={"detailed": ""})
     presenter.post("/ui/epoch", headers=HX)
     step = the_session(presenter).trainer.step_count
-    wait_frames(presenter, room, step, '"mode":"extend"')
+    assert wait_frames(presenter, room, step, '"mode":"extend"')[-1][1] == "patch"
     presenter.post("/ui/rewind", headers=HX, data={"step": "1"})
-    wait_frames(presenter, room, 1, '"mode":"replace"')  # a rewind redraws the curve
+    assert wait_frames(presenter, room, 1, '"mode":"replace"')[-1][1] == "frame"  # a rewind redraws the curve
     presenter.post("/ui/config", headers=HX, data={"learning_rate": "0.1"})
-    wait_frames(presenter, room, 1, 'id="network-panel"')  # a setting: the whole network panel and figure
+    # A setting: the whole network panel and figure.
+    assert wait_frames(presenter, room, 1, 'id="network-panel"')[-1][1] == "frame"
     assert the_session(presenter).trainer.config.learning_rate == 0.1
     nums = [seq for seq, _, _ in events(presenter, room)]
     assert nums == list(range(nums[0], nums[0] + len(nums)))  # numbered one by one
 
 
 def test_a_frame_is_rendered_once_however_many_follow(presenter, room, monkeypatch):
-    from app.web import live_publisher
-    calls = []
-    real = live_publisher.frame_html
-    monkeypatch.setattr(live_publisher, "frame_html", lambda *args: calls.append(args) or real(*args))
+    """One render a change, a patch or a whole frame, whether no stream follows or fifty: each stream is sent the
+    same bytes."""
+    import asyncio
+    from app.web import live_render
+    renders = []
+    for name in ("light_frame", "render"):
+        real = getattr(live_render, name)
+        monkeypatch.setattr(live_render, name, lambda *a, real=real, name=name: renders.append(name) or real(*a))
     hub = live(presenter).hub
-    for _ in range(50):
-        hub.subscribe(room, None)
-    presenter.post("/ui/step", headers=HX)
-    wait_frames(presenter, room, 1)
-    assert len(calls) == 1
+    for streams, change, kind in ((0, {"steps": "1"}, "patch"), (50, {"steps": "1"}, "patch"),
+                                  (50, {"learning_rate": "0.1"}, "frame")):
+        subs = [presenter.portal.call(_subscribe, hub, room) for _ in range(streams)]
+        renders.clear()
+        before = len(events(presenter, room))
+        if "steps" in change:
+            presenter.post("/ui/step", headers=HX)
+        else:
+            presenter.post("/ui/config", headers=HX, data=change)
+        published = eventually(lambda: events(presenter, room)[before:], lambda e: e)
+        assert [e[1] for e in published] == [kind]
+        assert renders == (["light_frame"] if kind == "patch" else ["render"])
+        sent = [presenter.portal.call(lambda sub=sub: asyncio.wait_for(sub.queue.get(), EVENT_TIMEOUT)) for sub in subs]
+        assert all(item[1] is sent[0][1] for item in sent)  # the same bytes to every stream
+        for sub in subs:
+            hub.unsubscribe(room, sub)
 
 
 def test_play_sends_at_most_one_frame_an_interval_with_every_loss_point(presenter, room):
@@ -224,9 +253,9 @@ def test_play_sends_at_most_one_frame_an_interval_with_every_loss_point(presente
     took = time.monotonic() - start
     assert len(frames) <= took / FRAME_INTERVAL + 2
     steps = []
-    for _, _, data in frames:
-        points = re.search(r'id="loss-data"[^>]*>(.*?)</script>', data).group(1)
-        steps += [int(s) for s in re.findall(r"\[(\d+),", points)]
+    for _, kind, data in frames:
+        assert kind == "patch"
+        steps += [point[0] for point in json.loads(data)["loss"]["points"]]
     assert steps == list(range(1, 13))  # every point once, in order
 
 
@@ -289,8 +318,9 @@ def test_a_direction_poll_counts_reveals_and_marks(app, presenter, room):
     assert all((": right." in m) == ((k < 3) == (went == "up")) for k, m in enumerate(mine))
     late = answer(students[0], room, "down")
     assert "this question is closed" in late.text
-    for _, kind, data in events(presenter, room):  # every event carries a step number
-        assert re.search(r'data-step="\d+"', data), (kind, data[:200])
+    for _, kind, data in events(presenter, room):  # every event carries a step number (a patch in its JSON)
+        assert (isinstance(json.loads(data)["step"], int) if kind == "patch"
+                else re.search(r'data-step="\d+"', data)), (kind, data[:200])
     poll_event = [e for e in events(presenter, room) if e[1] == "poll"][-1][2]
     assert "answered right" in poll_event
     for s in students:  # anonymous: no follower's token is in what everyone receives

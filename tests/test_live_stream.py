@@ -1,6 +1,7 @@
 """A live room's event stream through real servers: every step arrives with its number, a reconnecting follower
 resumes (Last-Event-ID, or one whole frame when it is too far behind), and with two servers on one store (Redis
 pub/sub, or the SQLite file of one host's workers) a follower on one sees the steps made on the other."""
+import json
 import re
 import threading
 import time
@@ -50,7 +51,12 @@ class Stream:
                         self.events.append((int(fields["id"][0]), fields["event"][0], "\n".join(fields["data"])))
 
     def steps(self) -> list[int]:
-        return [int(m.group(1)) for _, kind, data in self.events if kind == "frame" and (m := STEP.search(data))]
+        """The step of each frame (its status line) and patch (its JSON)."""
+        return [json.loads(data)["step"] if kind == "patch" else int(m.group(1)) for _, kind, data in self.events
+                if kind == "patch" or kind == "frame" and (m := STEP.search(data))]
+
+    def kinds(self) -> list[str]:
+        return [kind for _, kind, _ in self.events]
 
     def wait(self, test, what: str, timeout: float = 120.0):  # a guard against a hang: ends on the event
         deadline = time.monotonic() + timeout
@@ -83,7 +89,7 @@ def test_every_step_reaches_the_stream_with_its_number(server):
             ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
             stream.wait(lambda s, n=n: s.steps()[-1:] == [n], f"step {n}")
             time.sleep(0.12)  # slower than the frame interval: every step is its own frame
-        assert stream.steps() == [0, 1, 2, 3, 4, 5]
+        assert stream.steps() == [0, 1, 2, 3, 4, 5] and stream.kinds() == ["frame"] + ["patch"] * 5
         ids = [i for i, _, _ in stream.events]
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
@@ -115,9 +121,15 @@ def test_only_some_kinds_and_unknown_rooms(server):
     with server.client() as c:
         sid, code = presenting(c)
         counts = Stream(f"{server.url}/live/{code}/events?only=count")
+        patches = Stream(f"{server.url}/live/{code}/events?only=patch")
+        frames = Stream(f"{server.url}/live/{code}/events?only=frame")
+        frames.wait(lambda s: s.steps() == [0], "the whole state first")
         time.sleep(0.3)
         ok(c.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
-        time.sleep(0.3)
+        patches.wait(lambda s: s.steps() == [1], "the step's patch")  # out before the rewind is made
+        ok(c.post(f"/api/sessions/{sid}/rewind", json={"step": 0}))
+        frames.wait(lambda s: s.steps() == [0, 0], "the rewind's frame")
+        assert frames.kinds() == ["frame", "frame"] and patches.kinds() == ["patch"]  # no patch; no whole frame
         assert counts.status == 200 and counts.events == []  # frames are not what it asked for
         assert c.get(f"/live/{code}/events", params={"only": "gossip"}).status_code == 422
         assert c.get("/live/ZZZZZZ/events").status_code == 404
@@ -156,6 +168,18 @@ def test_two_servers_one_store_a_follower_on_one_sees_steps_made_on_the_other(tw
         ok(b.client().post(f"/api/sessions/{sid}/step", json={"steps": 1}))
         on_a.wait(lambda s: s.steps()[-1:] == [4], "step 4 made on B, followed on A")
         stream.wait(lambda s: s.steps()[-1:] == [4], "and on B itself")
+        # The whole state this stream started with was drawn on B, where A's copy is not: A's next change was whole.
+        # Then patches; B, which holds no copy of A's frames, made a whole frame too.
+        assert stream.kinds() == ["frame", "frame", "patch", "patch", "frame"]
+        # A page drawn on B, ahead of what A last sent or not: A's next change is a whole frame, then patches (each
+        # step made once the one before reached the stream).
+        ok(ca.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+        stream.wait(lambda s: s.steps()[-1:] == [5], "step 5, made on A")
+        assert b.client().get(f"/live/{code}").status_code == 200
+        for n in (6, 7):
+            ok(ca.post(f"/api/sessions/{sid}/step", json={"steps": 1}))
+            stream.wait(lambda s, n=n: s.steps()[-1:] == [n], f"step {n}, made on A")
+        assert stream.kinds()[-3:] == ["frame", "frame", "patch"]
 
 
 def test_events_from_both_servers_reach_every_stream_in_order(two_servers):  # noqa: F811

@@ -1,6 +1,7 @@
 """The panel table (app/web/panel_table.py): which panels each outcome sends, what each panel's template reads,
 that every panel has a row, and that the page's answers and a live room's frames send what they sent before the
 table (the ids below were read from the answers of the hand-written templates/partials/panels.html)."""
+import json
 import re
 
 import pytest
@@ -233,7 +234,8 @@ SCRIPT = [
     ("/ui/live/stop", {}, STEP.replace("player", "player predict-answer").replace(
         "message", "message live-present api-access")),
 ]
-# The frames of the live room the script presents: after Start, its Step and its setting.
+# The frames of the live room the script presents: after Start, its Step and its setting. The Step's goes out as a
+# patch (a light frame, its output and loss data as JSON): here the ids of its HTML, then the data it carries.
 FRAMES = ["live-status metrics network-panel loss-hint output-head output-data loss-data",
           "live-status metrics network row-picker narration diagram-caption output-data loss-data",
           "live-status metrics network-panel loss-hint output-head output-data loss-data"]
@@ -251,8 +253,16 @@ def test_the_answers_and_frames_send_what_they_sent_before_the_table(tmp_path, m
             assert swapped_ids(r.text) == expected, (url, data)
             if url == "/ui/live/start":
                 code = re.search(r'class="live-code"[^>]*>([A-Z0-9 ]+)<', r.text).group(1).replace(" ", "")
-        frames = [e.decode() for _, e in app.state.live.rooms.events_after(code, 0) if b"event: frame" in e]
-        assert [swapped_ids(f) for f in frames] == FRAMES
+        frames = []
+        for _, event in app.state.live.rooms.events_after(code, 0):
+            kind, data = re.match(r"id: \d+\nevent: (\w+)\ndata: (.*)", event.decode(), re.S).groups()
+            if kind == "patch":
+                light = json.loads(data)
+                frames.append(" ".join([swapped_ids(light["html"])] + [f"{key}-data" for key in ("output", "loss")
+                                                                         if key in light]))
+            elif kind == "frame":
+                frames.append(swapped_ids(data))
+        assert frames == FRAMES
         lesson = client.get("/lessons/training/four-stages")  # a Do task is checked after every action
         assert lesson.status_code == 200
         r = client.post("/ui/step", headers=HX)

@@ -59,6 +59,10 @@ class Room:
     polls_asked: int = 0
     ended: bool = False
     snapshot: str | None = None  # once ended: a snapshot of where it ended, for "Take a copy"
+    # Counts the times the followers' frames started anew (a whole frame; a follower's page drawn where the
+    # frames' maker could not note it): a `patch` is made only from the frames of the epoch it belongs to
+    # (app/web/live_publisher.py), so that it applies to what every follower holds, whichever worker made it.
+    epoch: int = 0
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:

@@ -18,7 +18,7 @@ from .live import JOIN, too_many
 from .live_render import whole_frame
 
 router = APIRouter(tags=["live"])
-EVENT_KINDS = ("frame", "poll", "count", "end")
+EVENT_KINDS = ("frame", "patch", "poll", "count", "end")
 ONLY = rf"^({'|'.join(EVENT_KINDS)})(,({'|'.join(EVENT_KINDS)}))*$"
 RETRY_MS = 1000  # how soon a browser reconnects after the stream drops
 
@@ -27,10 +27,18 @@ RETRY_MS = 1000  # how soon a browser reconnects after the stream drops
     200: {"content": {"text/event-stream": {}}, "description": (
         "Server-sent events, each with `id:` (the room's event number, increasing by one) and `event:`: `frame` "
         "(a change of the presenter's network: HTML of the panels it changed, swapped out of band; its "
-        '`<p id="live-status" data-step="N">` carries the step number), `poll` (the question, or its result once '
-        "revealed), `count` (how many have answered) and `end` (the presenter stopped); each carries a step in a "
-        "`data-step` attribute (a count's is the step its question was asked at). A comment line every 15 s keeps "
-        "the stream open.")},
+        '`<p id="live-status" data-step="N">` carries the step number; steps and phases come as patches, so a '
+        "frame is a change no patch carries: the room's first, new settings or a new network, a rewind or Back, or "
+        "the whole state for a client with nothing to resume), `patch` (a step or a detailed step's phase, relative "
+        "to the frame or patch before it: one line of JSON, a light frame as the page's Step gets it with "
+        "`X-BP-Frame`, "
+        '`{"step", "playing", "base", "html", "diagram", "loss", "output"}`: `base` is the number of the event it '
+        "applies to, `html` the panels whose HTML changed, out of band, `diagram` the changed values of the "
+        "diagram's edges and nodes, `loss` the new loss points, `output` the output plot's new picture; apply every "
+        "one in order, or ask for `frame` only and get the whole ones), `poll` (the question, or its result once "
+        "revealed), `count` (how many have answered) and `end` (the presenter stopped); each carries a step: a "
+        "patch in `step`, the others in a `data-step` attribute (a count's is the step its question was asked "
+        "at). A comment line every 15 s keeps the stream open.")},
     404: {"model": ErrorMessage, "description": "No such room."},
     429: {"model": ErrorMessage, "description": "Too many joins from this address, or too many event streams open at "
                                                 "once: from this address (PLAYGROUND_MAX_STREAMS_PER_ADDRESS, default "

@@ -1,9 +1,19 @@
 """The Publisher: every release of a presenting session's lock (app/store working_set) calls on_release; when the
-request changed what the room shows (a step, a phase, a rewind, a setting), the followers' panels are rendered once,
-as out-of-band swaps (the panel table's FRAME layout), and published as one server-sent event for every stream.
-While the presenter plays, frames go out at most every FRAME_INTERVAL: the last state then, with every loss point
-since the last frame.
+request changed what the room shows (a step, a phase, a rewind, a setting), what the followers see is rendered once
+and published as one server-sent event for every stream:
+- a `patch` when the change goes on from what the followers were last sent (steps, a detailed step's phases): a
+  light frame (app/web/frames.py) of the panel table's FRAME layout, made from the room's PageCopy (what every
+  follower who applied every event holds): the diagram's changed values, the panels whose HTML changed, the new loss
+  points and the output plot's update;
+- a whole `frame` otherwise (new settings or a new network, a rewind or Back, a room's first frame, or the first
+  this process makes): the FRAME layout's panels as out-of-band HTML. It starts the room's copy anew and the room's
+  epoch (Room.epoch): a patch is made only from the copy of the room's current epoch, which one process holds.
+A follower's page, or the whole frame a stream starts with, is drawn from the session as it is then, which may be
+ahead of the last frame (one is held back while playing): `follower_drawn` makes the next patch bring it, too, to
+the room's state. While the presenter plays, frames go out at most every FRAME_INTERVAL: the last state then, with
+every loss point since the last frame.
 """
+import bisect
 import logging
 import threading
 import time
@@ -12,9 +22,10 @@ from dataclasses import dataclass
 from app.core.session import Session
 from app.live.hub import Hub
 from app.live.model import Room
-from app.live.events import data_lines
+from app.views.diagram_model import Diagram
 
-from .live_render import frame_html, frame_outcome, status
+from .frames import PageCopy
+from .live_render import forget_unlike, patch_lines, status, whole_lines
 from .view_state import view_of
 
 log = logging.getLogger(__name__)
@@ -48,6 +59,23 @@ class Sent:
     config: object
     at: float
     pending: bool = False
+    copy: PageCopy | None = None  # what every follower holds after it (None: the next frame is whole)
+    epoch: int = -1  # the room's epoch it belongs to
+    seq: int | None = None  # its event number
+    last: tuple | None = None  # the loss curve's last point then
+
+
+def new_points(session: Session, sent: Sent) -> list | None:
+    """The loss-curve points after those `sent` (its curve is this session's): the steps' new points, also once the
+    curve was thinned (its older half, MAX_HISTORY; the followers' charts thin theirs as the presenter's does);
+    None when the curve changed otherwise (its last point sent is gone or changed)."""
+    history = session.history
+    if sent.generation == session.history_generation and sent.points <= len(history):
+        return history[sent.points:]
+    if sent.last is None:
+        return None
+    after = bisect.bisect_right(history, sent.last[0], key=lambda point: point[0])
+    return history[after:] if after and history[after - 1] == sent.last else None
 
 
 class Publisher:
@@ -100,7 +128,7 @@ class Publisher:
             if sent is not None and now - sent.at < FRAME_INTERVAL:
                 if not sent.pending and not self.closed:
                     sent.pending = True
-                    timer = threading.Timer(sent.at + FRAME_INTERVAL - now, self._flush, (session.id,))
+                    timer = threading.Timer(sent.at + FRAME_INTERVAL - now, self._flush, (session.id, sent))
                     timer.daemon = True
                     self._timers.add(timer)
                     timer.start()
@@ -118,8 +146,10 @@ class Publisher:
             for timer in self._timers:
                 timer.cancel()
 
-    def _flush(self, sid: str) -> None:
-        """The frame held back while playing: the session's state now, once the interval has passed."""
+    def _flush(self, sid: str, held: Sent) -> None:
+        """The frame held back while playing, after the frame `held`: the session's state now, once the interval has
+        passed. A timer late on a busy machine, when a frame went out since (a change after the interval), does
+        nothing: that frame's own interval holds back what followed it."""
         with self._guard:
             self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
             if self.closed:
@@ -130,24 +160,53 @@ class Publisher:
         with session.lock:
             code = session.page.live_code
             sent = self.sent.get(code)
-            if sent is not None:
+            if sent is not None and sent is held:
                 sent.pending = False
                 sent.at = 0.0  # due now: the release that follows publishes it
                 self._due.add(code)
 
     def publish_frame(self, session: Session, room: Room, sent: Sent | None) -> int | None:
-        """Render the followers' panels once and publish them (the caller holds the session's lock)."""
+        """Render what the followers see once, as a patch on the last frame or a whole frame, and publish it (the
+        caller holds the session's lock)."""
         t = session.trainer
         full = sent is None or sent.request is not session.request or sent.config is not t.config
-        extend = (not full and sent.history is session.history and sent.generation == session.history_generation
-                  and sent.points <= len(session.history))
-        points = session.history[sent.points:] if extend else None
-        html = frame_html(session, frame_outcome(full, points), status(session, room))
-        seq = self.hub.publish(room.code, "frame", data_lines(html))
+        points = None if full or sent.history is not session.history else new_points(session, sent)
+        room_status = status(session, room)
+        try:
+            if points is not None and sent.copy is not None and sent.epoch == room.epoch:
+                copy = sent.copy
+                kind, lines = "patch", patch_lines(session, points, room_status, copy, sent.seq)
+            else:
+                copy = PageCopy()
+                kind, lines = "frame", whole_lines(session, full, points, room_status, copy)
+                room.epoch += 1
+                self.rooms.save(room)
+            seq = self.hub.publish(room.code, kind, lines)
+        except BaseException:
+            self.sent.pop(room.code, None)  # the copy may be ahead of what the followers got: start anew
+            raise
         self._due.discard(room.code)
         self.sent[room.code] = Sent(frame_marks(session), session.history, session.history_generation,
-                                    len(session.history), session.request, t.config, self.clock())
+                                    len(session.history), session.request, t.config, self.clock(), copy=copy,
+                                    epoch=room.epoch, seq=seq, last=session.history[-1] if session.history else None)
         return seq
+
+    def follower_drawn(self, session: Session, diagram: Diagram) -> None:
+        """A follower's page, or the whole frame a stream starts with, was drawn from the session as it is now (the
+        caller holds its lock): the next patch must bring it, too, to the room's state. The process that holds the
+        room's copy forgets the values the drawing shows otherwise (they are sent again); elsewhere the room's
+        frames start anew (the epoch moves on, so the next frame is whole)."""
+        code = session.page.live_code
+        room = self.rooms.get(code) if code else None
+        if room is None or room.ended or room.sid != session.id:
+            return
+        sent = self.sent.get(code)
+        if sent is not None and sent.copy is not None and sent.epoch == room.epoch:
+            if not forget_unlike(sent.copy, diagram):
+                sent.copy = None  # another picture altogether: the next frame is whole
+            return
+        room.epoch += 1
+        self.rooms.save(room)
 
     def forget(self, code: str) -> None:
         self.sent.pop(code, None)

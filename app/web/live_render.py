@@ -1,6 +1,7 @@
 """What a live room shows, as views and HTML: the followers' stage (the panel table's FRAME and FOLLOWING layouts)
-and status line, the question and its count, the presenter's panel, and every event's HTML (the frames are
-published by app/web/live_publisher.py)."""
+and status line, the question and its count, the presenter's panel, and every event's data (the frames are
+published by app/web/live_publisher.py: whole frames as HTML, patches as light frames' JSON)."""
+import json
 from collections import OrderedDict
 from functools import lru_cache
 
@@ -8,12 +9,17 @@ import segno
 
 from app.core.session import Session
 from app.live import polls
+from app.live.events import data_lines
 from app.live.model import Room, spaced
 from app.live.service import RoomGone
+from app.views.diagram_model import Diagram
+from app.views.diagram_patch import reset
+from app.views.network_svg import edge_values, node_values
 
+from .frames import PageCopy, light_frame
 from .outcome import Outcome, moved, rebuilt, stepped
 from .panel_data import FollowerData
-from .panel_table import FOLLOWING, FRAME, context, drawn
+from .panel_table import FOLLOWING, FRAME, drawn
 from .render import templates
 from .view_state import view_of
 
@@ -24,9 +30,37 @@ def frame_outcome(full: bool, points: list | None) -> Outcome:
     return rebuilt() if full else moved() if points is None else stepped(points)
 
 
-def frame_html(session: Session, outcome: Outcome, room_status: dict) -> str:
-    """A frame: the panels a follower's view needs after `outcome`, out of band (the caller holds the lock)."""
-    return render("partials/panels.html", context(session, outcome, FRAME, room_status))
+def whole_lines(session: Session, full: bool, points: list | None, room_status: dict, copy: PageCopy) -> bytes:
+    """A whole frame's data lines: the panels a follower's view needs after the change (`frame_outcome`), out of
+    band; `copy` then holds the diagram they draw. The caller holds the session's lock."""
+    data = FollowerData(session, frame_outcome(full, points), room_status)
+    ctx = drawn(data, FRAME)
+    if any(panel.id in ("network", "network-panel") for line in ctx["lines"] for panel in line):
+        reset(data.diagram, copy.drawn)
+    return data_lines(render("partials/panels.html", ctx))
+
+
+def patch_lines(session: Session, points: list, room_status: dict, copy: PageCopy, base: int | None) -> bytes:
+    """A patch's data line: the light frame (app/web/frames.py) that brings a follower holding `copy` (the state
+    after event `base`) to the session's, after steps that added `points` to the loss curve (none: a phase). The
+    caller holds the session's lock."""
+    frame = light_frame(FollowerData(session, stepped(points), room_status), FRAME, copy)
+    frame["base"] = base
+    return data_lines(json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False))
+
+
+def forget_unlike(copy: PageCopy, diagram: Diagram) -> bool:
+    """A follower may hold `diagram` instead of what `copy` says: its values that differ are forgotten, so that the
+    next patch sends them. False when it is another picture altogether (the next frame must be whole)."""
+    held = copy.drawn
+    if held.structure != diagram.structure:
+        return False
+    for key, values in [(e.id, edge_values(e)) for e in diagram.edges] + [(n.id, node_values(n)) for n in
+                                                                           diagram.nodes]:
+        if held.values.get(key) != values:
+            held.values.pop(key, None)
+    copy.html.clear()  # its panels' HTML too: the next patch sends them whole
+    return True
 
 
 PHASE_WORDS = {"forward": "the forward pass", "loss": "the loss", "backward": "the backward pass"}
@@ -85,6 +119,8 @@ def room_stage(live, room: Room) -> tuple[int, dict, dict, dict]:
             key = (room.code, room.started, seq, room.ended)
             data = FollowerData(session, frame_outcome(True, None), status(session, room))
             found = (drawn(data, FOLLOWING), drawn(data, FRAME), {})
+            if not room.ended:  # the next patch brings this drawing, too, to the room's state
+                live.publisher.follower_drawn(session, data.diagram)
         _stages[key] = found
         while len(_stages) > STAGES_KEPT:
             _stages.popitem(last=False)

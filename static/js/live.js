@@ -1,6 +1,45 @@
 // A live room: the presenter's join card, the keyboard's focus across a redrawn question, a follower's refused
-// answer, and the event stream's resume point.
+// answer, a follower's patches, and the event stream's resume point.
+import { structure } from "./diagram_patch.js";
+import { applyFrame } from "./frames.js";
+
 export function liveRoom() { return document.getElementById("live-room"); }
+
+// A follower's stream: htmx's SSE extension swaps the HTML events (frame, poll, count, end); a `patch` (a step or a
+// phase, app/web/live_publisher.py) is a light frame, applied in place as the presenter's page applies its own
+// (frames.js). Each patch goes on from the frame or patch before it (its `base`); the page's picture is from the
+// event it resumes after, then from each frame or patch it applied. Should a patch not fit (an event missed, another
+// picture), the page is loaded again: it then draws the room as it is, and follows from there.
+let held = null;  // the number of the last event the page's picture is from
+
+function resumeAfter(id) {
+  const room = liveRoom();
+  if (room && id) room.setAttribute("sse-connect", room.getAttribute("sse-connect").replace(/after=\d+/, "after=" + id));
+}
+
+function frameArrived(event) { held = Number(event.lastEventId); }
+
+function patchArrived(event) {
+  const frame = JSON.parse(event.data);
+  if ((frame.base !== null && held !== null && frame.base > held) ||
+      (frame.diagram && frame.diagram.structure !== structure())) {
+    location.reload();
+    return;
+  }
+  applyFrame(frame);
+  held = Number(event.lastEventId);
+  resumeAfter(event.lastEventId);
+}
+
+function followPatches(event) {
+  const room = liveRoom(), source = event.detail && event.detail.source;
+  if (!room || event.target !== room || !source) return;
+  const after = /after=(\d+)/.exec(room.getAttribute("sse-connect"));
+  if (held === null && after) held = Number(after[1]);
+  // The same functions each time the stream opens again: a listener is added once.
+  source.addEventListener("frame", frameArrived);
+  source.addEventListener("patch", patchArrived);
+}
 
 // The presenter's join card (QR code and code) can be put away once the class has joined; the choice is kept.
 export function applyJoinCard() {
@@ -61,8 +100,6 @@ export function listen() {
   });
 
   // When htmx's SSE extension has to open the stream anew, it resumes after the last event received.
-  document.addEventListener("htmx:sseMessage", (event) => {
-    const room = liveRoom(), id = event.detail && event.detail.lastEventId;
-    if (room && id) room.setAttribute("sse-connect", room.getAttribute("sse-connect").replace(/after=\d+/, "after=" + id));
-  });
+  document.addEventListener("htmx:sseMessage", (event) => resumeAfter(event.detail && event.detail.lastEventId));
+  document.addEventListener("htmx:sseOpen", followPatches);
 }
