@@ -33,9 +33,11 @@ function draw() {
   drawing = false;
   const item = queue.shift();
   if (!item) return;
-  const [number, frame] = item;
+  const [number, frame, source] = item;
   applyFrame(frame);
-  drawn(number);
+  // The server waits for the acks of an open stream's frames. It waits for none after a stream's last frame (Play
+  // stopped: it sends `end` and forgets the stream's token), and an ack would then be refused.
+  if (source === stream && frame.playing) drawn(number);
   if (queue.length) later();
 }
 
@@ -51,7 +53,7 @@ function open() {
   source.addEventListener("stream", (event) => { if (stream === source) token = JSON.parse(event.data).stream; });
   source.addEventListener("frame", (event) => {
     if (stream !== source) return;
-    queue.push([Number(event.lastEventId), JSON.parse(event.data)]);
+    queue.push([Number(event.lastEventId), JSON.parse(event.data), source]);
     later();
   });
   source.addEventListener("end", () => { if (stream === source) { source.close(); stream = null; } });
@@ -65,7 +67,11 @@ function open() {
   };
 }
 
-export function play() { if (!stream && window.htmx && window.EventSource && playerSaysPlay()) open(); }
+// A stream's frames still waiting to be drawn say how Play goes on: its last frame (Play stopped) may be among them,
+// while #player still says Play runs. Another stream is opened only once they are drawn.
+export function play() {
+  if (!stream && !queue.length && window.htmx && window.EventSource && playerSaysPlay()) open();
+}
 
 export function listen() {
   // Pause stops the frames at once: none is drawn after the click, and its answer shows the step Play reached.
