@@ -178,8 +178,10 @@ class Player:
                 return None  # Play was paused and started again: the new run's stream shows it
             moved = self.left is not None and _marks(session) != self.left
             if not view.playing or moved:
+                # Another request ended Play: the page may draw this stream's earlier frames after that request's
+                # answer, so the last frame brings the whole curve and output figure.
                 view.playing = False
-                outcome = played()
+                outcome = played(None)
             else:
                 steps[0] = stream_steps(session, self.pace)
                 start = self.clock()

@@ -33,9 +33,11 @@ function draw() {
   drawing = false;
   const item = queue.shift();
   if (!item) return;
-  const [number, frame] = item;
+  const [number, frame, source] = item;
   applyFrame(frame);
-  drawn(number);
+  // The server waits for the words of an open stream's frames; none after a stream's last frame (Play stopped: it
+  // sends `end` and forgets the stream), and a word then would only be noted for nothing.
+  if (source === stream && frame.playing) drawn(number);
   if (queue.length) later();
 }
 
@@ -57,7 +59,7 @@ function received(mine, text) {
   if (stream !== mine) return;
   if (kind === "stream") token = JSON.parse(data).stream;
   else if (kind === "frame") {
-    queue.push([id, JSON.parse(data)]);
+    queue.push([id, JSON.parse(data), mine]);
     later();
   }
 }
@@ -106,6 +108,8 @@ async function open() {
   setTimeout(play, wait ? wait * 1000 : failures * 1000);
 }
 
+// A stream's frames still waiting to be drawn say how Play goes on: its last frame (Play stopped) may be among them,
+// while #player still says Play runs. Another stream is opened only once they are drawn.
 export function play() {
   if (!stream && !queue.length && window.htmx && window.fetch && playerSaysPlay()) open();
 }
