@@ -126,9 +126,9 @@ def _optimizer(name: str) -> Callable[[dict, Any], bool]:
 SPEEDS = ("auto", "1", "10", "epoch", "2-epochs", "3-epochs")
 SPEED_WORDS = {"auto": "Auto", "1": "1 step", "10": "10 steps", "epoch": "1 epoch", "2-epochs": "2 epochs",
                "3-epochs": "3 epochs"}
-# "auto" makes at least this many steps (mini-batch updates) a frame, in whole epochs, one at least. TF Playground
-# makes 25 every animation frame (an epoch of its 250 training points in batches of 10), 60 frames a second; a frame
-# here is a round trip to the server, 10 to 30 a second, so it makes more to learn at a like pace.
+# "auto" makes at least this many steps (mini-batch updates) a frame, in whole epochs, one at least, and fewer epochs
+# where they would not fit in a display frame (app/web/play_stream.py). TF Playground makes 25 every animation frame
+# (an epoch of its 250 training points in batches of 10), 60 frames a second; here the loss falls within a second.
 AUTO_STEPS = 100
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REG_RATES = ("0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
@@ -228,9 +228,9 @@ OPTIONS: tuple[Option, ...] = (
             control=Control("number", "Seed", "Training", 10, row="start")),
     # The page.
     Option("page.speed", Literal[SPEEDS], "auto", "How much Play trains between two pictures. auto (the default): "
-           f"whole epochs, as many as make at least {AUTO_STEPS} steps (4 epochs of 25 on the default circle), so that "
-           "the loss visibly falls within seconds, as TF Playground's does: it trains an epoch every animation "
-           "frame, 60 a second, and a frame here is a round trip to the server. 1 step (the default before) or 10 "
+           f"whole epochs, as many as make at least {AUTO_STEPS} steps (4 epochs of 25 on the default circle), fewer "
+           "(one at least) where they would not fit in a display frame, so that the loss visibly falls within a "
+           "second, as TF Playground's does: it trains an epoch every animation frame, 60 a second. 1 step or 10 "
            "steps to watch single updates; 1, 2 or 3 epochs. Step is always one mini-batch, and every step adds its "
            "point to the loss curve.",
            link="speed", rebuilds=False, control=Control("select", "Speed", "Transport", 0)),

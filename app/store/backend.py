@@ -75,4 +75,12 @@ class Backend(Protocol):
     def expire(self) -> int:
         """Delete sessions idle longer than the time-to-live; return how many."""
 
+    def note_drawn(self, sid: str, token: str, frame: int) -> None:
+        """A page of session `sid` drew `frame` of its Play stream `token`, for the process that serves the stream
+        when another one got the page's word (app/web/play_stream.py). One record a session: a word for another
+        stream replaces it."""
+
+    def drawn(self, sid: str, token: str) -> int:
+        """The newest frame noted for the session's Play stream `token`; 0 when none."""
+
     def close(self) -> None: ...

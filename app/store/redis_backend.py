@@ -95,6 +95,19 @@ class SessionLock:
             pass
 
 
+DRAWN_TTL = 3600  # seconds a Play stream's last drawn frame is kept (app/web/play_stream.py)
+# One key a session, "token frame"; the newer word for the same stream stands, whatever order two arrive in.
+NOTE_DRAWN = """
+local held = redis.call('GET', KEYS[1])
+local frame = tonumber(ARGV[2])
+if held then
+  local token, older = string.match(held, '^(%S+) (%d+)$')
+  if token == ARGV[1] and tonumber(older) > frame then frame = tonumber(older) end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. frame, 'EX', ARGV[3])
+"""
+
+
 class RedisBackend:
     local = False
 
@@ -175,6 +188,16 @@ class RedisBackend:
 
     def get_snapshot(self, snapshot_id: str) -> bytes | None:
         return self.client.get(f"{self.prefix}:snap:{snapshot_id}")
+
+    def note_drawn(self, sid: str, token: str, frame: int) -> None:
+        self.client.eval(NOTE_DRAWN, 1, f"{self.prefix}:drawn:{sid}", token, frame, DRAWN_TTL)
+
+    def drawn(self, sid: str, token: str) -> int:
+        held = self.client.get(f"{self.prefix}:drawn:{sid}")
+        if held is None:
+            return 0
+        noted, frame = held.decode().split(" ")
+        return int(frame) if noted == token else 0
 
     def expire(self) -> int:
         return 0  # Redis expires the keys itself

@@ -23,7 +23,11 @@ CREATE TABLE IF NOT EXISTS rewind (
     session TEXT NOT NULL, step INTEGER NOT NULL, state BLOB NOT NULL, PRIMARY KEY (session, step)
 );
 CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, created REAL NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS drawn (
+    session TEXT PRIMARY KEY, token TEXT NOT NULL, frame INTEGER NOT NULL, noted REAL NOT NULL
+);
 """
+DRAWN_KEPT = 3600.0  # seconds a Play stream's last drawn frame is kept (a stream that long without a word has ended)
 
 
 class SQLiteBackend:
@@ -122,7 +126,8 @@ class SQLiteBackend:
 
     def _delete(self, sid: str) -> None:
         self._transaction(("DELETE FROM sessions WHERE id = ?", (sid,)), ("DELETE FROM history WHERE session = ?", (sid,)),
-                          ("DELETE FROM rewind WHERE session = ?", (sid,)))
+                          ("DELETE FROM rewind WHERE session = ?", (sid,)),
+                          ("DELETE FROM drawn WHERE session = ?", (sid,)))
 
     def delete(self, sid: str) -> None:
         with self._lock:
@@ -145,8 +150,21 @@ class SQLiteBackend:
             row = self._db.execute("SELECT data FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
         return None if row is None else row[0]
 
+    def note_drawn(self, sid: str, token: str, frame: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO drawn VALUES (?, ?, ?, ?) ON CONFLICT (session) DO UPDATE SET token = excluded.token, "
+                "frame = CASE WHEN token = excluded.token THEN max(frame, excluded.frame) ELSE excluded.frame END, "
+                "noted = excluded.noted", (sid, token, frame, self.clock()))
+
+    def drawn(self, sid: str, token: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT frame FROM drawn WHERE session = ? AND token = ?", (sid, token)).fetchone()
+        return 0 if row is None else row[0]
+
     def expire(self) -> int:
         with self._lock:
+            self._db.execute("DELETE FROM drawn WHERE noted < ?", (self.clock() - DRAWN_KEPT,))
             gone = [r[0] for r in self._db.execute("SELECT id FROM sessions WHERE touched < ?",
                                                    (self.clock() - self.ttl,))]
             for sid in gone:

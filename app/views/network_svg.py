@@ -124,7 +124,7 @@ def node_values(n: Node) -> tuple:
     return (f'node{" selected" if n.selected else ""}', n.description, n.selected, exact(n.activation), exact(n.z),
             exact(n.delta), exact(n.bias), None if n.bias_before is None else exact(n.bias_before),
             None if n.target is None else exact(n.target), n.heatmap, n.ring_color, "%.2f" % n.ring_width,
-            lines_inner(n, _node_place(n.x, *n.corner)))
+            tuple(n.lines) if n.lines else None)
 
 
 def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
@@ -132,7 +132,8 @@ def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
     or an output, and its numbers underneath. The diagram is one tab stop, its `entry` node; arrow keys move on
     from there (static/js/diagram_keys.js)."""
     place = _node_place(n.x, *n.corner)
-    cls, _, selected, activation, z, delta, bias, before, target, heatmap, ring, ring_width, lines = node_values(n)
+    cls, _, selected, activation, z, delta, bias, before, target, heatmap, ring, ring_width, _ = node_values(n)
+    lines = lines_inner(n, place)
     text = escape(n.description)
     return _group([
         GAP,

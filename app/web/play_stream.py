@@ -9,10 +9,12 @@ the rate limits count the same work. Play ends (a last frame, then `end`) when t
 stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
 the stream sees as the step or the settings it left having changed. A closed page closes the stream, and Play stops.
 
-At the "auto" speed a frame trains as many steps as fit in the time left in the display's frame, after the picture
-(FRAME_SECONDS; learned from the frames before, `Pace`); the other speeds train their steps.
+At the "auto" speed a frame trains its whole epochs (app/web/view_state.py), fewer where they would not fit in the
+time left in the display's frame after the picture (FRAME_SECONDS; learned from the frames before, `Pace`); the
+other speeds train their steps.
 """
 import asyncio
+import functools
 import json
 import secrets
 import time
@@ -21,12 +23,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from app.core.session import Session
 from app.deps import BudgetDep, StoreDep
 from app.live.events import sse
 from app.quick import costs, scheduler
-from app.ratelimit import DRAWN, Limited, TRAIN, WORK
+from app.live.streams import RETRY_SECONDS
+from app.ratelimit import DRAWN, Limited, TRAIN, address
 
 from .csrf import same_site_post
 from .deps import Current
@@ -35,14 +39,17 @@ from .live_events import EventStream
 from .outcome import played
 from .panel_data import PanelData
 from .panel_table import ANSWER
-from .training import FRAME_WORK, PICTURE_ROWS, frame_steps, play_outcome
+from .training import PICTURE_ROWS, frame_steps, play_outcome
 from .view_state import view_of
 
 router = APIRouter(include_in_schema=False)
 
 WINDOW = 2  # frames sent and not yet drawn
 FRAME_SECONDS = 1 / 60  # the display's frame: the picture and the training of one frame fit in it at "auto"
-ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab's frames wait; see static/js)
+ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab draws nothing)
+# The page's word may reach another worker process (several share one port); it notes it in the store, where the
+# stream looks when no word came here: first after RELAY_FIRST, then ever less often, up to RELAY_MOST apart.
+RELAY_FIRST, RELAY_MOST = 0.005, 0.5
 
 
 @dataclass
@@ -52,6 +59,29 @@ class Link:
     sid: str
     drawn: int = 0
     event: asyncio.Event = field(default_factory=asyncio.Event)
+    superseded: bool = False  # the session opened another stream (another tab, or the page again): this one ends
+
+    def saw(self, frame: int) -> None:
+        if frame > self.drawn:
+            self.drawn = frame
+            self.event.set()
+
+    async def wait(self, sent: int, noted) -> bool:
+        """Until the page has drawn all but WINDOW - 1 of the `sent` frames (False: it drew nothing for ACK_WAIT).
+        `noted()` reads what another process was told (the store)."""
+        waited, pause = 0.0, RELAY_FIRST
+        while sent - self.drawn >= WINDOW and not self.superseded:
+            self.event.clear()
+            try:
+                await asyncio.wait_for(self.event.wait(), pause)
+                continue
+            except TimeoutError:
+                waited += pause
+            self.saw(await run_in_threadpool(noted))
+            if waited >= ACK_WAIT:
+                return False
+            pause = min(2 * pause, RELAY_MOST)
+        return not self.superseded
 
 
 class Links:
@@ -61,6 +91,11 @@ class Links:
         self.open: dict[str, Link] = {}
 
     def add(self, sid: str) -> tuple[str, Link]:
+        """A new stream of session `sid`; the session's older stream here ends (one stream a session)."""
+        for older in self.open.values():
+            if older.sid == sid:
+                older.superseded = True
+                older.event.set()
         token = secrets.token_urlsafe(16)
         link = self.open[token] = Link(sid)
         return token, link
@@ -70,9 +105,7 @@ class Links:
         link = self.open.get(token)
         if link is None or link.sid != sid:
             return False
-        if frame > link.drawn:
-            link.drawn = frame
-            link.event.set()
+        link.saw(frame)
         return True
 
 
@@ -101,15 +134,14 @@ class Pace:
 
 
 def stream_steps(session: Session, pace: Pace) -> int:
-    """The next frame's steps: the speed's, or at "auto" what fits in the frame (never more than FRAME_WORK allows,
-    nor past the stop step)."""
+    """The next frame's steps: the speed's; at "auto" its whole epochs, fewer (one at least) where they would not
+    fit in a display frame after the picture. Never past the stop step."""
     view = view_of(session)
-    if view.speed != "auto":
-        return frame_steps(session)
-    most = max(1, costs.steps_within(session, FRAME_WORK, PICTURE_ROWS))
-    if view.stop_step is not None:
-        most = min(most, max(0, view.stop_step - session.trainer.step_count))
-    return pace.steps(most) if most else 0
+    steps = frame_steps(session)
+    if view.speed != "auto" or not steps:
+        return steps
+    per_epoch = view.steps_per_epoch
+    return min(steps, per_epoch * max(1, pace.steps(steps) // per_epoch))
 
 
 def _marks(session: Session) -> tuple:
@@ -173,13 +205,10 @@ async def _frames(player: Player, token: str, link: Link):
     yield b"retry: 1000\n\n"
     yield sse(0, "stream", json.dumps({"stream": token}).encode().join((b"data: ", b"\n")))
     sent = 0
+    noted = functools.partial(_noted, player.store.backend, link.sid, token)
     while True:
-        while sent - link.drawn >= WINDOW:
-            link.event.clear()
-            try:
-                await asyncio.wait_for(link.event.wait(), ACK_WAIT)
-            except TimeoutError:
-                return
+        if not await link.wait(sent, noted):
+            return
         try:
             frame = await player.frame()
         except HTTPException as exc:  # over the session's share of work: Play waits as long as it is told to
@@ -195,11 +224,21 @@ async def _frames(player: Player, token: str, link: Link):
             return
 
 
+def _noted(backend, sid: str, token: str) -> int:
+    drawn = getattr(backend, "drawn", None)
+    return drawn(sid, token) if drawn is not None else 0
+
+
 @router.get("/ui/play/stream", dependencies=[Limited(TRAIN, turn=False)])
-async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
+async def play_stream(request: Request, store: StoreDep, budget: BudgetDep, session: Current,
                       holds: Annotated[str, Query(max_length=32, pattern=r"^[0-9a-f]*$")] = "") -> Response:
     """Play's frames, as server-sent events: `stream` (the stream's token, for POST /ui/play/drawn), then a `frame`
-    (a light frame's JSON) each time the page has drawn all but WINDOW - 1 of those sent, and `end`."""
+    (a light frame's JSON) each time the page has drawn all but WINDOW - 1 of those sent, and `end`. A session
+    has one stream: a new one ends the one before. Each holds a socket, counted with the live rooms' event streams
+    (per address and in all, app/live/streams.py)."""
+    slots, client = request.app.state.live.streams, address(request.scope)
+    if (full := slots.take(client)) is not None:
+        raise HTTPException(429, full, headers={"Retry-After": str(RETRY_SECONDS)})
     token, link = LINKS.add(session.id)
     player = Player(store, budget, session.id, holds)
     ended = [False]
@@ -208,7 +247,9 @@ async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
         LINKS.open.pop(token, None)
         if not ended[0]:
             ended[0] = True
-            await player.stop()
+            slots.give_back(client)
+            if not link.superseded:  # a newer stream of the session plays on
+                await player.stop()
 
     def on_close() -> None:
         asyncio.get_running_loop().create_task(close())
@@ -218,9 +259,10 @@ async def play_stream(store: StoreDep, budget: BudgetDep, session: Current,
 
 
 @router.post("/ui/play/drawn", status_code=204, dependencies=[Depends(same_site_post), Limited(DRAWN, turn=False)])
-async def drawn(session: Current, stream: Annotated[str, Form(max_length=64)],
+async def drawn(store: StoreDep, session: Current, stream: Annotated[str, Form(max_length=64)],
                 frame: Annotated[int, Form(ge=0, le=10**9)]) -> Response:
-    """The page drew `frame` of its Play stream `stream`."""
+    """The page drew `frame` of its Play stream `stream`: the stream is told at once when it is served here, and
+    through the store when another process serves it."""
     if not LINKS.drawn(stream, session.id, frame):
-        raise HTTPException(404, "No Play stream of this session with this token here.")
+        await run_in_threadpool(store.backend.note_drawn, session.id, stream, frame)
     return Response(status_code=204)

@@ -20,16 +20,18 @@ function readJSON(id) {
 
 // Step answers and Play's frames arrive up to 60 times a second, and a Plotly redraw costs more than a frame: the
 // output plot's picture is swapped in place (the <image> Plotly drew) at most every OUTPUT_MS, and the loss curve is
-// extended (extendTraces, which redraws the whole chart: about 15 ms here) at most every LOSS_MS. Every point is kept;
+// extended (extendTraces, which redraws the whole chart: 15 ms here, more with more points) at most every LOSS_MS, and
+// never taking more than a tenth of the page's time (a redraw of d ms waits 10 d for the next). Every point is kept;
 // the diagram is never delayed.
 const OUTPUT_MS = 100, LOSS_MS = 400;
 const XLINK = "http://www.w3.org/1999/xlink";
 let pendingOutput = null, pendingLoss = [], outputTimer = null, lossTimer = null, lastOutput = 0, lastLoss = 0;
+let lossGap = LOSS_MS;
 
 function schedule() {
   const now = performance.now();
   if (pendingOutput && !outputTimer) outputTimer = setTimeout(flushOutput, Math.max(0, OUTPUT_MS - (now - lastOutput)));
-  if (pendingLoss.length && !lossTimer) lossTimer = setTimeout(flushLoss, Math.max(0, LOSS_MS - (now - lastLoss)));
+  if (pendingLoss.length && !lossTimer) lossTimer = setTimeout(flushLoss, Math.max(0, lossGap - (now - lastLoss)));
 }
 
 // The output plot's new picture, set on the image Plotly drew, and in its layout (what it draws from should it
@@ -67,13 +69,19 @@ function flushOutput() {
 
 function flushLoss() {
   lossTimer = null;
-  lastLoss = performance.now();
+  const start = lastLoss = performance.now();
   const loss = document.getElementById("loss-plot");
   if (pendingLoss.length && loss && loss.data) {
-    const t = lossTraces(pendingLoss);
-    Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
+    const t = lossTraces(pendingLoss), max = Number(loss.dataset.maxPoints) || 4000;
+    if (loss.data[0].x.length + pendingLoss.length <= max) {
+      Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
+    } else {  // one redraw of the thinned curve, rather than one to extend it and one to thin it
+      const x = loss.data[0].x.concat(t[0].x), train = loss.data[0].y.concat(t[0].y), test = loss.data[1].y.concat(t[1].y);
+      const keep = thinned(x.length, max);
+      Plotly.restyle(loss, { x: [x.filter(keep), x.filter(keep)], y: [train.filter(keep), test.filter(keep)] }, [0, 1]);
+    }
     if (loss.data[0].mode !== "lines" && loss.data[0].x.length >= 40) Plotly.restyle(loss, { mode: "lines" });
-    thinLoss(loss);
+    lossGap = Math.max(LOSS_MS, 10 * (performance.now() - start));
   }
   pendingLoss = [];
 }
@@ -85,13 +93,11 @@ function traceNamed(div, name) {
 
 // A long curve is thinned as the server thins its own (app/core/session.py MAX_HISTORY): beyond the limit every
 // other point of the older half goes, so that fast Play does not redraw an ever longer line.
-function thinLoss(loss) {
-  const max = Number(loss.dataset.maxPoints) || 4000, n = loss.data[0].x.length;
-  if (n <= max) return;
+// Which of n points a curve over `max` keeps: every point of the newer half, every other of the older.
+function thinned(n, max) {
+  if (n <= max) return () => true;
   const half = Math.floor(n / 2);
-  const keep = (v, i) => i >= half || i % 2 === 0;
-  Plotly.restyle(loss, { x: [loss.data[0].x.filter(keep), loss.data[1].x.filter(keep)],
-                         y: [loss.data[0].y.filter(keep), loss.data[1].y.filter(keep)] }, [0, 1]);
+  return (v, i) => i >= half || i % 2 === 0;
 }
 
 export function drawOutput() {

@@ -56,10 +56,11 @@ function patchEdge(g, v) {
     line.setAttribute("stroke", v[EDGE.color]);
     line.setAttribute("stroke-width", v[EDGE.width]);
   }
-  if (diff(EDGE.labelCls) || diff(EDGE.label)) {
-    const label = g.querySelector("text.num");
-    label.setAttribute("class", v[EDGE.labelCls]);
-    label.innerHTML = v[EDGE.label];
+  if (diff(EDGE.labelCls)) g.querySelector("text.num").setAttribute("class", v[EDGE.labelCls]);
+  if (diff(EDGE.label)) {
+    const label = g.querySelector("text.num"), text = v[EDGE.label];
+    if (text.indexOf("<") < 0) label.textContent = text;  // one number; the backward phase's two lines are markup
+    else label.innerHTML = text;
   }
 }
 
@@ -76,10 +77,21 @@ function patchNode(g, v) {
     ring.setAttribute("stroke", v[NODE.ring]);
     ring.setAttribute("stroke-width", v[NODE.ringWidth]);
   }
-  if (diff(NODE.lines)) {
-    const lines = g.querySelector("text.lines");
-    if (lines) lines.innerHTML = v[NODE.lines];
-  }
+  if (diff(NODE.lines)) setLines(g.querySelector("text.lines"), v[NODE.lines]);
+}
+
+// The number lines under a node, [css class, text] each: the <tspan>s there are kept and their text set; a line
+// more or fewer is a copy of the first (its place and pitch) or goes.
+function setLines(text, lines) {
+  if (!text || !lines || !text.firstElementChild) return;
+  const model = text.firstElementChild;
+  while (text.children.length < lines.length) text.appendChild(model.cloneNode(false));
+  while (text.children.length > lines.length) text.lastElementChild.remove();
+  lines.forEach(([cls, words], i) => {
+    const span = text.children[i];
+    if (span.getAttribute("class") !== cls) span.setAttribute("class", cls);
+    if (span.textContent !== words) span.textContent = words;
+  });
 }
 
 // Applies `patch` to #network; false (nothing changed) when the page draws another structure.

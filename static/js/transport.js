@@ -46,26 +46,40 @@ function later() {
   }
 }
 
+// A stream that drops (the server restarted, or ended it after a hidden tab drew nothing for a while) is opened
+// anew while #player still says Play runs: the new one shows where Play is, or that it stopped. Only a stream that
+// fails again and again, bringing nothing, is reported.
+let failures = 0;
+
 function open() {
   const source = stream = new EventSource("/ui/play/stream?holds=" + encodeURIComponent(structure()));
+  let brought = false;
   source.addEventListener("stream", (event) => { if (stream === source) token = JSON.parse(event.data).stream; });
   source.addEventListener("frame", (event) => {
     if (stream !== source) return;
+    brought = true;
+    failures = 0;
     queue.push([Number(event.lastEventId), JSON.parse(event.data)]);
     later();
   });
   source.addEventListener("end", () => { if (stream === source) { source.close(); stream = null; } });
   source.onerror = () => {
-    // A dropped stream is not reopened as it was (what the page holds may have changed): the next frame's answer
-    // or a new Play opens another.
     if (stream !== source) return;
     source.close();
     stream = null;
-    if (!queue.length && playerSaysPlay()) showError(NO_ANSWER);
+    failures = brought ? 0 : failures + 1;
+    if (failures > 3) {
+      failures = 0;
+      showError(NO_ANSWER);
+      return;
+    }
+    setTimeout(play, failures * 1000);
   };
 }
 
-export function play() { if (!stream && window.htmx && window.EventSource && playerSaysPlay()) open(); }
+export function play() {
+  if (!stream && !queue.length && window.htmx && window.EventSource && playerSaysPlay()) open();
+}
 
 export function listen() {
   // Pause stops the frames at once: none is drawn after the click, and its answer shows the step Play reached.

@@ -1,0 +1,141 @@
+"""A page's word that a Play frame is drawn, when it reaches another worker process than the stream's: noted in the
+store (one record a session), and read by the stream's Link.wait when no word came to its own process."""
+import asyncio
+
+import pytest
+
+from app.store.sqlite_backend import DRAWN_KEPT, SQLiteBackend
+from app.web import play_stream
+from app.web.play_stream import WINDOW, Link
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def backend(tmp_path):
+    clock = Clock()
+    b = SQLiteBackend(tmp_path / "s.db", ttl=3600, clock=clock)
+    b.clock_ = clock
+    yield b
+    b.close()
+
+
+def test_the_store_keeps_the_newest_frame_of_the_sessions_stream(backend):
+    assert backend.drawn("s1", "tok") == 0
+    backend.note_drawn("s1", "tok", 3)
+    backend.note_drawn("s1", "tok", 2)  # a late word: the newer stands
+    assert backend.drawn("s1", "tok") == 3
+    assert backend.drawn("s1", "other") == 0  # another stream's token reads nothing
+    assert backend.drawn("s2", "tok") == 0  # nor another session
+
+
+def test_a_word_for_another_stream_replaces_the_sessions_one_record(backend):
+    backend.note_drawn("s1", "old", 40)
+    backend.note_drawn("s1", "new", 1)
+    assert backend.drawn("s1", "new") == 1
+    assert backend.drawn("s1", "old") == 0
+    rows = backend._db.execute("SELECT count(*) FROM drawn").fetchone()[0]
+    assert rows == 1  # however many tokens a client makes up, a session has one record
+
+
+def test_records_go_with_their_session_and_with_time(backend):
+    backend.note_drawn("s1", "tok", 1)
+    backend.note_drawn("s2", "tok", 1)
+    backend.delete("s1")
+    assert backend.drawn("s1", "tok") == 0
+    backend.clock_.now += DRAWN_KEPT + 1
+    backend.expire()
+    assert backend.drawn("s2", "tok") == 0
+
+
+def test_the_stream_reads_the_store_when_no_word_came_here(monkeypatch):
+    monkeypatch.setattr(play_stream, "RELAY_FIRST", 0.001)
+    link, reads = Link("s1"), []
+
+    def noted() -> int:
+        reads.append(1)
+        return WINDOW if len(reads) >= 3 else 0  # the word arrives in the store after a while
+
+    assert asyncio.run(link.wait(WINDOW, noted)) is True
+    assert link.drawn == WINDOW and len(reads) == 3
+
+
+def test_a_word_here_wakes_the_stream_without_the_store():
+    async def run() -> bool:
+        link = Link("s1")
+        waiting = asyncio.ensure_future(link.wait(WINDOW, lambda: pytest.fail("the store was read")))
+        await asyncio.sleep(0)
+        link.saw(1)
+        return await waiting
+
+    assert asyncio.run(run()) is True
+
+
+def test_a_page_that_draws_nothing_ends_the_stream(monkeypatch):
+    monkeypatch.setattr(play_stream, "RELAY_FIRST", 0.001)
+    monkeypatch.setattr(play_stream, "RELAY_MOST", 0.002)
+    monkeypatch.setattr(play_stream, "ACK_WAIT", 0.02)
+    assert asyncio.run(Link("s1").wait(WINDOW, lambda: 0)) is False
+
+
+# ---- two app servers on one store (SQLite shared by two processes, or Redis): the stream on one, the word on the other
+
+from tests.test_store_durability import two_servers  # noqa: E402,F401  (the fixture: two servers, one store)
+
+
+def _events(lines):
+    """(kind, id, data) of each server-sent event."""
+    kind = seq = None
+    for line in lines:
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("id: "):
+            seq = int(line[4:])
+        elif line.startswith("data: "):
+            yield kind, seq, line[6:]
+
+
+def test_a_word_that_reaches_the_other_server_moves_the_stream_on(two_servers):
+    a, b = two_servers
+    with a.client() as ca, b.client() as cb:
+        ca.get("/")
+        cb.cookies = ca.cookies
+        post = {"HX-Request": "true", "Origin": a.url}
+        assert ca.post("/ui/speed", data={"speed": "1"}, headers=post).status_code == 200
+        assert ca.post("/ui/play", headers=post).status_code == 200
+        with ca.stream("GET", "/ui/play/stream") as stream:
+            events = _events(stream.iter_lines())
+            kind, _, data = next(events)
+            assert kind == "stream"
+            token = data.split('"')[3]
+            frames = [next(events) for _ in range(WINDOW)]  # sent without a word: WINDOW frames ahead
+            assert [seq for _, seq, _ in frames] == [1, 2]
+            # The word goes to the other server (another process): the stream hears of it through the store.
+            word = cb.post("/ui/play/drawn", data={"stream": token, "frame": "1"}, headers={**post, "Origin": b.url})
+            assert word.status_code == 204
+            kind, seq, _ = next(events)
+            assert (kind, seq) == ("frame", 3)
+            assert cb.post("/ui/pause", headers={**post, "Origin": b.url}).status_code == 200
+            cb.post("/ui/play/drawn", data={"stream": token, "frame": "3"}, headers={**post, "Origin": b.url})
+            rest = list(events)
+            assert rest[-1][0] == "end" and '"playing":false' in rest[-2][2]
+
+
+def test_a_sessions_new_stream_ends_its_older_one_and_leaves_others_be():
+    links = play_stream.Links()
+
+    async def run():
+        _, first = links.add("s1")
+        _, other = links.add("s2")
+        waiting = asyncio.ensure_future(first.wait(WINDOW, lambda: 0))
+        await asyncio.sleep(0)
+        links.add("s1")  # the page opened its stream again (or another tab of the session did)
+        return await waiting, first.superseded, other.superseded
+
+    assert asyncio.run(run()) == (False, True, False)
