@@ -139,3 +139,29 @@ def test_a_sessions_new_stream_ends_its_older_one_and_leaves_others_be():
         return await waiting, first.superseded, other.superseded
 
     assert asyncio.run(run()) == (False, True, False)
+
+
+def test_a_long_request_is_charged_a_part_at_a_time_each_with_its_own_allowance():
+    """Play's stream stands for many frame requests: its address pays only what a frame uses beyond a request's
+    allowance, as it did when each frame was a request; its session pays all of it."""
+    from app.ratelimit.limits import ADDRESS_ALLOWANCE
+    from app.ratelimit.meter import Meter
+
+    class Cpu:
+        def __init__(self):
+            self.session = self.address = 0.0
+
+        def charge(self, session, address, seconds, address_seconds):
+            self.session += seconds
+            self.address += address_seconds
+
+    cpu = Cpu()
+    meter = Meter(cpu, "s1", "10.0.0.1", cpu_clock=lambda: 0.0)
+    for _ in range(100):  # a hundred frames of half an allowance each
+        meter.on_loop = ADDRESS_ALLOWANCE / 2
+        meter.next_part()
+    assert cpu.session == pytest.approx(50 * ADDRESS_ALLOWANCE)
+    assert cpu.address == 0.0
+    meter.on_loop = 3 * ADDRESS_ALLOWANCE  # one frame over its allowance: the address pays the rest
+    meter.next_part()
+    assert cpu.address == pytest.approx(2 * ADDRESS_ALLOWANCE)

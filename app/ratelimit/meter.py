@@ -63,6 +63,13 @@ class Meter:
         if self.cpu is not None:
             self.cpu.charge(self.session, self.address, seconds, address_seconds)
 
+    def next_part(self) -> None:
+        """A long request that does the work of many (Play's stream, a frame at a time): what it ran so far is
+        charged now, and what follows has an allowance of its own, as the requests it stands for had."""
+        self.charge(self.on_loop)
+        self.on_loop = 0.0
+        self.allowance = ADDRESS_ALLOWANCE
+
     def admit(self) -> tuple[int, str] | None:
         """None, or the 429 of a heavy request whose client is in CPU debt."""
         self.admitted = True

@@ -30,7 +30,7 @@ from app.deps import BudgetDep, StoreDep
 from app.live.events import sse
 from app.quick import costs, scheduler
 from app.live.streams import RETRY_SECONDS
-from app.ratelimit import DRAWN, Limited, TRAIN, address
+from app.ratelimit import DRAWN, METER, Limited, TRAIN, address
 
 from .csrf import same_site_post
 from .deps import Current
@@ -186,7 +186,11 @@ class Player:
             return frame
 
         cost = costs.Steps(stream_steps(session, self.pace), PICTURE_ROWS)
-        return await scheduler.locked(self.store, session, work, cost, self.budget)
+        try:
+            return await scheduler.locked(self.store, session, work, cost, self.budget)
+        finally:
+            if (meter := METER.get()) is not None:  # charged as a Play frame's own request was
+                meter.next_part()
 
     async def stop(self) -> None:
         """The page went away: Play stops (unless another request moved the session meanwhile)."""

@@ -137,7 +137,8 @@ def change_speed(request: Request, session: Current, speed: Annotated[str, Form(
 async def pause(request: Request, store: StoreDep, session: Current) -> Response:
     def work() -> Response:
         view_of(session).playing = False
-        return panels(request, session, played())
+        # The whole curve: the page drops the frames of Play's stream that it had not drawn when Pause was pressed.
+        return panels(request, session, played(None))
 
     return await scheduler.locked(store, session, work, costs.step_cost(session, 0, PICTURE_ROWS))
 

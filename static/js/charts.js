@@ -77,7 +77,7 @@ function flushLoss() {
       Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
     } else {  // one redraw of the thinned curve, rather than one to extend it and one to thin it
       const x = loss.data[0].x.concat(t[0].x), train = loss.data[0].y.concat(t[0].y), test = loss.data[1].y.concat(t[1].y);
-      const keep = thinned(x.length, max);
+      const keep = thinned(x, max);
       Plotly.restyle(loss, { x: [x.filter(keep), x.filter(keep)], y: [train.filter(keep), test.filter(keep)] }, [0, 1]);
     }
     if (loss.data[0].mode !== "lines" && loss.data[0].x.length >= 40) Plotly.restyle(loss, { mode: "lines" });
@@ -93,11 +93,16 @@ function traceNamed(div, name) {
 
 // A long curve is thinned as the server thins its own (app/core/session.py MAX_HISTORY): beyond the limit every
 // other point of the older half goes, so that fast Play does not redraw an ever longer line.
-// Which of n points a curve over `max` keeps: every point of the newer half, every other of the older.
-function thinned(n, max) {
-  if (n <= max) return () => true;
-  const half = Math.floor(n / 2);
-  return (v, i) => i >= half || i % 2 === 0;
+// Which points of a curve over `max` points it keeps, as the server thins its own as it grows: every point of the
+// newer half and every other of the older, again until at most `max` are left (a frame brings many points at once).
+function thinned(x, max) {
+  let kept = x.map((v, i) => i);
+  while (kept.length > max) {
+    const half = Math.floor(kept.length / 2);
+    kept = kept.filter((k, i) => i >= half || i % 2 === 0);
+  }
+  const keep = new Set(kept);
+  return (v, i) => keep.has(i);
 }
 
 export function drawOutput() {
@@ -156,7 +161,8 @@ export function updateLoss(data) {
   if (!div || !window.Plotly) return;
   if (data.mode === "replace" || !div.data) {
     pendingLoss = [];
-    Plotly.react(div, lossTraces(data.points), lossLayout(), plotConfig());
+    const keep = thinned(data.points, Number(div.dataset.maxPoints) || 4000);
+    Plotly.react(div, lossTraces(data.points.filter(keep)), lossLayout(), plotConfig());
   } else if (data.points.length) {
     // Only steps after the last one drawn: a live room's page may already hold a frame's first points.
     const last = pendingLoss.length ? pendingLoss[pendingLoss.length - 1][0] : lastStep(div);

@@ -1,13 +1,13 @@
 // The transport: Play's stream of frames, and the scrubber and Redo button that follow the metrics' step.
 import { applyFrame } from "./frames.js";
 import { structure } from "./diagram_patch.js";
-import { NO_ANSWER, showError } from "./messages.js";
+import { errorText, NO_ANSWER, showError } from "./messages.js";
 
-// Play: while #player says Play runs, one server-sent stream (app/web/play_stream.py) pushes its frames. Each is
-// drawn at the next animation frame, one a display frame, and the server is told it was drawn: it keeps at most two
-// ahead of the page, so that a slow page gets fewer, larger frames instead of a queue. The stream's last frame
-// (Play stopped, for whatever reason) and `end` close it; Pause closes it at once, and its answer shows where Play
-// stopped.
+// Play: while #player says Play runs, one server-sent stream (app/web/play_stream.py) pushes its frames, read with
+// fetch (so that a refusal's status, message and Retry-After reach the page). Each frame is drawn at the next
+// animation frame, one a display frame, and the server is told it was drawn: it keeps at most two ahead of the page,
+// so that a slow page gets fewer, larger frames instead of a queue. The stream's last frame (Play stopped, for
+// whatever reason) and `end` close it; Pause closes it at once, and its answer shows where Play stopped.
 let stream = null, token = null, queue = [], drawing = false;
 
 function playerSaysPlay() {
@@ -16,7 +16,7 @@ function playerSaysPlay() {
 }
 
 function close() {
-  if (stream) stream.close();
+  if (stream) stream.abort();
   stream = null;
   token = null;
   queue = [];
@@ -46,39 +46,68 @@ function later() {
   }
 }
 
+// One server-sent event ("event: kind", "id: n", "data: ..." lines) of the stream `mine`.
+function received(mine, text) {
+  let kind = "message", id = 0, data = "";
+  for (const line of text.split("\n")) {
+    if (line.startsWith("event: ")) kind = line.slice(7);
+    else if (line.startsWith("id: ")) id = Number(line.slice(4));
+    else if (line.startsWith("data: ")) data += line.slice(6);
+  }
+  if (stream !== mine) return;
+  if (kind === "stream") token = JSON.parse(data).stream;
+  else if (kind === "frame") {
+    queue.push([id, JSON.parse(data)]);
+    later();
+  }
+}
+
 // A stream that drops (the server restarted, or ended it after a hidden tab drew nothing for a while) is opened
-// anew while #player still says Play runs: the new one shows where Play is, or that it stopped. Only a stream that
-// fails again and again, bringing nothing, is reported.
+// anew while #player still says Play runs: the new one shows where Play is, or that it stopped. A refusal (a rate
+// limit) is shown and Play goes on after its Retry-After; only a stream that fails again and again is reported.
 let failures = 0;
 
-function open() {
-  const source = stream = new EventSource("/ui/play/stream?holds=" + encodeURIComponent(structure()));
-  let brought = false;
-  source.addEventListener("stream", (event) => { if (stream === source) token = JSON.parse(event.data).stream; });
-  source.addEventListener("frame", (event) => {
-    if (stream !== source) return;
-    brought = true;
-    failures = 0;
-    queue.push([Number(event.lastEventId), JSON.parse(event.data)]);
-    later();
-  });
-  source.addEventListener("end", () => { if (stream === source) { source.close(); stream = null; } });
-  source.onerror = () => {
-    if (stream !== source) return;
-    source.close();
-    stream = null;
-    failures = brought ? 0 : failures + 1;
-    if (failures > 3) {
-      failures = 0;
-      showError(NO_ANSWER);
-      return;
+async function open() {
+  const mine = stream = new AbortController();
+  let brought = false, wait = 0;
+  try {
+    const url = "/ui/play/stream?holds=" + encodeURIComponent(structure());
+    const response = await fetch(url, { credentials: "same-origin", signal: mine.signal,
+                                        headers: { Accept: "text/event-stream" } });
+    if (!response.ok) {
+      showError(errorText({ status: response.status, responseText: await response.text() }));
+      wait = parseInt(response.headers.get("Retry-After"), 10) || 1;
+    } else {
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          received(mine, buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+          brought = true;
+        }
+      }
     }
-    setTimeout(play, failures * 1000);
-  };
+  } catch (error) {
+    if (stream !== mine) return;  // closed by the page (Pause)
+  }
+  if (stream !== mine) return;
+  stream = null;
+  failures = brought || wait ? 0 : failures + 1;
+  if (failures > 3) {
+    failures = 0;
+    showError(NO_ANSWER);
+    return;
+  }
+  setTimeout(play, wait ? wait * 1000 : failures * 1000);
 }
 
 export function play() {
-  if (!stream && !queue.length && window.htmx && window.EventSource && playerSaysPlay()) open();
+  if (!stream && !queue.length && window.htmx && window.fetch && playerSaysPlay()) open();
 }
 
 export function listen() {

@@ -58,7 +58,7 @@ def test_play_waits_out_a_rate_limit_then_goes_on(page, live_server, console_err
     open_page(page, live_server)
     handler, count = refuse(429, "Too many steps: at most 60 a second (bursts of 120). Try again in 1 s.", "1",
                             times=1)
-    page.route("**/ui/play-frame", handler)
+    page.route("**/ui/play/stream*", handler)
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.locator("#message .message.error")).to_contain_text("Too many steps")
     page.wait_for_function("() => +document.getElementById('network').dataset.step >= 10", timeout=10_000)

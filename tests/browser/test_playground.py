@@ -68,18 +68,22 @@ def test_play_then_pause(playground, live_server):
 # Records the step #network shows each time a frame replaces it (the svg itself, or the whole #network-panel, is
 # swapped out of band, so the observer watches the panel's parent, which stays).
 FRAMES_JS = """() => {
+  // Each step the diagram shows: it is patched in place (its data-step changes), or drawn anew.
   const steps = window.__frameSteps = [];
-  new MutationObserver((records) => {
-    const drawn = (n) => n.nodeType === 1 && (n.id === 'network' || n.querySelector('#network'));
-    if (records.some((r) => [...r.addedNodes].some(drawn)))
-      steps.push(Number(document.getElementById('network').dataset.step));
-  }).observe(document.getElementById('network-panel').parentElement, {subtree: true, childList: true});
+  let shown = document.getElementById('network').dataset.step;
+  new MutationObserver(() => {
+    const now = document.getElementById('network').dataset.step;
+    if (now !== shown) steps.push(Number(shown = now));
+  }).observe(document.getElementById('network-panel').parentElement,
+             {subtree: true, childList: true, attributes: true, attributeFilter: ['data-step']});
 }"""
 
 
 def test_play_at_the_default_speed_trains_many_steps_a_frame(playground, live_server):
-    """Issue 25 §1: a newcomer's Play shows learning at once. The default speed, Auto, trains 4 epochs of the
-    circle's 25 steps each frame; Step stays one mini-batch; the keyboard chooses 1 step and back."""
+    """Issue 25 §1: a newcomer's Play shows learning at once. The default speed, Auto, trains whole epochs of the
+    circle's 25 steps each frame, up to 4 (fewer where they would not fit in a display frame: issue 26, which
+    tests/test_play_stream.py checks with a clock of its own); Step stays one mini-batch; the keyboard chooses 1 step
+    and back."""
     page = playground
     speed = page.get_by_label("Speed")
     expect(speed).to_have_value("auto")
@@ -91,7 +95,7 @@ def test_play_at_the_default_speed_trains_many_steps_a_frame(playground, live_se
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("() => window.__frameSteps.length >= 3")
     frames = [1] + page.evaluate("() => window.__frameSteps.slice(0, 3)")
-    assert frames == [1, 101, 201, 301]  # more than one step a frame: 100
+    assert all(b - a in (25, 50, 75, 100) for a, b in zip(frames, frames[1:])), frames  # whole epochs, up to 4
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
     # Keyboard alone: one step a frame is the next choice, and the address bar's link then says so.
