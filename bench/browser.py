@@ -13,10 +13,10 @@ after every change, so that the same script measures the code before and after i
 (b) Play at each Speed (auto, 1 step, 10 steps, 1, 2 and 3 epochs a frame), from the initial weights: click Play,
     let it run, count updates and the data-step advance, click Pause. Target (issue 26): at least 55 updates/s at
     every speed, including 1 step a frame. Also per frame: its bytes (the old code's POST /ui/play-frame answers by
-    Resource Timing, or the Play stream's server-sent `frame` messages by CDP Network.eventSourceMessageReceived;
-    whichever the code under test has, the other printed as n/a) and the page's main-thread time per update (CDP
-    Performance.getMetrics: TaskDuration, and its script, style and layout parts, over the window / updates); and
-    how many updates reached the screen (distinct animation frames after an update).
+    Resource Timing, or the `frame` events of the Play stream, GET /ui/play/stream, by CDP; whichever the code under
+    test has, the other printed as n/a) and the page's main-thread time per update (CDP Performance.getMetrics:
+    TaskDuration, and its script, style and layout parts, over the window / updates); and how many display frames
+    showed a new step (a requestAnimationFrame loop; of two updates within one frame only the last is seen).
 (c) Time to learn: at the fastest speed (SPEEDS[-1]), from the initial weights, Play click to a test loss below 0.05
     in the metrics. Target (issue 26): within 500 ms (TF Playground, built from its source and timed here:
     0.88-1.66 s).
@@ -28,6 +28,7 @@ errors are collected and printed.
 Run: `.venv/bin/python bench/browser.py [--steps N] [--warmup N] [--seconds S]`.
 """
 import argparse
+import base64
 import statistics
 import sys
 import time
@@ -51,6 +52,7 @@ TARGET_STEP_MS = 20.0  # issue 26: Step click -> repaint, p50
 LEARN_GOAL, LEARN_GOAL_MS = 0.05, 500  # (c), issue 26: the fastest speed, from the initial weights
 DEFAULT_GOAL, DEFAULT_GOAL_MS = 0.1, 3000  # (d): the default speed on the default page
 FRAME_PATH = "/ui/play-frame"  # the old code's Play frame: one POST, answered with HTML
+STREAM_PATH = "/ui/play/stream"  # issue 26's Play: one server-sent stream of frames
 
 # One Step: click, then resolve when #network shows the next data-step (and again at the next animation frame).
 STEP_JS = """async (timeoutMs) => {
@@ -167,11 +169,17 @@ class Failure(Exception):
 
 
 class Devtools:
-    """A CDP session on the page: the Play stream's server-sent messages (Network.eventSourceMessageReceived) and
-    the main thread's time (Performance.getMetrics). Either may be missing (`None` figures, printed as n/a)."""
+    """A CDP session on the page: the Play stream's server-sent events and the main thread's time
+    (Performance.getMetrics). Either may be missing (`None` figures, printed as n/a).
+
+    The page has read the stream with an EventSource (73d8648), whose messages CDP reports one by one
+    (Network.eventSourceMessageReceived), and with fetch (since 970042e): then the stream's bytes so far are taken
+    from the browser's buffer at the end of the window (Network.streamResourceContent, or Network.getResponseBody once
+    it has ended) and cut into events here."""
 
     def __init__(self, page):
         self.messages: list[tuple[str, int]] = []  # (event name, bytes of its data)
+        self.streams: list[str] = []  # the request ids of fetches of STREAM_PATH since clear()
         self.network = self.performance = False
         try:
             self.cdp = page.context.new_cdp_session(page)
@@ -180,7 +188,8 @@ class Devtools:
             return
         try:
             self.cdp.on("Network.eventSourceMessageReceived", self._message)
-            self.cdp.send("Network.enable")
+            self.cdp.on("Network.requestWillBeSent", self._request)
+            self.cdp.send("Network.enable", {"maxTotalBufferSize": 200_000_000, "maxResourceBufferSize": 100_000_000})
             self.network = True
         except PlaywrightError:
             pass
@@ -192,6 +201,36 @@ class Devtools:
 
     def _message(self, event: dict) -> None:
         self.messages.append((event.get("eventName", ""), len(event.get("data", "").encode())))
+
+    def _request(self, event: dict) -> None:
+        if event.get("type") != "EventSource" and STREAM_PATH in event.get("request", {}).get("url", ""):
+            self.streams.append(event["requestId"])
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.streams.clear()
+
+    def read_streams(self) -> None:
+        """The events of the streams fetched since clear(), received so far, added to `messages`."""
+        for request in self.streams:
+            try:
+                got = self.cdp.send("Network.streamResourceContent", {"requestId": request})["bufferedData"]
+                body = base64.b64decode(got)
+            except PlaywrightError:
+                try:  # the stream has ended: its whole body
+                    got = self.cdp.send("Network.getResponseBody", {"requestId": request})
+                    body = base64.b64decode(got["body"]) if got.get("base64Encoded") else got["body"].encode()
+                except PlaywrightError:
+                    continue
+            for event in body.split(b"\n\n")[:-1]:  # the last piece is an event not yet whole, or nothing
+                kind, data = "message", []
+                for line in event.split(b"\n"):
+                    if line.startswith(b"event: "):
+                        kind = line[7:].decode()
+                    elif line.startswith(b"data: "):
+                        data.append(line[6:])
+                if data:
+                    self.messages.append((kind, len(b"\n".join(data))))
 
     def metrics(self) -> dict | None:
         if not self.performance:
@@ -304,7 +343,7 @@ def frame_bytes(requests: dict, devtools: Devtools) -> tuple[str, float | None, 
             return f"POST {FRAME_PATH} answers (sizes hidden)", None, len(posts)
         return f"POST {FRAME_PATH} answers (Resource Timing, body bytes)", statistics.fmean(posts), len(posts)
     if sse and not posts:
-        return "stream `frame` messages (CDP, data bytes)", statistics.fmean(sse), len(sse)
+        return f"{STREAM_PATH} `frame` events (CDP, data bytes)", statistics.fmean(sse), len(sse)
     if sse and posts:
         return "both POST frames and stream messages (mixed)", statistics.fmean(posts + sse), len(posts) + len(sse)
     how = "no frame messages seen" if devtools.network else "CDP Network unavailable"
@@ -314,7 +353,7 @@ def frame_bytes(requests: dict, devtools: Devtools) -> tuple[str, float | None, 
 def bench_play(page, devtools: Devtools, seconds: float, speed: str, summary: dict) -> None:
     reset(page)
     choose_speed(page, speed)
-    devtools.messages.clear()
+    devtools.clear()
     before = devtools.metrics()
     start = page.evaluate(WATCH_JS)
     play = page.get_by_role("button", name="Play", exact=True)
@@ -322,6 +361,7 @@ def bench_play(page, devtools: Devtools, seconds: float, speed: str, summary: di
     page.wait_for_timeout(seconds * 1000)
     end = page.evaluate(READ_JS)
     after = devtools.metrics()
+    devtools.read_streams()  # before Pause closes the stream
     # A real pointer click: the toolbar must hold still while frames arrive.
     page.get_by_role("button", name="Pause", exact=True).click(timeout=3000)
     # After Pause the button reads Play again and the step counter stops (one in-flight frame may still land).
