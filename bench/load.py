@@ -2,12 +2,16 @@
 
 Each simulated student is a browser with its own session: GET / (its own cookie), then Step about once a second
 (uniform 0.8-1.2 s between presses, the first at a random moment of the first second so that students do not
-press together), for --seconds. A press is POST /ui/step with `HX-Request: true`, the htmx action behind the Step
-button (or, with --endpoint api, POST /api/sessions/{id}/step), on the student's own keep-alive connection
+press together), for --seconds. A press is what the page's Step button sends (--endpoint ui, the default): POST
+/ui/step with `HX-Request: true` and `X-BP-Frame: <structure>`, the diagram the page holds (the `data-structure` of
+`<svg id="network"` in GET /'s HTML), answered with a light frame (JSON, app/web/frames.py); the code before issue 26
+ignores that header and answers every panel's HTML, which is accepted too, so that one script measures both. With
+--endpoint ui-html the press leaves X-BP-Frame out and gets the HTML answer (the page without its script, or before
+issue 26); with --endpoint api it is POST /api/sessions/{id}/step. Each student has its own keep-alive connection
 (one httpx.AsyncClient per student; --client raw swaps in a minimal HTTP/1.1 client that needs a fraction of the
 CPU, since the load generator shares the cores with the server). Every answer must be 200 and carry that
-student's next step (`<svg id="network" data-step="N"`, or the JSON's "step"); anything else counts as an error,
-by kind.
+student's next step (a light frame's "step", and its diagram patch's step, `diagram.svg[0]`, when it has one; an HTML
+answer's `<svg id="network" data-step="N"`; the API's "step"); anything else counts as an error, by kind.
 
 The script starts everything itself and only on 127.0.0.1: uvicorn on a free port (--workers W), the store in a
 temporary directory (SQLite), or with --redis a private redis-server on a free port (no persistence), or
@@ -22,7 +26,7 @@ It reports the students' p50 and p99 in each window and the heavy client's answe
 
 Target: 300 students with p99 < 100 ms and no errors; with --heavy, no student's press refused and the students'
 p99 beside the heavy client below twice the quiet one.
-Run: `.venv/bin/python bench/load.py [--students 300] [--seconds 30] [--workers 1] [--redis] [--endpoint ui|api]
+Run: `.venv/bin/python bench/load.py [--students 300] [--seconds 30] [--workers 1] [--redis] [--endpoint ui|ui-html|api]
 [--client httpx|raw] [--heavy [--heavy-source ADDRESS]]`.
 """
 import argparse
@@ -58,6 +62,8 @@ from server import free_port, summarize  # noqa: E402  (bench/server.py)
 COOKIE = "bp_session"
 HTMX = {"HX-Request": "true"}
 STEP_RE = re.compile(rb'<svg id="network" data-step="(\d+)"')
+STRUCTURE_RE = re.compile(rb'<svg id="network"[^>]*?data-structure="([0-9a-f]*)"')  # issue 26's light frames
+FRAME_HEADER = "X-BP-Frame"  # the page's script asks for a light frame, naming the diagram it holds
 TARGET_P99_MS = 100.0
 TARGET_STUDENTS = 300
 HEAVY_STUDENTS = 50  # the light students beside the heavy client (--heavy)
@@ -207,6 +213,7 @@ class Results:
         self.lag: list[float] = []  # how late each press left compared with its schedule (client overload)
         self.bytes = 0
         self.sent = 0
+        self.kinds: Counter = Counter()  # answers by form: light frame, HTML, API JSON
 
     def error(self, kind: str, example: str) -> None:
         self.errors[kind] += 1
@@ -335,7 +342,8 @@ class Student:
         self.path, self.headers, self.body = "/ui/step", HTMX, None
 
     async def arrive(self, endpoint: str) -> None:
-        """Open the page as a browser would: the answer sets this student's session cookie."""
+        """Open the page as a browser would: the answer sets this student's session cookie; the page's script then
+        names the diagram it holds on each Step (--endpoint ui)."""
         status, content = await self.browser.send("GET", "/", {})
         if status != 200:
             raise RuntimeError(f"GET / answered {status}")
@@ -344,6 +352,9 @@ class Student:
         if not sid or not m:
             raise RuntimeError("GET / set no session cookie or drew no diagram")
         self.step = int(m.group(1))
+        if endpoint == "ui":  # before issue 26 the page has no data-structure: the header is sent empty, and ignored
+            held = STRUCTURE_RE.search(content)
+            self.headers = {**HTMX, FRAME_HEADER: held.group(1).decode() if held else ""}
         if endpoint == "api":
             self.path = f"/api/sessions/{sid}/step"
             self.headers, self.body = {"Content-Type": "application/json"}, b'{"steps": 1}'
@@ -364,11 +375,19 @@ class Student:
             self.step = None
             return
         if self.body is not None:  # the JSON API
+            results.kinds["API JSON"] += 1
             try:
                 got = json.loads(content)["step"]
             except (ValueError, KeyError, TypeError):
                 got = None
-        else:
+        elif content.lstrip()[:1] == b"{":  # a light frame
+            results.kinds["light frame (JSON)"] += 1
+            got = self.frame_step(content, results)
+            if got is False:
+                self.step = None
+                return
+        else:  # every panel's HTML (--endpoint ui-html, or the code before issue 26)
+            results.kinds["HTML"] += 1
             m = STEP_RE.search(content)
             got = int(m.group(1)) if m else None
         if got is None:
@@ -380,6 +399,27 @@ class Student:
         else:
             self.step = got
             results.ok += 1
+
+    def frame_step(self, content: bytes, results: Results) -> int | None | bool:
+        """A light frame's step (None: it has none); False after counting an error. A frame that draws the diagram
+        anew (new markup, not a patch) names the structure the page now holds."""
+        try:
+            frame = json.loads(content)
+            got = frame["step"]
+            patch = frame.get("diagram")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if patch is not None:
+            try:
+                drawn = patch["svg"][0]
+            except (KeyError, IndexError, TypeError):
+                drawn = None
+            if drawn != got:
+                results.error("the frame's step and its diagram's differ", f"step {got}, diagram.svg[0] {drawn}")
+                return False
+        elif FRAME_HEADER in self.headers and (held := STRUCTURE_RE.search(frame.get("html", "").encode())):
+            self.headers = {**self.headers, FRAME_HEADER: held.group(1).decode()}
+        return got
 
     async def run(self, start: float, end: float, rng: random.Random, results: Results) -> None:
         """Press at start + U(0, 1) s, then U(0.8, 1.2) s after the previous press left, until `end`. A press
@@ -563,8 +603,10 @@ def main() -> int:
                        help=f"start a private {REDIS_SERVER} on a free loopback port and use it as the store")
     store.add_argument("--store", help="PLAYGROUND_STORE: a redis://127.0.0.1:PORT/DB already running on loopback "
                                        "(default: SQLite in a temporary directory)")
-    parser.add_argument("--endpoint", choices=("ui", "api"), default="ui",
-                        help="ui: POST /ui/step, the page's Step (default); api: POST /api/sessions/{id}/step")
+    parser.add_argument("--endpoint", choices=("ui", "ui-html", "api"), default="ui",
+                        help="ui: POST /ui/step as the page's Step sends it, asking for a light frame (X-BP-Frame; "
+                             "default); ui-html: the same without X-BP-Frame, answered with every panel's HTML; "
+                             "api: POST /api/sessions/{id}/step")
     parser.add_argument("--client", choices=tuple(BROWSERS), default="httpx",
                         help="each student's HTTP client: httpx.AsyncClient (default), or raw, a minimal HTTP/1.1 "
                              "client on asyncio streams that costs far less CPU, leaving the cores to the server")
@@ -623,7 +665,9 @@ def main() -> int:
         client = f"httpx {httpx.__version__}" if args.client == "httpx" else "raw HTTP/1.1 on asyncio streams"
         print(f"client: {client} on {loop_name}, one keep-alive connection per student; "
               f"{os.cpu_count()} cores shared by server, store and client")
-        what = "POST /ui/step (HX-Request)" if args.endpoint == "ui" else 'POST /api/sessions/{id}/step {"steps": 1}'
+        what = {"ui": "POST /ui/step (HX-Request, X-BP-Frame: the page's diagram structure)",
+                "ui-html": "POST /ui/step (HX-Request, HTML answer)",
+                "api": 'POST /api/sessions/{id}/step {"steps": 1}'}[args.endpoint]
         print(f"load: {args.students} students, each GET / then {what} every {GAP[0]:g}-{GAP[1]:g} s "
               f"for {args.seconds:g} s (offered about {args.students:g} presses/s)")
 
@@ -682,8 +726,9 @@ def report(results: Results, elapsed: float, before: dict, after: dict, heavy: "
     errors = sum(results.errors.values())
     print(f"window: {elapsed:.1f} s; presses {results.sent} ({results.sent / elapsed:.1f}/s), answered {answered}, "
           f"correct {results.ok}, errors {errors}")
+    kinds = ", ".join(f"{n} {kind}" for kind, n in results.kinds.most_common()) or "none with status 200"
     print(f"throughput: {results.ok / elapsed:.1f} correct steps/s ({answered / elapsed:.1f} answers/s, "
-          f"{results.bytes / max(answered, 1) / 1024:.1f} KB each)")
+          f"{results.bytes / max(answered, 1) / 1024:.1f} KB each; {kinds})")
     s = summarize(results.times) if answered else {"p50": math.nan, "p99": math.nan}
     if answered:
         print(f"latency: p50 {s['p50']:.1f} ms   p90 {s['p90']:.1f} ms   p99 {s['p99']:.1f} ms   "
