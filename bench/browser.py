@@ -138,21 +138,32 @@ REQUESTS_JS = """(framePath) => {
 }"""
 
 # Time to learn: click Play and resolve when the metrics show a test loss below the goal. The metrics are swapped
-# (HTML answers) or morphed in place (light frames: their data-test-loss changes), so both are watched.
+# (HTML answers) or morphed in place (light frames: their data-test-loss changes), so both are watched; so is
+# #network's data-step, for the first update and the longest wait between two (a stall shows there).
 LEARN_JS = """async ([goal, limitMs]) => {
   const t0 = performance.now();
+  const net = () => { const n = document.getElementById('network'); return n ? n.dataset.step : null; };
+  let shown = net(), last = t0, first = null, gap = 0, gapAt = 0, updates = 0;
   const done = new Promise((resolve, reject) => {
     const check = () => {
+      const step = net(), now = performance.now();
+      if (step !== null && step !== shown) {
+        shown = step;
+        updates++;
+        if (first === null) first = now - t0;
+        if (now - last > gap) { gap = now - last; gapAt = Number(step); }
+        last = now;
+      }
       const m = document.getElementById('metrics');
       if (m && Number(m.dataset.testLoss) < goal) {
         obs.disconnect();
-        resolve({ms: performance.now() - t0, step: Number(document.getElementById('network').dataset.step),
-                 loss: Number(m.dataset.testLoss)});
+        resolve({ms: now - t0, step: Number(step), loss: Number(m.dataset.testLoss), first: first, gap: gap,
+                 gapAt: gapAt, updates: updates});
       }
     };
     const obs = new MutationObserver(check);
     obs.observe(document.body, {subtree: true, childList: true, attributes: true,
-                                attributeFilter: ['data-test-loss']});
+                                attributeFilter: ['data-test-loss', 'data-step']});
     setTimeout(() => { obs.disconnect(); reject(new Error('test loss not below ' + goal + ' in ' + limitMs + ' ms')); },
                limitMs);
   });
@@ -304,6 +315,14 @@ def pause(page) -> None:
     page.get_by_role("button", name="Play", exact=True).wait_for(state="visible", timeout=10_000)
 
 
+def learn_timeline(r: dict) -> str:
+    """When the diagram first moved after the Play click, and the longest wait between two of its updates."""
+    if r.get("first") is None:
+        return "no update of #network before the goal"
+    return (f"{r['updates']} updates: the first {r['first']:.0f} ms after the click; the longest wait for one (from "
+            f"the click or the update before) {r['gap']:.0f} ms, for step {r['gapAt']}")
+
+
 def bench_learn(page, summary: dict) -> None:
     """From the initial weights at the fastest speed: Play click to a test loss below the goal on screen."""
     reset(page)
@@ -314,6 +333,7 @@ def bench_learn(page, summary: dict) -> None:
     print(f"(c) Time to learn at the fastest speed ({SPEEDS[-1]} a frame), default network from its initial weights:")
     print(f"    test loss {r['loss']:.4f} < {LEARN_GOAL} shown {r['ms']:.0f} ms after the Play click, at step "
           f"{r['step']} (target: within {LEARN_GOAL_MS} ms -> {'met' if met else 'NOT met'})")
+    print(f"    {learn_timeline(r)}")
     summary["learn_ms"] = r["ms"]
 
 
@@ -331,6 +351,7 @@ def bench_default_learn(page, base: str, summary: dict) -> None:
     print(f"(d) A newcomer's Play: fresh default page, default speed ({words}):")
     print(f"    test loss {r['loss']:.4f} < {DEFAULT_GOAL} shown {r['ms']:.0f} ms after the Play click, at step "
           f"{r['step']} (goal: within {DEFAULT_GOAL_MS} ms -> {'met' if met else 'NOT met'})")
+    print(f"    {learn_timeline(r)}")
     summary["newcomer_ms"] = r["ms"]
 
 

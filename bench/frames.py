@@ -9,6 +9,9 @@ from the initial weights (Reset, the speed, Play):
 - new: app/web/play_stream.py Player.frame(), what the Play stream does for each frame it pushes (the session's
   lock, the training, a light frame against the page's copy, the save), then its JSON as the stream writes it; timed
   on the app's own event loop (the TestClient's portal). Not available before issue 26: printed as n/a.
+First the page's Step, POST /ui/step, answered with every panel's HTML and (with X-BP-Frame, as the page's script
+sends it since issue 26) with a light frame in full (the answer's page copy is only the structure it names); the code
+before issue 26 ignores the header.
 Each way: --frames timed frames after --warmup untimed ones; wall time p50 / p90, the process's CPU time p50 (both
 threads; the app does nothing else meanwhile), the steps a frame trained and the answer's bytes (the HTML body, or
 the SSE message's data as the browser receives it). The machine is shared: compare the two ways within one run, and
@@ -42,6 +45,7 @@ except ImportError:
 HTMX = {"HX-Request": "true"}
 COOKIE = "bp_session"
 STEP_RE = re.compile(r'<svg id="network" data-step="(\d+)"')
+FRAME_TYPE = "application/vnd.backprop.frame+json"  # a light frame's content type (app/web/frames.py)
 STRUCTURE_RE = re.compile(r'<svg id="network"[^>]*?data-structure="([0-9a-f]*)"')
 
 
@@ -59,6 +63,7 @@ class Timed:
         self.steps: list[int] = []
         self.bytes: list[int] = []
         self.note = ""
+        self.kind = ""
 
     def line(self) -> str:
         if not self.wall:
@@ -103,6 +108,28 @@ def post(client: TestClient, path: str, data: dict | None = None):
 def shown_step(html: str) -> int | None:
     m = STEP_RE.search(html)
     return int(m.group(1)) if m else None
+
+
+def step_way(client: TestClient, watch: Stopwatch, headers: dict, warmup: int, presses: int) -> Timed:
+    """The page's Step, `presses` times after `warmup`: its server time and answer. With X-BP-Frame the structure
+    named is the one the page holds: a frame that sends the diagram's markup (a new structure) changes it."""
+    out = Timed()
+    for i in range(warmup + presses):
+        r = client.post("/ui/step", headers={**HTMX, **headers})
+        if r.status_code != 200:
+            raise RuntimeError(f"POST /ui/step answered {r.status_code}: {r.text[:200]}")
+        wall, cpu = watch.last
+        if "X-BP-Frame" in headers and r.headers.get("content-type", "").startswith(FRAME_TYPE):
+            frame = r.json()  # a diagram sent whole (not a patch): the page holds its structure from now on
+            if "diagram" not in frame and (m := STRUCTURE_RE.search(frame.get("html", ""))):
+                headers = {**headers, "X-BP-Frame": m.group(1)}
+        if i >= warmup:
+            out.wall.append(wall)
+            out.cpu.append(cpu)
+            out.steps.append(1)
+            out.bytes.append(len(r.content))
+            out.kind = "light frame" if r.headers.get("content-type", "").startswith(FRAME_TYPE) else "HTML"
+    return out
 
 
 def start_play(client: TestClient, speed: str) -> None:
@@ -190,6 +217,14 @@ def main() -> int:
                   f"{args.warmup} warm-ups per way and speed; the page's structure "
                   f"{structure or 'n/a (before issue 26)'}")
             print()
+            post(client, "/ui/reset")
+            html = step_way(client, watch, {}, args.warmup, args.frames)
+            light = step_way(client, watch, {"X-BP-Frame": structure}, args.warmup, args.frames)
+            print("the page's Step, POST /ui/step")
+            print(f"  without X-BP-Frame ({html.kind:11s}) {html.line()}")
+            print(f"  with X-BP-Frame    ({light.kind:11s}) {light.line()}")
+            summary["Step"] = (html.figures(), light.figures())
+            print()
             for speed in speeds:
                 old = old_way(client, watch, speed, args.warmup, args.frames)
                 new = new_way(client, store, sid, structure, speed, args.warmup, args.frames) if Player else Timed()
@@ -200,7 +235,7 @@ def main() -> int:
                     print(f"       {new.note}")
                 summary[speed] = (old.figures(), new.figures())
     print()
-    print("summary (ms per frame p50 / CPU p50 / kB):")
+    print("summary (ms per frame p50 / CPU p50 / kB; Step: without / with X-BP-Frame):")
     for speed, (old, new) in summary.items():
         def cell(f: dict | None) -> str:
             return "n/a" if f is None else f"{f['p50']:.2f} / {f['cpu']:.2f} ms / {f['kb']:.1f} kB"
