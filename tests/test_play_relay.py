@@ -1,12 +1,31 @@
 """A page's word that a Play frame is drawn, when it reaches another worker process than the stream's: noted in the
 store (one record a session), and read by the stream's Link.wait when no word came to its own process."""
 import asyncio
+import threading
 
 import pytest
 
 from app.store.sqlite_backend import DRAWN_KEPT, SQLiteBackend
 from app.web import play_stream
 from app.web.play_stream import WINDOW, Link
+
+
+def in_loop(coro):
+    """asyncio.run in a thread of its own: the browser tests' Playwright may leave a loop running in this one."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the test's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 class Clock:
@@ -62,7 +81,7 @@ def test_the_stream_reads_the_store_when_no_word_came_here(monkeypatch):
         reads.append(1)
         return WINDOW if len(reads) >= 3 else 0  # the word arrives in the store after a while
 
-    assert asyncio.run(link.wait(WINDOW, noted)) is True
+    assert in_loop(link.wait(WINDOW, noted)) is True
     assert link.drawn == WINDOW and len(reads) == 3
 
 
@@ -74,7 +93,7 @@ def test_a_word_here_wakes_the_stream_without_the_store():
         link.saw(1)
         return await waiting
 
-    assert asyncio.run(run()) is True
+    assert in_loop(run()) is True
 
 
 def test_a_word_for_a_frame_not_sent_yet_counts_as_the_last_one_sent():
@@ -87,7 +106,7 @@ def test_a_page_that_draws_nothing_ends_the_stream(monkeypatch):
     monkeypatch.setattr(play_stream, "RELAY_FIRST", 0.001)
     monkeypatch.setattr(play_stream, "RELAY_MOST", 0.002)
     monkeypatch.setattr(play_stream, "ACK_WAIT", 0.02)
-    assert asyncio.run(Link("s1").wait(WINDOW, lambda: 0)) is False
+    assert in_loop(Link("s1").wait(WINDOW, lambda: 0)) is False
 
 
 # ---- two app servers on one store (SQLite shared by two processes, or Redis): the stream on one, the word on the other
@@ -144,7 +163,7 @@ def test_a_sessions_new_stream_ends_its_older_one_and_leaves_others_be():
         links.add("s1")  # the page opened its stream again (or another tab of the session did)
         return await waiting, first.superseded, other.superseded
 
-    assert asyncio.run(run()) == (False, True, False)
+    assert in_loop(run()) == (False, True, False)
 
 
 def test_a_long_request_is_charged_a_part_at_a_time_each_with_its_own_allowance():
