@@ -15,7 +15,7 @@ from app.core.recipe import CreateSession
 from app.core.session import build_session
 from app.views import network
 from app.views.diagram_patch import Drawn, patch, reset
-from app.views.network_svg import edge_values, edges_markup, label_inner, node_values, nodes_markup
+from app.views.network_svg import edge_values, label_inner, node_values
 from app.views.numbers import exact
 from app.views.shown import from_phase, from_step
 from app.web.render import templates
@@ -232,9 +232,8 @@ def at_step(session, focus: int = 0, selected: tuple | None = None, detailed: bo
 
 
 def redrawn(d, **changes):
-    """`d` with some of its edges or nodes replaced, and their markup drawn again."""
-    d = replace(d, **changes)
-    return replace(d, edges_svg=edges_markup(d.edges), nodes_svg=nodes_markup(d.nodes))
+    """`d` with some of its edges or nodes replaced: its markup is drawn from them (Diagram.edges_svg, nodes_svg)."""
+    return replace(d, **changes)
 
 
 def phases(session, clicks: int, focus: int = 0) -> list:

@@ -1,6 +1,7 @@
 """The network diagram's model: the nodes, edges and column headings that app/views/network.py computes for a step,
 and that templates/partials/network.html and the SVG writer (app/views/network_svg.py) draw."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from hashlib import blake2b
 
 from markupsafe import Markup
@@ -90,9 +91,18 @@ class Diagram:
     narration: str
     kind: str
     picker: "Picker | None" = None  # the focus row's picker; None before the first step
-    # The edges' and nodes' SVG, drawn by app/views/network_svg.py rather than in a template loop.
-    edges_svg: Markup = field(default_factory=Markup)
-    nodes_svg: Markup = field(default_factory=Markup)
+
+    # The edges' and nodes' SVG, drawn by app/views/network_svg.py rather than in a template loop, and only when a
+    # page is sent the markup: a light frame's patch needs only their values (app/views/diagram_patch.py).
+    @cached_property
+    def edges_svg(self) -> Markup:
+        from .network_svg import edges_markup
+        return edges_markup(self.edges)
+
+    @cached_property
+    def nodes_svg(self) -> Markup:
+        from .network_svg import nodes_markup
+        return nodes_markup(self.nodes)
 
     @property
     def structure(self) -> str:

@@ -13,7 +13,6 @@ from . import units
 from .colors import hex_color
 from .diagram_layout import WIDTH, Curves, Layout, columns_of, layout_of
 from .diagram_model import Diagram, Edge, Node, Picker
-from .network_svg import edges_markup, nodes_markup
 from .node_heatmaps import heatmaps
 from .numbers import short_label
 from .shown import Shown, weight_name
@@ -120,7 +119,7 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
                     "narration and Predict give them in the data's units.")
     return Diagram(session.trainer.step_count, row, batch_row, len(shown.a[0]) if shown else 0, WIDTH, layout.height,
                    columns_of(net, layout), nodes, edges, caption, narration, kind,
-                   _picker(shown, r) if shown else None, edges_markup(edges), nodes_markup(nodes))
+                   _picker(shown, r) if shown else None)
 
 
 # Nodes
