@@ -30,6 +30,7 @@ def _index_table(name: str) -> dict[str, int]:
 
 
 EDGE, NODE = _index_table("EDGE"), _index_table("NODE")
+PICTURES = re.search(r'const PICTURES = "([\w-]+)";', SCRIPT.read_text())[1]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,11 +162,6 @@ def _patch_edge(g: El, v: list) -> None:
         _inner_html(label, v[EDGE["label"]])
 
 
-def _set_picture(g: El, heatmap: str) -> None:
-    """The node's picture: the one rule that knows how the heatmap is drawn (an <image> per node today)."""
-    g.find("image").set("href", heatmap)
-
-
 def _patch_node(g: El, v: list) -> None:
     diff = _diff(g, v)
     _common(g, v, diff, NODE)
@@ -173,8 +169,6 @@ def _patch_node(g: El, v: list) -> None:
                       ("data-bias", "bias"), ("data-bias-before", "before"), ("data-target", "target")):
         if diff(NODE[key]):
             g.set(name, v[NODE[key]])
-    if diff(NODE["heatmap"]) and v[NODE["heatmap"]]:
-        _set_picture(g, v[NODE["heatmap"]])
     if diff(NODE["ring"]) or diff(NODE["ringWidth"]):
         ring = g.find("rect", "ring")
         ring.set("stroke", v[NODE["ring"]])
@@ -216,6 +210,8 @@ def apply_patch(svg: El, changes: dict) -> bool:
     for id_, values in changes["nodes"].items():
         if (g := svg.by_id(id_)) is not None:
             _patch_node(g, values)
+    if changes.get("pictures") and (pictures := svg.by_id(PICTURES)) is not None:
+        pictures.set("href", changes["pictures"])
     return True
 
 
@@ -232,7 +228,7 @@ def at_step(session, focus: int = 0, selected: tuple | None = None, detailed: bo
 
 
 def redrawn(d, **changes):
-    """`d` with some of its edges or nodes replaced: its markup is drawn from them (Diagram.edges_svg, nodes_svg)."""
+    """`d` with some of its edges or nodes replaced: its markup is drawn from them."""
     return replace(d, **changes)
 
 
@@ -356,9 +352,9 @@ def test_a_regression_set_without_two_inputs_has_no_heatmaps():
     a = at_step(session)
     session.train(7)
     b = at_step(session)
-    assert all(n.heatmap is None for n in b.nodes)
+    assert b.pictures is None and all(n.picture is None for n in b.nodes)
     svg, _, changes = check_redraw(a, b)
-    assert all(v[NODE["heatmap"]] is None for v in changes["nodes"].values())
+    assert "pictures" not in changes and svg.by_id(PICTURES) is None
     for before, after in zip(phases(session, 4, focus=2), phases(session, 4, focus=2)):
         check_redraw(before, after)
 
@@ -369,9 +365,11 @@ def test_heatmaps_change_in_place():
     a = at_step(session)
     session.train(30)
     b = at_step(session)
-    _, _, changes = check_redraw(a, b)
-    pictures = {n.id: n.heatmap for n in a.nodes}
-    assert any(v[NODE["heatmap"]] != pictures[id_] for id_, v in changes["nodes"].items())
+    svg, drawn, changes = check_redraw(a, b)
+    assert changes["pictures"] == b.pictures != a.pictures  # one image for every node, set in place
+    assert svg.by_id(PICTURES).attrs["href"] == b.pictures
+    _, _, again = check_redraw(b, b, svg, drawn)
+    assert "pictures" not in again  # nothing changed: not re-sent
 
 
 def test_the_patch_is_what_the_page_holds_after_a_missed_element():
@@ -421,8 +419,7 @@ def test_the_value_functions_hold_the_models_numbers_where_the_script_reads_them
                 exact(n.activation), exact(n.z), exact(n.delta), exact(n.bias)]
             assert v[NODE["before"]] == (None if n.bias_before is None else exact(n.bias_before))
             assert v[NODE["target"]] == (None if n.target is None else exact(n.target))
-            assert (v[NODE["text"]], v[NODE["selected"]], v[NODE["heatmap"]]) == (n.description, n.selected,
-                                                                                  n.heatmap)
+            assert (v[NODE["text"]], v[NODE["selected"]]) == (n.description, n.selected)
             assert (v[NODE["ring"]], v[NODE["ringWidth"]]) == (n.ring_color, "%.2f" % n.ring_width)
 
 

@@ -162,6 +162,7 @@ def copied() -> list[tuple[str, str]]:
     from app.views.worksheet import FOLDED_ROWS
     from app.web.live import JOIN
     from app.web.live_publisher import FRAME_INTERVAL
+    from app.web.play_stream import SERVER_SHARE
     from app.web.training import PICTURE_ROWS
 
     number = {3: "three", 6: "six", 8: "eight"}
@@ -196,6 +197,7 @@ def copied() -> list[tuple[str, str]]:
         ("docs/page.md", f"folded when there are more than {FOLDED_ROWS}"),
         ("docs/page.md", f"rounded to the significant digits typed, at least {MIN_DIGITS}"),
         ("docs/page.md", f"at most every {output_ms} ms"),
+        ("docs/page.md", f"would take more than {dict([(0.5, 'half')])[SERVER_SHARE]} of a 60 Hz frame"),
         ("docs/page.md", f"at most every {loss_ms} ms"),
         ("docs/page.md", f"htmx {htmx} is pinned"),
         ("docs/live.md", f"a {number[CODE_LENGTH]}-character code (no 0/O or 1/I/L"),

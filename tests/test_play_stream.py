@@ -64,6 +64,10 @@ class Stream:
         assert kind == "frame", (kind, frame)
         return frame
 
+    def window(self) -> list[dict]:
+        """The WINDOW frames sent before the page says it drew any: then the stream waits."""
+        return [self.frame() for _ in range(WINDOW)]
+
     def ack(self, frame: int) -> None:
         r = self.client.post("/ui/play/drawn", headers=HX, data={"stream": self.token, "frame": frame})
         assert r.status_code == 204, r.text
@@ -113,7 +117,7 @@ def wait_until(test, what: str, timeout: float = 30.0) -> None:
 def test_the_stream_sends_its_token_then_a_frame_per_ack(client):
     holds = playing(client)
     with streaming(client, holds) as s:
-        first, second = s.frame(), s.frame()  # WINDOW frames before any ack
+        first, second = s.window()  # WINDOW frames before any ack
         assert (first["step"], second["step"]) == (2, 3) and first["playing"] and second["playing"]
         # The page holds the picture POST /ui/play drew: patches only, from the first frame on.
         assert first["diagram"]["structure"] == holds and '<svg id="network"' not in first["html"]
@@ -145,12 +149,12 @@ def test_without_acks_the_stream_sends_its_window_and_ends(client, monkeypatch):
 def test_pause_ends_the_stream_with_a_last_frame(client):
     playing(client, "/?speed=10")
     with streaming(client) as s:
-        s.frame(), s.frame()
+        s.window()
         r = client.post("/ui/pause", headers=HX)
         assert 'data-playing="1"' not in r.text
-        s.ack(2)
+        s.ack(WINDOW)
         last = s.frame()
-        assert last["playing"] is False and last["step"] == 30  # nothing trained after the pause
+        assert last["playing"] is False and last["step"] == 10 * (1 + WINDOW)  # nothing trained after the pause
         assert ">Play</button>" in last["html"]  # the toolbar shows Play again
         assert s.rest() == [("end", "end")]
 
@@ -160,11 +164,11 @@ def test_a_stream_of_an_earlier_run_ends_without_stopping_the_new_one(client):
     more, and leaves the new run playing (its own stream shows it)."""
     playing(client)
     with streaming(client) as s:
-        s.frame(), s.frame()
+        s.window()
         assert client.post("/ui/pause", headers=HX).status_code == 200
         r = client.post("/ui/play", headers=HX)
         assert 'data-playing="1"' in r.text
-        s.ack(2)
+        s.ack(WINDOW)
         assert s.rest() == []
     run = session_of(client).page.transport.playing
     assert run and run is not True  # the new run's number
@@ -175,22 +179,22 @@ def test_a_stream_of_an_earlier_run_ends_without_stopping_the_new_one(client):
 def test_a_step_from_the_same_page_ends_the_stream_at_the_next_frame(client):
     playing(client)
     with streaming(client) as s:
-        s.frame(), s.frame()
-        assert client.post("/ui/step", headers=HX).status_code == 200  # step 4, the page's own
+        s.window()  # steps 2 to WINDOW + 1
+        assert client.post("/ui/step", headers=HX).status_code == 200  # the page's own
         s.ack(1)
         last = s.frame()
-        assert last["playing"] is False and last["step"] == 4  # where the Step left it: Play trained no more
+        assert last["playing"] is False and last["step"] == WINDOW + 2  # where the Step left it: Play trained no more
         assert s.rest() == [("end", "end")]
-    assert not session_of(client).page.transport.playing and session_of(client).trainer.step_count == 4
+    assert not session_of(client).page.transport.playing and session_of(client).trainer.step_count == WINDOW + 2
 
 
 @pytest.mark.parametrize("action, data", [("/ui/back", {}), ("/ui/detailed", {"detailed": "on"})])
 def test_back_or_a_setting_ends_the_stream(client, action, data):
     playing(client)
     with streaming(client) as s:
-        s.frame(), s.frame()
+        s.window()
         assert client.post(action, headers=HX, data=data).status_code == 200
-        s.ack(2)
+        s.ack(WINDOW)
         assert s.frame()["playing"] is False
         assert s.rest() == [("end", "end")]
     assert not session_of(client).page.transport.playing
@@ -218,7 +222,7 @@ def test_a_stream_that_another_play_replaced_does_not_stop_it(client):
     """A page that paused and pressed Play again before its old stream closed keeps playing."""
     playing(client)
     with streaming(client) as s:
-        s.frame(), s.frame()  # the window is full: the old stream waits for an ack that never comes
+        s.window()  # the window is full: the old stream waits for an ack that never comes
         client.post("/ui/pause", headers=HX)
         client.post("/ui/play", headers=HX)  # moves the session: the old stream's Play is not this one
     with streaming(client) as again:
@@ -318,16 +322,17 @@ def test_draw_acks_need_the_sessions_own_stream_and_a_frame_number(client):
 # ---------------------------------------------------------------------------------------------------------------
 # Pace: the steps of an "auto" frame
 
-def test_pace_fits_the_steps_in_what_is_left_of_a_display_frame():
+def test_pace_fits_the_steps_in_what_the_rest_of_a_frame_leaves_of_the_servers_share():
+    assert play_stream.SERVER_SHARE == 0.5  # of a 60 Hz frame: 8.33 ms
     pace = Pace()
     assert pace.steps(100) == 1 and pace.steps(0) == 0  # nothing learned yet: one step
-    pace.learn(1, 0.002, 0.004)  # a step took 2 ms, the picture 4 ms: (16.67 - 4) / 2 = 6.3 steps fit
-    assert (pace.step, pace.picture) == (0.002, 0.004)
-    assert pace.steps(100) == 6 and pace.steps(5) == 5
-    pace.learn(6, 0.006, 0.004)  # faster steps: the average follows
-    assert pace.step == pytest.approx(0.7 * 0.002 + 0.3 * 0.001) and pace.picture == pytest.approx(0.004)
-    assert pace.steps(100) == int((1 / 60 - 0.004) / 0.0017)
-    pace.learn(0, 0.0, 0.05)  # a picture longer than the frame: still a step a frame
+    pace.learn(1, 0.0005, 0.004)  # a step took 0.5 ms, the rest 4 ms: (8.33 - 4) / 0.5 = 8.7 steps fit
+    assert (pace.step, pace.rest) == (0.0005, 0.004)
+    assert pace.steps(100) == 8 and pace.steps(5) == 5
+    pace.learn(6, 0.0006, 0.004)  # faster steps: the average follows
+    assert pace.step == pytest.approx(0.7 * 0.0005 + 0.3 * 0.0001) and pace.rest == pytest.approx(0.004)
+    assert pace.steps(100) == int((1 / 120 - 0.004) / 0.00038)
+    pace.learn(0, 0.0, 0.05)  # a rest longer than the share: still a step a frame
     assert pace.steps(100) == 1
 
 
@@ -345,29 +350,32 @@ class ScriptedClock:
 
 
 def test_an_auto_frame_trains_the_steps_its_clock_says_fit(client):
-    """Auto trains its whole epochs (4 of the circle's 25 steps), fewer where they would not fit in a display frame
-    after the picture, one at least; the pace is learned from the frames before, on the stream's own clock."""
+    """Auto trains its whole epochs (4 of the circle's 25 steps), fewer where the frame would not fit in the
+    server's share of a display frame, one at least; the pace is learned from the frames before, on the stream's own
+    clock."""
     client.get("/?seed=2")  # the default speed: auto
     session = session_of(client)
     session.page.transport.playing = True
     clock = ScriptedClock()
     player = Player(client.app.state.sessions, None, session.id, "", clock=clock)
     steps, expected = [], []
-    # Each frame reads the clock before and after training, and before and after its picture: first 2 ms a step,
-    # then 10 us a step (100 steps take 1 ms), then pictures that fill the display's frame.
-    frames = [(0.002, 0.004)] + [(1e-5, 0.004)] * 10 + [(1e-5, 0.030)] * 4
-    for start, (step_time, picture) in enumerate(frames):
+    # Each frame reads the clock as it begins, before and after training, and as it ends (the rest of the frame is
+    # before and after training): first 2 ms a step, then 10 us a step (100 steps take 1 ms), then a rest that
+    # fills the server's share.
+    frames = [(0.002, 0.004)] + [(1e-5, 0.004)] * 14 + [(1e-5, 0.030)] * 4
+    for begun, (step_time, rest) in enumerate(frames):
         before = session.trainer.step_count
         expected.append(min(100, 25 * max(1, player.pace.steps(100) // 25)))
+        start = begun + rest / 2
         trained = start + expected[-1] * step_time
-        clock.add(start, trained, trained, trained + picture)
+        clock.add(begun, start, trained, trained + rest / 2)
         frame = client.portal.call(player.frame)
         steps.append(session.trainer.step_count - before)
         assert frame["playing"] and frame["step"] == session.trainer.step_count and not clock.times
-    assert steps == expected
-    # Unknown pace: one epoch; as the steps prove quick, all 4 epochs; once the pictures fill the frame, one epoch,
+    assert steps == expected and player.pace.rest == pytest.approx(0.030, rel=0.3)
+    # Unknown pace: one epoch; as the steps prove quick, all 4 epochs; once the rest fills the share, one epoch,
     # the least a frame trains.
-    assert steps[0] == 25 and 100 in steps[1:11] and steps[-1] == 25
+    assert steps[0] == 25 and 100 in steps[1:15] and steps[-1] == 25
 
 
 def test_an_auto_frame_stops_at_the_stop_step():
@@ -403,16 +411,16 @@ def test_each_frame_spends_its_work_from_the_sessions_budget(client, monkeypatch
     frame_cost = costs.step_cost(session, 1, PICTURE_ROWS)
     before = buckets.tokens(WORK, sid)
     with streaming(client) as s:
-        s.frame(), s.frame()
+        s.window()
         spent = before - buckets.tokens(WORK, sid)
-        assert spent == pytest.approx(2 * frame_cost)
+        assert spent == pytest.approx(WINDOW * frame_cost)
         client.post("/ui/pause", headers=HX)
-        s.ack(2)
+        s.ack(WINDOW)
         assert s.frame()["playing"] is False
         s.rest()
     # The last frame trained nothing and paid only for its pictures; the frames before are not given back.
     pictures = costs.step_cost(session, 0, PICTURE_ROWS)
-    assert before - buckets.tokens(WORK, sid) == pytest.approx(2 * frame_cost + pictures)
+    assert before - buckets.tokens(WORK, sid) == pytest.approx(WINDOW * frame_cost + pictures)
 
 
 # A fourth frame waits 2 s for its work; or would wait 10 s, more than MAX_DELAY, and is refused for 5 s.
@@ -443,8 +451,8 @@ def test_a_stream_over_its_work_budget_waits_as_long_as_it_is_told(client, monke
 
     monkeypatch.setattr(play_stream, "asyncio", Asyncio())
     with streaming(client) as s:
-        steps = [s.frame()["step"], s.frame()["step"]]
-        s.ack(2)
+        steps = [f["step"] for f in s.window()]
+        s.ack(WINDOW)
         steps += [s.frame()["step"], s.frame()["step"]]  # the fourth waited for its work
         assert steps == [2, 3, 4, 5]
         assert waits == [pytest.approx(2.0)] if refill == 0.25 else (len(waits) == 1 and waits[0] in (5, 6))

@@ -1,4 +1,6 @@
+import base64
 import os
+import struct
 import zlib
 from xml.etree import ElementTree
 
@@ -8,9 +10,10 @@ import pytest
 from helpers import mazur_setup
 from app.api.schemas import CreateSession
 from app.core.session import build_session
-from app.views import diagram_layout, metrics, network, output, shown
+from app.views import diagram_layout, metrics, network, node_heatmaps, output, shown
 from app.views.colors import hex_color, rgb
 from app.views.numbers import exact, short_label, significant, six_digits, value_and_text
+from app.views.network_svg import edges_markup, nodes_markup, pictures_markup
 from app.views.png import STORED_MAX, _stored, encode_png
 
 MAZUR = CreateSession(**mazur_setup())
@@ -79,7 +82,8 @@ def test_diagram_after_mazur_step_carries_the_engines_numbers():
     assert 1.0 < w5.width <= network.MAX_EDGE_WIDTH
     assert sum(e.changed for e in d.edges) >= 1
     assert "training row #0 (i1 = 0.05, i2 = 0.1)" in d.caption
-    assert d.nodes[0].heatmap is not None and d.nodes[0].heatmap.startswith("data:image/png;base64,")
+    assert d.pictures.startswith("data:image/png;base64,")
+    assert [n.picture for n in d.nodes] == list(range(len(d.nodes)))  # node k shows the k-th slice
 
 
 def test_output_view_depends_on_the_data():
@@ -112,9 +116,9 @@ def test_the_narration_names_the_biggest_change_even_when_only_biases_moved():
 
 
 def svg_of(diagram):
-    """The diagram's edges and nodes as the page holds them, parsed."""
-    return ElementTree.fromstring(f'<svg><g class="edges">{diagram.edges_svg}</g>'
-                                  f'<g class="nodes">{diagram.nodes_svg}</g></svg>')
+    """The diagram's pictures, edges and nodes as the page holds them, parsed."""
+    return ElementTree.fromstring(f'<svg>{pictures_markup(diagram)}<g class="edges">{edges_markup(diagram.edges)}</g>'
+                                  f'<g class="nodes">{nodes_markup(diagram.nodes)}</g></svg>')
 
 
 def mazur_after_a_step(detailed=False):
@@ -174,8 +178,8 @@ def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
         assert g.get("data-activation") == repr(float(p.a[l].mean(axis=0)[j]))
         assert g.get("data-delta") == ("" if l == 0 else repr(float(p.delta[l - 1].mean(axis=0)[j])))
         assert g.get("data-bias") == ("" if l == 0 else repr(float(net.biases[l - 1][j])))
-        picture = g.find("image")
-        assert picture.get("href").startswith("data:image/png;base64,") and picture.get("width") == "34"
+        picture = g.find("rect[@class='picture']")
+        assert picture.get("width") == picture.get("height") == "34" and picture.get("fill").startswith("url(#node-pictures-")
         ring = g.find("rect[@class='ring']")
         delta = None if l == 0 else float(p.delta[l - 1].mean(axis=0)[j])
         assert ring.get("stroke") == ("#9aa5b1" if delta is None else hex_color(delta / scale))
@@ -270,7 +274,7 @@ def test_hostile_names_are_escaped_everywhere_they_are_drawn(monkeypatch):
     session = build_session(CreateSession(seed=2))
     session.train(2)
     d = network.build(session, shown.from_step(session), False)
-    markup = d.edges_svg + d.nodes_svg
+    markup = edges_markup(d.edges) + nodes_markup(d.nodes)
     assert "<script>" not in markup and '"hi"' not in markup and "&lt;script&gt;" in markup
     svg = svg_of(d)  # parses: no name broke out of its attribute or element
     assert svg.find("g[@class='nodes']/g[@id='node-0-0']/text[@class='node-name left']").text == hostile[0] + "0"
@@ -333,3 +337,49 @@ def test_the_forward_narration_names_every_hidden_layer_and_the_loss_narration_e
     mazur = build_session(MAZUR)
     loss = shown.from_phase(mazur, "loss", None, mazur.trainer.propose().trace).narration
     assert loss.startswith("Loss: the outputs o1 = 0.751365 (target 0.01), o2 = 0.772928 (target 0.99).")
+
+
+def _pictures(uri: str) -> np.ndarray:
+    """The nodes' pictures (one PNG data URI) as pixels: (rows, 16, rgb)."""
+    png = base64.b64decode(uri.split(",", 1)[1])
+    width, height = struct.unpack(">II", png[16:24])
+    idat = png[png.index(b"IDAT") + 4: png.index(b"IEND") - 8]
+    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(height, 1 + width * 3)
+    assert width == node_heatmaps.HEATMAP_GRID and (rows[:, 0] == 0).all()
+    return rows[:, 1:].reshape(height, width, 3)
+
+
+def test_each_node_shows_its_slice_of_one_picture_with_its_edges_repeated():
+    session = build_session(CreateSession(seed=3))  # the circle: x1, x2 -> 4 -> 2 -> 1
+    session.train(5)
+    d = network.build(session, shown.from_step(session), False)
+    grid, pitch = node_heatmaps.HEATMAP_GRID, node_heatmaps.SLICE
+    pixels = _pictures(d.pictures)
+    assert pixels.shape[0] == pitch * len(d.nodes) == pitch * 9
+    slices = [pixels[pitch * k + 1: pitch * k + 1 + grid] for k in range(len(d.nodes))]
+    for k, picture in enumerate(slices):  # the rows above and below a picture repeat its own edges
+        assert (pixels[pitch * k] == picture[0]).all() and (pixels[pitch * k + grid + 1] == picture[-1]).all()
+    # x1 grows to the right and is the same down a column; x2 grows upwards and is the same along a row
+    x1, x2 = slices[0].astype(int), slices[1].astype(int)
+    assert (x1 == x1[:1]).all() and not (x1 == x1[:, :1]).all()
+    assert (x2 == x2[:, :1]).all() and not (x2 == x2[:1]).all()
+    hidden = {tuple(map(tuple, s.reshape(-1, 3))) for s in slices[2:6]}
+    assert len(hidden) == 4  # four hidden nodes, four pictures
+    svg = svg_of(d)
+    image = svg.find("defs/image")
+    assert image.get("href") == d.pictures and image.get("height") == str(pitch * 9)
+    for n in d.nodes:  # each node's square is filled with a pattern whose viewport is its picture's 16 rows
+        square = svg.find(f"g[@class='nodes']/g[@id='{n.id}']/rect[@class='picture']")
+        assert (square.get("width"), square.get("height")) == ("34", "34")
+        pattern = svg.find(f"defs/pattern[@id='{square.get('fill')[5:-1]}']")
+        assert pattern.get("viewBox") == f"0 {pitch * n.picture + 1} {grid} {grid}"
+        assert (pattern.get("width"), pattern.get("height")) == ("1", "1")  # one tile: the whole square
+        assert pattern.find("use").get("href") == "#" + image.get("id")
+
+
+def test_a_network_without_two_raw_inputs_has_no_pictures():
+    session = build_session(CreateSession(seed=3, dataset={"name": "sine"}, output_activation="linear", loss="mse",
+                                          layers=[1, 4, 1]))
+    d = network.build(session, None, False)
+    assert d.pictures is None and pictures_markup(d) == "" and all(n.picture is None for n in d.nodes)
+    assert svg_of(d).find(".//rect[@class='picture']") is None

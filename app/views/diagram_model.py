@@ -1,10 +1,8 @@
 """The network diagram's model: the nodes, edges and column headings that app/views/network.py computes for a step,
 and that templates/partials/network.html and the SVG writer (app/views/network_svg.py) draw."""
 from dataclasses import dataclass
-from functools import cached_property
 from hashlib import blake2b
 
-from markupsafe import Markup
 
 NODE = 34  # node square side, px
 
@@ -17,7 +15,7 @@ class Node:
     name: str
     x: float
     y: float
-    heatmap: str | None
+    picture: int | None  # k: it shows the k-th slice of the diagram's pictures (Diagram.pictures); None without
     activation: float | None  # the focus row's a, from the pass shown
     z: float | None  # the focus row's z; None for inputs
     delta: float | None  # the focus row's dL/dz, once the backward pass has reached it; None for inputs
@@ -91,25 +89,14 @@ class Diagram:
     narration: str
     kind: str
     picker: "Picker | None" = None  # the focus row's picker; None before the first step
-
-    # The edges' and nodes' SVG, drawn by app/views/network_svg.py rather than in a template loop, and only when a
-    # page is sent the markup: a light frame's patch needs only their values (app/views/diagram_patch.py).
-    @cached_property
-    def edges_svg(self) -> Markup:
-        from .network_svg import edges_markup
-        return edges_markup(self.edges)
-
-    @cached_property
-    def nodes_svg(self) -> Markup:
-        from .network_svg import nodes_markup
-        return nodes_markup(self.nodes)
+    pictures: str | None = None  # every node's picture over the input plane, one PNG data URI (app/views/node_heatmaps.py)
 
     @property
     def structure(self) -> str:
         """A short name for everything of the picture that a light frame's patch (app/views/diagram_patch.py) does
         not change: its kind and size, the edges' paths and label places, the nodes' places, names, pictures and
-        whether they have lines of numbers. Equal names, equal markup but for the values."""
+        their slices of the pictures and whether they have lines of numbers. Equal names, equal markup but for the values."""
         key = (self.kind, self.width, self.height,
                tuple((e.id, e.path, e.label_x, e.label_y) for e in self.edges),
-               tuple((n.id, n.x, n.y, n.name, n.layer, bool(n.heatmap), bool(n.lines)) for n in self.nodes))
+               tuple((n.id, n.x, n.y, n.name, n.layer, n.picture, bool(n.lines)) for n in self.nodes))
         return blake2b(repr(key).encode(), digest_size=8).hexdigest()

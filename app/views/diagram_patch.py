@@ -4,7 +4,8 @@
 The picture's structure (its kind and size, the edges' paths and label places, the nodes' places, names, pictures
 and number lines) is drawn once, by app/views/network_svg.py; `Diagram.structure` names it. While the key stays the
 same, a frame carries, for each edge and node whose values (network_svg.edge_values, node_values: the same values
-its markup prints) differ from those the page has, the new ones; and the <svg>'s own step and row. A page holding
+its markup prints) differ from those the page has, the new ones; the <svg>'s own step and row; and the nodes' pictures
+(one image, Diagram.pictures) when they changed. A page holding
 another structure gets the diagram's markup instead (app/web/frames.py).
 """
 from dataclasses import dataclass, field
@@ -25,12 +26,14 @@ class Drawn:
 
     structure: str | None = None
     values: dict = field(default_factory=dict)
+    pictures: str | None = None
 
 
 def reset(d: Diagram, drawn: Drawn) -> None:
     """`drawn` holds `d` whole: the page was sent its markup."""
     drawn.structure = d.structure
     drawn.values = {e.id: edge_values(e) for e in d.edges} | {n.id: node_values(n) for n in d.nodes}
+    drawn.pictures = d.pictures
 
 
 def patch(d: Diagram, drawn: Drawn) -> dict | None:
@@ -49,4 +52,7 @@ def patch(d: Diagram, drawn: Drawn) -> dict | None:
         values = node_values(n)
         if held.get(n.id) != values:
             nodes[n.id] = held[n.id] = values
-    return {"structure": key, "svg": svg_values(d), "edges": edges, "nodes": nodes}
+    changes = {"structure": key, "svg": svg_values(d), "edges": edges, "nodes": nodes}
+    if d.pictures != drawn.pictures:
+        changes["pictures"] = drawn.pictures = d.pictures
+    return changes

@@ -102,8 +102,8 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
     layout = layout_of(session)
     digits = 6 if detailed else 3  # a detailed step reads like a worked example
     r = focus_of(shown, focus)
-    nodes = _nodes(layout, _node_values(net, shown, r), heatmaps(session), digits,
-                   bool(shown) and shown.kind == "update")
+    pictures = heatmaps(session)
+    nodes = _nodes(layout, _node_values(net, shown, r), pictures is not None, digits, bool(shown) and shown.kind == "update")
     edges = _edges(layout, net, shown, digits, lambda l, i, j: weight_name(session, l, i, j))
     _mark(selected, nodes, edges)
     row = batch_row = None
@@ -119,7 +119,7 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
                     "narration and Predict give them in the data's units.")
     return Diagram(session.trainer.step_count, row, batch_row, len(shown.a[0]) if shown else 0, WIDTH, layout.height,
                    columns_of(net, layout), nodes, edges, caption, narration, kind,
-                   _picker(shown, r) if shown else None)
+                   _picker(shown, r) if shown else None, pictures)
 
 
 # Nodes
@@ -165,13 +165,13 @@ def _node_values(net, shown: Shown | None, r: int) -> NodeValues:
     )
 
 
-def _nodes(layout: Layout, values: NodeValues, maps: list[list[str]] | None, digits: int,
-           updating: bool) -> list[Node]:
-    return [_node(layout, values, l, j, maps[l][j] if maps else None, digits, updating)
-            for l, n in enumerate(layout.sizes) for j in range(n)]
+def _nodes(layout: Layout, values: NodeValues, pictures: bool, digits: int, updating: bool) -> list[Node]:
+    """The nodes in layer order; with `pictures`, node k shows the pictures' k-th slice."""
+    places = [(l, j) for l, n in enumerate(layout.sizes) for j in range(n)]
+    return [_node(layout, values, l, j, k if pictures else None, digits, updating) for k, (l, j) in enumerate(places)]
 
 
-def _node(layout: Layout, values: NodeValues, l: int, j: int, heatmap: str | None, digits: int,
+def _node(layout: Layout, values: NodeValues, l: int, j: int, picture: int | None, digits: int,
           updating: bool) -> Node:
     """Node j of layer l: its picture, its ring (colour and width from δ), its numbers and its description."""
     delta = values.delta[l - 1][j] if l and values.delta[l - 1] is not None else None
@@ -189,7 +189,7 @@ def _node(layout: Layout, values: NodeValues, l: int, j: int, heatmap: str | Non
     if bias is not None:
         description += f", bias b = {short_label(bias)}"
     return Node(
-        id=f"node-{l}-{j}", layer=l, index=j, name=name, x=layout.xs[l], y=layout.y(l, j), heatmap=heatmap,
+        id=f"node-{l}-{j}", layer=l, index=j, name=name, x=layout.xs[l], y=layout.y(l, j), picture=picture,
         activation=activation, z=z, delta=delta, target=target, bias=bias, bias_before=bias_before,
         ring_color=hex_color(shade) if delta is not None else "#9aa5b1", ring_width=1.5 + 3.5 * abs(shade), selected=False,
         lines=_node_lines(values, l, j, output, digits, updating), description=description,

@@ -1,4 +1,7 @@
-"""The network diagram's SVG: what templates/partials/network.html puts inside <g class="edges"> and <g class="nodes">.
+"""The network diagram's SVG: what templates/partials/diagram.html puts in its <defs> (the nodes' pictures) and inside
+<g class="edges"> and <g class="nodes">, through the filters that app/web/render.py names after these functions. They
+are drawn only when a page is sent the markup: a light frame's patch reads only their values (edge_values,
+node_values).
 
 Drawn here rather than in a Jinja loop, which cost more than the rest of the page's HTML (bench/README.md). Each edge
 and node is a <g> written as lines (_group indents them as in the page): its start tag, whose attributes continue
@@ -11,7 +14,8 @@ from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
-from .diagram_model import Edge, Node
+from .diagram_model import Diagram, Edge, Node
+from .node_heatmaps import HEATMAP_GRID, SLICE
 from .numbers import exact
 
 GAP = ""
@@ -123,7 +127,7 @@ def node_values(n: Node) -> tuple:
     (app/views/diagram_patch.py), in this order. The description is raw here; the markup escapes it."""
     return (f'node{" selected" if n.selected else ""}', n.description, n.selected, exact(n.activation), exact(n.z),
             exact(n.delta), exact(n.bias), None if n.bias_before is None else exact(n.bias_before),
-            None if n.target is None else exact(n.target), n.heatmap, n.ring_color, "%.2f" % n.ring_width,
+            None if n.target is None else exact(n.target), n.ring_color, "%.2f" % n.ring_width,
             tuple(n.lines) if n.lines else None)
 
 
@@ -132,7 +136,7 @@ def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
     or an output, and its numbers underneath. The diagram is one tab stop, its `entry` node; arrow keys move on
     from there (static/js/diagram_keys.js)."""
     place = _node_place(n.x, *n.corner)
-    cls, _, selected, activation, z, delta, bias, before, target, heatmap, ring, ring_width, _ = node_values(n)
+    cls, _, selected, activation, z, delta, bias, before, target, ring, ring_width, _ = node_values(n)
     lines = lines_inner(n, place)
     text = escape(n.description)
     return _group([
@@ -147,7 +151,7 @@ def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
     ], [
         f"<title>{text}</title>",
         GAP,
-        picture_markup(heatmap, place),
+        picture_markup(n.picture, place),
         GAP,
         f'<rect class="ring" x="{place.ring_x}" y="{place.ring_y}" width="38" height="38" rx="5"',
         f'      stroke="{ring}" stroke-width="{ring_width}"/>',
@@ -158,12 +162,30 @@ def node_markup(n: Node, last_layer: bool, entry: bool = False) -> str:
     ])
 
 
-def picture_markup(heatmap: str | None, place: "NodePlace") -> str:
-    """The node's output over the input plane (a 16 x 16 heatmap), or a plain square without 2-D inputs. The ring
-    around it (its colour and width show δ) follows."""
-    if heatmap:
-        return (f'<image href="{heatmap}" x="{place.x}" y="{place.y}" width="34" height="34" '
-                'preserveAspectRatio="none"/>')
+PICTURES_ID = "node-pictures"
+
+
+def pictures_markup(d: Diagram) -> Markup:
+    """The column of every node's picture (app/views/node_heatmaps.py), drawn nowhere itself, and each node's slice
+    of it as a pattern (its 16 rows, by viewBox) that fills the node's square (picture_markup). A step changes this
+    one image; the patterns, and the squares they fill, follow it. (Not a <use> of a <symbol> or a nested <svg>:
+    their boxes would be the whole column's, for the pointer, the focus and what the browser repaints.)"""
+    pictures, nodes = d.pictures, len(d.nodes)
+    if not pictures:
+        return Markup()
+    patterns = "".join(f'\n      <pattern id="{PICTURES_ID}-{k}" width="1" height="1" '
+                       f'viewBox="0 {SLICE * k + 1} {HEATMAP_GRID} {HEATMAP_GRID}" preserveAspectRatio="none">'
+                       f'<use href="#{PICTURES_ID}"/></pattern>' for k in range(nodes))
+    return Markup(f'<defs>\n      <image id="{PICTURES_ID}" href="{pictures}" width="{HEATMAP_GRID}" '
+                  f'height="{SLICE * nodes}" preserveAspectRatio="none"/>{patterns}\n    </defs>')
+
+
+def picture_markup(picture: int | None, place: "NodePlace") -> str:
+    """The node's output over the input plane (its slice of the diagram's pictures, filling the node's square), or a
+    plain square without 2-D inputs. The ring around it (its colour and width show δ) follows."""
+    if picture is not None:
+        return (f'<rect class="picture" x="{place.x}" y="{place.y}" width="34" height="34" '
+                f'fill="url(#{PICTURES_ID}-{picture})"/>')
     return f'<rect x="{place.x}" y="{place.y}" width="34" height="34" rx="4" class="plain"/>'
 
 

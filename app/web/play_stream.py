@@ -9,9 +9,10 @@ the rate limits count the same work. Play ends (a last frame, then `end`) when t
 stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
 the stream sees as the step or the settings it left having changed. A closed page closes the stream, and Play stops.
 
-At the "auto" speed a frame trains its whole epochs (app/web/view_state.py), fewer where they would not fit in the
-time left in the display's frame after the picture (FRAME_SECONDS; learned from the frames before, `Pace`); the
-other speeds train their steps.
+At the "auto" speed a frame trains its whole epochs (app/web/view_state.py), fewer where the server's whole frame
+would not fit in its share of the display's frame (SERVER_SHARE of FRAME_SECONDS: the page draws in the rest, on the
+same machine or on a busy server's neighbours' time); what the training and the rest of a frame take is learned from
+the frames before (`Pace`). The other speeds train their steps.
 """
 import asyncio
 import functools
@@ -45,7 +46,8 @@ from .view_state import view_of
 router = APIRouter(include_in_schema=False)
 
 WINDOW = 2  # frames sent and not yet drawn
-FRAME_SECONDS = 1 / 60  # the display's frame: the picture and the training of one frame fit in it at "auto"
+FRAME_SECONDS = 1 / 60  # the display's frame
+SERVER_SHARE = 0.5  # of it, for all the server does for an "auto" frame: lookup, lock, training, picture, save
 ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab draws nothing)
 # The page's word may reach another worker process (several share one port); it notes it in the store, where the
 # stream looks when no word came here: first after RELAY_FIRST, then ever less often, up to RELAY_MOST apart.
@@ -117,28 +119,28 @@ LINKS = Links()
 
 @dataclass
 class Pace:
-    """How long a step and a picture take here, learned from the frames before (each an average that follows the
-    last frames), and so how many steps fit in what is left of a display frame."""
+    """How long a step and the rest of a frame take here, learned from the frames before (each an average that
+    follows the last frames), and so how many steps fit in the server's share of a display frame."""
 
     step: float = 0.0  # seconds a step
-    picture: float = 0.0  # seconds for the frame's picture and its JSON
-    clock: object = time.perf_counter
+    rest: float = 0.0  # seconds for the rest of a frame: the session's lookup and lock, the picture, the save
 
-    def learn(self, steps: int, trained: float, drawn: float) -> None:
+    def learn(self, steps: int, trained: float, rest: float) -> None:
         if steps:
             self.step = trained / steps if not self.step else 0.7 * self.step + 0.3 * trained / steps
-        self.picture = drawn if not self.picture else 0.7 * self.picture + 0.3 * drawn
+        self.rest = rest if not self.rest else 0.7 * self.rest + 0.3 * rest
 
     def steps(self, most: int) -> int:
-        """Steps that fit in the time left in the frame, at least one and at most `most`."""
+        """Steps that fit in what the rest of a frame leaves of the server's share, at least one and at most
+        `most`."""
         if not self.step:
             return min(most, 1)
-        return max(1, min(most, int((FRAME_SECONDS - self.picture) / self.step)))
+        return max(1, min(most, int((FRAME_SECONDS * SERVER_SHARE - self.rest) / self.step)))
 
 
 def stream_steps(session: Session, pace: Pace) -> int:
-    """The next frame's steps: the speed's; at "auto" its whole epochs, fewer (one at least) where they would not
-    fit in a display frame after the picture. Never past the stop step."""
+    """The next frame's steps: the speed's; at "auto" its whole epochs, fewer (one at least) where the frame would
+    not fit in the server's share of a display frame. Never past the stop step."""
     view = view_of(session)
     steps = frame_steps(session)
     if view.speed != "auto" or not steps:
@@ -158,17 +160,18 @@ class Player:
     def __init__(self, store, budget, sid: str, holds: str, clock=time.perf_counter):
         self.store, self.budget, self.sid = store, budget, sid
         self.copy = PageCopy.holding(holds)
-        self.pace = Pace(clock=clock)
+        self.pace = Pace()
         self.clock = clock
         self.left: tuple | None = None  # the marks after this stream's last frame
         self.run = None  # the Play run it shows (app/web/view_state.py start_playing)
 
     async def frame(self) -> dict | None:
         """The next frame, or None when the session is gone or plays another run."""
+        begun = self.clock()
         session = await scheduler.find(self.store, self.sid)
         if session is None:
             return None
-        steps = [0]
+        steps, trained = [0], [0.0]
 
         def work() -> dict | None:
             view = view_of(session)
@@ -186,11 +189,9 @@ class Player:
                 steps[0] = stream_steps(session, self.pace)
                 start = self.clock()
                 outcome = play_outcome(session, steps=steps[0])
-                trained = self.clock()
-            start_picture = self.clock()
+                steps[0] = len(outcome.points or ())  # fewer where Play stopped on the way
+                trained[0] = self.clock() - start
             frame = light_frame(PanelData(session, outcome), ANSWER, self.copy)
-            if steps[0]:
-                self.pace.learn(len(outcome.points or ()), trained - start, self.clock() - start_picture)
             view.gradcheck_shown = False
             self.left = _marks(session)
             return frame
@@ -199,10 +200,13 @@ class Player:
         # Each frame spends and gives back its own work: the stream's Budget would give back its earlier frames'.
         budget = self.budget and Budget(self.budget.buckets, self.budget.limit, self.budget.address)
         try:
-            return await scheduler.locked(self.store, session, work, cost, budget)
+            frame = await scheduler.locked(self.store, session, work, cost, budget)
         finally:
             if (meter := METER.get()) is not None:  # charged as a Play frame's own request was
                 meter.next_part()
+        if steps[0]:  # the frame's whole time here, a wait for the session's lock or work budget included
+            self.pace.learn(steps[0], trained[0], self.clock() - begun - trained[0])
+        return frame
 
     async def stop(self) -> None:
         """The page went away: Play stops, unless another request moved the session meanwhile or Play is another

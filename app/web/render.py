@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from app.engine import FieldError
 from app.core.session import Session
-from app.views import inspector, numbers, shown, units
+from app.views import inspector, network_svg, numbers, shown, units
 from app.views.network import without_pass
 
 from .view_state import view_of
@@ -17,6 +17,10 @@ templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.auto_reload = False  # templates do not change while the server runs; skip the mtime checks
 templates.env.filters["short_label"] = numbers.short_label
 templates.env.filters["exact"] = numbers.exact
+# The network diagram's pictures, edges and nodes, written by app/views/network_svg.py (not a template loop: faster).
+templates.env.filters["pictures_svg"] = network_svg.pictures_markup
+templates.env.filters["edges_svg"] = network_svg.edges_markup
+templates.env.filters["nodes_svg"] = network_svg.nodes_markup
 
 
 def script_json(value) -> Markup:

@@ -5,7 +5,9 @@ const SVG = "http://www.w3.org/2000/svg";
 const EDGE = { cls: 0, text: 1, selected: 2, weight: 3, grad: 4, change: 5, before: 6, halo: 7, color: 8, width: 9,
                labelCls: 10, label: 11 };
 const NODE = { cls: 0, text: 1, selected: 2, activation: 3, z: 4, delta: 5, bias: 6, before: 7, target: 8,
-               heatmap: 9, ring: 10, ringWidth: 11, lines: 12 };
+               ring: 9, ringWidth: 10, lines: 11 };
+// The nodes' pictures: one image that each node shows a slice of (app/views/network_svg.py pictures_markup).
+const PICTURES = "node-pictures";
 
 function attr(el, name, value) {
   if (value === null || value === undefined) el.removeAttribute(name);
@@ -71,7 +73,6 @@ function patchNode(g, v) {
                              ["data-bias", "bias"], ["data-bias-before", "before"], ["data-target", "target"]]) {
     if (diff(NODE[key])) attr(g, name, v[NODE[key]]);
   }
-  if (diff(NODE.heatmap) && v[NODE.heatmap]) g.querySelector("image").setAttribute("href", v[NODE.heatmap]);
   if (diff(NODE.ring) || diff(NODE.ringWidth)) {
     const ring = g.querySelector("rect.ring");
     ring.setAttribute("stroke", v[NODE.ring]);
@@ -112,6 +113,8 @@ export function applyPatch(patch) {
     const g = document.getElementById(id);
     if (g) patchNode(g, patch.nodes[id]);
   }
+  const pictures = patch.pictures && document.getElementById(PICTURES);
+  if (pictures) pictures.setAttribute("href", patch.pictures);
   return true;
 }
 

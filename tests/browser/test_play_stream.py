@@ -15,10 +15,12 @@ conditions, never for a duration, except where one checks that nothing happens (
 The server answers the cases the first version of these tests found wanting: Pause and a Step, Back or setting during
 Play send the whole curve, and a word for a stream that has ended is noted, not refused.
 """
-import time
+import threading
 
 import pytest
 from playwright.sync_api import expect
+
+from app.web import play_stream
 
 from .waits import IDLE, answered
 
@@ -551,20 +553,34 @@ def server_plays(context, live_server) -> bool:
     return answer.json()["playing"]
 
 
-def test_closing_the_tab_stops_play_on_the_server(watched, live_server):
+@pytest.fixture
+def stream_stops(monkeypatch):
+    """Set once the server (live_server runs in this process) has handled a Play stream's closing: Player.stop,
+    which stops Play unless something else moved the session, has returned."""
+    stopped = threading.Event()
+    original = play_stream.Player.stop
+
+    async def stop(self):
+        try:
+            await original(self)
+        finally:
+            stopped.set()
+
+    monkeypatch.setattr(play_stream.Player, "stop", stop)
+    return stopped
+
+
+def test_closing_the_tab_stops_play_on_the_server(watched, live_server, stream_stops):
     page = watched
     context = page.context
     play(page)
     stream_frames(page, 3)
-    assert server_plays(context, live_server)
+    assert server_plays(context, live_server) and not stream_stops.is_set()
     page.close()
-    # The server stops Play when it sees the stream closed: wait for that, asking 20 times a second (the page is
-    # gone, so there is no page to wait in; the session's page actions are limited to 60 a second). The stream's
-    # wait for draw acks would end it only after 30 s (ACK_WAIT): the deadline is sooner.
-    deadline = time.monotonic() + 15
-    while server_plays(context, live_server):
-        assert time.monotonic() < deadline, "Play still runs on the server after its tab was closed"
-        time.sleep(0.05)
+    # The server's own event: it saw the stream closed and stopped Play. (The stream's wait for draw acks would end
+    # it only after ACK_WAIT, 30 s; the wait's limit is only a guard against hanging.)
+    assert stream_stops.wait(120), "the server did not see the closed tab's stream end"
+    assert not server_plays(context, live_server)
     step = session_state(context, live_server)["step"]
     again = context.new_page()
     again.goto(live_server + "/")
