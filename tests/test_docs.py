@@ -162,7 +162,7 @@ def copied() -> list[tuple[str, str]]:
     from app.views.worksheet import FOLDED_ROWS
     from app.web.live import JOIN
     from app.web.live_publisher import FRAME_INTERVAL
-    from app.web.play_stream import SERVER_SHARE
+    from app.web.play_stream import ACK_EVERY, SERVER_SHARE, WINDOW
     from app.web.training import PICTURE_ROWS
 
     number = {3: "three", 6: "six", 8: "eight"}
@@ -173,6 +173,8 @@ def copied() -> list[tuple[str, str]]:
     steps_in_cheap_work = round(CHEAP_WORK / step_cost(build_session(CreateSession()), 1, PICTURE_ROWS), -1)
     charts_js = (ROOT / "static/js/charts.js").read_text()
     output_ms, loss_ms = re.search(r"const OUTPUT_MS = (\d+), LOSS_MS = (\d+);", charts_js).groups()
+    ack_every = re.search(r"const ACK_EVERY = (\d+);", (ROOT / "static/js/transport.js").read_text()).group(1)
+    assert int(ack_every) == ACK_EVERY == WINDOW - 1  # the page's words and the server's window agree
     htmx = json.loads((ROOT / "package.json").read_text())["dependencies"]["htmx.org"]
     snapshot_chars = re.fullmatch(r"\^\[A-Za-z0-9_-\]\{(\d+)\}\$", SNAPSHOT_ID).group(1)
     assert WAIT == LOCK_WAIT and not set("01OIL") & set(ALPHABET)
@@ -197,6 +199,8 @@ def copied() -> list[tuple[str, str]]:
         ("docs/page.md", f"folded when there are more than {FOLDED_ROWS}"),
         ("docs/page.md", f"rounded to the significant digits typed, at least {MIN_DIGITS}"),
         ("docs/page.md", f"at most every {output_ms} ms"),
+        ("docs/page.md", f"for every {('', '', 'second', 'third', 'fourth')[ACK_EVERY]} frame and whenever"),
+        ("docs/page.md", f"keeps at most {('', 'one', 'two', 'three', 'four', 'five')[WINDOW]} frames ahead"),
         ("docs/page.md", f"would take more than {dict([(0.5, 'half')])[SERVER_SHARE]} of a 60 Hz frame"),
         ("docs/page.md", f"at most every {loss_ms} ms"),
         ("docs/page.md", f"htmx {htmx} is pinned"),

@@ -179,7 +179,8 @@ def test_each_node_is_drawn_with_its_id_picture_ring_name_and_numbers():
         assert g.get("data-delta") == ("" if l == 0 else repr(float(p.delta[l - 1].mean(axis=0)[j])))
         assert g.get("data-bias") == ("" if l == 0 else repr(float(net.biases[l - 1][j])))
         picture = g.find("rect[@class='picture']")
-        assert picture.get("width") == picture.get("height") == "34" and picture.get("fill").startswith("url(#node-pictures-")
+        assert picture.get("width") == picture.get("height") == "34"
+        assert picture.get("fill").startswith("url(#node-pictures-")
         ring = g.find("rect[@class='ring']")
         delta = None if l == 0 else float(p.delta[l - 1].mean(axis=0)[j])
         assert ring.get("stroke") == ("#9aa5b1" if delta is None else hex_color(delta / scale))

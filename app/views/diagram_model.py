@@ -3,7 +3,6 @@ and that templates/partials/network.html and the SVG writer (app/views/network_s
 from dataclasses import dataclass
 from hashlib import blake2b
 
-
 NODE = 34  # node square side, px
 
 
@@ -89,13 +88,13 @@ class Diagram:
     narration: str
     kind: str
     picker: "Picker | None" = None  # the focus row's picker; None before the first step
-    pictures: str | None = None  # every node's picture over the input plane, one PNG data URI (app/views/node_heatmaps.py)
+    pictures: str | None = None  # every node's picture over the input plane, one PNG data URI (views/node_heatmaps.py)
 
     @property
     def structure(self) -> str:
         """A short name for everything of the picture that a light frame's patch (app/views/diagram_patch.py) does
-        not change: its kind and size, the edges' paths and label places, the nodes' places, names, pictures and
-        their slices of the pictures and whether they have lines of numbers. Equal names, equal markup but for the values."""
+        not change: its kind and size, the edges' paths and label places, the nodes' places, names, their slices of
+        the pictures and whether they have lines of numbers. Equal names, equal markup but for the values."""
         key = (self.kind, self.width, self.height,
                tuple((e.id, e.path, e.label_x, e.label_y) for e in self.edges),
                tuple((n.id, n.x, n.y, n.name, n.layer, n.picture, bool(n.lines)) for n in self.nodes))

@@ -103,7 +103,8 @@ def build(session: Session, shown: Shown | None, detailed: bool, focus: int = 0,
     digits = 6 if detailed else 3  # a detailed step reads like a worked example
     r = focus_of(shown, focus)
     pictures = heatmaps(session)
-    nodes = _nodes(layout, _node_values(net, shown, r), pictures is not None, digits, bool(shown) and shown.kind == "update")
+    nodes = _nodes(layout, _node_values(net, shown, r), pictures is not None, digits,
+                   bool(shown) and shown.kind == "update")
     edges = _edges(layout, net, shown, digits, lambda l, i, j: weight_name(session, l, i, j))
     _mark(selected, nodes, edges)
     row = batch_row = None

@@ -2,8 +2,11 @@
 fast as the page draws them, and POST /ui/play/drawn is the page telling it that a frame is drawn.
 
 The page opens the stream once POST /ui/play has started Play (its answer shows Pause); the stream never starts Play
-itself. It keeps at most WINDOW frames ahead of the last one the page drew, so that a slow page gets fewer, larger
-frames rather than a queue: a frame is trained and drawn while the page paints the one before. Each frame takes the
+itself. It keeps at most WINDOW frames ahead of the last one the page said it drew, so that a slow page gets fewer,
+larger frames rather than a queue: frames are trained and sent while the page paints those before. The page says so
+every ACK_EVERY frames, and whenever it has drawn all it holds (static/js/transport.js): each word is a request, which
+costs the page, the browser and the server more than a frame's patch (bench/README.md), so the page tells of four
+frames at once and the window is one wider. Each frame takes the
 session's lock, trains and is spent from the session's work budget as a Play frame always was (app/quick), so that
 the rate limits count the same work. Play ends (a last frame, then `end`) when the session no longer plays: Pause, a
 stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
@@ -45,7 +48,8 @@ from .view_state import view_of
 
 router = APIRouter(include_in_schema=False)
 
-WINDOW = 2  # frames sent and not yet drawn
+ACK_EVERY = 4  # the page says it drew a frame every ACK_EVERY frames (static/js/transport.js) ...
+WINDOW = ACK_EVERY + 1  # ... and the server keeps at most this many frames ahead of the last one it was told of
 FRAME_SECONDS = 1 / 60  # the display's frame
 SERVER_SHARE = 0.5  # of it, for all the server does for an "auto" frame: lookup, lock, training, picture, save
 ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab draws nothing)

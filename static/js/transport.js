@@ -5,10 +5,13 @@ import { errorText, NO_ANSWER, showError } from "./messages.js";
 
 // Play: while #player says Play runs, one server-sent stream (app/web/play_stream.py) pushes its frames, read with
 // fetch (so that a refusal's status, message and Retry-After reach the page). Each frame is drawn at the next
-// animation frame, one a display frame, and the server is told it was drawn: it keeps at most two ahead of the page,
-// so that a slow page gets fewer, larger frames instead of a queue. The stream's last frame (Play stopped, for
-// whatever reason) and `end` close it; Pause closes it at once, and its answer shows where Play stopped.
-let stream = null, token = null, queue = [], drawing = false;
+// animation frame, one a display frame, and the server is told so every ACK_EVERY frames, and whenever the page has
+// drawn all it holds (the stream may be waiting for that word): it keeps at most ACK_EVERY + 1 frames ahead of the
+// last it was told of (app/web/play_stream.py), so that a slow page gets fewer, larger frames instead of a queue.
+// A word a frame would cost more than the frame's patch. The stream's last frame (Play stopped, for whatever reason)
+// and `end` close it; Pause closes it at once, and its answer shows where Play stopped.
+const ACK_EVERY = 4;
+let stream = null, token = null, queue = [], drawing = false, told = 0;
 
 function playerSaysPlay() {
   const player = document.getElementById("player");
@@ -20,6 +23,7 @@ function close() {
   stream = null;
   token = null;
   queue = [];
+  told = 0;
 }
 
 function drawn(frame) {
@@ -37,7 +41,10 @@ function draw() {
   applyFrame(frame);
   // The server waits for the words of an open stream's frames; none after a stream's last frame (Play stopped: it
   // sends `end` and forgets the stream), and a word then would only be noted for nothing.
-  if (source === stream && frame.playing) drawn(number);
+  if (source === stream && frame.playing && (number - told >= ACK_EVERY || !queue.length)) {
+    told = number;
+    drawn(number);
+  }
   if (queue.length) later();
 }
 
@@ -71,6 +78,7 @@ let failures = 0;
 
 async function open() {
   const mine = stream = new AbortController();
+  told = 0;  // a new stream numbers its frames from 1
   let brought = false, wait = 0;
   try {
     const url = "/ui/play/stream?holds=" + encodeURIComponent(structure());

@@ -7,8 +7,9 @@ keyboard drives it with the focus kept on the diagram; no console error on the w
 
 Where frames are in the stream decides what a page must do, so the tests put them there instead of hoping for it: the
 page is watched from inside (`WATCH`, run before its own scripts), which can hold back its draw acks (`caught_up`:
-the server, two frames ahead of the last ack, waits, and the page has drawn all it trained) or the stream's events
-(`behind`: two frames the server trained are "on the way" while the test clicks). It also counts the streams the
+the server, WINDOW frames ahead of the last ack it got, waits, and the page has drawn all it trained) or the stream's
+events (`behind`: WINDOW frames the server trained are "on the way" while the test clicks). The page acks every
+ACK_EVERY frames and whenever it has drawn all it holds (static/js/transport.js). It also counts the streams the
 page opens and closes, the light frames it applies ("bp:frame") and the acks it sends. Tests wait for those
 conditions, never for a duration, except where one checks that nothing happens (said there).
 
@@ -21,6 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.web import play_stream
+from app.web.play_stream import WINDOW
 
 from .waits import IDLE, answered
 
@@ -54,7 +56,11 @@ WATCH = """(() => {
               buffer = buffer.slice(cut + 2);
               const type = (text.match(/^event: (\\S+)/m) || [])[1] || "message";
               const data = (text.match(/^data: (.*)$/m) || [])[1];
-              const deliver = () => { try { controller.enqueue(encoder.encode(text)); } catch (e) { /* closed */ } };
+              const id = Number((text.match(/^id: (\\d+)/m) || [])[1] || 0);
+              const deliver = () => {
+                if (type === "frame") window.__delivered = id;
+                try { controller.enqueue(encoder.encode(text)); } catch (e) { /* closed */ }
+              };
               if (type === "frame" || type === "end") give(type, deliver, data);
               else deliver();
             }
@@ -90,13 +96,29 @@ WATCH = """(() => {
   document.addEventListener("bp:frame", (e) => frames.push([e.detail.step, e.detail.playing]));
   // Draw acks (POST /ui/play/drawn): those sent (__acks, their statuses once answered, null before). While
   // __holdAcks is set they are kept back (__heldAcks), answered here: the page draws on without telling the server.
-  // __releaseAcks() sends the last of them.
+  // __releaseAcks() sends the last of them. __told: the frame of the last ack sent, and its stream's token;
+  // __delivered: the number of the last frame a stream handed the page.
   const nativeFetch = pageFetch;
   window.__holdAcks = false;
   window.__heldAcks = [];
   window.__acks = [];
+  window.__told = { stream: null, frame: 0 };
+  window.__delivered = 0;
+  window.__ackOf = (init) => {
+    const body = new URLSearchParams(init.body);
+    return { stream: body.get("stream"), frame: Number(body.get("frame")) };
+  };
+  // The frames the server may have sent and the page not said it drew, as the server counts them: from the last
+  // ack it got to the last held back (0 with none held).
+  window.__unsaid = () => {
+    const held = window.__heldAcks.at(-1);
+    if (!held) return 0;
+    const ack = window.__ackOf(held[1]);
+    return ack.frame - (ack.stream === window.__told.stream ? window.__told.frame : 0);
+  };
   window.__ackFetch = function (input, init) {
     if (!String(input).includes("/ui/play/drawn")) return nativeFetch.apply(this, arguments);
+    if (!window.__holdAcks) window.__told = window.__ackOf(init);
     if (window.__holdAcks) {
       window.__heldAcks.push([input, init]);
       return Promise.resolve(new Response(null, { status: 204 }));
@@ -152,14 +174,14 @@ SETTLED = """() => {
     && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling");
 }"""
 
-# Four display frames: a frame the stream delivered is drawn at the next animation frame, one a display frame, and
-# the page holds at most three undrawn (WINDOW's two and the last, or what a test releases at once): after four, every
-# frame it received is drawn.
-DRAWN = """() => new Promise((done) => {
-  let n = 4;
+# WINDOW + 2 display frames: a frame the stream delivered is drawn at the next animation frame, one a display frame,
+# and the page holds at most WINDOW + 1 undrawn (the window and the last, or what a test releases at once): after
+# WINDOW + 2, every frame it received is drawn.
+DRAWN = f"""() => new Promise((done) => {{
+  let n = {WINDOW + 2};
   const next = () => (--n ? requestAnimationFrame(next) : done());
   requestAnimationFrame(next);
-})"""
+}})"""
 
 LOSS = "() => { const d = document.getElementById('loss-plot').data; return [d[0].x, d[0].y, d[1].x, d[1].y]; }"
 PLOTS = "() => (document.getElementById('loss-plot') || {}).data !== undefined"
@@ -258,20 +280,22 @@ def stream_frames(page, n: int) -> None:
 
 
 def caught_up(page) -> None:
-    """The page's draw acks are held back until the server, two frames (WINDOW) past the last ack it got, waits:
-    the page has then drawn every frame the server trained. `window.__releaseAcks()` lets the stream go on."""
+    """The page's draw acks are held back until the server, WINDOW frames past the last ack it got, waits: the page,
+    which acks the last frame it holds, has then drawn every frame the server trained. `window.__releaseAcks()`
+    lets the stream go on."""
     page.evaluate("() => { window.__holdAcks = true; }")
-    page.wait_for_function("() => window.__heldAcks.length >= 2")
-    assert page.evaluate("() => window.__heldAcks.length") == 2
+    page.wait_for_function(f"() => window.__unsaid() >= {WINDOW}")
+    last_held = "window.__ackOf(window.__heldAcks.at(-1)[1]).frame"
+    assert page.evaluate(f"() => [window.__unsaid(), window.__delivered === {last_held}]") == [WINDOW, True]
 
 
 def behind(page) -> None:
-    """The stream's frames are held back from the page until the server, two frames past the page's last ack,
-    waits: it has trained two frames the page has not drawn, as when they are still on the way.
-    `window.__releaseFrames()` delivers them."""
+    """The stream's frames are held back from the page until the server, WINDOW frames past the page's last ack (of
+    the last frame it had), waits: it has trained WINDOW frames the page has not drawn, as when they are still on the
+    way. `window.__releaseFrames()` delivers them."""
     page.evaluate("() => { window.__holdFrames = true; }")
-    page.wait_for_function("() => window.__heldFrames.length >= 2")
-    assert page.evaluate("() => window.__heldFrames.map(([type]) => type).join()") == "frame,frame"
+    page.wait_for_function(f"() => window.__heldFrames.length >= {WINDOW}")
+    assert page.evaluate("() => window.__heldFrames.map(([type]) => type).join()") == ",".join(["frame"] * WINDOW)
 
 
 def choose_speed(page, speed: str) -> None:
@@ -348,7 +372,7 @@ def test_pause_applies_no_frame_after_the_click_and_a_reload_shows_the_same_step
     [pause] = page.evaluate("() => window.__pauses")
     assert page.evaluate("() => window.__frames.length") == pause["frames"]  # none applied after the click
     step = step_shown(page)
-    assert step > int(pause["step"])  # the server's step, two frames past the page's at the click
+    assert step > int(pause["step"])  # the server's step, WINDOW frames past the page's at the click
     assert step == session_state(page, live_server)["step"]
     expect(page.locator("#metric-step")).to_have_text(str(step))
     # Nothing more happens: no stream is opened again and the step stays. What is checked is that nothing happens,
@@ -435,8 +459,8 @@ def cases():
 
 @pytest.mark.parametrize("action, when", list(cases()))
 def test_a_step_back_or_setting_ends_play_in_the_servers_state(watched, live_server, action, when):
-    """The action while Play streams: with the page caught up, or with two frames on the way that the page draws
-    after the action's answer (acks held until both are drawn, so that the server sees one ack: see
+    """The action while Play streams: with the page caught up, or with WINDOW frames on the way that the page draws
+    after the action's answer (acks held until all are drawn, so that the server sees one ack: see
     test_an_ack_after_the_stream_ended_is_no_error for the other order). Play ends, and the page is the server's."""
     page = watched
     play(page)
@@ -447,7 +471,8 @@ def test_a_step_back_or_setting_ends_play_in_the_servers_state(watched, live_ser
     page.wait_for_function(IDLE)
     if when == "frames on the way":
         page.evaluate("() => { window.__holdAcks = true; window.__releaseFrames(); }")
-        page.wait_for_function("() => window.__heldAcks.length === 2")
+        page.wait_for_function("() => window.__heldAcks.length"
+                               " && window.__ackOf(window.__heldAcks.at(-1)[1]).frame === window.__delivered")
     page.evaluate("() => window.__releaseAcks()")
     settle(page)
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
@@ -459,7 +484,7 @@ def test_a_step_back_or_setting_ends_play_in_the_servers_state(watched, live_ser
 # ---- Draw acks after a stream's end ----
 
 def stream_ended_by_a_step(page, live_server, undrawn: int) -> None:
-    """Play with `undrawn` frames on the way (0: caught up; 1: two held back, the first then drawn), then a Step.
+    """Play with `undrawn` frames on the way (0: caught up; 1: WINDOW held back, the first then drawn), then a Step.
     The server, moved, answers the next ack with the stream's last frame and `end` and closes the stream; all of it
     is held back from the page (WATCH), up to the error of the closed connection. (Held longer than a second, the
     EventSource would connect again, and what that brings is held after it.)"""
@@ -474,7 +499,7 @@ def stream_ended_by_a_step(page, live_server, undrawn: int) -> None:
     with answered(page, "/ui/step"):
         step_now(page)
     page.evaluate("() => window.__deliverFrames(1)" if undrawn else "() => window.__releaseAcks()")
-    held = ",".join(["frame"] * undrawn + ["frame", "end", "error"])
+    held = ",".join(["frame"] * (WINDOW - 1 if undrawn else 0) + ["frame", "end", "error"])
     page.wait_for_function(f"() => window.__heldFrames.map(([type]) => type).join().startsWith('{held}')")
 
 
@@ -496,7 +521,7 @@ def test_the_page_sends_no_ack_once_its_stream_has_ended(page, live_server, cons
     other_errors = errors_of(other)
     stream_ended_by_a_step(other, live_server, undrawn=1)
     acks = other.evaluate("() => window.__acks.length")
-    other.evaluate("() => window.__releaseFrames()")  # a frame, the last frame and `end` at once: drawn after it
+    other.evaluate("() => window.__releaseFrames()")  # frames, the last frame and `end` at once: drawn after it
     settle(other)
     assert other.evaluate("() => window.__acks.length") == acks
     assert other.evaluate("() => window.__streams.made") == 1  # no other stream opened for the frames queued
@@ -508,7 +533,7 @@ def test_an_ack_that_crosses_the_streams_end_is_no_error(page, live_server, cons
     `end` and closed it, which have not reached the page yet."""
     stream_ended_by_a_step(page, live_server, undrawn=1)
     acks = page.evaluate("() => window.__acks.length")
-    page.evaluate("() => window.__deliverFrames(1)")  # the second frame, drawn at the next display frame
+    page.evaluate("() => window.__deliverFrames(1)")  # the next frame, drawn at the next display frame
     page.wait_for_function(f"() => window.__acks.length > {acks} && window.__acks[{acks}] !== null")
     status = page.evaluate(f"() => window.__acks[{acks}]")
     page.evaluate("() => window.__releaseFrames()")
@@ -525,7 +550,7 @@ def test_the_stop_notice_stays_when_the_streams_last_frames_come_together(page, 
     open_page(page, live_server + "/?speed=10&stop_step=200")
     page.evaluate("() => { window.__holdFrames = true; }")
     play(page)
-    while True:  # two frames held: the server waits for the ack of the one before them
+    while True:  # frames held: the server waits for the ack of the one before them
         page.wait_for_function("() => window.__heldFrames.length >= 2")
         if page.evaluate("() => JSON.parse(window.__heldFrames[0][2]).step") >= 190:
             break
