@@ -373,7 +373,8 @@ def test_an_auto_frame_trains_the_steps_its_clock_says_fit(client):
         frame = client.portal.call(player.frame)
         steps.append(session.trainer.step_count - before)
         assert frame["playing"] and frame["step"] == session.trainer.step_count and not clock.times
-    assert steps == expected and player.pace.rest == pytest.approx(0.030, rel=0.3)
+    # a rest over a display frame (30 ms) counts as one frame: one slow frame (a wait for the lock) is soon forgotten
+    assert steps == expected and play_stream.FRAME_SECONDS * play_stream.SERVER_SHARE < player.pace.rest <= 1 / 60
     # Unknown pace: one epoch; as the steps prove quick, all 4 epochs; once the rest fills the share, one epoch,
     # the least a frame trains.
     assert steps[0] == 25 and 100 in steps[1:15] and steps[-1] == 25

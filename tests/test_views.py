@@ -305,15 +305,6 @@ def test_colours_round_to_the_nearest_shade_between_grey_and_each_end():
     assert rgb(np.array([0.25, -0.25])).tolist() == [[176, 205, 224], [235, 212, 185]]
 
 
-@pytest.mark.parametrize("level", [0, 1])
-def test_many_pictures_at_once_are_each_alone(level):
-    from app.views.png import data_uri, data_uris
-
-    pixels = np.random.default_rng(5).integers(0, 256, (256, 7, 3), dtype=np.uint8)
-    stack = pixels.transpose(1, 0, 2).reshape(-1, 16, 16, 3)
-    assert data_uris(stack, level) == [data_uri(pixels[:, k].reshape(16, 16, 3), level) for k in range(7)]
-
-
 def test_finite_is_nan_to_num():
     from app.views.colors import finite
 

@@ -3,7 +3,8 @@ rows through the network, as one PNG data URI: every node's 16 x 16 picture, one
 nodes (layer by layer), which the diagram shows a slice of at each node (app/views/network_svg.py). One picture a
 step rather than one a node: a Play frame changes one image on the page, loaded and decoded once (bench/README.md).
 Each picture's top and bottom rows are repeated above and below it (SLICE rows apart), so that the browser's smoothing
-at a slice's edge reads the picture's own edge, as it did with one image a node, never the next node's."""
+at a slice's edge never reads the next node's picture. (The outermost pixel of a node's square is smoothed with the
+opposite edge of its own picture, where the pattern repeats: a one-pixel fringe a separate image did not have.)"""
 import numpy as np
 
 from app.core.session import Session

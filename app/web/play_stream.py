@@ -5,8 +5,9 @@ The page opens the stream once POST /ui/play has started Play (its answer shows 
 itself. It keeps at most WINDOW frames ahead of the last one the page said it drew, so that a slow page gets fewer,
 larger frames rather than a queue: frames are trained and sent while the page paints those before. The page says so
 every ACK_EVERY frames, and whenever it has drawn all it holds (static/js/transport.js): each word is a request, which
-costs the page, the browser and the server more than a frame's patch (bench/README.md), so the page tells of four
-frames at once and the window is one wider. Each frame takes the
+costs the page, the browser and the server more than a frame's patch (bench/README.md). With the window one wider,
+a page that keeps up says it twice in five frames (after the fourth, and after the fifth, which empties its queue),
+not five times; a wider window would save more words and show more frames' jump at Pause. Each frame takes the
 session's lock, trains and is spent from the session's work budget as a Play frame always was (app/quick), so that
 the rate limits count the same work. Play ends (a last frame, then `end`) when the session no longer plays: Pause, a
 stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
@@ -208,8 +209,8 @@ class Player:
         finally:
             if (meter := METER.get()) is not None:  # charged as a Play frame's own request was
                 meter.next_part()
-        if steps[0]:  # the frame's whole time here, a wait for the session's lock or work budget included
-            self.pace.learn(steps[0], trained[0], self.clock() - begun - trained[0])
+        if steps[0]:  # the frame's whole time here; a long wait (for the lock or the work budget) counts as one frame
+            self.pace.learn(steps[0], trained[0], min(self.clock() - begun - trained[0], FRAME_SECONDS))
         return frame
 
     async def stop(self) -> None:

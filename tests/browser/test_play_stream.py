@@ -595,15 +595,18 @@ def stream_stops(monkeypatch):
     return stopped
 
 
-def test_closing_the_tab_stops_play_on_the_server(watched, live_server, stream_stops):
+def test_closing_the_tab_stops_play_on_the_server(watched, live_server, stream_stops, monkeypatch):
+    # A stream whose page draws nothing ends after ACK_WAIT by itself: made longer than this test's guard, so that
+    # only the server seeing the closed connection can end it here.
+    monkeypatch.setattr(play_stream, "ACK_WAIT", 3600.0)
     page = watched
     context = page.context
     play(page)
     stream_frames(page, 3)
     assert server_plays(context, live_server) and not stream_stops.is_set()
     page.close()
-    # The server's own event: it saw the stream closed and stopped Play. (The stream's wait for draw acks would end
-    # it only after ACK_WAIT, 30 s; the wait's limit is only a guard against hanging.)
+    # The server's own event: it saw the stream closed and stopped Play. (The wait's limit is only a guard against
+    # hanging; the stream's own end for want of acks comes only after ACK_WAIT, an hour here.)
     assert stream_stops.wait(120), "the server did not see the closed tab's stream end"
     assert not server_plays(context, live_server)
     step = session_state(context, live_server)["step"]
