@@ -1,6 +1,7 @@
 """The network diagram's model: the nodes, edges and column headings that app/views/network.py computes for a step,
 and that templates/partials/network.html and the SVG writer (app/views/network_svg.py) draw."""
 from dataclasses import dataclass
+from functools import cached_property
 from hashlib import blake2b
 
 NODE = 34  # node square side, px
@@ -90,11 +91,12 @@ class Diagram:
     picker: "Picker | None" = None  # the focus row's picker; None before the first step
     pictures: str | None = None  # every node's picture over the input plane, one PNG data URI (views/node_heatmaps.py)
 
-    @property
+    @cached_property
     def structure(self) -> str:
         """A short name for everything of the picture that a light frame's patch (app/views/diagram_patch.py) does
         not change: its kind and size, the edges' paths and label places, the nodes' places, names, their slices of
-        the pictures and whether they have lines of numbers. Equal names, equal markup but for the values."""
+        the pictures and whether they have lines of numbers. Equal names, equal markup but for the values. Computed once: a light frame
+        reads it to patch, and the markup prints it."""
         key = (self.kind, self.width, self.height,
                tuple((e.id, e.path, e.label_x, e.label_y) for e in self.edges),
                tuple((n.id, n.x, n.y, n.name, n.layer, n.picture, bool(n.lines)) for n in self.nodes))

@@ -21,8 +21,8 @@ function readJSON(id) {
 // Step answers and Play's frames arrive up to 60 times a second, and a Plotly redraw costs more than a frame: the
 // output plot's picture is swapped in place (the <image> Plotly drew) at most every OUTPUT_MS, and the loss curve is
 // extended (extendTraces, which redraws the whole chart: 15 ms here, more with more points) at most every LOSS_MS, and
-// never taking more than a tenth of the page's time (a redraw of d ms waits 10 d for the next). Every point is kept;
-// the diagram is never delayed.
+// never taking more than a tenth of the page's time (a redraw of d ms waits 10 d for the next), while Play runs; a
+// Step's or a Pause's points are drawn at once. Every point is kept; the diagram is never delayed.
 const OUTPUT_MS = 100, LOSS_MS = 400;
 const XLINK = "http://www.w3.org/1999/xlink";
 let pendingOutput = null, pendingLoss = [], outputTimer = null, lossTimer = null, lastOutput = 0, lastLoss = 0;
@@ -157,8 +157,9 @@ export function drawLoss() {
   if (data) updateLoss(data);
 }
 
-// The loss curve's data: the whole curve ("replace") or the points of the steps since the last answer.
-export function updateLoss(data) {
+// The loss curve's data: the whole curve ("replace") or the points of the steps since the last answer; `now`: an
+// answer outside Play (a Step, an Epoch, Pause), whose points are drawn at once rather than with Play's next redraw.
+export function updateLoss(data, now = false) {
   const div = document.getElementById("loss-plot");
   if (!div || !window.Plotly) return;
   if (data.mode === "replace" || !div.data) {
@@ -169,7 +170,12 @@ export function updateLoss(data) {
     // Only steps after the last one drawn: a live room's page may already hold a frame's first points.
     const last = pendingLoss.length ? pendingLoss[pendingLoss.length - 1][0] : lastStep(div);
     pendingLoss = pendingLoss.concat(data.points.filter((p) => last === null || p[0] > last));
-    schedule();
+    if (now) {
+      clearTimeout(lossTimer);
+      flushLoss();
+    } else {
+      schedule();
+    }
   }
 }
 

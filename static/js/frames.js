@@ -34,7 +34,7 @@ export function applyFrame(frame) {
   if (frame.html) swapPanels(frame.html);
   if (frame.diagram) applyPatch(frame.diagram);
   if (frame.output) charts.updateOutput(frame.output);
-  if (frame.loss) charts.updateLoss(frame.loss);
+  if (frame.loss) charts.updateLoss(frame.loss, !frame.playing);
   document.dispatchEvent(new CustomEvent("bp:frame", { detail: { step: frame.step, playing: frame.playing } }));
 }
 

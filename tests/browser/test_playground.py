@@ -51,6 +51,18 @@ def test_step_updates_the_diagram_with_the_engines_numbers(playground, live_serv
     expect(page.locator("#diagram-caption")).to_contain_text("row 1 of the batch's 10")
 
 
+def test_each_step_shows_its_loss_point_with_its_diagram(playground):
+    """Outside Play a step's loss point is drawn in the same go as its diagram, not with a later redraw (Play's
+    redraws come at most every LOSS_MS): in quick succession too."""
+    page = playground
+    for n in (1, 2, 3):
+        page.keyboard.press("Space") if n > 1 else page.get_by_role("button", name="Step", exact=True).click()
+        wait_step(page, n)
+    # bp:frame follows the patch in the same task: the point is there by the next animation frame at the latest
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+    assert page.evaluate("() => document.getElementById('loss-plot').data[0].x.slice(-3)") == [1, 2, 3]
+
+
 def test_play_then_pause(playground, live_server):
     page = playground
     page.get_by_role("button", name="Play", exact=True).click()
