@@ -162,7 +162,8 @@ def copied() -> list[tuple[str, str]]:
     from app.views.worksheet import FOLDED_ROWS
     from app.web.live import JOIN
     from app.web.live_publisher import FRAME_INTERVAL
-    from app.web.play_stream import ACK_EVERY, SERVER_SHARE, WINDOW
+    from app.web.play_pace import SERVER_SHARE
+    from app.web.play_stream import ACK_EVERY, OUTPUT_SECONDS, WINDOW
     from app.web.training import PICTURE_ROWS
 
     number = {3: "three", 6: "six", 8: "eight"}
@@ -173,6 +174,7 @@ def copied() -> list[tuple[str, str]]:
     steps_in_cheap_work = round(CHEAP_WORK / step_cost(build_session(CreateSession()), 1, PICTURE_ROWS), -1)
     charts_js = (ROOT / "static/js/charts.js").read_text()
     output_ms, loss_ms = re.search(r"const OUTPUT_MS = (\d+), LOSS_MS = (\d+);", charts_js).groups()
+    assert int(output_ms) == round(OUTPUT_SECONDS * 1000)  # the stream sends the picture as often as the page draws it
     ack_every = re.search(r"const ACK_EVERY = (\d+);", (ROOT / "static/js/transport.js").read_text()).group(1)
     assert int(ack_every) == ACK_EVERY == WINDOW - 1  # the page's words and the server's window agree
     htmx = json.loads((ROOT / "package.json").read_text())["dependencies"]["htmx.org"]

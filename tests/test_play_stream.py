@@ -13,8 +13,9 @@ import pytest
 from app.core.session import build_session
 from app.quick import costs
 from app.ratelimit import WORK, Budget, Limit
-from app.web import play_stream
-from app.web.play_stream import WINDOW, Pace, Player
+from app.web import play_pace, play_stream
+from app.web.play_pace import Pace
+from app.web.play_stream import WINDOW, Player
 from app.web.training import PICTURE_ROWS
 from helpers import HX, browser, swap_limit
 
@@ -324,7 +325,7 @@ def test_draw_acks_need_the_sessions_own_stream_and_a_frame_number(client):
 # Pace: the steps of an "auto" frame
 
 def test_pace_fits_the_steps_in_what_the_rest_of_a_frame_leaves_of_the_servers_share():
-    assert play_stream.SERVER_SHARE == 0.5  # of a 60 Hz frame: 8.33 ms
+    assert play_pace.SERVER_SHARE == 0.5  # of a 60 Hz frame: 8.33 ms
     pace = Pace()
     assert pace.steps(100) == 1 and pace.steps(0) == 0  # nothing learned yet: one step
     pace.learn(1, 0.0005, 0.004)  # a step took 0.5 ms, the rest 4 ms: (8.33 - 4) / 0.5 = 8.7 steps fit
@@ -374,10 +375,33 @@ def test_an_auto_frame_trains_the_steps_its_clock_says_fit(client):
         steps.append(session.trainer.step_count - before)
         assert frame["playing"] and frame["step"] == session.trainer.step_count and not clock.times
     # a rest over a display frame (30 ms) counts as one frame: one slow frame (a wait for the lock) is soon forgotten
-    assert steps == expected and play_stream.FRAME_SECONDS * play_stream.SERVER_SHARE < player.pace.rest <= 1 / 60
+    assert steps == expected and play_pace.FRAME_SECONDS * play_pace.SERVER_SHARE < player.pace.rest <= 1 / 60
     # Unknown pace: one epoch; as the steps prove quick, all 4 epochs; once the rest fills the share, one epoch,
     # the least a frame trains.
     assert steps[0] == 25 and 100 in steps[1:15] and steps[-1] == 25
+
+
+def test_a_frame_brings_the_output_picture_at_most_every_output_seconds(client):
+    """The output plot's picture goes in a Play frame at most every OUTPUT_SECONDS of the stream's clock (the page
+    redraws it no more often): the frames between leave it out, and the stream's last frame brings the whole plot."""
+    client.get("/?seed=2&speed=1")
+    session = session_of(client)
+    session.page.transport.playing = True
+    clock = ScriptedClock()
+    player = Player(client.app.state.sessions, None, session.id, "", clock=clock)
+    gap, brought = play_stream.OUTPUT_SECONDS, []
+    for begun in (0.0, 0.3 * gap, 0.99 * gap, 1.0 * gap, 1.5 * gap, 2.2 * gap, 2.5 * gap):
+        clock.add(begun, begun, begun, begun)  # as it begins, before and after training, as it ends
+        frame = client.portal.call(player.frame)
+        assert frame["playing"] and not clock.times
+        brought.append("output" in frame)
+        if brought[-1]:
+            assert frame["output"]["step"] == frame["step"] and frame["output"]["image"].startswith("data:image/png")
+    assert brought == [True, False, False, True, False, True, False]
+    session.page.transport.playing = False  # Pause
+    clock.add(2.6 * gap)
+    last = client.portal.call(player.frame)
+    assert not last["playing"] and 'id="output-data"' in last["html"] and '"figure"' in last["html"] and not clock.times
 
 
 def test_an_auto_frame_stops_at_the_stop_step():
@@ -387,13 +411,13 @@ def test_an_auto_frame_stops_at_the_stop_step():
     pace = Pace()
     pace.learn(1, 1e-6, 0.0)  # thousands of steps would fit
     session.page.transport.set(stop_step=3)
-    assert play_stream.stream_steps(session, pace) == 3
+    assert play_pace.stream_steps(session, pace) == 3
     session.train(3)
-    assert play_stream.stream_steps(session, pace) == 0
+    assert play_pace.stream_steps(session, pace) == 0
     session.page.transport.set(stop_step=None)
-    assert play_stream.stream_steps(session, pace) == 100  # 4 epochs of 25: auto's own, however many would fit
+    assert play_pace.stream_steps(session, pace) == 100  # 4 epochs of 25: auto's own, however many would fit
     view_of(session).speed = "10"
-    assert play_stream.stream_steps(session, pace) == 10
+    assert play_pace.stream_steps(session, pace) == 10
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -228,6 +228,11 @@ def kind_of(session: Session) -> str:
     return "scatter"
 
 
+def updated_by_steps(session: Session) -> bool:
+    """Whether a step's update() is a part of the figure (the heatmap, or the fitted line), not the whole of it."""
+    return kind_of(session) != "scatter"
+
+
 def update(session: Session, predicted: tuple[list[float], float | None] | None = None) -> dict:
     """What changes after a step: the heatmap, or the fitted line (and the marked prediction on it), or the whole
     scatter (it is all outputs)."""

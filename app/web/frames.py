@@ -37,9 +37,11 @@ class PageCopy:
         return cls(Drawn(structure=structure[:32] or None))
 
 
-def light_frame(data: PanelData, layout: Layout, copy: PageCopy) -> dict:
+def light_frame(data: PanelData, layout: Layout, copy: PageCopy, output: bool = True) -> dict:
     """The frame that brings a page holding `copy` to `data` (its outcome chooses the panels); `copy` is brought up
-    to date with it. The caller holds the session's lock."""
+    to date with it. Without `output`, a step's update of the output plot is left out (not drawn either): the page
+    keeps the picture it has, as it does between its redraws (a Play stream sends one at most every OUTPUT_SECONDS,
+    app/web/play_stream.py); a whole figure is always sent. The caller holds the session's lock."""
     panels = [panel for line in chosen(layout, data) for panel in line]
     frame: dict = {"step": data.session.trainer.step_count, "playing": bool(data.view.playing)}
     html_panels = []
@@ -54,8 +56,9 @@ def light_frame(data: PanelData, layout: Layout, copy: PageCopy) -> dict:
         elif panel.id == "loss-data":
             frame["loss"] = data.loss_curve
             continue
-        elif panel.id == "output-panel" and not data.output.get("figure"):
-            frame["output"] = data.output
+        elif panel.id == "output-panel" and not data.output_whole:
+            if output:
+                frame["output"] = data.output
             continue
         html_panels.append(panel)
     names = dict.fromkeys(name for panel in html_panels for name in panel.needs)

@@ -157,9 +157,15 @@ class PanelData:
     @cached_property
     def output(self):
         """The whole figure with the whole loss curve, or for a new prediction; otherwise what a step changes."""
-        if self.outcome.points is None or self.outcome.predicted is not None:
+        if self.output_whole:
             return output.build(self.session, self.mark)
         return output.update(self.session, self.mark)
+
+    @property
+    def output_whole(self) -> bool:
+        """Whether `output` is the whole figure (not a step's update of a part of it), known without drawing it."""
+        return (self.outcome.points is None or self.outcome.predicted is not None
+                or not output.updated_by_steps(self.session))
 
     @cached_property
     def loss_curve(self):
@@ -287,6 +293,8 @@ class FollowerData(PanelData):
     @cached_property
     def output(self):
         """Whole for a new network or new settings, else updated (a follower's figure follows the steps)."""
-        if self.outcome.change in ("rebuilt", "configured", "loaded"):
-            return output.build(self.session)
-        return output.update(self.session)
+        return output.build(self.session) if self.output_whole else output.update(self.session)
+
+    @property
+    def output_whole(self) -> bool:
+        return self.outcome.change in ("rebuilt", "configured", "loaded") or not output.updated_by_steps(self.session)

@@ -12,11 +12,7 @@ session's lock, trains and is spent from the session's work budget as a Play fra
 the rate limits count the same work. Play ends (a last frame, then `end`) when the session no longer plays: Pause, a
 stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
 the stream sees as the step or the settings it left having changed. A closed page closes the stream, and Play stops.
-
-At the "auto" speed a frame trains its whole epochs (app/web/view_state.py), fewer where the server's whole frame
-would not fit in its share of the display's frame (SERVER_SHARE of FRAME_SECONDS: the page draws in the rest, on the
-same machine or on a busy server's neighbours' time); what the training and the rest of a frame take is learned from
-the frames before (`Pace`). The other speeds train their steps.
+How many steps a frame trains: app/web/play_pace.py.
 """
 import asyncio
 import functools
@@ -44,15 +40,18 @@ from .live_events import EventStream
 from .outcome import played
 from .panel_data import PanelData
 from .panel_table import ANSWER
-from .training import PICTURE_ROWS, frame_steps, play_outcome
+from .play_pace import FRAME_SECONDS, Pace, stream_steps
+from .training import PICTURE_ROWS, play_outcome
 from .view_state import view_of
 
 router = APIRouter(include_in_schema=False)
 
 ACK_EVERY = 4  # the page says it drew a frame every ACK_EVERY frames (static/js/transport.js) ...
 WINDOW = ACK_EVERY + 1  # ... and the server keeps at most this many frames ahead of the last one it was told of
-FRAME_SECONDS = 1 / 60  # the display's frame
-SERVER_SHARE = 0.5  # of it, for all the server does for an "auto" frame: lookup, lock, training, picture, save
+# The output plot's picture goes in a frame at most every OUTPUT_SECONDS, the page's own most frequent redraw of it
+# (OUTPUT_MS in static/js/charts.js): the frames between would be trained, encoded, sent and parsed for nothing. A
+# stream's last frame always brings it.
+OUTPUT_SECONDS = 0.1
 ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab draws nothing)
 # The page's word may reach another worker process (several share one port); it notes it in the store, where the
 # stream looks when no word came here: first after RELAY_FIRST, then ever less often, up to RELAY_MOST apart.
@@ -122,38 +121,6 @@ class Links:
 LINKS = Links()
 
 
-@dataclass
-class Pace:
-    """How long a step and the rest of a frame take here, learned from the frames before (each an average that
-    follows the last frames), and so how many steps fit in the server's share of a display frame."""
-
-    step: float = 0.0  # seconds a step
-    rest: float = 0.0  # seconds for the rest of a frame: the session's lookup and lock, the picture, the save
-
-    def learn(self, steps: int, trained: float, rest: float) -> None:
-        if steps:
-            self.step = trained / steps if not self.step else 0.7 * self.step + 0.3 * trained / steps
-        self.rest = rest if not self.rest else 0.7 * self.rest + 0.3 * rest
-
-    def steps(self, most: int) -> int:
-        """Steps that fit in what the rest of a frame leaves of the server's share, at least one and at most
-        `most`."""
-        if not self.step:
-            return min(most, 1)
-        return max(1, min(most, int((FRAME_SECONDS * SERVER_SHARE - self.rest) / self.step)))
-
-
-def stream_steps(session: Session, pace: Pace) -> int:
-    """The next frame's steps: the speed's; at "auto" its whole epochs, fewer (one at least) where the frame would
-    not fit in the server's share of a display frame. Never past the stop step."""
-    view = view_of(session)
-    steps = frame_steps(session)
-    if view.speed != "auto" or not steps:
-        return steps
-    per_epoch = view.steps_per_epoch
-    return min(steps, per_epoch * max(1, pace.steps(steps) // per_epoch))
-
-
 def _marks(session: Session) -> tuple:
     """What another request changes when it moves the session: its step, its history and its settings."""
     return (session.trainer.step_count, session.history_generation, session.request, session.detailed)
@@ -169,6 +136,7 @@ class Player:
         self.clock = clock
         self.left: tuple | None = None  # the marks after this stream's last frame
         self.run = None  # the Play run it shows (app/web/view_state.py start_playing)
+        self.output_sent: float | None = None  # when the last frame that brought the output plot's picture began
 
     async def frame(self) -> dict | None:
         """The next frame, or None when the session is gone or plays another run."""
@@ -196,7 +164,10 @@ class Player:
                 outcome = play_outcome(session, steps=steps[0])
                 steps[0] = len(outcome.points or ())  # fewer where Play stopped on the way
                 trained[0] = self.clock() - start
-            frame = light_frame(PanelData(session, outcome), ANSWER, self.copy)
+            output = not view.playing or self.output_sent is None or begun - self.output_sent >= OUTPUT_SECONDS
+            frame = light_frame(PanelData(session, outcome), ANSWER, self.copy, output=output)
+            if "output" in frame:
+                self.output_sent = begun
             view.gradcheck_shown = False
             self.left = _marks(session)
             return frame
