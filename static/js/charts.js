@@ -22,7 +22,7 @@ function readJSON(id) {
 // output plot's picture is swapped in place (the <image> Plotly drew) at most every OUTPUT_MS, and the loss curve is
 // extended (extendTraces, which redraws the whole chart: 15 ms here, more with more points) at most every LOSS_MS, and
 // never taking more than a tenth of the page's time (a redraw of d ms waits 10 d for the next), while Play runs; a
-// Step's or a Pause's points are drawn at once. Every point is kept; the diagram is never delayed.
+// Step's or a Pause's points a display frame after its diagram. Every point is kept; the diagram is never delayed.
 const OUTPUT_MS = 100, LOSS_MS = 400;
 const XLINK = "http://www.w3.org/1999/xlink";
 let pendingOutput = null, pendingLoss = [], outputTimer = null, lossTimer = null, lastOutput = 0, lastLoss = 0;
@@ -158,7 +158,8 @@ export function drawLoss() {
 }
 
 // The loss curve's data: the whole curve ("replace") or the points of the steps since the last answer; `now`: an
-// answer outside Play (a Step, an Epoch, Pause), whose points are drawn at once rather than with Play's next redraw.
+// answer outside Play (a Step, an Epoch, Pause), whose points are drawn a frame after its diagram rather than with
+// Play's next redraw.
 export function updateLoss(data, now = false) {
   const div = document.getElementById("loss-plot");
   if (!div || !window.Plotly) return;
@@ -172,11 +173,24 @@ export function updateLoss(data, now = false) {
     pendingLoss = pendingLoss.concat(data.points.filter((p) => last === null || p[0] > last));
     if (now) {
       clearTimeout(lossTimer);
-      flushLoss();
+      lossTimer = null;
+      flushAfterNextFrame();
     } else {
       schedule();
     }
   }
+}
+
+// An answer's points are drawn as the frame after the one that shows its diagram begins: the diagram and the
+// numbers are not held back by the redraw (10-20 ms here), and the curve follows a display frame later.
+let lossSoon = false;
+function flushAfterNextFrame() {
+  if (lossSoon) return;
+  lossSoon = true;
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    lossSoon = false;
+    flushLoss();
+  }));
 }
 
 // Clicking the 2-D output plot predicts that point: the click position in data coordinates.

@@ -52,14 +52,16 @@ def test_step_updates_the_diagram_with_the_engines_numbers(playground, live_serv
 
 
 def test_each_step_shows_its_loss_point_with_its_diagram(playground):
-    """Outside Play a step's loss point is drawn in the same go as its diagram, not with a later redraw (Play's
-    redraws come at most every LOSS_MS): in quick succession too."""
+    """Outside Play a step's loss point is drawn with its diagram, not with a later redraw (Play's redraws come at
+    most every LOSS_MS): in quick succession too. The diagram is not held back by the redraw: the points are drawn
+    as the display frame after the one that shows the diagram begins."""
     page = playground
     for n in (1, 2, 3):
         page.keyboard.press("Space") if n > 1 else page.get_by_role("button", name="Step", exact=True).click()
         wait_step(page, n)
-    # bp:frame follows the patch in the same task: the point is there by the next animation frame at the latest
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+    # The page asked for its two animation frames in the task that drew step 3; these two come after them (frames run
+    # their callbacks in the order asked), so the point is there now, and would not be with Play's LOSS_MS redraw.
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())))")
     assert page.evaluate("() => document.getElementById('loss-plot').data[0].x.slice(-3)") == [1, 2, 3]
 
 
