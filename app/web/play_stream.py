@@ -12,6 +12,7 @@ session's lock, trains and is spent from the session's work budget as a Play fra
 the rate limits count the same work. Play ends (a last frame, then `end`) when the session no longer plays: Pause, a
 stop condition, an exploding loss, or any other request that moved the session (a Step, Back, a setting), which
 the stream sees as the step or the settings it left having changed. A closed page closes the stream, and Play stops.
+
 How many steps a frame trains: app/web/play_pace.py.
 """
 import asyncio

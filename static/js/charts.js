@@ -20,7 +20,7 @@ function readJSON(id) {
 
 // Step answers and Play's frames arrive up to 60 times a second, and a Plotly redraw costs more than a frame: the
 // output plot's picture is swapped in place (the <image> Plotly drew) at most every OUTPUT_MS, and the loss curve is
-// extended (extendTraces, which redraws the whole chart: 15 ms here, more with more points) at most every LOSS_MS, and
+// extended (extendTraces, which redraws the whole chart: 8-16 ms here, whatever its points) at most every LOSS_MS, and
 // never taking more than a tenth of the page's time (a redraw of d ms waits 10 d for the next), while Play runs; a
 // Step's or a Pause's points a display frame after its diagram. Every point is kept; the diagram is never delayed.
 const OUTPUT_MS = 100, LOSS_MS = 400;
