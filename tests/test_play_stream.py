@@ -383,7 +383,8 @@ def test_an_auto_frame_trains_the_steps_its_clock_says_fit(client):
 
 def test_a_frame_brings_the_output_picture_at_most_every_output_seconds(client):
     """The output plot's picture goes in a Play frame at most every OUTPUT_SECONDS of the stream's clock (the page
-    redraws it no more often): the frames between leave it out, and the stream's last frame brings the whole plot."""
+    redraws it no more often): the frames between leave it out, and the stream's last frame (Pause) brings the whole
+    plot."""
     client.get("/?seed=2&speed=1")
     session = session_of(client)
     session.page.transport.playing = True
@@ -402,6 +403,23 @@ def test_a_frame_brings_the_output_picture_at_most_every_output_seconds(client):
     clock.add(2.6 * gap)
     last = client.portal.call(player.frame)
     assert not last["playing"] and 'id="output-data"' in last["html"] and '"figure"' in last["html"] and not clock.times
+
+
+def test_a_frame_that_stops_play_brings_the_output_picture_however_soon(client):
+    """A stop condition met within a frame (here the stop step, a hundredth of OUTPUT_SECONDS after the frame
+    before brought the picture): that frame, the stream's last, brings the picture of the step Play stopped at."""
+    client.get("/?seed=2&speed=1")
+    session = session_of(client)
+    session.page.transport.set(stop_step=2)
+    session.page.transport.playing = True
+    clock = ScriptedClock()
+    player = Player(client.app.state.sessions, None, session.id, "", clock=clock)
+    clock.add(0.0, 0.0, 0.0, 0.0)
+    assert "output" in client.portal.call(player.frame)
+    clock.add(*[play_stream.OUTPUT_SECONDS / 100] * 4)
+    last = client.portal.call(player.frame)
+    assert not last["playing"] and last["step"] == 2 and not clock.times
+    assert last["output"]["step"] == 2 and last["output"]["image"].startswith("data:image/png")
 
 
 def test_an_auto_frame_stops_at_the_stop_step():

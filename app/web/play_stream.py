@@ -50,8 +50,8 @@ router = APIRouter(include_in_schema=False)
 ACK_EVERY = 4  # the page says it drew a frame every ACK_EVERY frames (static/js/transport.js) ...
 WINDOW = ACK_EVERY + 1  # ... and the server keeps at most this many frames ahead of the last one it was told of
 # The output plot's picture goes in a frame at most every OUTPUT_SECONDS, the page's own most frequent redraw of it
-# (OUTPUT_MS in static/js/charts.js): the frames between would be trained, encoded, sent and parsed for nothing. A
-# stream's last frame always brings it.
+# (OUTPUT_MS in static/js/charts.js): the frames between would be trained, encoded, sent and parsed for nothing. The
+# frame that ends Play always brings it (the whole plot when another request ended Play).
 OUTPUT_SECONDS = 0.1
 ACK_WAIT = 30.0  # a page that draws nothing for this long has gone (a hidden tab draws nothing)
 # The page's word may reach another worker process (several share one port); it notes it in the store, where the

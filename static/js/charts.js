@@ -68,6 +68,7 @@ function flushOutput() {
 }
 
 function flushLoss() {
+  clearTimeout(lossTimer);  // called early (a Step's points, a download): Play's timer would redraw for nothing
   lossTimer = null;
   const start = lastLoss = performance.now();
   const loss = document.getElementById("loss-plot");

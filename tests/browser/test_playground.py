@@ -65,6 +65,42 @@ def test_each_step_shows_its_loss_point_with_its_diagram(playground):
     assert page.evaluate("() => document.getElementById('loss-plot').data[0].x.slice(-3)") == [1, 2, 3]
 
 
+def test_a_step_just_before_play_leaves_play_one_loss_redraw_timer(page, live_server, console_errors):
+    """A Step's points are drawn two display frames after its answer; a redraw timer that Play's first frame set in
+    between is spent with them, so that Play then redraws the curve at most every LOSS_MS, not on two timers twice
+    as often. On the page's own clock (faked): the callbacks of its timers and frames run when the test moves it."""
+    page.clock.install()
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    drawn = page.evaluate("document.getElementById('loss-plot').data[0].x.length")
+    page.evaluate("""async () => {
+      const charts = window.__charts = await import('/static/js/charts.js');  // the page's own module
+      const extend = Plotly.extendTraces;
+      window.__redraws = 0;
+      Plotly.extendTraces = (...args) => { window.__redraws++; return extend(...args); };
+      let step = 0;
+      window.__point = () => ({ mode: 'extend', points: [[++step, 0.5, 0.5, null, null]] });
+      charts.updateLoss(window.__point(), true);   // a Step's answer
+    }""")
+    page.clock.run_for(100)
+    assert page.evaluate("window.__redraws") == 1
+    page.evaluate("""() => {
+      window.__charts.updateLoss(window.__point(), true);   // another Step's answer ...
+      window.__charts.updateLoss(window.__point(), false);  // ... and Play's first frame, before its points are drawn
+    }""")
+    page.clock.run_for(100)
+    assert page.evaluate("window.__redraws") == 2  # both points, in one redraw
+    for _ in range(125):  # Play's frames, one a display frame, for 2 s of the page's clock
+        page.evaluate("() => window.__charts.updateLoss(window.__point(), false)")
+        page.clock.run_for(16)
+    assert 2 + 4 <= page.evaluate("window.__redraws") <= 2 + 6  # every 400 ms: 5 in 2 s (10 on two timers)
+    page.clock.run_for(400)
+    assert page.evaluate("document.getElementById('loss-plot').data[0].x.length") == drawn + 3 + 125  # every point
+    assert console_errors == []
+    page.clock.resume()  # the page's time flows again (the accessibility check after each test waits on it)
+
+
 def test_play_then_pause(playground, live_server):
     page = playground
     page.get_by_role("button", name="Play", exact=True).click()
