@@ -95,8 +95,8 @@ class Diagram:
     def structure(self) -> str:
         """A short name for everything of the picture that a light frame's patch (app/views/diagram_patch.py) does
         not change: its kind and size, the edges' paths and label places, the nodes' places, names, their slices of
-        the pictures and whether they have lines of numbers. Equal names, equal markup but for the values. Computed once: a light frame
-        reads it to patch, and the markup prints it."""
+        the pictures and whether they have lines of numbers. Equal names, equal markup but for the values. Computed
+        once: a light frame reads it to patch, and the markup prints it."""
         key = (self.kind, self.width, self.height,
                tuple((e.id, e.path, e.label_x, e.label_y) for e in self.edges),
                tuple((n.id, n.x, n.y, n.name, n.layer, n.picture, bool(n.lines)) for n in self.nodes))
