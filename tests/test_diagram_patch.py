@@ -198,8 +198,9 @@ def apply_patch(svg: El, changes: dict) -> bool:
     changes = json.loads(json.dumps(changes))
     if svg.attrs.get("data-structure") != changes["structure"]:
         return False
-    step, row, batch_row, batch_size = changes["svg"]
+    step, row, batch_row, batch_size, cls = changes["svg"]
     svg.set("data-step", step)
+    svg.set("class", cls)
     svg.set("data-row", row)
     svg.set("data-batch-row", batch_row)
     svg.set("data-batch-size", batch_size)
@@ -275,13 +276,17 @@ def test_steps_of_the_default_network():
     step0 = at_step(session)
     session.train(1)
     step1 = at_step(session)
-    assert step0.structure != step1.structure  # "initial" (no pass kept) to a step's picture: drawn again
+    # The first step from the initial weights (no pass kept) is a patch too: its values and what the picture shows.
+    svg, _, changes = check_redraw(step0, step1)
+    assert changes["svg"] == [1, step1.row, 0, 10, "diagram kind-step"]
+    assert svg.attrs["class"] == "diagram kind-step" and svg.attrs["data-batch-size"] == "10"
+    assert set(changes["edges"]) == {e.id for e in step1.edges} and set(changes["nodes"]) == {n.id for n in step1.nodes}
     session.train(4)
     step5 = at_step(session)
     session.train(1)
     step6 = at_step(session)
     svg, drawn, changes = check_redraw(step1, step5)
-    assert changes["svg"] == [5, step5.row, 0, 10]
+    assert changes["svg"] == [5, step5.row, 0, 10, "diagram kind-step"]
     assert (set(changes["edges"]), set(changes["nodes"])) == changed_ids(step1, step5)
     assert changes["edges"] and changes["nodes"]
     check_redraw(step5, step6, svg, drawn)  # a page patched twice (the script remembers what it set)
@@ -301,6 +306,12 @@ def test_each_phase_of_a_detailed_step():
     assert kinds == ["forward", "loss", "backward", "backward", "update"]
     for one, two in zip(first, second):
         check_redraw(one, two)  # each phase at step 1, then at step 2
+    # One page through every phase of two steps: each phase's class (the forward phase's numbers appear by it).
+    svg, drawn, changes = check_redraw(first[0], first[1])
+    assert changes["svg"][4] == "diagram kind-loss"
+    for before, after in zip(first[1:] + second[:-1], first[2:] + second):
+        svg, drawn, changes = check_redraw(before, after, svg, drawn)
+        assert svg.attrs["class"] == f"diagram kind-{after.kind}"
     # Backward, layer by layer: the hidden layer's deltas and gradients arrive in place.
     svg, drawn, changes = check_redraw(first[2], first[3])
     assert any(" always" in v[EDGE["labelCls"]] for v in changes["edges"].values())
@@ -342,7 +353,7 @@ def test_a_focus_row_changes_the_nodes_and_the_rows_not_the_edges():
     first, fourth = at_step(session, focus=0), at_step(session, focus=3)
     svg, _, changes = check_redraw(first, fourth)
     assert changes["edges"] == {} and changes["nodes"]
-    assert changes["svg"] == [2, fourth.row, 3, 10] and fourth.row != first.row
+    assert changes["svg"] == [2, fourth.row, 3, 10, "diagram kind-step"] and fourth.row != first.row
     assert svg.attrs["data-row"] == str(fourth.row) and svg.attrs["data-batch-row"] == "3"
 
 
@@ -447,7 +458,7 @@ def test_the_markup_prints_the_models_numbers():
 # ---------------------------------------------------------------------------------------------------------------
 # The structure: when it changes, and what patch() does then
 
-def test_the_structure_changes_with_the_layers_the_kind_and_the_data():
+def test_the_structure_changes_with_the_layers_and_the_data():
     session = build_session(DEFAULT)
     session.train(1)
     base = at_step(session)
@@ -457,9 +468,12 @@ def test_the_structure_changes_with_the_layers_the_kind_and_the_data():
     deeper.train(1)
     sine = build_session(SINE)
     sine.train(1)
-    others = [at_step(wider), at_step(deeper), at_step(sine), phases(build_session(DEFAULT), 1)[0]]
+    others = [at_step(wider), at_step(deeper), at_step(sine)]
     keys = {base.structure, *(d.structure for d in others)}
     assert len(keys) == 1 + len(others)
+    # What the picture shows is not its structure: the initial weights, a step and a detailed step's phases.
+    fresh = build_session(DEFAULT)
+    assert {at_step(fresh).structure, *(d.structure for d in phases(fresh, 5))} == {at_step(fresh).structure}
     # A node without lines of numbers has no <text class="lines"> for a patch to fill: another structure.
     bare = redrawn(base, nodes=[replace(n, lines=[]) if n.id == "node-2-0" else n for n in base.nodes])
     assert bare.structure != base.structure
@@ -487,19 +501,21 @@ def test_patch_resets_on_a_new_structure_and_sends_nothing_unchanged():
     step0 = at_step(session)
     session.train(1)
     step1 = at_step(session)
+    wider = build_session(DEFAULT.model_copy(update={"layers": [2, 5, 2, 1]}))
     drawn = Drawn()
-    reset(step0, drawn)
+    reset(at_step(wider), drawn)
     assert patch(step1, drawn) is None  # the page needs the markup ...
     assert drawn.structure == step1.structure  # ... and is then taken to hold it whole
     assert drawn.values == {**{e.id: edge_values(e) for e in step1.edges}, **{n.id: node_values(n) for n in step1.nodes}}
     again = patch(step1, drawn)
-    assert again == {"structure": step1.structure, "svg": [1, step1.row, 0, 10], "edges": {}, "nodes": {}}
+    assert again == {"structure": step1.structure, "svg": [1, step1.row, 0, 10, "diagram kind-step"], "edges": {},
+                     "nodes": {}}
     # A page that holds only the structure (a light frame's request says no more) gets every value.
     page = Drawn(structure=step1.structure)
     full = patch(step1, page)
     assert set(full["edges"]) == {e.id for e in step1.edges} and set(full["nodes"]) == {n.id for n in step1.nodes}
     # The <svg>'s batch attributes are left out without a pass shown.
-    assert patch(step0, Drawn(structure=step0.structure))["svg"] == [0, None, None, None]
+    assert patch(step0, Drawn(structure=step0.structure))["svg"] == [0, None, None, None, "diagram kind-initial"]
 
 
 def test_a_patch_sends_exactly_the_elements_whose_values_changed():

@@ -99,10 +99,10 @@ def test_a_copy_holding_only_a_structure_gets_every_value_and_every_panel():
 def test_each_light_action_answers_a_frame_with_a_patch_or_the_markup(client):
     page = client.get("/").text
     held = structure_of(page)
-    first = frame(client, "/ui/step", held)  # the page drew "no step yet": step 1's picture is drawn whole
-    assert first["step"] == 1 and "diagram" not in first
-    assert '<svg id="network"' in first["html"] and 'hx-swap-oob="true"' in first["html"]
-    held = structure_of(first["html"])
+    # The page drew the initial weights (no pass yet): step 1 is a patch of every value and of what the picture shows.
+    first = frame(client, "/ui/step", held)
+    assert first["step"] == 1 and first["diagram"]["structure"] == held and '<svg id="network"' not in first["html"]
+    assert first["diagram"]["svg"][4] == "diagram kind-step" and first["diagram"]["edges"] and first["diagram"]["nodes"]
     cases = [("/ui/step", 2, {}), ("/ui/epoch", 25, {}), ("/ui/play", None, {})]
     for path, step, _ in cases:
         answer = frame(client, path, held)
@@ -115,12 +115,11 @@ def test_each_light_action_answers_a_frame_with_a_patch_or_the_markup(client):
     assert answer["playing"] is True and 'id="transport"' in answer["html"]
     client.post("/ui/pause", headers=HX)
     at = answer["step"]
-    # Back: the step before is restored without its pass, a picture of another kind: drawn whole ...
+    # Back: the step before is restored without its pass, a picture of its weights alone: patched, going back or
+    # forward.
     back = frame(client, "/ui/back", held)
-    assert back["step"] == at - 1 and "diagram" not in back and '<svg id="network"' in back["html"]
-    assert back["loss"]["mode"] == "replace"
-    held = structure_of(back["html"])
-    # ... and patched from then on, going back or forward.
+    assert back["step"] == at - 1 and back["diagram"]["structure"] == held and '<svg id="network"' not in back["html"]
+    assert back["diagram"]["svg"][4] == "diagram kind-initial" and back["loss"]["mode"] == "replace"
     back = frame(client, "/ui/back", held)
     assert back["step"] == at - 2 and back["diagram"]["structure"] == held
     forward = frame(client, "/ui/forward", held)
@@ -148,9 +147,8 @@ def test_a_page_that_draws_another_structure_gets_the_markup(client, path):
 def test_a_patched_page_is_the_page_drawn_anew(client):
     """Applied to the diagram the page holds, each frame's patch gives the diagram that a new page draws."""
     client.get("/")
-    svg = svg_of(frame(client, "/ui/step", structure_of(client.get("/").text))["html"])
-    del svg.attrs["hx-swap-oob"]  # htmx takes it off as it swaps the markup in
-    for path in ("/ui/step", "/ui/step", "/ui/epoch", "/ui/play", "/ui/pause"):
+    svg = svg_of(client.get("/").text)  # the initial weights, before any step
+    for path in ("/ui/step", "/ui/step", "/ui/epoch", "/ui/play", "/ui/pause", "/ui/back", "/ui/back", "/ui/forward"):
         if path == "/ui/pause":
             client.post(path, headers=HX)
             answer = frame(client, "/ui/step", svg.attrs["data-structure"])

@@ -130,14 +130,14 @@ def test_a_page_drawn_ahead_of_the_last_frame_is_brought_to_the_rooms_state(pres
 
 
 def test_a_page_drawn_at_another_picture_gets_a_whole_frame_next(presenter, room, truth, room_clock):
-    """A detailed step's forward pass draws more on the nodes than the step before it (another structure): a page
-    drawn at a held-back forward pass gets a whole frame next, whatever the next change."""
+    """A network with another neuron is another picture (another structure): a page drawn at a held-back change of
+    the network gets a whole frame next, whatever the next change."""
     room_clock()
     presenter.post("/ui/step", headers=HX)
     room_clock()
     presenter.post("/ui/detailed", headers=HX, data={"detailed": "on"})
     sent = shown_after(presenter, room)
-    presenter.post("/ui/phase", headers=HX)  # held back: within the interval
+    presenter.post("/ui/shape", headers=HX, data={"action": "add-neuron", "layer": "1"})  # held back: within the interval
     assert shown_after(presenter, room) == sent
     seq, page, _, _ = room_stage(live(presenter), live(presenter).rooms.get(room))
     held = picture(page["diagram"])

@@ -235,9 +235,10 @@ SCRIPT = [
         "message", "message live-present api-access")),
 ]
 # The frames of the live room the script presents: after Start, its Step and its setting. The Step's goes out as a
-# patch (a light frame, its output and loss data as JSON): here the ids of its HTML, then the data it carries.
+# patch (a light frame: its diagram as a patch, its output and loss data as JSON): here the ids of its HTML, then
+# the data it carries.
 FRAMES = ["live-status metrics network-panel loss-hint output-head output-data loss-data",
-          "live-status metrics network row-picker narration diagram-caption output-data loss-data",
+          "live-status metrics row-picker narration diagram-caption diagram-data output-data loss-data",
           "live-status metrics network-panel loss-hint output-head output-data loss-data"]
 
 
@@ -258,7 +259,7 @@ def test_the_answers_and_frames_send_what_they_sent_before_the_table(tmp_path, m
             kind, data = re.match(r"id: \d+\nevent: (\w+)\ndata: (.*)", event.decode(), re.S).groups()
             if kind == "patch":
                 light = json.loads(data)
-                frames.append(" ".join([swapped_ids(light["html"])] + [f"{key}-data" for key in ("output", "loss")
+                frames.append(" ".join([swapped_ids(light["html"])] + [f"{key}-data" for key in ("diagram", "output", "loss")
                                                                          if key in light]))
             elif kind == "frame":
                 frames.append(swapped_ids(data))

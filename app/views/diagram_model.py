@@ -91,13 +91,20 @@ class Diagram:
     picker: "Picker | None" = None  # the focus row's picker; None before the first step
     pictures: str | None = None  # every node's picture over the input plane, one PNG data URI (views/node_heatmaps.py)
 
+    @property
+    def css_class(self) -> str:
+        """The <svg>'s class: what the picture shows (a step, a detailed step's phase, the weights before any step);
+        the style sheet animates a forward phase's numbers by it."""
+        return f"diagram kind-{self.kind}"
+
     @cached_property
     def structure(self) -> str:
         """A short name for everything of the picture that a light frame's patch (app/views/diagram_patch.py) does
-        not change: its kind and size, the edges' paths and label places, the nodes' places, names, their slices of
-        the pictures and whether they have lines of numbers. Equal names, equal markup but for the values. Computed
+        not change: its size, the edges' paths and label places, the nodes' places, names, their slices of the
+        pictures and whether they have lines of numbers. Equal names, equal markup but for the values (what it
+        shows, its class, is one: the first step from the initial weights is a patch, not a new picture). Computed
         once: a light frame reads it to patch, and the markup prints it."""
-        key = (self.kind, self.width, self.height,
+        key = (self.width, self.height,
                tuple((e.id, e.path, e.label_x, e.label_y) for e in self.edges),
                tuple((n.id, n.x, n.y, n.name, n.layer, n.picture, bool(n.lines)) for n in self.nodes))
         return blake2b(repr(key).encode(), digest_size=8).hexdigest()

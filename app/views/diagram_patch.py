@@ -1,12 +1,12 @@
 """A light frame's diagram: what changed since the picture the page holds, as values to set in place
 (static/js/diagram_patch.js) instead of a new SVG.
 
-The picture's structure (its kind and size, the edges' paths and label places, the nodes' places, names, pictures
-and number lines) is drawn once, by app/views/network_svg.py; `Diagram.structure` names it. While the key stays the
-same, a frame carries, for each edge and node whose values (network_svg.edge_values, node_values: the same values
-its markup prints) differ from those the page has, the new ones; the <svg>'s own step and row; and the nodes' pictures
-(one image, Diagram.pictures) when they changed. A page holding
-another structure gets the diagram's markup instead (app/web/frames.py).
+The picture's structure (its size, the edges' paths and label places, the nodes' places, names, pictures and number
+lines) is drawn once, by app/views/network_svg.py; `Diagram.structure` names it. While the key stays the same, a
+frame carries, for each edge and node whose values (network_svg.edge_values, node_values: the same values its markup
+prints) differ from those the page has, the new ones; the <svg>'s own step, row and class (what it shows: the initial
+weights, a step or a detailed step's phase); and the nodes' pictures (one image, Diagram.pictures) when they changed.
+A page holding another structure gets the diagram's markup instead (app/web/frames.py).
 """
 from dataclasses import dataclass, field
 
@@ -16,8 +16,8 @@ from .network_svg import edge_values, node_values
 
 def svg_values(d: Diagram) -> list:
     """The <svg>'s own attributes a step changes: data-step, data-row, data-batch-row, data-batch-size (None: left
-    out), as templates/partials/diagram.html prints them."""
-    return [d.step, d.row, d.batch_row, d.batch_size if d.batch_row is not None else None]
+    out) and its class, as templates/partials/diagram.html prints them."""
+    return [d.step, d.row, d.batch_row, d.batch_size if d.batch_row is not None else None, d.css_class]
 
 
 @dataclass

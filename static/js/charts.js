@@ -24,6 +24,7 @@ function readJSON(id) {
 // never taking more than a tenth of the page's time (a redraw of d ms waits 10 d for the next), while Play runs; a
 // Step's or a Pause's points a display frame after its diagram. Every point is kept; the diagram is never delayed.
 const OUTPUT_MS = 100, LOSS_MS = 400;
+const LINES_FROM = 40;  // a loss curve of fewer points shows each as a marker
 const XLINK = "http://www.w3.org/1999/xlink";
 let pendingOutput = null, pendingLoss = [], outputTimer = null, lossTimer = null, lastOutput = 0, lastLoss = 0;
 let lossGap = LOSS_MS;
@@ -74,14 +75,16 @@ function flushLoss() {
   const loss = document.getElementById("loss-plot");
   if (pendingLoss.length && loss && loss.data) {
     const t = lossTraces(pendingLoss), max = Number(loss.dataset.maxPoints) || 4000;
-    if (loss.data[0].x.length + pendingLoss.length <= max) {
+    const length = loss.data[0].x.length + pendingLoss.length;
+    const toLines = loss.data[0].mode !== "lines" && length >= LINES_FROM;
+    if (length <= max && !toLines) {
       Plotly.extendTraces(loss, { x: [t[0].x, t[1].x], y: [t[0].y, t[1].y] }, [0, 1]);
-    } else {  // one redraw of the thinned curve, rather than one to extend it and one to thin it
+    } else {  // one redraw of the longer (or thinned) curve, rather than one to extend it and one to restyle it
       const x = loss.data[0].x.concat(t[0].x), train = loss.data[0].y.concat(t[0].y), test = loss.data[1].y.concat(t[1].y);
-      const keep = thinned(x, max);
-      Plotly.restyle(loss, { x: [x.filter(keep), x.filter(keep)], y: [train.filter(keep), test.filter(keep)] }, [0, 1]);
+      const keep = length > max ? thinned(x, max) : () => true;
+      const update = { x: [x.filter(keep), x.filter(keep)], y: [train.filter(keep), test.filter(keep)] };
+      Plotly.restyle(loss, toLines ? Object.assign(update, { mode: "lines" }) : update, [0, 1]);
     }
-    if (loss.data[0].mode !== "lines" && loss.data[0].x.length >= 40) Plotly.restyle(loss, { mode: "lines" });
     lossGap = Math.max(LOSS_MS, 10 * (performance.now() - start));
   }
   pendingLoss = [];
@@ -141,7 +144,7 @@ function lossLayout() {
 function lossTraces(points) {
   const x = [], train = [], test = [];
   points.forEach((p) => { x.push(p[0]); train.push(p[1]); test.push(p[2]); });
-  const mode = points.length < 40 ? "lines+markers" : "lines";  // a short curve is a few dots; see flushLoss()
+  const mode = points.length < LINES_FROM ? "lines+markers" : "lines";  // a short curve is a few dots; see flushLoss()
   return [
     { type: "scatter", mode: mode, name: "train", x: x, y: train, line: { color: TRAIN, width: 2 }, marker: { size: 5 } },
     { type: "scatter", mode: mode, name: "test", x: x.slice(), y: test, line: { color: TEST, width: 2, dash: "dash" }, marker: { size: 6, symbol: "circle-open" } }

@@ -99,8 +99,9 @@ function setLines(text, lines) {
 export function applyPatch(patch) {
   const svg = document.getElementById("network");
   if (!svg || svg.dataset.structure !== patch.structure) return false;
-  const [step, row, batchRow, batchSize] = patch.svg;
+  const [step, row, batchRow, batchSize, cls] = patch.svg;
   svg.setAttribute("data-step", step);
+  if (svg.getAttribute("class") !== cls) svg.setAttribute("class", cls);  // a forward phase's numbers appear anew
   attr(svg, "data-row", row);
   attr(svg, "data-batch-row", batchRow);
   attr(svg, "data-batch-size", batchSize);

@@ -76,9 +76,10 @@ def test_a_step_just_before_play_leaves_play_one_loss_redraw_timer(page, live_se
     drawn = page.evaluate("document.getElementById('loss-plot').data[0].x.length")
     page.evaluate("""async () => {
       const charts = window.__charts = await import('/static/js/charts.js');  // the page's own module
-      const extend = Plotly.extendTraces;
+      const extend = Plotly.extendTraces, restyle = Plotly.restyle;  // a redraw: one or the other (flushLoss)
       window.__redraws = 0;
       Plotly.extendTraces = (...args) => { window.__redraws++; return extend(...args); };
+      Plotly.restyle = (...args) => { window.__redraws++; return restyle(...args); };
       let step = 0;
       window.__point = () => ({ mode: 'extend', points: [[++step, 0.5, 0.5, null, null]] });
       charts.updateLoss(window.__point(), true);   // a Step's answer
@@ -99,6 +100,34 @@ def test_a_step_just_before_play_leaves_play_one_loss_redraw_timer(page, live_se
     assert page.evaluate("document.getElementById('loss-plot').data[0].x.length") == drawn + 3 + 125  # every point
     assert console_errors == []
     page.clock.resume()  # the page's time flows again (the accessibility check after each test waits on it)
+
+
+def test_the_loss_curve_turns_from_dots_to_a_line_in_one_redraw(playground):
+    """A curve of fewer than 40 points shows each as a dot; the redraw that takes it past them draws the line in the
+    same Plotly call (a redraw costs 10-20 ms: not one to extend and one to restyle), with every point."""
+    page = playground
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_step(page, 1)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())))")
+    drawn = page.evaluate("() => document.getElementById('loss-plot').data.map((t) => [t.mode, t.x.length])")
+    assert drawn == [["lines+markers", 2], ["lines+markers", 2]]  # steps 0 and 1
+    redraws = page.evaluate("""async () => {
+      const charts = await import('/static/js/charts.js');  // the page's own module
+      const calls = [];
+      for (const name of ['extendTraces', 'restyle', 'react', 'relayout', 'redraw', 'newPlot']) {
+        const real = Plotly[name];
+        Plotly[name] = (...args) => { calls.push(name); return real(...args); };
+      }
+      const points = [];
+      for (let step = 2; step < 62; step++) points.push([step, 1 / step, 1.5 / step, null, null]);
+      charts.updateLoss({ mode: 'extend', points: points }, true);  // an Epoch's answer: its points a frame later
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(done))));
+      return calls;
+    }""")
+    assert redraws == ["restyle"]
+    shown = page.evaluate("() => document.getElementById('loss-plot').data.map((t) => [t.mode, t.x.slice(-2)])")
+    assert shown == [["lines", [60, 61]], ["lines", [60, 61]]]
+    assert page.evaluate("() => document.getElementById('loss-plot').data[0].x.length") == 62
 
 
 def test_play_then_pause(playground, live_server):
