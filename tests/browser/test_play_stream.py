@@ -316,13 +316,11 @@ def step_now(page) -> None:
 # ---- 1. In place ----
 
 def test_steps_patch_the_diagram_in_place_and_end_as_a_fresh_page_shows(watched, live_server):
-    """The first Step draws the diagram's numbers (a new structure: the page at step 0 has none); every later Step
-    patches that picture in place, and the page ends as a fresh page of the session draws it."""
+    """Every Step patches the picture in place, the first too (the initial weights' picture gets the step's numbers
+    and what it shows), and the page ends as a fresh page of the session draws it."""
     page = watched
-    step_now(page)
-    wait_step(page, 1)
     mark_svg(page)
-    for n in (2, 3, 4, 5):
+    for n in (1, 2, 3, 4, 5):
         step_now(page)
         wait_step(page, n)
     assert same_svg(page)  # patched, not replaced
