@@ -102,6 +102,36 @@ def test_a_step_just_before_play_leaves_play_one_loss_redraw_timer(page, live_se
     page.clock.resume()  # the page's time flows again (the accessibility check after each test waits on it)
 
 
+def test_a_slow_loss_redraw_waits_twenty_times_its_time_for_the_next(page, live_server, console_errors):
+    """While Play runs, a redraw of the loss curve that took d ms is followed by the next no sooner than 20 d later
+    (a twentieth of the page's time at most; LOSS_MS when that is longer). Each redraw here takes at least 40 ms (it
+    waits that long first), so the next comes 800 ms or more after it began, whatever the machine's speed."""
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    page.evaluate("""async () => {
+      const charts = await import('/static/js/charts.js');  // the page's own module
+      const extend = Plotly.extendTraces, restyle = Plotly.restyle;
+      const slow = (real) => (...args) => {
+        window.__redraws.push(performance.now());
+        const until = performance.now() + 40;
+        while (performance.now() < until) { /* a redraw of at least 40 ms */ }
+        return real(...args);
+      };
+      window.__redraws = [];
+      Plotly.extendTraces = slow(extend);
+      Plotly.restyle = slow(restyle);
+      let step = 0;
+      const frame = () => {  // Play's frames, one a display frame, until the third redraw
+        charts.updateLoss({ mode: 'extend', points: [[++step, 0.5, 0.5, null, null]] }, false);
+        if (window.__redraws.length < 3) requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    }""")
+    page.wait_for_function("() => window.__redraws.length >= 3", timeout=15_000)
+    times = page.evaluate("() => window.__redraws")
+    assert all(b - a >= 800 for a, b in zip(times, times[1:])), times
+
+
 def test_the_loss_curve_turns_from_dots_to_a_line_in_one_redraw(playground):
     """A curve of fewer than 40 points shows each as a dot; the redraw that takes it past them draws the line in the
     same Plotly call (a redraw costs 10-20 ms: not one to extend and one to restyle), with every point."""
