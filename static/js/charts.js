@@ -20,12 +20,13 @@ function readJSON(id) {
 
 // Step answers and Play's frames arrive up to 60 times a second, and a Plotly redraw costs more than a frame: the
 // output plot's picture is swapped in place (the <image> Plotly drew) at most every OUTPUT_MS, and the loss curve is
-// extended (extendTraces, which redraws the whole chart: 8-16 ms here, whatever its points) at most every LOSS_MS, and
-// never taking more than a twentieth of the page's time (a redraw of d ms waits 20 d for the next), while Play runs; a
-// Step's or a Pause's points a display frame after its diagram. Every point is kept; the diagram is never delayed.
+// extended (a redraw of the whole chart: 8-17 ms here alone, 20-46 ms at 3 epochs a frame in Play, whatever its
+// points) at most every LOSS_MS, and never taking more than a twentieth of the page's time (a redraw of d ms waits
+// 20 d for the next), while Play runs; a Step's or a Pause's points a display frame after its diagram. Every point
+// is kept; the diagram is never delayed.
 const OUTPUT_MS = 100, LOSS_MS = 400;
-// At 3 epochs a frame a redraw takes 20-45 ms in Play and each costs the diagram a display frame or two: at a
-// tenth, 1.4 updates a second fewer than at a twentieth (bench/README.md), which redraws every 0.4-0.9 s there.
+// At 3 epochs a frame each redraw costs the diagram a display frame or two: at a tenth, 1.4 updates a second fewer
+// than at a twentieth (bench/README.md), which redraws every 0.4-0.9 s there.
 const LOSS_SHARE = 0.05;
 const LINES_FROM = 40;  // a loss curve of fewer points shows each as a marker
 const XLINK = "http://www.w3.org/1999/xlink";
@@ -189,7 +190,7 @@ export function updateLoss(data, now = false) {
 }
 
 // An answer's points are drawn as the frame after the one that shows its diagram begins: the diagram and the
-// numbers are not held back by the redraw (10-20 ms here), and the curve follows a display frame later.
+// numbers are not held back by the redraw (10-30 ms here), and the curve follows a display frame later.
 let lossSoon = false;
 function flushAfterNextFrame() {
   if (lossSoon) return;

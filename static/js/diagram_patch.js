@@ -101,7 +101,8 @@ export function applyPatch(patch) {
   if (!svg || svg.dataset.structure !== patch.structure) return false;
   const [step, row, batchRow, batchSize, cls] = patch.svg;
   svg.setAttribute("data-step", step);
-  if (svg.getAttribute("class") !== cls) svg.setAttribute("class", cls);  // a forward phase's numbers appear anew
+  // What the picture shows (a forward phase's numbers appear anew by it); a patch from before it was sent has none.
+  if (cls && svg.getAttribute("class") !== cls) svg.setAttribute("class", cls);
   attr(svg, "data-row", row);
   attr(svg, "data-batch-row", batchRow);
   attr(svg, "data-batch-size", batchSize);
