@@ -54,7 +54,6 @@ function setPicture(out, source) {
 // Draws what is waiting now (a download of the chart wants every point).
 export function flush() {
   clearTimeout(outputTimer);
-  clearTimeout(lossTimer);
   flushOutput();
   flushLoss();
 }

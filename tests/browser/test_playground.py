@@ -104,36 +104,39 @@ def test_a_step_just_before_play_leaves_play_one_loss_redraw_timer(page, live_se
 
 def test_a_slow_loss_redraw_waits_twenty_times_its_time_for_the_next(page, live_server, console_errors):
     """While Play runs, a redraw of the loss curve that took d ms is followed by the next no sooner than 20 d later
-    (a twentieth of the page's time at most; LOSS_MS when that is longer). Each redraw here takes at least 40 ms (it
-    waits that long first, so that 20 d is past LOSS_MS), and the next begins 20 times the Plotly call's own time
-    after it or later (the redraw's d is that call and a little more), whatever the machine's speed: at a tenth it
-    would begin at about 10 times."""
+    (a twentieth of the page's time at most; LOSS_MS when that is longer). On the page's own clock (faked), each
+    redraw here takes 40 ms of it (the clock the page reads moves on by that much), so that 20 d is past LOSS_MS: the
+    next begins 800 ms after it, and at a tenth would begin 400 ms after."""
+    page.clock.install()
     page.goto(live_server + "/")
     page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
     page.evaluate("""async () => {
       const charts = await import('/static/js/charts.js');  // the page's own module
-      const extend = Plotly.extendTraces, restyle = Plotly.restyle;
+      const now = performance.now.bind(performance);
+      let taken = 0;  // the page's time its redraws took
+      performance.now = () => now() + taken;
       const slow = (real) => (...args) => {
-        const start = performance.now(), until = start + 40;
-        while (performance.now() < until) { /* a redraw of at least 40 ms */ }
-        const result = real(...args);
+        const start = performance.now(), result = real(...args);
+        taken += 40;
         window.__redraws.push([start, performance.now()]);
         return result;
       };
       window.__redraws = [];
-      Plotly.extendTraces = slow(extend);
-      Plotly.restyle = slow(restyle);
+      Plotly.extendTraces = slow(Plotly.extendTraces);
+      Plotly.restyle = slow(Plotly.restyle);
       let step = 0;
-      const frame = () => {  // Play's frames, one a display frame, until the third redraw
-        charts.updateLoss({ mode: 'extend', points: [[++step, 0.5, 0.5, null, null]] }, false);
-        if (window.__redraws.length < 3) requestAnimationFrame(frame);
-      };
-      requestAnimationFrame(frame);
+      window.__frame = () => charts.updateLoss({ mode: 'extend', points: [[++step, 0.5, 0.5, null, null]] }, false);
     }""")
-    page.wait_for_function("() => window.__redraws.length >= 3", timeout=60_000)
+    for _ in range(200):  # Play's frames, one a display frame, until the third redraw (3.2 s of the page's clock)
+        page.evaluate("() => window.__frame()")
+        page.clock.run_for(16)
+        if page.evaluate("() => window.__redraws.length") >= 3:
+            break
     redraws = page.evaluate("() => window.__redraws")
-    # 1 ms for the page clock's coarsening
-    assert all(b[0] - a[0] >= 20 * (a[1] - a[0]) - 1 for a, b in zip(redraws, redraws[1:])), redraws
+    page.clock.resume()  # the page's time flows again (the accessibility check after each test waits on it)
+    assert len(redraws) == 3 and all(end - start == 40 for start, end in redraws), redraws
+    assert all(b[0] - a[0] >= 20 * (a[1] - a[0]) for a, b in zip(redraws, redraws[1:])), redraws
 
 
 def test_the_loss_curve_turns_from_dots_to_a_line_in_one_redraw(playground):
