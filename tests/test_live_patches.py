@@ -5,6 +5,7 @@ the last frame (one is held back while playing) is brought to the room's state b
 that made the patches or in another one. The follower's page doing the same in a browser: tests/browser/test_live.py.
 """
 import json
+import threading
 from dataclasses import replace
 from unittest.mock import ANY
 
@@ -238,6 +239,41 @@ def test_a_late_timer_sends_no_frame_after_a_newer_one(presenter, room, room_clo
     assert shown_after(presenter, room) == sent
     publisher._flush(sid, newer)  # the newer frame's timer
     assert json.loads(shown_after(presenter, room)[-1][2])["step"] == 4
+
+
+def test_the_apps_stop_waits_for_a_held_frames_flush_under_way(presenter, room, room_clock, monkeypatch):
+    """The app's stop closes the publisher, then the store. A held-back frame's timer that fired just before runs on:
+    it takes the session's lock and releases it, which a closed store could not do (its lock file is gone: the
+    error was a thread's "Bad file descriptor" at the end of a CI run). close() returns once that flush has ended."""
+    publisher, session = live(presenter).publisher, the_session(presenter)
+    room_clock()
+    presenter.post("/ui/step", headers=HX)
+    presenter.post("/ui/step", headers=HX)  # held back: its timer is an hour away
+    held = publisher.sent[room]
+    assert held.pending
+    inside, go = threading.Event(), threading.Event()
+
+    class Store:  # the flush, past its check that the publisher is open, waits here until close() waits for it
+        def get(self, sid):
+            inside.set()
+            assert go.wait(30)
+            return presenter.app.state.sessions.get(sid)
+
+    monkeypatch.setattr(publisher, "store", Store())
+    flush = threading.Thread(target=publisher._flush, args=(session.id, held))
+    flush.start()
+    assert inside.wait(30)
+    waits = publisher._idle.wait_for
+
+    def wait_for(*args):  # close() waits for the flushes under way: this one may go on now
+        go.set()
+        return waits(*args)
+
+    monkeypatch.setattr(publisher._idle, "wait_for", wait_for)
+    publisher.close()
+    assert not flush.is_alive()  # the flush ended before close() returned
+    assert not held.pending  # and did its work: the held frame is due
+    flush.join()
 
 
 def test_only_lists_and_docs_name_the_patch_event(presenter, room):

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 FRAME_INTERVAL = 0.1  # seconds: at most 10 frames a second per room reach the followers while the presenter plays
 ROOM_TOUCH = 60.0  # a room's expiry moves on with the presenter's changes at most this often
+CLOSE_WAIT = 5.0  # seconds the app's stop waits for a held-back frame's flush under way (it holds a session's lock)
 
 
 def frame_marks(session: Session) -> tuple:
@@ -84,6 +85,8 @@ class Publisher:
         self.sent: dict[str, Sent] = {}
         self._guard = threading.Lock()
         self._timers: set[threading.Timer] = set()
+        self._flushing = 0  # timers' flushes under way (past the closed check)
+        self._idle = threading.Condition(self._guard)  # notified as each ends
         self._before: dict[str, tuple] = {}  # per session holding its lock: its marks when the lock was taken
         self._due: set[str] = set()  # rooms whose held-back frame is due
         self.live = None  # the rooms' service (app/live/service.py Live), once made
@@ -140,11 +143,13 @@ class Publisher:
             self.rooms.save(room)
 
     def close(self) -> None:
-        """No more frames: the app is stopping (the store closes next)."""
+        """No more frames: the app is stopping (the store closes next). A timer's flush already under way is waited
+        for: it takes and releases a session's lock, which the closed store could no longer release."""
         with self._guard:
             self.closed = True
             for timer in self._timers:
                 timer.cancel()
+            self._idle.wait_for(lambda: not self._flushing, CLOSE_WAIT)
 
     def _flush(self, sid: str, held: Sent) -> None:
         """The frame held back while playing, after the frame `held`: the session's state now, once the interval has
@@ -154,16 +159,22 @@ class Publisher:
             self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
             if self.closed:
                 return
-        session = self.store.get(sid)
-        if session is None:
-            return
-        with session.lock:
-            code = session.page.live_code
-            sent = self.sent.get(code)
-            if sent is not None and sent is held:
-                sent.pending = False
-                sent.at = 0.0  # due now: the release that follows publishes it
-                self._due.add(code)
+            self._flushing += 1
+        try:
+            session = self.store.get(sid)
+            if session is None:
+                return
+            with session.lock:
+                code = session.page.live_code
+                sent = self.sent.get(code)
+                if sent is not None and sent is held:
+                    sent.pending = False
+                    sent.at = 0.0  # due now: the release that follows publishes it
+                    self._due.add(code)
+        finally:
+            with self._guard:
+                self._flushing -= 1
+                self._idle.notify_all()
 
     def publish_frame(self, session: Session, room: Room, sent: Sent | None) -> int | None:
         """Render what the followers see once, as a patch on the last frame or a whole frame, and publish it (the

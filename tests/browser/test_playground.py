@@ -51,18 +51,26 @@ def test_step_updates_the_diagram_with_the_engines_numbers(playground, live_serv
     expect(page.locator("#diagram-caption")).to_contain_text("row 1 of the batch's 10")
 
 
-def test_each_step_shows_its_loss_point_with_its_diagram(playground):
+def test_each_step_shows_its_loss_point_with_its_diagram(page, live_server, console_errors):
     """Outside Play a step's loss point is drawn with its diagram, not with a later redraw (Play's redraws come at
     most every LOSS_MS): in quick succession too. The diagram is not held back by the redraw: the points are drawn
-    as the display frame after the one that shows the diagram begins."""
-    page = playground
+    as the display frame after the one that shows the diagram begins. On the page's own clock (faked, standing still
+    but when the test moves it), so that the Steps come in quick succession on any machine: each answer is applied
+    when it arrives, and its point waits for two display frames, not for a LOSS_MS timer."""
+    page.clock.install()
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('loss-plot').data !== undefined")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    points = "() => document.getElementById('loss-plot').data[0].x.slice(-1)[0]"
     for n in (1, 2, 3):
         page.keyboard.press("Space") if n > 1 else page.get_by_role("button", name="Step", exact=True).click()
         wait_step(page, n)
-    # The page asked for its two animation frames in the task that drew step 3; these two come after them (frames run
-    # their callbacks in the order asked), so the point is there now, and would not be with Play's LOSS_MS redraw.
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())))")
-    assert page.evaluate("() => document.getElementById('loss-plot').data[0].x.slice(-3)") == [1, 2, 3]
+        assert page.evaluate(points) == n - 1  # the diagram first: its frame has not begun on the page's clock
+        page.clock.run_for(2 * 17)  # two display frames (16 ms each on this clock); a LOSS_MS timer would be later
+        assert page.evaluate(points) == n
+    page.clock.resume()  # the page's time flows again (the accessibility check after each test waits on it)
+    assert page.evaluate("() => document.getElementById('loss-plot').data[0].x") == [0, 1, 2, 3]
+    assert console_errors == []
 
 
 def test_a_step_just_before_play_leaves_play_one_loss_redraw_timer(page, live_server, console_errors):
