@@ -26,7 +26,7 @@ def open_live(store, url: str, ttl: float, drawing, max_followers_per_address: i
 async def close_live(live: Live) -> None:
     live.watcher.cancel()
     live.store.on_acquire = live.store.on_release = None
-    live.publisher.close()
+    await asyncio.to_thread(live.publisher.close)  # it may wait for a flush, which must not hold up the loop
     live.close()
     await live.hub.stop()
     live.rooms.close()

@@ -149,7 +149,8 @@ class Publisher:
             self.closed = True
             for timer in self._timers:
                 timer.cancel()
-            self._idle.wait_for(lambda: not self._flushing, CLOSE_WAIT)
+            if not self._idle.wait_for(lambda: not self._flushing, CLOSE_WAIT):
+                log.warning("a held-back live frame's flush still runs after %g s; the store closes anyway", CLOSE_WAIT)
 
     def _flush(self, sid: str, held: Sent) -> None:
         """The frame held back while playing, after the frame `held`: the session's state now, once the interval has
